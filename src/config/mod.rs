@@ -1,0 +1,247 @@
+//! What the admin configures: groups, agents, plan, policies, contact form.
+//!
+//! A [`ConfigBuilder`] is plain data that may be wrong; [`ConfigBuilder::build`]
+//! checks all of it (R23) and gives a [`Config`], which is valid by construction.
+
+mod error;
+mod policy;
+mod spec;
+mod validate;
+
+use smallvec::SmallVec;
+
+pub use error::{ConfigError, IdPlace, Problem};
+pub use policy::{Plan, Policy, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
+pub use spec::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec};
+
+use crate::ids::{AgentId, GroupId};
+
+impl ConfigBuilder {
+    /// Checks everything (R23) and returns the valid configuration, or every
+    /// problem at once.
+    ///
+    /// Cost: O(groups + agents + memberships · groups-per-agent).
+    ///
+    /// ```
+    /// use groupgate::{ConfigBuilder, GroupSpec};
+    /// let err = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("a").fallback("b"))
+    ///     .group(GroupSpec::new("b").fallback("a"))
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.code(), "fallback_cycle");
+    /// assert!(err.to_string().contains("`a` → `b` → `a`"));
+    /// ```
+    pub fn build(&self) -> Result<Config, ConfigError> {
+        validate::build(self)
+    }
+}
+
+/// A group of a valid configuration.
+///
+/// ```
+/// let config = groupgate::ConfigBuilder::new()
+///     .group(groupgate::GroupSpec::new("sales").chat_limit(2))
+///     .build()
+///     .unwrap();
+/// let sales = &config.groups()[0];
+/// assert_eq!((sales.id().as_str(), sales.name(), sales.chat_limit()), ("sales", "sales", Some(2)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub(crate) id: GroupId,
+    pub(crate) name: String,
+    pub(crate) in_contact_form: bool,
+    pub(crate) fallback: Option<GroupId>,
+    pub(crate) chat_limit: Option<u32>,
+}
+
+impl Group {
+    /// The id.
+    pub fn id(&self) -> &GroupId {
+        &self.id
+    }
+    /// The display name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Whether the contact form offers it (R21).
+    pub fn in_contact_form(&self) -> bool {
+        self.in_contact_form
+    }
+    /// The fallback group (R17).
+    pub fn fallback(&self) -> Option<&GroupId> {
+        self.fallback.as_ref()
+    }
+    /// The per-agent chat limit while serving this group (R12).
+    pub fn chat_limit(&self) -> Option<u32> {
+        self.chat_limit
+    }
+}
+
+/// One of an agent's group memberships.
+///
+/// ```
+/// use groupgate::{AgentSpec, ConfigBuilder, GroupSpec, Tier};
+/// let config = ConfigBuilder::new()
+///     .group(GroupSpec::new("en"))
+///     .agent(AgentSpec::new("anna").member_as("en", Tier::First))
+///     .build()
+///     .unwrap();
+/// let m = &config.agents()[0].memberships()[0];
+/// assert_eq!((m.group().as_str(), m.tier()), ("en", Tier::First));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub(crate) group: GroupId,
+    pub(crate) tier: Tier,
+}
+
+impl Membership {
+    /// The group.
+    pub fn group(&self) -> &GroupId {
+        &self.group
+    }
+    /// The tier (R15).
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
+}
+
+/// An agent of a valid configuration.
+///
+/// ```
+/// let config = groupgate::ConfigBuilder::new()
+///     .agent(groupgate::AgentSpec::new("bob").enabled(false))
+///     .build()
+///     .unwrap();
+/// assert!(!config.agents()[0].enabled());
+/// assert!(config.agents()[0].memberships().is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    pub(crate) id: AgentId,
+    pub(crate) role: Role,
+    pub(crate) memberships: SmallVec<[Membership; 2]>,
+    pub(crate) enabled: bool,
+    pub(crate) chat_limit: Option<u32>,
+}
+
+impl Agent {
+    /// The id.
+    pub fn id(&self) -> &AgentId {
+        &self.id
+    }
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    /// Memberships, in the agent's order.
+    pub fn memberships(&self) -> &[Membership] {
+        &self.memberships
+    }
+    /// The tier of a membership, `None` for a group the agent is not in.
+    /// Cost: O(memberships).
+    pub fn tier_in(&self, group: &str) -> Option<Tier> {
+        self.memberships.iter().find(|m| m.group == *group).map(|m| m.tier)
+    }
+    /// Whether the agent is enabled (R8).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+    /// The agent's own chat limit (R12).
+    pub fn chat_limit(&self) -> Option<u32> {
+        self.chat_limit
+    }
+}
+
+/// A valid account configuration (R23). Immutable; changes go through
+/// [`Snapshot::apply`](crate::Snapshot::apply).
+///
+/// With the `serde` feature it serializes in the [`ConfigBuilder`] form, and
+/// deserializing checks everything, reporting every problem in one error. A
+/// round trip gives an equal configuration, order included (R24).
+///
+/// ```
+/// use groupgate::{ConfigBuilder, GroupSpec, Plan};
+/// let config = ConfigBuilder::new().plan(Plan::Standard).group(GroupSpec::new("en")).build().unwrap();
+/// assert_eq!(config.plan(), Plan::Standard);
+/// assert_eq!(config.to_builder().build().unwrap(), config);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ConfigBuilder", into = "ConfigBuilder"))]
+pub struct Config {
+    pub(crate) plan: Plan,
+    pub(crate) policy: Policy,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) agents: Vec<Agent>,
+    pub(crate) group_selection: bool,
+}
+
+impl Config {
+    /// The plan (R1).
+    pub fn plan(&self) -> Plan {
+        self.plan
+    }
+    /// The policies.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+    /// Groups in configuration order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+    /// Agents in configuration order.
+    pub fn agents(&self) -> &[Agent] {
+        &self.agents
+    }
+    /// Whether the contact form lets visitors pick a group (R20). Kept, inert,
+    /// on plans without groups.
+    pub fn group_selection(&self) -> bool {
+        self.group_selection
+    }
+
+    /// The editable form of this configuration. Cost: O(size), allocating.
+    pub fn to_builder(&self) -> ConfigBuilder {
+        ConfigBuilder {
+            plan: self.plan,
+            policy: self.policy,
+            groups: self.groups.iter().map(group_spec).collect(),
+            agents: self.agents.iter().map(agent_spec).collect(),
+            contact_form: ContactForm { group_selection: self.group_selection },
+        }
+    }
+}
+
+fn group_spec(g: &Group) -> GroupSpec {
+    GroupSpec {
+        id: g.id.to_string(),
+        name: Some(g.name.clone()),
+        in_contact_form: g.in_contact_form,
+        fallback: g.fallback.as_ref().map(GroupId::to_string),
+        chat_limit: g.chat_limit,
+    }
+}
+
+fn agent_spec(a: &Agent) -> AgentSpec {
+    let mut spec = AgentSpec::new(a.id.to_string()).role(a.role).enabled(a.enabled);
+    spec.chat_limit = a.chat_limit;
+    for m in &a.memberships {
+        spec = spec.member_as(m.group.to_string(), m.tier);
+    }
+    spec
+}
+
+impl From<Config> for ConfigBuilder {
+    fn from(config: Config) -> Self {
+        config.to_builder()
+    }
+}
+
+impl TryFrom<ConfigBuilder> for Config {
+    type Error = ConfigError;
+    fn try_from(raw: ConfigBuilder) -> Result<Self, ConfigError> {
+        raw.build()
+    }
+}

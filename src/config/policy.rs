@@ -1,0 +1,213 @@
+//! The small value types of a configuration: plan, roles, tiers and policies.
+
+macro_rules! str_enum {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $( $(#[$vdoc:meta])* $variant:ident => $text:literal ),+ $(,)? }
+        default $default:ident
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The snake_case name used by the scenario format and serde.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $text, )+ }
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self { $name::$default }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::config::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $( $text => Ok($name::$variant), )+
+                    _ => Err(crate::config::UnknownValue {
+                        kind: stringify!($name),
+                        value: crate::ids::shown(s),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+/// A string that names no value of an enumeration (`"gold"` as a [`Plan`]).
+///
+/// ```
+/// let err = "gold".parse::<groupgate::Plan>().unwrap_err();
+/// assert_eq!(err.to_string(), "`gold` is not a valid Plan");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {kind}")]
+pub struct UnknownValue {
+    /// The enumeration's name.
+    pub kind: &'static str,
+    /// The value given, shortened and escaped.
+    pub value: String,
+}
+
+str_enum!(
+    /// The account's plan. Only [`Plan::Pro`] has groups (R1).
+    ///
+    /// ```
+    /// use groupgate::Plan;
+    /// assert!(Plan::Pro.has_groups());
+    /// assert!(!"standard".parse::<Plan>().unwrap().has_groups());
+    /// ```
+    Plan {
+        /// The free plan: no groups.
+        Free => "free",
+        /// The standard plan: no groups.
+        Standard => "standard",
+        /// The PRO plan: groups work.
+        Pro => "pro",
+    }
+    default Pro
+);
+
+impl Plan {
+    /// Whether groups do anything on this plan (R1).
+    pub fn has_groups(self) -> bool {
+        self == Plan::Pro
+    }
+}
+
+str_enum!(
+    /// An agent's role. Owners and admins see everything when
+    /// [`Policy::admins_see_all`] is set (R7).
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Role::default(), groupgate::Role::Agent);
+    /// ```
+    Role {
+        /// The account owner.
+        Owner => "owner",
+        /// An administrator.
+        Admin => "admin",
+        /// A plain agent.
+        Agent => "agent",
+    }
+    default Agent
+);
+
+impl Role {
+    /// Owner or admin.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+str_enum!(
+    /// A membership's priority tier (R15). Supervisors may claim by hand but
+    /// are never offered chats.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Tier::default(), groupgate::Tier::Normal);
+    /// ```
+    Tier {
+        /// Offered chats before everyone else.
+        First => "first",
+        /// The default tier.
+        Normal => "normal",
+        /// Offered chats only when no `first` or `normal` agent can take them.
+        Last => "last",
+        /// Never offered chats; may claim by hand.
+        Supervisor => "supervisor",
+    }
+    default Normal
+);
+
+str_enum!(
+    /// Policy `unassigned_agents` (R5): what an agent with no group sees.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::UnassignedAgents::default().as_str(), "see_all");
+    /// ```
+    UnassignedAgents {
+        /// Every visitor (Smartsupp).
+        SeeAll => "see_all",
+        /// Only ungrouped visitors (Rocket.Chat).
+        SeeUngrouped => "see_ungrouped",
+        /// Nothing (Chatwoot).
+        SeeNothing => "see_nothing",
+    }
+    default SeeAll
+);
+
+str_enum!(
+    /// Policy `ungrouped_visitors` (R6): who of the agents with a group sees an
+    /// ungrouped visitor.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::UngroupedVisitors::default().as_str(), "visible_to_all");
+    /// ```
+    UngroupedVisitors {
+        /// Every enabled agent with a group.
+        VisibleToAll => "visible_to_all",
+        /// None of them: only unassigned agents (R5) see them.
+        UnassignedOnly => "unassigned_only",
+    }
+    default VisibleToAll
+);
+
+str_enum!(
+    /// Policy `routing` (R16): how a new chat is offered.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Routing::default(), groupgate::Routing::Broadcast);
+    /// ```
+    Routing {
+        /// Every candidate is offered the chat; the first claim wins.
+        Broadcast => "broadcast",
+        /// One agent: fewest chats, then least recently assigned, then config order.
+        LeastBusy => "least_busy",
+        /// One agent: least recently assigned, then config order.
+        RoundRobin => "round_robin",
+    }
+    default Broadcast
+);
+
+/// The account's policies, each defaulting to the Smartsupp behaviour.
+///
+/// ```
+/// use groupgate::{Policy, UnassignedAgents};
+/// let mut policy = Policy::default();
+/// assert_eq!(policy.unassigned_agents, UnassignedAgents::SeeAll);
+/// policy.admins_see_all = true;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct Policy {
+    /// R5.
+    pub unassigned_agents: UnassignedAgents,
+    /// R6.
+    pub ungrouped_visitors: UngroupedVisitors,
+    /// R7: owners and admins see every visitor.
+    pub admins_see_all: bool,
+    /// R16.
+    pub routing: Routing,
+    /// R21: the form leaves out groups whose chat box is offline.
+    pub hide_unavailable_groups: bool,
+    /// R12: the chat limit of agents without one; `None` is unlimited.
+    pub default_chat_limit: Option<u32>,
+}

@@ -1,0 +1,254 @@
+//! What the admin writes: plain, unchecked descriptions of an account.
+//!
+//! These builders never fail; every problem is reported at once by
+//! [`ConfigBuilder::build`] (R23). They are also the serde form of a
+//! [`Config`](crate::Config).
+
+use indexmap::IndexMap;
+
+use super::{Plan, Policy, Role, Tier};
+
+/// A group as the admin describes it. Ids are checked when the configuration
+/// is built.
+///
+/// ```
+/// use groupgate::GroupSpec;
+/// let de = GroupSpec::new("support-de").name("Support DE").fallback("support-en");
+/// assert_eq!(de.id, "support-de");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct GroupSpec {
+    /// The `GROUP_ID` of the page code.
+    pub id: String,
+    /// Display name; the id when `None`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub name: Option<String>,
+    /// Whether the contact form offers this group (R21). Default true.
+    #[cfg_attr(feature = "serde", serde(default = "yes"))]
+    pub in_contact_form: bool,
+    /// The group a chat moves to when this one has no candidate (R17).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub fallback: Option<String>,
+    /// Per-agent chat limit while serving this group (R12); `None` is unlimited.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub chat_limit: Option<u32>,
+}
+
+#[cfg(feature = "serde")]
+fn yes() -> bool {
+    true
+}
+
+impl GroupSpec {
+    /// A group with the given id and every other field at its default.
+    pub fn new(id: impl Into<String>) -> Self {
+        GroupSpec { id: id.into(), name: None, in_contact_form: true, fallback: None, chat_limit: None }
+    }
+
+    /// Sets the display name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets whether the contact form offers this group (R21).
+    #[must_use]
+    pub fn in_contact_form(mut self, offered: bool) -> Self {
+        self.in_contact_form = offered;
+        self
+    }
+
+    /// Sets the fallback group (R17).
+    #[must_use]
+    pub fn fallback(mut self, group: impl Into<String>) -> Self {
+        self.fallback = Some(group.into());
+        self
+    }
+
+    /// Sets the per-agent chat limit of this group (R12).
+    #[must_use]
+    pub fn chat_limit(mut self, limit: u32) -> Self {
+        self.chat_limit = Some(limit);
+        self
+    }
+}
+
+/// An agent as the admin describes it.
+///
+/// ```
+/// use groupgate::{AgentSpec, Role, Tier};
+/// let anna = AgentSpec::new("anna")
+///     .role(Role::Admin)
+///     .member("support-en")
+///     .member_as("sales", Tier::Last)
+///     .chat_limit(3);
+/// assert_eq!(anna.groups, ["support-en", "sales"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct AgentSpec {
+    /// The agent's id.
+    pub id: String,
+    /// Role; default `agent`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub role: Role,
+    /// Group memberships, in the agent's order.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub groups: Vec<String>,
+    /// Tier per membership; a membership not listed is `normal`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "IndexMap::is_empty"))]
+    pub tiers: IndexMap<String, Tier>,
+    /// Disabled agents see, claim and are offered nothing (R8). Default true.
+    #[cfg_attr(feature = "serde", serde(default = "yes"))]
+    pub enabled: bool,
+    /// Own chat limit (R12); `None` falls back to the account default.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub chat_limit: Option<u32>,
+}
+
+impl AgentSpec {
+    /// An enabled agent with the given id, role `agent`, no groups, no limit.
+    pub fn new(id: impl Into<String>) -> Self {
+        AgentSpec {
+            id: id.into(),
+            role: Role::Agent,
+            groups: Vec::new(),
+            tiers: IndexMap::new(),
+            enabled: true,
+            chat_limit: None,
+        }
+    }
+
+    /// Sets the role.
+    #[must_use]
+    pub fn role(mut self, role: Role) -> Self {
+        self.role = role;
+        self
+    }
+
+    /// Adds a membership with tier `normal`.
+    #[must_use]
+    pub fn member(self, group: impl Into<String>) -> Self {
+        self.member_as(group, Tier::Normal)
+    }
+
+    /// Adds a membership with the given tier.
+    #[must_use]
+    pub fn member_as(mut self, group: impl Into<String>, tier: Tier) -> Self {
+        let group = group.into();
+        if tier != Tier::Normal {
+            self.tiers.insert(group.clone(), tier);
+        }
+        self.groups.push(group);
+        self
+    }
+
+    /// Sets the enabled flag (R8).
+    #[must_use]
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Sets the agent's own chat limit (R12).
+    #[must_use]
+    pub fn chat_limit(mut self, limit: u32) -> Self {
+        self.chat_limit = Some(limit);
+        self
+    }
+}
+
+/// The contact form's settings (R20).
+///
+/// ```
+/// let form = groupgate::ContactForm::default();
+/// assert!(!form.group_selection);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct ContactForm {
+    /// Whether the visitor may pick a group.
+    pub group_selection: bool,
+}
+
+/// An unchecked account configuration; [`build`](Self::build) checks it.
+///
+/// This is also the serde form of [`Config`](crate::Config): unknown fields
+/// are rejected and every field but the lists may be left out.
+///
+/// ```
+/// use groupgate::{AgentSpec, ConfigBuilder, GroupSpec, Plan};
+/// let config = ConfigBuilder::new()
+///     .plan(Plan::Pro)
+///     .group(GroupSpec::new("support-en"))
+///     .agent(AgentSpec::new("anna").member("support-en"))
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.groups().len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+#[non_exhaustive]
+pub struct ConfigBuilder {
+    /// The plan (R1). Default `pro`.
+    pub plan: Plan,
+    /// The policies.
+    pub policy: Policy,
+    /// Groups in configuration order.
+    pub groups: Vec<GroupSpec>,
+    /// Agents in configuration order.
+    pub agents: Vec<AgentSpec>,
+    /// The contact form (R20).
+    pub contact_form: ContactForm,
+}
+
+impl ConfigBuilder {
+    /// An empty PRO account with default policies.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the plan.
+    #[must_use]
+    pub fn plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// Sets every policy.
+    #[must_use]
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Appends a group.
+    #[must_use]
+    pub fn group(mut self, group: GroupSpec) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Appends an agent.
+    #[must_use]
+    pub fn agent(mut self, agent: AgentSpec) -> Self {
+        self.agents.push(agent);
+        self
+    }
+
+    /// Turns contact-form group selection on or off (R20).
+    #[must_use]
+    pub fn group_selection(mut self, on: bool) -> Self {
+        self.contact_form.group_selection = on;
+        self
+    }
+}

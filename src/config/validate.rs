@@ -1,0 +1,167 @@
+//! R23: turning a [`ConfigBuilder`] into a [`Config`], reporting every problem.
+
+use indexmap::IndexMap;
+use smallvec::SmallVec;
+
+use super::error::{ConfigError, IdPlace, Problem};
+use super::{Agent, Config, ConfigBuilder, Group, Membership, Tier};
+use crate::ids::{shown, AgentId, GroupId};
+
+/// Collects problems while typed pieces are made.
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn id<T>(
+        &mut self,
+        raw: &str,
+        place: impl FnOnce() -> IdPlace,
+        make: fn(&str) -> Result<T, crate::IdError>,
+    ) -> Option<T> {
+        match make(raw) {
+            Ok(id) => Some(id),
+            Err(error) => {
+                self.problems.push(Problem::InvalidId { place: place(), error });
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn build(raw: &ConfigBuilder) -> Result<Config, ConfigError> {
+    let mut c = Checker { problems: Vec::new() };
+    let groups = check_groups(&mut c, raw);
+    let agents = check_agents(&mut c, raw, &groups);
+    check_cycles(&mut c, &groups);
+    if raw.contact_form.group_selection && raw.groups.is_empty() {
+        c.problems.push(Problem::NoGroups);
+    }
+    if !c.problems.is_empty() {
+        return Err(ConfigError::new(c.problems));
+    }
+    Ok(Config {
+        plan: raw.plan,
+        policy: raw.policy,
+        groups: groups.into_values().collect(),
+        agents,
+        group_selection: raw.contact_form.group_selection,
+    })
+}
+
+/// Valid groups keyed by their raw id (first occurrence wins).
+fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group> {
+    let mut groups: IndexMap<String, Group> = IndexMap::with_capacity(raw.groups.len());
+    for spec in &raw.groups {
+        let Some(id) = c.id(&spec.id, || IdPlace::Group, GroupId::new) else { continue };
+        if groups.contains_key(&spec.id) {
+            c.problems.push(Problem::DuplicateGroup { group: spec.id.clone() });
+            continue;
+        }
+        let fallback = spec
+            .fallback
+            .as_deref()
+            .and_then(|f| c.id(f, || IdPlace::Fallback { group: spec.id.clone() }, GroupId::new));
+        let name = spec.name.clone().unwrap_or_else(|| spec.id.clone());
+        let group = Group { id, name, in_contact_form: spec.in_contact_form, fallback, chat_limit: spec.chat_limit };
+        groups.insert(spec.id.clone(), group);
+    }
+    let names: Vec<(String, String)> =
+        groups.values().filter_map(|g| g.fallback.as_ref().map(|f| (g.id.to_string(), f.to_string()))).collect();
+    for (group, fallback) in names {
+        if !groups.contains_key(&fallback) {
+            c.problems.push(Problem::UnknownFallback { group, fallback });
+        }
+    }
+    groups
+}
+
+fn check_agents(c: &mut Checker, raw: &ConfigBuilder, groups: &IndexMap<String, Group>) -> Vec<Agent> {
+    let mut seen: IndexMap<&str, ()> = IndexMap::with_capacity(raw.agents.len());
+    let mut agents = Vec::with_capacity(raw.agents.len());
+    for spec in &raw.agents {
+        let id = c.id(&spec.id, || IdPlace::Agent, AgentId::new);
+        if id.is_some() && seen.insert(&spec.id, ()).is_some() {
+            c.problems.push(Problem::DuplicateAgent { agent: spec.id.clone() });
+            continue;
+        }
+        let memberships = check_memberships(c, spec, groups);
+        if let Some(id) = id {
+            agents.push(Agent { id, role: spec.role, memberships, enabled: spec.enabled, chat_limit: spec.chat_limit });
+        }
+    }
+    agents
+}
+
+fn check_memberships(
+    c: &mut Checker,
+    spec: &super::AgentSpec,
+    groups: &IndexMap<String, Group>,
+) -> SmallVec<[Membership; 2]> {
+    let agent = || shown(&spec.id);
+    let mut out: SmallVec<[Membership; 2]> = SmallVec::new();
+    for (i, raw) in spec.groups.iter().enumerate() {
+        let Some(group) = c.id(raw, || IdPlace::Membership { agent: agent() }, GroupId::new) else { continue };
+        if spec.groups.iter().take(i).any(|earlier| earlier == raw) {
+            c.problems.push(Problem::DuplicateMembership { agent: agent(), group: raw.clone() });
+        } else if !groups.contains_key(raw) {
+            c.problems.push(Problem::UnknownMembership { agent: agent(), group: raw.clone() });
+        } else {
+            let tier = spec.tiers.get(raw).copied().unwrap_or(Tier::Normal);
+            out.push(Membership { group, tier });
+        }
+    }
+    for raw in spec.tiers.keys() {
+        if c.id(raw, || IdPlace::Tier { agent: agent() }, GroupId::new).is_some() && !spec.groups.contains(raw) {
+            c.problems.push(Problem::UnknownTier { agent: agent(), group: raw.clone() });
+        }
+    }
+    out
+}
+
+/// Reports each fallback loop once, starting at its first group in config order.
+fn check_cycles(c: &mut Checker, groups: &IndexMap<String, Group>) {
+    let next = |i: usize| -> Option<usize> {
+        let g = groups.get_index(i)?.1;
+        groups.get_index_of(g.fallback.as_ref()?.as_str())
+    };
+    // 0: not visited, 1: on the current path, 2: finished.
+    let mut mark = vec![0u8; groups.len()];
+    for start in 0..groups.len() {
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at {
+            match mark.get(i).copied() {
+                Some(0) => {}
+                Some(1) => {
+                    let from = path.iter().position(|&p| p == i).unwrap_or(0);
+                    report_cycle(c, groups, path.get(from..).unwrap_or(&[]));
+                    break;
+                }
+                _ => break,
+            }
+            if let Some(m) = mark.get_mut(i) {
+                *m = 1;
+            }
+            path.push(i);
+            at = next(i);
+        }
+        for i in path {
+            if let Some(m) = mark.get_mut(i) {
+                *m = 2;
+            }
+        }
+    }
+}
+
+fn report_cycle(c: &mut Checker, groups: &IndexMap<String, Group>, cycle: &[usize]) {
+    let lowest = (0..cycle.len()).min_by_key(|&k| cycle.get(k).copied()).unwrap_or(0);
+    let ids = cycle
+        .iter()
+        .cycle()
+        .skip(lowest)
+        .take(cycle.len())
+        .filter_map(|&i| groups.get_index(i).map(|(id, _)| id.clone()))
+        .collect();
+    c.problems.push(Problem::FallbackCycle { groups: ids });
+}

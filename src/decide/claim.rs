@@ -1,0 +1,108 @@
+//! R11 and R12: whether an agent may claim a visitor's chat.
+
+use super::group::effective;
+use super::visibility::{visibility, Visibility};
+use super::Reason;
+use crate::ids::AgentId;
+use crate::snapshot::{AgentIx, GroupIx, Snapshot};
+use crate::state::{State, Status, VisitorLive};
+
+/// Whether an agent may claim a chat now, with the first failing reason of
+/// R11's order.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ClaimCheck, ConfigBuilder, Reason, Status};
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// account.visit("v1".parse().unwrap(), None);
+/// assert_eq!(account.can_claim("anna", "v1").reason(), Some(Reason::AgentOffline));
+/// account.set_status("anna", Status::Online).unwrap();
+/// assert!(account.can_claim("anna", "v1").is_allowed());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimCheck<'a> {
+    /// The claim would succeed.
+    Allowed {
+        /// The agent already holds the chat: claiming again changes nothing (R13).
+        already_holder: bool,
+    },
+    /// The claim would fail.
+    Denied {
+        /// The first failing check of R11.
+        reason: Reason,
+        /// The rule that decided.
+        rule: &'static str,
+        /// The agent holding the chat, for [`Reason::AlreadyClaimed`].
+        holder: Option<&'a AgentId>,
+    },
+}
+
+impl ClaimCheck<'_> {
+    /// Whether allowed.
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, ClaimCheck::Allowed { .. })
+    }
+    /// The reason when denied.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            ClaimCheck::Allowed { .. } => None,
+            ClaimCheck::Denied { reason, .. } => Some(*reason),
+        }
+    }
+}
+
+pub(crate) const fn denied(reason: Reason, rule: &'static str) -> ClaimCheck<'static> {
+    ClaimCheck::Denied { reason, rule, holder: None }
+}
+
+/// R12: the agent's limit while serving `group`; `None` is unlimited. O(1).
+pub(crate) fn limit(snap: &Snapshot, agent: AgentIx, group: Option<GroupIx>) -> Option<u32> {
+    let own = snap.agent(agent).and_then(|(_, a)| a.chat_limit);
+    let of_group = group.and_then(|g| snap.group(g)).and_then(|(_, g)| g.chat_limit);
+    match (own, of_group) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// R11 for a chat in `group`, held by `holder` (ignored when `None`): the one
+/// place the claim order is written. Cost: O(1) plus two hash lookups.
+pub(crate) fn check<'a>(
+    snap: &Snapshot,
+    state: &'a State,
+    agent: AgentIx,
+    group: Option<GroupIx>,
+    holder: Option<&'a AgentId>,
+) -> ClaimCheck<'a> {
+    let Some((id, compiled)) = snap.agent(agent) else {
+        return denied(Reason::UnknownAgent, "R11");
+    };
+    if let Visibility::Hidden { reason, rule } = visibility(snap, compiled, group) {
+        return denied(reason, rule);
+    }
+    match holder {
+        Some(h) if h == id => return ClaimCheck::Allowed { already_holder: true },
+        Some(h) => return ClaimCheck::Denied { reason: Reason::AlreadyClaimed, rule: "R13", holder: Some(h) },
+        None => {}
+    }
+    let live = state.agent(id.as_str());
+    if live.map_or(Status::Offline, |a| a.status) == Status::Offline {
+        return denied(Reason::AgentOffline, "R11");
+    }
+    let load = live.map_or(0, |a| a.load());
+    if limit(snap, agent, group).is_some_and(|l| load >= l) {
+        return denied(Reason::AtCapacity, "R12");
+    }
+    ClaimCheck::Allowed { already_holder: false }
+}
+
+/// R11 for a visitor's chat on `snap` (the latest revision).
+pub(crate) fn check_visitor<'a>(
+    snap: &Snapshot,
+    state: &'a State,
+    agent: AgentIx,
+    v: &'a VisitorLive,
+) -> ClaimCheck<'a> {
+    let group = effective(snap, v).map(|(g, _)| g);
+    let holder = v.chat.as_ref().and_then(|c| c.holder.as_ref());
+    check(snap, state, agent, group, holder)
+}

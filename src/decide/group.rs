@@ -1,0 +1,91 @@
+//! R2 and R3: a visitor's effective group and its unknown tags.
+
+use smallvec::SmallVec;
+
+use crate::ids::GroupId;
+use crate::snapshot::{GroupIx, Snapshot};
+use crate::state::VisitorLive;
+
+/// Where a visitor's group comes from, in R2's order of precedence.
+///
+/// ```
+/// assert_eq!(groupgate::GroupSource::Selection.as_str(), "selection");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupSource {
+    /// The group its chat was moved to (R17, R19).
+    MovedTo,
+    /// Its contact-form selection (R22).
+    Selection,
+    /// The `smartsupp('group', …)` code of its page.
+    PageTag,
+}
+
+impl GroupSource {
+    /// A short name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupSource::MovedTo => "moved_to",
+            GroupSource::Selection => "selection",
+            GroupSource::PageTag => "page_tag",
+        }
+    }
+}
+
+/// A visitor's effective group (R2) with the tags that named no group (R3).
+///
+/// ```
+/// use groupgate::{Account, ConfigBuilder, GroupSource, GroupSpec};
+/// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
+/// account.visit("v1".parse().unwrap(), Some("xx".parse().unwrap()));
+/// let g = account.effective_group("v1").unwrap();
+/// assert_eq!(g.group(), None);
+/// assert_eq!(g.unknown()[0].1.as_str(), "xx");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectiveGroup<'a> {
+    pub(crate) group: Option<(&'a GroupId, GroupSource)>,
+    pub(crate) unknown: SmallVec<[(GroupSource, &'a GroupId); 3]>,
+}
+
+impl<'a> EffectiveGroup<'a> {
+    /// The effective group; `None` for an ungrouped visitor.
+    pub fn group(&self) -> Option<&'a GroupId> {
+        self.group.map(|(g, _)| g)
+    }
+    /// Which of the visitor's fields gave the group.
+    pub fn source(&self) -> Option<GroupSource> {
+        self.group.map(|(_, s)| s)
+    }
+    /// Tags and selections that name no group of the configuration (R3), in
+    /// R2's order. They are kept as written and match again if such a group is
+    /// created.
+    pub fn unknown(&self) -> &[(GroupSource, &'a GroupId)] {
+        &self.unknown
+    }
+}
+
+fn sources(v: &VisitorLive) -> [(GroupSource, Option<&GroupId>); 3] {
+    [
+        (GroupSource::MovedTo, v.moved_to.as_ref()),
+        (GroupSource::Selection, v.selection.as_ref()),
+        (GroupSource::PageTag, v.page_tag.as_ref()),
+    ]
+}
+
+/// R2: the first source naming a group that works in `snap`. Cost: up to three
+/// hash lookups, no allocation.
+pub(crate) fn effective(snap: &Snapshot, v: &VisitorLive) -> Option<(GroupIx, GroupSource)> {
+    sources(v).into_iter().find_map(|(s, id)| Some((snap.group_ix(id?.as_str())?, s)))
+}
+
+/// R2 and R3 with explanations, built on [`effective`].
+pub(crate) fn explain<'a>(snap: &'a Snapshot, v: &'a VisitorLive) -> EffectiveGroup<'a> {
+    let group = effective(snap, v).and_then(|(g, s)| Some((snap.group(g)?.0, s)));
+    let unknown = sources(v)
+        .into_iter()
+        .filter_map(|(s, id)| id.map(|id| (s, id)))
+        .filter(|(_, id)| !snap.defines(id.as_str()))
+        .collect();
+    EffectiveGroup { group, unknown }
+}

@@ -1,0 +1,46 @@
+//! Decisions: pure functions of (snapshot, state), each with a reason.
+//!
+//! Each rule is written once here — visibility in [`visibility`], the claim
+//! order in [`claim`], candidate eligibility in [`candidates`] — and every
+//! answer (fast path or explanation) goes through that one place.
+
+pub(crate) mod candidates;
+pub(crate) mod claim;
+pub(crate) mod form;
+pub(crate) mod group;
+mod reason;
+pub(crate) mod refresh;
+pub(crate) mod visibility;
+
+pub use candidates::Candidates;
+pub use claim::ClaimCheck;
+pub use form::SelectError;
+pub use group::{EffectiveGroup, GroupSource};
+pub use reason::Reason;
+pub use refresh::AvailabilityChange;
+pub use visibility::Visibility;
+
+use crate::ids::AgentId;
+use crate::snapshot::Snapshot;
+
+/// The agents whose dashboards differ between two revisions (R9), in `new`'s
+/// configuration order. Agents of only one revision are not listed: a new
+/// agent loads `new`, a removed one has no dashboard.
+///
+/// Cost: O(agents · groups of both revisions), allocating only the output.
+///
+/// ```
+/// use groupgate::{needs_refresh, AgentSpec, Change, ConfigBuilder, GroupSpec, Snapshot};
+/// let v1 = Snapshot::new(ConfigBuilder::new()
+///     .group(GroupSpec::new("en"))
+///     .group(GroupSpec::new("de"))
+///     .agent(AgentSpec::new("anna").member("en"))
+///     .agent(AgentSpec::new("bob").member("en"))
+///     .build().unwrap());
+/// let v2 = v1.apply(&Change::Unassign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
+/// // bob now has no group: under `see_all` he sees "de" visitors too (R5).
+/// assert_eq!(needs_refresh(&v1, &v2), ["bob"]);
+/// ```
+pub fn needs_refresh<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a AgentId> {
+    new.agents().filter(|(_, id, _)| refresh::stale(old, new, id.as_str())).map(|(_, id, _)| id).collect()
+}

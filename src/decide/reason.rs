@@ -1,0 +1,51 @@
+//! The reason codes of decisions, shared by every decision kind.
+
+/// Why something is refused. Codes are those of the scenario format and are
+/// stable.
+///
+/// ```
+/// assert_eq!(groupgate::Reason::AtCapacity.code(), "at_capacity");
+/// assert_eq!(groupgate::Reason::NotInGroup.to_string(), "not_in_group");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The agent is disabled (R8).
+    AgentDisabled,
+    /// The visitor is in a group the agent does not see (R4, R5).
+    NotInGroup,
+    /// The visitor is ungrouped and the agent does not see ungrouped visitors (R5, R6).
+    UngroupedHidden,
+    /// Another agent holds the chat (R13).
+    AlreadyClaimed,
+    /// The agent is offline (R11).
+    AgentOffline,
+    /// The agent is at its chat limit (R12).
+    AtCapacity,
+    /// No agent with that id.
+    UnknownAgent,
+    /// No visitor with that id.
+    UnknownVisitor,
+}
+
+impl Reason {
+    /// The stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::AgentDisabled => "agent_disabled",
+            Reason::NotInGroup => "not_in_group",
+            Reason::UngroupedHidden => "ungrouped_hidden",
+            Reason::AlreadyClaimed => "already_claimed",
+            Reason::AgentOffline => "agent_offline",
+            Reason::AtCapacity => "at_capacity",
+            Reason::UnknownAgent => "unknown_agent",
+            Reason::UnknownVisitor => "unknown_visitor",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}

@@ -1,0 +1,25 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+// The data's one-way trip: what the admin configures → the compiled snapshot
+// of one revision → live state → decisions → the account that ties them.
+// A module only imports modules above it in this list.
+mod account;
+mod config;
+mod decide;
+mod ids;
+mod snapshot;
+mod state;
+
+pub use account::{Account, ActionError, ChangeReport, Claimed};
+pub use config::{
+    Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
+    Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
+};
+pub use decide::{
+    needs_refresh, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, SelectError,
+    Visibility,
+};
+pub use ids::{check_id, AgentId, GroupId, IdError, VisitorId, MAX_ID_LEN};
+pub use snapshot::{Change, ChangeError, Snapshot};
+pub use state::{State, Status};

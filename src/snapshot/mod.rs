@@ -1,0 +1,218 @@
+//! One revision of a configuration, compiled for fast queries and immutable.
+
+mod bits;
+mod change;
+
+use indexmap::IndexMap;
+use smallvec::SmallVec;
+
+pub use change::{Change, ChangeError};
+
+use crate::config::{Config, Plan, Policy, Role, Tier};
+use crate::ids::{AgentId, GroupId};
+use bits::GroupSet;
+
+/// Dense index of a group in one snapshot (configuration order).
+pub(crate) type GroupIx = usize;
+/// Dense index of an agent in one snapshot (configuration order).
+pub(crate) type AgentIx = usize;
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledGroup {
+    pub(crate) fallback: Option<GroupIx>,
+    pub(crate) chat_limit: Option<u32>,
+    pub(crate) in_contact_form: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledAgent {
+    pub(crate) enabled: bool,
+    pub(crate) role: Role,
+    /// Own limit, or the account default (R12).
+    pub(crate) chat_limit: Option<u32>,
+    pub(crate) groups: GroupSet,
+    pub(crate) tiers: SmallVec<[(GroupIx, Tier); 2]>,
+}
+
+impl CompiledAgent {
+    pub(crate) fn is_unassigned(&self) -> bool {
+        self.tiers.is_empty()
+    }
+
+    /// The membership tier in `group`, `None` when not a member. O(memberships).
+    pub(crate) fn tier_in(&self, group: GroupIx) -> Option<Tier> {
+        self.tiers.iter().find(|(g, _)| *g == group).map(|(_, t)| *t)
+    }
+}
+
+/// An immutable, compiled revision of an account's configuration.
+///
+/// Cheap to query: group and agent lookups are O(1) hash lookups, membership
+/// tests O(1) bit tests. Every change gives a new snapshot with the next
+/// revision number and leaves this one untouched (R9, R24).
+///
+/// ```
+/// use groupgate::{Change, ConfigBuilder, GroupSpec, Snapshot};
+/// let v1 = Snapshot::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
+/// let v2 = v1.apply(&Change::AddGroup(GroupSpec::new("de"))).unwrap();
+/// assert_eq!((v1.revision(), v2.revision()), (1, 2));
+/// assert_eq!(v1.config().groups().len(), 1); // unchanged
+/// assert!(v1.apply(&Change::AddGroup(GroupSpec::new("en"))).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    revision: u64,
+    config: Config,
+    groups: IndexMap<GroupId, CompiledGroup>,
+    agents: IndexMap<AgentId, CompiledAgent>,
+}
+
+impl PartialEq for Snapshot {
+    fn eq(&self, other: &Self) -> bool {
+        self.revision == other.revision && self.config == other.config
+    }
+}
+
+impl Snapshot {
+    /// Compiles `config` as revision 1. Cost: O(size of the configuration).
+    pub fn new(config: Config) -> Self {
+        Self::with_revision(config, 1)
+    }
+
+    /// Compiles `config` as the given revision, for a host that restores a
+    /// stored account. Cost: O(size of the configuration).
+    ///
+    /// ```
+    /// let config = groupgate::ConfigBuilder::new().build().unwrap();
+    /// assert_eq!(groupgate::Snapshot::with_revision(config, 42).revision(), 42);
+    /// ```
+    pub fn with_revision(config: Config, revision: u64) -> Self {
+        let groups: IndexMap<GroupId, CompiledGroup> = config
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.id.clone(),
+                    CompiledGroup { fallback: None, chat_limit: g.chat_limit, in_contact_form: g.in_contact_form },
+                )
+            })
+            .collect();
+        let mut groups = groups;
+        for (i, g) in config.groups.iter().enumerate() {
+            let fallback = g.fallback.as_ref().and_then(|f| groups.get_index_of(f));
+            if let Some((_, c)) = groups.get_index_mut(i) {
+                c.fallback = fallback;
+            }
+        }
+        let default_limit = config.policy.default_chat_limit;
+        let agents = config
+            .agents
+            .iter()
+            .map(|a| {
+                let mut compiled = CompiledAgent {
+                    enabled: a.enabled,
+                    role: a.role,
+                    chat_limit: a.chat_limit.or(default_limit),
+                    groups: GroupSet::default(),
+                    tiers: SmallVec::new(),
+                };
+                for m in &a.memberships {
+                    if let Some(g) = groups.get_index_of(&m.group) {
+                        compiled.groups.insert(g);
+                        compiled.tiers.push((g, m.tier));
+                    }
+                }
+                (a.id.clone(), compiled)
+            })
+            .collect();
+        Snapshot { revision, config, groups, agents }
+    }
+
+    /// The revision number: 1 for a new account, one more for every change.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The configuration of this revision.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The policies. Same as `config().policy()`.
+    pub fn policy(&self) -> &Policy {
+        &self.config.policy
+    }
+
+    /// The plan. Same as `config().plan()`.
+    pub fn plan(&self) -> Plan {
+        self.config.plan
+    }
+
+    /// Whether `id` names a group that works on this revision: `false` for
+    /// every id when the plan has no groups (R1). Cost: O(1).
+    ///
+    /// ```
+    /// use groupgate::{Change, ConfigBuilder, GroupSpec, Plan, Snapshot};
+    /// let pro = Snapshot::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
+    /// assert!(pro.resolves("en") && !pro.resolves("fr"));
+    /// let free = pro.apply(&Change::SetPlan(Plan::Free)).unwrap();
+    /// assert!(!free.resolves("en"));
+    /// ```
+    pub fn resolves(&self, id: &str) -> bool {
+        self.group_ix(id).is_some()
+    }
+
+    /// Whether the configuration has an agent with this id. Cost: O(1).
+    pub fn has_agent(&self, id: &str) -> bool {
+        self.agents.contains_key(id)
+    }
+
+    /// The group an id resolves to, `None` under a plan without groups (R1).
+    pub(crate) fn group_ix(&self, id: &str) -> Option<GroupIx> {
+        if !self.config.plan.has_groups() {
+            return None;
+        }
+        self.groups.get_index_of(id)
+    }
+
+    /// Whether the configuration defines `id`, whatever the plan. O(1).
+    pub(crate) fn defines(&self, id: &str) -> bool {
+        self.groups.contains_key(id)
+    }
+
+    pub(crate) fn group(&self, g: GroupIx) -> Option<(&GroupId, &CompiledGroup)> {
+        self.groups.get_index(g)
+    }
+
+    /// Groups that work on this revision (none under R1), in config order.
+    pub(crate) fn live_groups(&self) -> impl Iterator<Item = (GroupIx, &GroupId, &CompiledGroup)> {
+        let n = if self.config.plan.has_groups() { self.groups.len() } else { 0 };
+        self.groups.iter().take(n).enumerate().map(|(i, (id, g))| (i, id, g))
+    }
+
+    pub(crate) fn agent_ix(&self, id: &str) -> Option<AgentIx> {
+        self.agents.get_index_of(id)
+    }
+
+    pub(crate) fn agent(&self, a: AgentIx) -> Option<(&AgentId, &CompiledAgent)> {
+        self.agents.get_index(a)
+    }
+
+    pub(crate) fn agents(&self) -> impl ExactSizeIterator<Item = (AgentIx, &AgentId, &CompiledAgent)> {
+        self.agents.iter().enumerate().map(|(i, (id, a))| (i, id, a))
+    }
+
+    /// Groups on `g`'s fallback chain, `g` first (R17); just `g` under R1.
+    /// The chain is finite: cycles are rejected when building.
+    pub(crate) fn chain(&self, g: GroupIx) -> impl Iterator<Item = GroupIx> + '_ {
+        let mut next = Some(g);
+        let mut steps = 0usize;
+        std::iter::from_fn(move || {
+            let here = next?;
+            steps += 1;
+            // A guard only: validation makes chains acyclic.
+            next = self.group(here).and_then(|(_, c)| c.fallback).filter(|_| steps <= self.groups.len());
+            Some(here)
+        })
+    }
+}

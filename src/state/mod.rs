@@ -1,0 +1,134 @@
+//! Live state that is not configuration: agent status and dashboards,
+//! visitors with their tags, selections and chats.
+//!
+//! It lives apart from the [`Snapshot`](crate::Snapshot) so that every decision
+//! is a pure function of (snapshot, state). Only the crate mutates it, through
+//! [`Account`](crate::Account), which keeps it in step with the latest snapshot.
+
+use indexmap::IndexMap;
+use smallvec::SmallVec;
+
+use crate::ids::{AgentId, GroupId, VisitorId};
+
+/// An agent's presence.
+///
+/// ```
+/// assert_eq!("away".parse::<groupgate::Status>().unwrap(), groupgate::Status::Away);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Status {
+    /// Available and offered chats.
+    Online,
+    /// May claim by hand, never offered chats (R15).
+    Away,
+    /// Neither (R11: `agent_offline`). The status of an agent nobody set.
+    #[default]
+    Offline,
+}
+
+impl Status {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Online => "online",
+            Status::Away => "away",
+            Status::Offline => "offline",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = crate::config::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "online" => Ok(Status::Online),
+            "away" => Ok(Status::Away),
+            "offline" => Ok(Status::Offline),
+            _ => Err(crate::config::UnknownValue { kind: "Status", value: crate::ids::shown(s) }),
+        }
+    }
+}
+
+/// The live part of an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AgentLive {
+    pub(crate) status: Status,
+    /// The revision the agent's dashboard last loaded (R9).
+    pub(crate) loaded: u64,
+    /// Visitors whose chat the agent holds, in the order it came to hold them.
+    pub(crate) held: SmallVec<[VisitorId; 4]>,
+    /// The host clock of the agent's last assignment (R16).
+    pub(crate) last_assigned: Option<u64>,
+}
+
+impl AgentLive {
+    pub(crate) fn new(loaded: u64) -> Self {
+        AgentLive { status: Status::Offline, loaded, held: SmallVec::new(), last_assigned: None }
+    }
+
+    /// Chats held now (R12). Saturates: a `u32` of chats cannot be exceeded in memory.
+    pub(crate) fn load(&self) -> u32 {
+        u32::try_from(self.held.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// A visitor's open chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Chat {
+    pub(crate) holder: Option<AgentId>,
+    /// Queue position key (R18) while routed and unheld.
+    pub(crate) queued: Option<u64>,
+}
+
+/// The live part of a visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct VisitorLive {
+    pub(crate) arrival: u64,
+    pub(crate) page_tag: Option<GroupId>,
+    pub(crate) selection: Option<GroupId>,
+    pub(crate) moved_to: Option<GroupId>,
+    pub(crate) preferred: Option<AgentId>,
+    pub(crate) chat: Option<Chat>,
+    /// Version of the chat state (R13); unique across the account's lifetime.
+    pub(crate) version: u64,
+}
+
+/// Live state of one account. Read it through [`Account`](crate::Account).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct State {
+    /// In the order of the latest snapshot's agents.
+    pub(crate) agents: IndexMap<AgentId, AgentLive>,
+    /// In order of arrival.
+    pub(crate) visitors: IndexMap<VisitorId, VisitorLive>,
+    pub(crate) counter: u64,
+}
+
+impl State {
+    /// The next value of the account's one counter: arrival numbers, chat
+    /// versions and queue keys all come from it, so none ever repeats (R13).
+    pub(crate) fn tick(&mut self) -> u64 {
+        self.counter = self.counter.saturating_add(1);
+        self.counter
+    }
+
+    pub(crate) fn agent(&self, id: &str) -> Option<&AgentLive> {
+        self.agents.get(id)
+    }
+
+    pub(crate) fn visitor(&self, id: &str) -> Option<&VisitorLive> {
+        self.visitors.get(id)
+    }
+
+    /// Status of an agent by id; offline for an agent with no live state.
+    pub(crate) fn status_of(&self, id: &str) -> Status {
+        self.agent(id).map_or(Status::Offline, |a| a.status)
+    }
+}
