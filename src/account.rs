@@ -30,7 +30,7 @@ use crate::state::{AgentLive, Chat, State, Status, VisitorLive};
 /// assert!(account.claim("anna", "v1").is_ok());
 /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     latest: Arc<Snapshot>,
     /// Revisions some agent's dashboard shows, other than `latest`.

@@ -1,0 +1,105 @@
+//! Random accounts for the property tests: small pools of ids so that
+//! collisions, unknown ids and every policy combination come up often.
+#![allow(dead_code)]
+
+use groupgate::{
+    AgentSpec, ConfigBuilder, GroupSpec, Plan, Policy, Role, Routing, Status, Tier, UnassignedAgents, UngroupedVisitors,
+};
+use proptest::prelude::*;
+
+/// Group ids a test may name; the last is never configured.
+pub const GROUPS: [&str; 5] = ["g0", "g1", "g2", "g3", "zz"];
+/// Agent ids; agents are `a0..`, `ghost` never exists.
+pub const AGENTS: [&str; 7] = ["a0", "a1", "a2", "a3", "a4", "a5", "ghost"];
+/// Visitor ids.
+pub const VISITORS: [&str; 5] = ["v0", "v1", "v2", "v3", "v4"];
+
+/// Cases per property: 1,000 unless `PROPTEST_CASES` says otherwise.
+pub fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000)
+}
+
+pub fn config_for(cases: u32) -> ProptestConfig {
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+pub fn tier(n: u8) -> Tier {
+    Tier::ALL[usize::from(n) % Tier::ALL.len()]
+}
+
+pub fn status(n: u8) -> Status {
+    [Status::Online, Status::Online, Status::Away, Status::Offline][usize::from(n) % 4]
+}
+
+pub fn limit(n: Option<u8>) -> Option<u32> {
+    n.map(|n| u32::from(n % 4))
+}
+
+prop_compose! {
+    pub fn policy()(
+        ua in 0usize..3, uv in 0usize..2, admins in any::<bool>(), routing in 0usize..3,
+        hide in any::<bool>(), default_limit in proptest::option::weighted(0.3, any::<u8>()),
+    ) -> Policy {
+        let mut p = Policy::default();
+        p.unassigned_agents = UnassignedAgents::ALL[ua];
+        p.ungrouped_visitors = UngroupedVisitors::ALL[uv];
+        p.admins_see_all = admins;
+        p.routing = Routing::ALL[routing];
+        p.hide_unavailable_groups = hide;
+        p.default_chat_limit = limit(default_limit);
+        p
+    }
+}
+
+prop_compose! {
+    fn group_raw()(fallback in proptest::option::weighted(0.4, any::<u8>()),
+                   limit in proptest::option::weighted(0.3, any::<u8>()),
+                   in_form in proptest::bool::weighted(0.8)) -> (Option<u8>, Option<u8>, bool) {
+        (fallback, limit, in_form)
+    }
+}
+
+prop_compose! {
+    fn agent_raw()(role in 0usize..3, mask in any::<u8>(), tiers in any::<[u8; 4]>(),
+                   enabled in proptest::bool::weighted(0.85),
+                   limit in proptest::option::weighted(0.5, any::<u8>())) -> (usize, u8, [u8; 4], bool, Option<u8>) {
+        (role, mask, tiers, enabled, limit)
+    }
+}
+
+prop_compose! {
+    /// A valid configuration: fallbacks only point to later groups, so no cycle.
+    pub fn config()(
+        pro in proptest::bool::weighted(0.85), plan in 0usize..2, policy in policy(),
+        groups in proptest::collection::vec(group_raw(), 0..=4),
+        agents in proptest::collection::vec(agent_raw(), 0..=6),
+        selection in any::<bool>(),
+    ) -> ConfigBuilder {
+        let n = groups.len();
+        let mut b = ConfigBuilder::new()
+            .plan(if pro { Plan::Pro } else { [Plan::Free, Plan::Standard][plan] })
+            .policy(policy)
+            .group_selection(selection && n > 0);
+        for (i, (fallback, lim, in_form)) in groups.into_iter().enumerate() {
+            let mut g = GroupSpec::new(GROUPS[i]).in_contact_form(in_form);
+            if let Some(f) = fallback {
+                if i + 1 < n {
+                    g = g.fallback(GROUPS[i + 1 + usize::from(f) % (n - i - 1)]);
+                }
+            }
+            g.chat_limit = limit(lim);
+            b = b.group(g);
+        }
+        for (i, (role, mask, tiers, enabled, lim)) in agents.into_iter().enumerate() {
+            let mut a = AgentSpec::new(AGENTS[i]).role(Role::ALL[role]).enabled(enabled);
+            a.chat_limit = limit(lim);
+            for g in 0..n {
+                if mask & (1 << g) != 0 {
+                    a = a.member_as(GROUPS[g], tier(tiers[g]));
+                }
+            }
+            b = b.agent(a);
+        }
+        b
+    }
+}

@@ -1,0 +1,375 @@
+//! A small, obviously-correct reference model of ROUTING-RULES.md, written
+//! straight from the text with plain loops over plain vectors of strings.
+//! Property tests compare the real engine with it. Nothing here is fast.
+#![allow(dead_code)]
+
+use groupgate::{Config, Plan, Policy, Role, Status, Tier, UnassignedAgents, UngroupedVisitors};
+
+#[derive(Debug, Clone)]
+pub struct MGroup {
+    pub id: String,
+    pub fallback: Option<String>,
+    pub limit: Option<u32>,
+    pub in_form: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct MAgent {
+    pub id: String,
+    pub role: Role,
+    pub groups: Vec<(String, Tier)>,
+    pub enabled: bool,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MConfig {
+    pub plan: Plan,
+    pub policy: Policy,
+    pub groups: Vec<MGroup>,
+    pub agents: Vec<MAgent>,
+    pub selection: bool,
+}
+
+impl MConfig {
+    /// Reads the configuration through the public accessors only.
+    pub fn of(c: &Config) -> MConfig {
+        MConfig {
+            plan: c.plan(),
+            policy: *c.policy(),
+            groups: c
+                .groups()
+                .iter()
+                .map(|g| MGroup {
+                    id: g.id().to_string(),
+                    fallback: g.fallback().map(|f| f.to_string()),
+                    limit: g.chat_limit(),
+                    in_form: g.in_contact_form(),
+                })
+                .collect(),
+            agents: c
+                .agents()
+                .iter()
+                .map(|a| MAgent {
+                    id: a.id().to_string(),
+                    role: a.role(),
+                    groups: a.memberships().iter().map(|m| (m.group().to_string(), m.tier())).collect(),
+                    enabled: a.enabled(),
+                    limit: a.chat_limit(),
+                })
+                .collect(),
+            selection: c.group_selection(),
+        }
+    }
+
+    pub fn agent(&self, id: &str) -> Option<&MAgent> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// R1 + R3: a group id "exists" only on a plan with groups.
+    pub fn exists(&self, id: &str) -> bool {
+        self.plan == Plan::Pro && self.groups.iter().any(|g| g.id == id)
+    }
+
+    fn group(&self, id: &str) -> Option<&MGroup> {
+        if !self.exists(id) {
+            return None;
+        }
+        self.groups.iter().find(|g| g.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MVisitor {
+    pub id: String,
+    pub tag: Option<String>,
+    pub selection: Option<String>,
+    pub moved: Option<String>,
+    pub preferred: Option<String>,
+    pub has_chat: bool,
+    pub holder: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MState {
+    pub status: Vec<(String, Status)>,
+    pub visitors: Vec<MVisitor>,
+}
+
+impl MState {
+    pub fn status(&self, agent: &str) -> Status {
+        for (a, s) in &self.status {
+            if a == agent {
+                return *s;
+            }
+        }
+        Status::Offline
+    }
+
+    pub fn load(&self, agent: &str) -> u32 {
+        let mut n = 0;
+        for v in &self.visitors {
+            if v.holder.as_deref() == Some(agent) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    pub fn visitor(&self, id: &str) -> Option<&MVisitor> {
+        self.visitors.iter().find(|v| v.id == id)
+    }
+}
+
+/// R2.
+pub fn effective(c: &MConfig, moved: Option<&str>, selection: Option<&str>, tag: Option<&str>) -> Option<String> {
+    for id in [moved, selection, tag].into_iter().flatten() {
+        if c.exists(id) {
+            return Some(id.to_string());
+        }
+    }
+    None
+}
+
+pub fn effective_of(c: &MConfig, v: &MVisitor) -> Option<String> {
+    effective(c, v.moved.as_deref(), v.selection.as_deref(), v.tag.as_deref())
+}
+
+/// R1, R4–R8: Ok, or the code a claim would fail with.
+pub fn sees(c: &MConfig, a: &MAgent, group: Option<&str>) -> Result<(), &'static str> {
+    let hidden = if group.is_none() { "ungrouped_hidden" } else { "not_in_group" };
+    if !a.enabled {
+        return Err("agent_disabled");
+    }
+    if c.plan != Plan::Pro {
+        return Ok(());
+    }
+    if c.policy.admins_see_all && (a.role == Role::Owner || a.role == Role::Admin) {
+        return Ok(());
+    }
+    if a.groups.is_empty() {
+        return match c.policy.unassigned_agents {
+            UnassignedAgents::SeeAll => Ok(()),
+            UnassignedAgents::SeeUngrouped if group.is_none() => Ok(()),
+            _ => Err(hidden),
+        };
+    }
+    match group {
+        None => {
+            if c.policy.ungrouped_visitors == UngroupedVisitors::VisibleToAll {
+                Ok(())
+            } else {
+                Err("ungrouped_hidden")
+            }
+        }
+        Some(g) => {
+            for (m, _) in &a.groups {
+                if m == g {
+                    return Ok(());
+                }
+            }
+            Err("not_in_group")
+        }
+    }
+}
+
+/// R12.
+pub fn limit(c: &MConfig, a: &MAgent, group: Option<&str>) -> Option<u32> {
+    let own = a.limit.or(c.policy.default_chat_limit);
+    let of_group = group.and_then(|g| c.group(g)).and_then(|g| g.limit);
+    match (own, of_group) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// R11 for a chat in `group` held by `holder`: Ok(already holder) or a code.
+pub fn claim_check(
+    c: &MConfig,
+    s: &MState,
+    agent: &str,
+    group: Option<&str>,
+    holder: Option<&str>,
+) -> Result<bool, &'static str> {
+    let Some(a) = c.agent(agent) else { return Err("unknown_agent") };
+    sees(c, a, group)?;
+    if let Some(h) = holder {
+        if h == agent {
+            return Ok(true);
+        }
+        return Err("already_claimed");
+    }
+    if s.status(agent) == Status::Offline {
+        return Err("agent_offline");
+    }
+    if let Some(l) = limit(c, a, group) {
+        if s.load(agent) >= l {
+            return Err("at_capacity");
+        }
+    }
+    Ok(false)
+}
+
+pub fn claim_visitor(c: &MConfig, s: &MState, agent: &str, visitor: &str) -> Result<bool, &'static str> {
+    if c.agent(agent).is_none() {
+        return Err("unknown_agent");
+    }
+    let Some(v) = s.visitor(visitor) else { return Err("unknown_visitor") };
+    let g = effective_of(c, v);
+    claim_check(c, s, agent, g.as_deref(), v.holder.as_deref())
+}
+
+fn tier(a: &MAgent, group: Option<&str>) -> Tier {
+    for (g, t) in &a.groups {
+        if Some(g.as_str()) == group {
+            return *t;
+        }
+    }
+    Tier::Normal
+}
+
+/// R15 eligibility in one group: the tier, or None.
+pub fn offerable(c: &MConfig, s: &MState, a: &MAgent, group: Option<&str>) -> Option<Tier> {
+    if s.status(&a.id) != Status::Online {
+        return None;
+    }
+    if claim_check(c, s, &a.id, group, None).is_err() {
+        return None;
+    }
+    let t = tier(a, group);
+    if t == Tier::Supervisor {
+        None
+    } else {
+        Some(t)
+    }
+}
+
+/// R17: the chain of groups tried, the group itself first.
+pub fn chain(c: &MConfig, group: &str) -> Vec<String> {
+    let mut out = vec![group.to_string()];
+    let mut at = group.to_string();
+    for _ in 0..c.groups.len() {
+        let Some(g) = c.group(&at) else { break };
+        let Some(f) = &g.fallback else { break };
+        out.push(f.clone());
+        at = f.clone();
+    }
+    out
+}
+
+fn rank(t: Tier) -> u8 {
+    match t {
+        Tier::First => 0,
+        Tier::Normal => 1,
+        Tier::Last => 2,
+        Tier::Supervisor => 3,
+    }
+}
+
+fn in_group(c: &MConfig, s: &MState, group: Option<&str>, preferred: Option<&str>) -> Vec<String> {
+    let mut eligible: Vec<(String, Tier)> = Vec::new();
+    for a in &c.agents {
+        if let Some(t) = offerable(c, s, a, group) {
+            eligible.push((a.id.clone(), t));
+        }
+    }
+    let mut best = 99;
+    for (_, t) in &eligible {
+        best = best.min(rank(*t));
+    }
+    let mut out = Vec::new();
+    if let Some(p) = preferred {
+        if eligible.iter().any(|(a, _)| a == p) {
+            out.push(p.to_string());
+        }
+    }
+    for (a, t) in &eligible {
+        if rank(*t) == best && Some(a.as_str()) != preferred {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// R15 + R17.
+pub fn candidates(c: &MConfig, s: &MState, v: &MVisitor) -> Vec<String> {
+    match effective_of(c, v) {
+        None => in_group(c, s, None, v.preferred.as_deref()),
+        Some(g) => {
+            for tried in chain(c, &g) {
+                let found = in_group(c, s, Some(&tried), v.preferred.as_deref());
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// R10.
+pub fn online(c: &MConfig, s: &MState, page: Option<&str>) -> bool {
+    let v = MVisitor { tag: page.map(str::to_string), ..MVisitor::default() };
+    !candidates(c, s, &v).is_empty()
+}
+
+/// R21.
+pub fn form_choices(c: &MConfig, s: &MState) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.plan != Plan::Pro || !c.selection {
+        return out;
+    }
+    for g in &c.groups {
+        if g.in_form && (!c.policy.hide_unavailable_groups || online(c, s, Some(&g.id))) {
+            out.push(g.id.clone());
+        }
+    }
+    out
+}
+
+/// R9, brute force from the definition: every combination of moved-to group,
+/// selection and page tag drawn from the groups of both revisions, an id
+/// neither has, and nothing.
+pub fn needs_refresh(old: &MConfig, new: &MConfig, agent: &str) -> bool {
+    let (Some(a_old), Some(a_new)) = (old.agent(agent), new.agent(agent)) else { return false };
+    let mut ids: Vec<Option<String>> = vec![None, Some("zz-nowhere".into())];
+    for g in old.groups.iter().chain(&new.groups) {
+        ids.push(Some(g.id.clone()));
+    }
+    for m in &ids {
+        for s in &ids {
+            for t in &ids {
+                let e_old = effective(old, m.as_deref(), s.as_deref(), t.as_deref());
+                let e_new = effective(new, m.as_deref(), s.as_deref(), t.as_deref());
+                if sees(old, a_old, e_old.as_deref()).is_ok() != sees(new, a_new, e_new.as_deref()).is_ok() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// R9: the dashboard under a loaded configuration, visitors in arrival order.
+pub fn dashboard(loaded: &MConfig, s: &MState, agent: &str) -> Vec<String> {
+    let Some(a) = loaded.agent(agent) else { return Vec::new() };
+    let mut out = Vec::new();
+    for v in &s.visitors {
+        if sees(loaded, a, effective_of(loaded, v).as_deref()).is_ok() {
+            out.push(v.id.clone());
+        }
+    }
+    out
+}
+
+/// R4–R8 over all agents, in configuration order.
+pub fn visible_agents(c: &MConfig, v: &MVisitor) -> Vec<String> {
+    let g = effective_of(c, v);
+    let mut out = Vec::new();
+    for a in &c.agents {
+        if sees(c, a, g.as_deref()).is_ok() {
+            out.push(a.id.clone());
+        }
+    }
+    out
+}
