@@ -264,6 +264,10 @@ impl Account {
 
     /// Puts chats back in the queue, together (R18: ties by arrival).
     fn requeue(&mut self, mut visitors: Vec<VisitorId>) -> Vec<VisitorId> {
+        self.gc_loaded();
+        if visitors.is_empty() {
+            return visitors;
+        }
         visitors.sort_by_key(|v| self.state.visitor(v.as_str()).map(|v| v.arrival));
         let key = self.state.tick();
         for v in &visitors {
@@ -273,7 +277,6 @@ impl Account {
                 live.version = version;
             }
         }
-        self.gc_loaded();
         visitors
     }
 

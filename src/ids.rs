@@ -77,7 +77,14 @@ pub fn check_id(s: &str) -> Result<(), IdError> {
 
 /// An id shortened to [`MAX_ID_LEN`] characters and escaped, fit for an error message.
 pub(crate) fn shown(s: &str) -> String {
-    let mut out: String = s.chars().take(MAX_ID_LEN).flat_map(char::escape_default).collect();
+    let mut out = String::new();
+    for c in s.chars().take(MAX_ID_LEN) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     if s.chars().count() > MAX_ID_LEN {
         out.push('…');
     }

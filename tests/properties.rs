@@ -2,6 +2,9 @@
 //! `tests/model`, over random accounts and event sequences (R1–R14, R20–R25).
 //! `PROPTEST_CASES` scales every property (default 1,000 cases each).
 
+// Test code: helpers outside #[test] fns may unwrap and index too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 mod model;
 

@@ -1,5 +1,7 @@
 //! R23: turning a [`ConfigBuilder`] into a [`Config`], reporting every problem.
 
+use std::collections::HashSet;
+
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
@@ -99,10 +101,12 @@ fn check_memberships(
     groups: &IndexMap<String, Group>,
 ) -> SmallVec<[Membership; 2]> {
     let agent = || shown(&spec.id);
+    // A set for lookups only: nothing is ever iterated out of it (R25).
+    let mut listed: HashSet<&str> = HashSet::with_capacity(spec.groups.len());
     let mut out: SmallVec<[Membership; 2]> = SmallVec::new();
-    for (i, raw) in spec.groups.iter().enumerate() {
+    for raw in &spec.groups {
         let Some(group) = c.id(raw, || IdPlace::Membership { agent: agent() }, GroupId::new) else { continue };
-        if spec.groups.iter().take(i).any(|earlier| earlier == raw) {
+        if !listed.insert(raw) {
             c.problems.push(Problem::DuplicateMembership { agent: agent(), group: raw.clone() });
         } else if !groups.contains_key(raw) {
             c.problems.push(Problem::UnknownMembership { agent: agent(), group: raw.clone() });
@@ -112,7 +116,7 @@ fn check_memberships(
         }
     }
     for raw in spec.tiers.keys() {
-        if c.id(raw, || IdPlace::Tier { agent: agent() }, GroupId::new).is_some() && !spec.groups.contains(raw) {
+        if c.id(raw, || IdPlace::Tier { agent: agent() }, GroupId::new).is_some() && !listed.contains(raw.as_str()) {
             c.problems.push(Problem::UnknownTier { agent: agent(), group: raw.clone() });
         }
     }

@@ -1,0 +1,673 @@
+//! One or more tests per rule of ROUTING-RULES.md, through the public API only.
+//! Expected values come from the rule text, not from running the engine.
+
+// Test code: helpers outside #[test] fns may unwrap and index too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use groupgate::{
+    Account, AgentSpec, Change, ConfigBuilder, GroupSource, GroupSpec, Plan, Policy, Reason, Role, Status, Tier,
+    UnassignedAgents, UngroupedVisitors,
+};
+
+fn id<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().unwrap()
+}
+
+/// Groups `en`, `de`; anna in en, bob in de, carla unassigned; all online.
+fn seed(policy: Policy) -> Account {
+    let config = ConfigBuilder::new()
+        .policy(policy)
+        .group(GroupSpec::new("en"))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("anna").member("en"))
+        .agent(AgentSpec::new("bob").member("de"))
+        .agent(AgentSpec::new("carla"))
+        .group_selection(true)
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    for a in ["anna", "bob", "carla"] {
+        account.set_status(a, Status::Online).unwrap();
+    }
+    account
+}
+
+fn visit(account: &mut Account, v: &str, page: Option<&str>) {
+    account.visit(id(v), page.map(id));
+}
+
+fn names<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
+    items.into_iter().map(|i| i.to_string()).collect()
+}
+
+fn change(account: &mut Account, change: Change) {
+    account.apply(&change).unwrap();
+}
+
+// ----- R1 -------------------------------------------------------------------
+
+#[test]
+fn r1_without_groups_everyone_enabled_sees_everyone_and_the_form_offers_nothing() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    change(&mut account, Change::SetPlan(Plan::Standard));
+    assert_eq!(account.effective_group("v1").unwrap().group(), None);
+    assert_eq!(names(account.visible_agents("v1")), ["anna", "bob", "carla"]);
+    assert!(account.form_choices().is_empty());
+    assert_eq!(account.sees("bob", "v1").rule(), "R1");
+    change(&mut account, Change::SetEnabled { agent: id("bob"), enabled: false });
+    assert_eq!(names(account.visible_agents("v1")), ["anna", "carla"]);
+}
+
+#[test]
+fn r1_group_limits_and_fallbacks_do_not_apply_without_groups() {
+    let config = ConfigBuilder::new()
+        .plan(Plan::Free)
+        .group(GroupSpec::new("en").chat_limit(0).fallback("de"))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("anna").member_as("en", Tier::Supervisor))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("anna", Status::Online).unwrap();
+    visit(&mut account, "v1", Some("en"));
+    // Group limit 0 would forbid every chat on PRO; here it is inert, and
+    // anna counts as `normal`, not supervisor, so she is a candidate.
+    assert!(account.can_claim("anna", "v1").is_allowed());
+    assert_eq!(names(account.candidates("v1").agents()), ["anna"]);
+    assert!(account.is_online(Some("en")));
+}
+
+#[test]
+fn r1_downgrade_then_upgrade_restores_the_configuration_exactly() {
+    let mut account = seed(Policy::default());
+    let original = account.snapshot().config().clone();
+    change(&mut account, Change::SetPlan(Plan::Free));
+    assert_eq!(account.snapshot().config().groups(), original.groups());
+    assert!(account.snapshot().config().group_selection(), "selection kept, inert");
+    let err = account.apply(&Change::SetGroupSelection(true)).unwrap_err();
+    assert_eq!(err.code(), "groups_not_in_plan");
+    change(&mut account, Change::SetPlan(Plan::Pro));
+    assert_eq!(account.snapshot().config(), &original);
+    visit(&mut account, "v1", Some("de"));
+    assert_eq!(names(account.visible_agents("v1")), ["bob", "carla"]);
+}
+
+// ----- R2, R3 ----------------------------------------------------------------
+
+#[test]
+fn r2_selection_beats_page_tag_and_the_last_tag_wins() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    visit(&mut account, "v1", Some("de"));
+    assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "de");
+    visit(&mut account, "v1", None); // a page without the code keeps the tag
+    assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "de");
+    account.select_group("v1", "en").unwrap();
+    let g = account.effective_group("v1").unwrap();
+    assert_eq!((g.group().unwrap().as_str(), g.source()), ("en", Some(GroupSource::Selection)));
+    drop(g);
+    visit(&mut account, "v1", Some("de"));
+    assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
+}
+
+#[test]
+fn r2_a_selection_keeps_counting_after_selection_is_switched_off() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    account.select_group("v1", "de").unwrap();
+    change(&mut account, Change::SetGroupSelection(false));
+    assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "de");
+}
+
+#[test]
+fn r3_unknown_tags_are_kept_reported_and_match_once_the_group_exists() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("fr"));
+    let g = account.effective_group("v1").unwrap();
+    assert_eq!(g.group(), None);
+    assert_eq!(g.unknown().len(), 1);
+    assert_eq!((g.unknown()[0].0, g.unknown()[0].1.as_str()), (GroupSource::PageTag, "fr"));
+    drop(g);
+    change(&mut account, Change::AddGroup(GroupSpec::new("fr")));
+    assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "fr");
+    assert!(account.effective_group("v1").unwrap().unknown().is_empty());
+}
+
+#[test]
+fn r3_removing_a_group_unknowns_its_tags_and_drops_memberships_and_fallbacks() {
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("en").fallback("de"))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("anna").member("en").member("de"))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    visit(&mut account, "v1", Some("de"));
+    change(&mut account, Change::RemoveGroup(id("de")));
+    let config = account.snapshot().config();
+    assert_eq!(config.groups()[0].fallback(), None);
+    assert_eq!(names(config.agents()[0].memberships().iter().map(|m| m.group())), ["en"]);
+    let g = account.effective_group("v1").unwrap();
+    assert_eq!((g.group(), g.unknown()[0].1.as_str()), (None, "de"));
+}
+
+// ----- R4–R8 -------------------------------------------------------------------
+
+#[test]
+fn r4_members_see_only_their_groups() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    visit(&mut account, "v2", Some("de"));
+    assert!(account.sees("anna", "v1").is_visible());
+    let hidden = account.sees("anna", "v2");
+    assert_eq!((hidden.reason(), hidden.rule()), (Some(Reason::NotInGroup), "R4"));
+    assert_eq!(names(account.visible_agents("v2")), ["bob", "carla"]);
+}
+
+#[test]
+fn r5_unassigned_agents_follow_the_policy() {
+    let expect = [
+        (UnassignedAgents::SeeAll, true, true),
+        (UnassignedAgents::SeeUngrouped, false, true),
+        (UnassignedAgents::SeeNothing, false, false),
+    ];
+    for (policy, sees_grouped, sees_ungrouped) in expect {
+        let mut p = Policy::default();
+        p.unassigned_agents = policy;
+        let mut account = seed(p);
+        visit(&mut account, "grouped", Some("en"));
+        visit(&mut account, "ungrouped", None);
+        assert_eq!(account.sees("carla", "grouped").is_visible(), sees_grouped, "{policy}");
+        assert_eq!(account.sees("carla", "ungrouped").is_visible(), sees_ungrouped, "{policy}");
+        assert_eq!(account.sees("carla", "grouped").rule(), "R5");
+    }
+}
+
+#[test]
+fn r6_ungrouped_visitors_policy_applies_to_agents_with_groups() {
+    let mut p = Policy::default();
+    p.ungrouped_visitors = UngroupedVisitors::UnassignedOnly;
+    let mut account = seed(p);
+    visit(&mut account, "v1", None);
+    assert_eq!(names(account.visible_agents("v1")), ["carla"]);
+    assert_eq!(account.can_claim("anna", "v1").reason(), Some(Reason::UngroupedHidden));
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", None);
+    assert_eq!(names(account.visible_agents("v1")), ["anna", "bob", "carla"]);
+}
+
+#[test]
+fn r7_admins_see_all_only_when_the_policy_says_so() {
+    let config = |admins_see_all| {
+        let mut p = Policy::default();
+        p.admins_see_all = admins_see_all;
+        ConfigBuilder::new()
+            .policy(p)
+            .group(GroupSpec::new("en"))
+            .group(GroupSpec::new("de"))
+            .agent(AgentSpec::new("olga").role(Role::Owner).member("en"))
+            .agent(AgentSpec::new("adam").role(Role::Admin).member("en"))
+            .agent(AgentSpec::new("anna").member("en"))
+            .build()
+            .unwrap()
+    };
+    let mut off = Account::new(config(false));
+    visit(&mut off, "v1", Some("de"));
+    assert!(off.visible_agents("v1").is_empty());
+    let mut on = Account::new(config(true));
+    visit(&mut on, "v1", Some("de"));
+    assert_eq!(names(on.visible_agents("v1")), ["olga", "adam"]);
+    assert_eq!(on.sees("olga", "v1").rule(), "R7");
+}
+
+#[test]
+fn r8_disabled_agents_see_claim_and_are_offered_nothing_but_keep_status() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    change(&mut account, Change::SetEnabled { agent: id("anna"), enabled: false });
+    assert_eq!(account.sees("anna", "v1").reason(), Some(Reason::AgentDisabled));
+    assert_eq!(account.claim("anna", "v1").unwrap_err().code(), "agent_disabled");
+    assert_eq!(names(account.candidates("v1").agents()), ["carla"]);
+    account.set_status("anna", Status::Away).unwrap();
+    assert_eq!(account.status("anna"), Some(Status::Away));
+    account.refresh("anna").unwrap();
+    assert!(account.dashboard("anna").is_empty());
+}
+
+// ----- R9 ------------------------------------------------------------------------
+
+#[test]
+fn r9_dashboards_keep_the_loaded_revision_until_refresh() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    visit(&mut account, "v2", Some("de"));
+    assert_eq!(account.snapshot().revision(), 1);
+    let report = account.apply(&Change::Assign { agent: id("anna"), group: id("de"), tier: Tier::Normal }).unwrap();
+    assert_eq!(report.revision(), 2);
+    assert_eq!(names(report.needs_refresh()), ["anna"]);
+    assert_eq!(names(account.needs_refresh()), ["anna"]);
+    assert_eq!(names(account.dashboard("anna")), ["v1"], "pinned to revision 1");
+    // Visitors are live: a new one shows under the pinned configuration.
+    visit(&mut account, "v3", Some("en"));
+    assert_eq!(names(account.dashboard("anna")), ["v1", "v3"]);
+    // Claims use the latest revision, where anna is in de.
+    assert!(account.can_claim("anna", "v2").is_allowed());
+    account.refresh("anna").unwrap();
+    assert!(account.needs_refresh().is_empty());
+    assert_eq!(names(account.dashboard("anna")), ["v1", "v2", "v3"]);
+}
+
+#[test]
+fn r9_a_stale_dashboard_never_grants_a_claim() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    change(&mut account, Change::Unassign { agent: id("anna"), group: id("en") });
+    change(&mut account, Change::Assign { agent: id("anna"), group: id("de"), tier: Tier::Normal });
+    assert_eq!(names(account.dashboard("anna")), ["v1"]);
+    assert_eq!(account.claim("anna", "v1").unwrap_err().code(), "not_in_group");
+}
+
+#[test]
+fn r9_changes_that_do_not_change_visibility_need_no_refresh() {
+    let mut account = seed(Policy::default());
+    // Tiers and limits do not change what anna sees.
+    let report = account.apply(&Change::Assign { agent: id("anna"), group: id("en"), tier: Tier::First }).unwrap();
+    assert!(report.needs_refresh().is_empty());
+    let report = account.apply(&Change::SetAgentChatLimit { agent: id("anna"), limit: Some(1) }).unwrap();
+    assert!(report.needs_refresh().is_empty());
+    // Renaming-free flag changes do not either.
+    let report = account.apply(&Change::SetInContactForm { group: id("de"), offered: false }).unwrap();
+    assert!(report.needs_refresh().is_empty());
+    // Turning on R7 for an admin changes what they see.
+    change(&mut account, Change::SetRole { agent: id("bob"), role: Role::Admin });
+    let mut p = Policy::default();
+    p.admins_see_all = true;
+    let report = account.apply(&Change::SetPolicy(p)).unwrap();
+    assert_eq!(names(report.needs_refresh()), ["bob"]);
+}
+
+#[test]
+fn r9_new_groups_change_visibility_of_tags_that_were_unknown() {
+    // A visitor tagged `fr` is ungrouped while fr does not exist, so members
+    // see it (R6); once fr exists only fr members (and carla) do.
+    // carla (unassigned, see_all) sees everything under both revisions.
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("fr"));
+    assert_eq!(names(account.visible_agents("v1")), ["anna", "bob", "carla"]);
+    let report = account.apply(&Change::AddGroup(GroupSpec::new("fr"))).unwrap();
+    assert_eq!(names(report.needs_refresh()), ["anna", "bob"]);
+    assert_eq!(names(account.visible_agents("v1")), ["carla"]);
+}
+
+#[test]
+fn r9_availability_changes_are_reported_per_page() {
+    let mut account = seed(Policy::default());
+    account.set_status("carla", Status::Offline).unwrap();
+    let report = account.apply(&Change::SetEnabled { agent: id("bob"), enabled: false }).unwrap();
+    let changed: Vec<(Option<String>, bool)> =
+        report.availability().iter().map(|a| (a.page_group().map(|g| g.to_string()), a.online())).collect();
+    assert_eq!(changed, [(Some("de".to_string()), false)]);
+}
+
+// ----- R10 -----------------------------------------------------------------------
+
+#[test]
+fn r10_an_online_unassigned_agent_makes_every_page_online() {
+    let mut account = seed(Policy::default());
+    account.set_status("anna", Status::Offline).unwrap();
+    account.set_status("bob", Status::Offline).unwrap();
+    for page in [Some("en"), Some("de"), Some("unknown"), None] {
+        assert!(account.is_online(page), "{page:?}");
+    }
+    account.set_status("carla", Status::Away).unwrap();
+    for page in [Some("en"), Some("de"), None] {
+        assert!(!account.is_online(page), "away agents are not candidates: {page:?}");
+    }
+}
+
+#[test]
+fn r10_fallback_chains_count_and_supervisors_and_full_agents_do_not() {
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("en").fallback("de"))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("sam").member_as("en", Tier::Supervisor))
+        .agent(AgentSpec::new("bob").member("de").chat_limit(1))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("sam", Status::Online).unwrap();
+    account.set_status("bob", Status::Online).unwrap();
+    assert!(account.is_online(Some("en")), "via the fallback de");
+    visit(&mut account, "v1", Some("de"));
+    account.claim("bob", "v1").unwrap();
+    assert!(!account.is_online(Some("en")), "bob is full, sam is a supervisor");
+    assert!(!account.is_online(Some("de")));
+    // Sam may still claim by hand.
+    visit(&mut account, "v2", Some("en"));
+    assert!(account.can_claim("sam", "v2").is_allowed());
+}
+
+// ----- R11, R12 ----------------------------------------------------------------
+
+#[test]
+fn r11_reasons_come_in_the_rule_order() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    visit(&mut account, "v2", None);
+    account.claim("carla", "v1").unwrap();
+    // Disabled beats not seeing, which beats already claimed.
+    change(&mut account, Change::Assign { agent: id("bob"), group: id("de"), tier: Tier::Normal });
+    assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::NotInGroup));
+    change(&mut account, Change::SetEnabled { agent: id("bob"), enabled: false });
+    assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::AgentDisabled));
+    // Seeing but held by another: already_claimed, before offline.
+    account.set_status("anna", Status::Offline).unwrap();
+    assert_eq!(account.can_claim("anna", "v1").reason(), Some(Reason::AlreadyClaimed));
+    assert_eq!(account.can_claim("anna", "v2").reason(), Some(Reason::AgentOffline));
+    // Away may claim by hand.
+    account.set_status("anna", Status::Away).unwrap();
+    assert!(account.can_claim("anna", "v2").is_allowed());
+    change(&mut account, Change::SetAgentChatLimit { agent: id("anna"), limit: Some(0) });
+    assert_eq!(account.can_claim("anna", "v2").reason(), Some(Reason::AtCapacity));
+}
+
+#[test]
+fn r11_a_holder_keeps_its_chat_after_losing_sight_but_cannot_claim_again() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    account.claim("anna", "v1").unwrap();
+    account.set_status("anna", Status::Offline).unwrap();
+    assert!(account.claim("anna", "v1").is_ok(), "the holder may, whatever its status");
+    change(&mut account, Change::Unassign { agent: id("anna"), group: id("en") });
+    change(&mut account, Change::Assign { agent: id("anna"), group: id("de"), tier: Tier::Normal });
+    assert_eq!(account.holder("v1").unwrap(), "anna");
+    assert_eq!(account.load("anna"), Some(1));
+    assert_eq!(account.claim("anna", "v1").unwrap_err().code(), "not_in_group");
+}
+
+#[test]
+fn r12_the_limit_is_the_smallest_of_own_or_default_and_the_group() {
+    let mut p = Policy::default();
+    p.default_chat_limit = Some(3);
+    let config = ConfigBuilder::new()
+        .policy(p)
+        .group(GroupSpec::new("en").chat_limit(1))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("anna").member("en").member("de"))
+        .agent(AgentSpec::new("bob").member("de").chat_limit(0))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("anna", Status::Online).unwrap();
+    account.set_status("bob", Status::Online).unwrap();
+    for (v, g) in [("d1", "de"), ("e1", "en"), ("d2", "de"), ("d3", "de"), ("d4", "de")] {
+        visit(&mut account, v, Some(g));
+    }
+    account.claim("anna", "d1").unwrap();
+    // Load counts chats in any group: 1 ≥ en's limit of 1.
+    assert_eq!(account.claim("anna", "e1").unwrap_err().code(), "at_capacity");
+    account.claim("anna", "d2").unwrap();
+    account.claim("anna", "d3").unwrap();
+    assert_eq!(account.claim("anna", "d4").unwrap_err().code(), "at_capacity", "default limit 3");
+    assert_eq!(account.claim("bob", "d4").unwrap_err().code(), "at_capacity", "0 means no chats");
+    // Lowering a limit never takes chats away.
+    change(&mut account, Change::SetAgentChatLimit { agent: id("anna"), limit: Some(1) });
+    assert_eq!(account.load("anna"), Some(3));
+    assert_eq!(account.holder("d3").unwrap(), "anna");
+}
+
+// ----- R13, R14 -----------------------------------------------------------------
+
+#[test]
+fn r13_one_owner_and_repeat_claims_change_nothing() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    let first = account.claim("anna", "v1").unwrap();
+    let err = account.claim("carla", "v1").unwrap_err();
+    assert_eq!(err.code(), "already_claimed");
+    assert!(err.to_string().contains("`anna`"), "names the holder: {err}");
+    let again = account.claim("anna", "v1").unwrap();
+    assert!(!again.changed());
+    assert_eq!(again.version(), first.version());
+    assert_eq!(account.load("anna"), Some(1));
+}
+
+#[test]
+fn r13_compare_and_set_loser_gets_already_claimed_and_versions_never_repeat() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    let mut seen = vec![account.chat_version("v1").unwrap()];
+    let read = seen[0];
+    // Two servers read the same version; anna's commit lands first.
+    account.claim_at_version("anna", "v1", read).unwrap();
+    assert_eq!(account.claim_at_version("carla", "v1", read).unwrap_err().code(), "already_claimed");
+    seen.push(account.chat_version("v1").unwrap());
+    for _ in 0..3 {
+        account.release("v1").unwrap();
+        seen.push(account.chat_version("v1").unwrap());
+        account.claim("anna", "v1").unwrap();
+        seen.push(account.chat_version("v1").unwrap());
+    }
+    account.leave("v1").unwrap();
+    visit(&mut account, "v1", Some("en"));
+    seen.push(account.chat_version("v1").unwrap());
+    let mut unique = seen.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "{seen:?}");
+}
+
+#[test]
+fn r14_release_frees_load_and_leaving_forgets_the_visitor() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    visit(&mut account, "v2", Some("en"));
+    account.claim("anna", "v1").unwrap();
+    account.release("v1").unwrap();
+    assert_eq!(account.load("anna"), Some(0));
+    assert_eq!(account.release("v1").unwrap_err().code(), "no_chat");
+    account.claim("anna", "v1").unwrap();
+    account.leave("v1").unwrap();
+    assert_eq!(account.load("anna"), Some(0));
+    assert!(!account.has_visitor("v1"));
+    visit(&mut account, "v1", None);
+    assert_eq!(account.effective_group("v1").unwrap().group(), None, "a new visitor: no old tag");
+    assert_eq!(names(account.dashboard("anna")), ["v2", "v1"], "arrives after v2");
+}
+
+#[test]
+fn r14_removing_or_disabling_an_agent_requeues_its_chats() {
+    let mut account = seed(Policy::default());
+    for v in ["v1", "v2", "v3"] {
+        visit(&mut account, v, Some("en"));
+    }
+    account.claim("anna", "v2").unwrap();
+    account.claim("anna", "v1").unwrap();
+    account.claim("carla", "v3").unwrap();
+    let report = account.apply(&Change::SetEnabled { agent: id("anna"), enabled: false }).unwrap();
+    assert_eq!(names(report.requeued()), ["v1", "v2"], "ties by arrival");
+    assert_eq!(names(account.queue()), ["v1", "v2"]);
+    assert_eq!(account.holder("v1"), None);
+    assert_eq!(account.load("anna"), Some(0));
+    change(&mut account, Change::RemoveAgent(id("carla")));
+    assert_eq!(names(account.queue()), ["v1", "v2", "v3"], "re-queued goes to the back");
+    change(&mut account, Change::AddAgent(AgentSpec::new("carla")));
+    assert_eq!((account.load("carla"), account.status("carla")), (Some(0), Some(Status::Offline)));
+    assert_eq!(account.loaded_revision("carla"), Some(account.snapshot().revision()));
+}
+
+// ----- R20–R22 ------------------------------------------------------------------
+
+#[test]
+fn r20_group_selection_needs_groups_and_the_plan() {
+    let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+    assert_eq!(account.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "no_groups");
+    change(&mut account, Change::AddGroup(GroupSpec::new("en")));
+    change(&mut account, Change::SetGroupSelection(true));
+    assert_eq!(account.apply(&Change::RemoveGroup(id("en"))).unwrap_err().code(), "no_groups");
+    change(&mut account, Change::SetPlan(Plan::Free));
+    assert!(account.snapshot().config().group_selection(), "kept, inert");
+    change(&mut account, Change::SetGroupSelection(false));
+    assert_eq!(account.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "groups_not_in_plan");
+    // groups_not_in_plan comes before no_groups.
+    let mut empty = Account::new(ConfigBuilder::new().plan(Plan::Free).build().unwrap());
+    assert_eq!(empty.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "groups_not_in_plan");
+}
+
+#[test]
+fn r21_choices_in_config_order_with_flags_and_availability() {
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("sales"))
+        .group(GroupSpec::new("hidden").in_contact_form(false))
+        .group(GroupSpec::new("en"))
+        .agent(AgentSpec::new("anna").member("en"))
+        .group_selection(true)
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("anna", Status::Online).unwrap();
+    assert_eq!(names(account.form_choices()), ["sales", "en"]);
+    let mut p = Policy::default();
+    p.hide_unavailable_groups = true;
+    change(&mut account, Change::SetPolicy(p));
+    assert_eq!(names(account.form_choices()), ["en"]);
+    change(&mut account, Change::SetGroupSelection(false));
+    assert!(account.form_choices().is_empty());
+}
+
+#[test]
+fn r22_selection_only_of_offered_groups_and_failures_change_nothing() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    change(&mut account, Change::SetInContactForm { group: id("de"), offered: false });
+    let before = account.clone();
+    assert_eq!(account.select_group("v1", "de").unwrap_err().code(), "group_not_offered");
+    assert_eq!(account.select_group("v1", "nope").unwrap_err().code(), "group_not_offered");
+    assert_eq!(account.select_group("ghost", "en").unwrap_err().code(), "unknown_visitor");
+    change(&mut account, Change::SetGroupSelection(false));
+    assert_eq!(account.select_group("v1", "de").unwrap_err().code(), "group_selection_disabled");
+    assert_eq!(account.state(), before.state());
+}
+
+// ----- R23–R25 ------------------------------------------------------------------
+
+#[test]
+fn r23_every_problem_at_once_with_ids() {
+    let raw = ConfigBuilder::new()
+        .group(GroupSpec::new("en").fallback("de"))
+        .group(GroupSpec::new("de").fallback("en"))
+        .group(GroupSpec::new("en"))
+        .group(GroupSpec::new(""))
+        .group(GroupSpec::new("x".repeat(65)))
+        .group(GroupSpec::new("bad\tid"))
+        .group(GroupSpec::new("sales").fallback("nowhere"))
+        .agent(AgentSpec::new("anna").member("en").member("en").member("fr").member_as("de", Tier::First))
+        .agent(AgentSpec::new("anna"))
+        .group_selection(true);
+    let mut raw = raw;
+    raw.agents[0].tiers.insert("sales".into(), Tier::Last);
+    let err = raw.build().unwrap_err();
+    let codes: Vec<&str> = err.codes().collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid_id",
+            "invalid_id",
+            "invalid_id",
+            "duplicate_group",
+            "duplicate_group",
+            "duplicate_agent",
+            "unknown_group",
+            "unknown_group",
+            "unknown_group",
+            "fallback_cycle"
+        ]
+    );
+    let msg = err.to_string();
+    for needle in [
+        "group `en` is defined more than once",
+        "agent `anna` lists group `en` more than once",
+        "agent `anna` is defined more than once",
+        "agent `anna` is a member of unknown group `fr`",
+        "agent `anna` has a tier for group `sales`",
+        "group `sales` falls back to unknown group `nowhere`",
+        "fallback cycle: `en` → `de` → `en`",
+        "bad\\tid",
+    ] {
+        assert!(msg.contains(needle), "{needle:?} missing from {msg}");
+    }
+}
+
+#[test]
+fn r23_no_groups_with_selection_is_reported() {
+    let err = ConfigBuilder::new().group_selection(true).build().unwrap_err();
+    assert_eq!(err.codes().collect::<Vec<_>>(), ["no_groups"]);
+}
+
+#[test]
+fn r24_a_failed_change_leaves_the_previous_revision_untouched() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    account.claim("anna", "v1").unwrap();
+    let before = account.clone();
+    let failing = [
+        Change::AddGroup(GroupSpec::new("en")),
+        Change::AddGroup(GroupSpec::new("fr").fallback("nowhere")),
+        Change::SetFallback { group: id("de"), fallback: Some(id("de")) },
+        Change::RemoveAgent(id("ghost")),
+        Change::Unassign { agent: id("bob"), group: id("en") },
+        Change::AddAgent(AgentSpec::new("anna")),
+    ];
+    let codes: Vec<&str> = failing.iter().map(|c| account.apply(c).unwrap_err().code()).collect();
+    assert_eq!(
+        codes,
+        ["duplicate_group", "unknown_group", "fallback_cycle", "unknown_agent", "not_in_group", "duplicate_agent"]
+    );
+    assert_eq!(account, before);
+    assert_eq!(account.snapshot().revision(), 1);
+}
+
+#[test]
+fn r24_serde_round_trip_keeps_order_and_rejects_unknown_fields() {
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("zeta").name("Zeta").chat_limit(2))
+        .group(GroupSpec::new("alpha").fallback("zeta").in_contact_form(false))
+        .agent(AgentSpec::new("zoe").member("zeta").member_as("alpha", Tier::Supervisor))
+        .agent(AgentSpec::new("adam").role(Role::Admin).enabled(false).chat_limit(7))
+        .group_selection(true)
+        .build()
+        .unwrap();
+    let json = serde_json::to_string(&config).unwrap();
+    let back: groupgate::Config = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, config);
+    assert_eq!(names(back.groups().iter().map(|g| g.id())), ["zeta", "alpha"]);
+    let typo = r#"{"groups": [{"id": "en", "fallbak": "de"}]}"#;
+    let err = serde_json::from_str::<groupgate::Config>(typo).unwrap_err();
+    assert!(err.to_string().contains("fallbak"), "{err}");
+    let invalid = r#"{"groups": [{"id": "en"}, {"id": "en"}], "agents": [{"id": "", "groups": ["fr"]}]}"#;
+    let err = serde_json::from_str::<groupgate::Config>(invalid).unwrap_err().to_string();
+    assert!(err.contains("3 problems") && err.contains("`en`") && err.contains("`fr`"), "{err}");
+}
+
+#[test]
+fn r25_lists_follow_configuration_order_not_input_or_hash_order() {
+    let mut b = ConfigBuilder::new().group(GroupSpec::new("en"));
+    let ids = ["zed", "amy", "mo", "bea", "kai", "ivy", "al", "ned"];
+    for a in ids {
+        b = b.agent(AgentSpec::new(a).member("en"));
+    }
+    let mut account = Account::new(b.build().unwrap());
+    for a in ids.iter().rev() {
+        account.set_status(a, Status::Online).unwrap();
+    }
+    for v in ["v9", "v1", "v5"] {
+        visit(&mut account, v, Some("en"));
+    }
+    assert_eq!(names(account.visible_agents("v1")), ids);
+    assert_eq!(names(account.candidates("v1").agents()), ids);
+    assert_eq!(names(account.dashboard("mo")), ["v9", "v1", "v5"]);
+}
