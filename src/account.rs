@@ -519,12 +519,16 @@ impl Account {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Candidates::default() };
         let own = group::effective(snap, v).map(|(g, _)| g);
-        let (found, agents) = candidates::candidates(snap, &self.state, own, v.preferred.as_ref().map(AgentId::as_str));
-        Candidates {
-            group: found.and_then(|g| snap.group(g)).map(|(id, _)| id),
-            moved: found != own,
-            agents: agents.into_iter().filter_map(|a| snap.agent(a).map(|(id, _)| id)).collect(),
+        let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
+        let found = candidates::serving_group(snap, &self.state, own);
+        let mut agents = Vec::new();
+        if let Some(g) = found {
+            candidates::each_in_group(snap, &self.state, g, preferred, |a| {
+                agents.extend(snap.agent(a).map(|(id, _)| id))
+            });
         }
+        let group = found.unwrap_or(own);
+        Candidates { group: group.and_then(|g| snap.group(g)).map(|(id, _)| id), moved: group != own, agents }
     }
 
     /// Whether the chat box is online on a page with this group code (R10);

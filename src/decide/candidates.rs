@@ -64,39 +64,47 @@ pub(crate) fn offerable(snap: &Snapshot, state: &State, agent: AgentIx, group: O
     Some(tier(snap, agent, group)).filter(|t| *t != Tier::Supervisor)
 }
 
-/// Candidates in one group (no fallback). Cost: O(agents).
-fn in_group(snap: &Snapshot, state: &State, group: Option<GroupIx>, preferred: Option<&str>) -> Vec<AgentIx> {
-    let tiers: Vec<(AgentIx, Tier)> =
-        snap.agents().filter_map(|(a, _, _)| Some((a, offerable(snap, state, a, group)?))).collect();
-    let best = tiers.iter().map(|(_, t)| *t).min();
-    let pref = preferred.and_then(|p| snap.agent_ix(p)).filter(|p| tiers.iter().any(|(a, _)| a == p));
-    let rest = tiers.iter().filter(|(a, t)| Some(*t) == best && Some(*a) != pref).map(|(a, _)| *a);
-    pref.into_iter().chain(rest).collect()
+/// The best tier anyone is offerable at in `group`; `None`: no candidate.
+/// Cost: O(agents), no allocation.
+fn best_tier(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Tier> {
+    snap.agents().filter_map(|(a, _, _)| offerable(snap, state, a, group)).min()
 }
 
-/// R15 with R17: candidates in the first group of the chain that has any.
-/// Returns the group tried last (the visitor's own when none has any).
-pub(crate) fn candidates(
+/// R15 in one group: calls `emit` with each candidate in offer order — the
+/// preferred agent first when it is offerable, then the agents of the best
+/// tier in configuration order. Cost: O(agents), no allocation.
+pub(crate) fn each_in_group(
     snap: &Snapshot,
     state: &State,
     group: Option<GroupIx>,
-    preferred: Option<&str>,
-) -> (Option<GroupIx>, Vec<AgentIx>) {
-    let Some(own) = group else {
-        return (None, in_group(snap, state, None, preferred));
-    };
-    snap.chain(own)
-        .map(|g| (Some(g), in_group(snap, state, Some(g), preferred)))
-        .find(|(_, agents)| !agents.is_empty())
-        .unwrap_or((group, Vec::new()))
+    preferred: Option<AgentIx>,
+    mut emit: impl FnMut(AgentIx),
+) {
+    let Some(best) = best_tier(snap, state, group) else { return };
+    let pref = preferred.filter(|&p| offerable(snap, state, p, group).is_some());
+    if let Some(p) = pref {
+        emit(p);
+    }
+    for (a, _, _) in snap.agents() {
+        if Some(a) != pref && offerable(snap, state, a, group) == Some(best) {
+            emit(a);
+        }
+    }
+}
+
+/// R17: the group a new chat in `group` is served in — the first of the
+/// fallback chain with a candidate (`Some(None)` for an ungrouped chat with
+/// one) — or `None` when nobody could take it. Cost: O(agents · chain).
+pub(crate) fn serving_group(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Option<GroupIx>> {
+    match group {
+        None => best_tier(snap, state, None).map(|_| None),
+        Some(own) => snap.chain(own).find(|&g| best_tier(snap, state, Some(g)).is_some()).map(Some),
+    }
 }
 
 /// R10: whether a new chat in `group` would have a candidate, following the
-/// fallback chain. Cost: O(agents · chain length), no allocation.
+/// fallback chain: the same computation as R15's. Cost: O(agents · chain
+/// length), no allocation.
 pub(crate) fn is_online(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> bool {
-    let any = |g: Option<GroupIx>| snap.agents().any(|(a, _, _)| offerable(snap, state, a, g).is_some());
-    match group {
-        None => any(None),
-        Some(own) => snap.chain(own).any(|g| any(Some(g))),
-    }
+    serving_group(snap, state, group).is_some()
 }
