@@ -2,16 +2,18 @@
 #![forbid(unsafe_code)]
 
 // The data's one-way trip: what the admin configures → the compiled snapshot
-// of one revision → live state → decisions → the account that ties them.
+// of one revision → live state → decisions → routing → the account that
+// ties them.
 // A module only imports modules above it in this list.
-mod account;
-mod config;
-mod decide;
 mod ids;
+mod config;
 mod snapshot;
 mod state;
+mod decide;
+mod route;
+mod account;
 
-pub use account::{Account, ActionError, ChangeReport, Claimed};
+pub use account::{Account, ActionError, ChangeReport, Claimed, Routed, TransferTarget};
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
     Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,

@@ -373,3 +373,114 @@ pub fn visible_agents(c: &MConfig, v: &MVisitor) -> Vec<String> {
     }
     out
 }
+
+// ----- routing (R15–R19) -----------------------------------------------------
+
+/// Live routing state the model keeps beside `MState`.
+#[derive(Debug, Clone, Default)]
+pub struct MRouting {
+    pub last: Vec<(String, u64)>,
+    pub queued: Vec<(String, u64)>,
+    pub counter: u64,
+}
+
+impl MRouting {
+    pub fn last(&self, agent: &str) -> Option<u64> {
+        self.last.iter().find(|(a, _)| a == agent).map(|(_, t)| *t)
+    }
+    pub fn stamp(&mut self, agent: &str, now: u64) {
+        self.last.retain(|(a, _)| a != agent);
+        self.last.push((agent.to_string(), now));
+    }
+    pub fn enqueue(&mut self, visitor: &str) {
+        self.counter += 1;
+        self.queued.retain(|(v, _)| v != visitor);
+        self.queued.push((visitor.to_string(), self.counter));
+    }
+    pub fn dequeue(&mut self, visitor: &str) {
+        self.queued.retain(|(v, _)| v != visitor);
+    }
+    /// R18: by when it entered the queue, then by arrival.
+    pub fn queue(&self, s: &MState) -> Vec<String> {
+        let mut q: Vec<(u64, usize, String)> = Vec::new();
+        for (v, key) in &self.queued {
+            let arrival = s.visitors.iter().position(|x| &x.id == v).unwrap();
+            q.push((*key, arrival, v.clone()));
+        }
+        q.sort();
+        q.into_iter().map(|(_, _, v)| v).collect()
+    }
+}
+
+/// R17: the group a chat in `own` is served in, or None when no group of the
+/// chain has a candidate.
+pub fn serving_group(c: &MConfig, s: &MState, own: Option<&str>) -> Option<Option<String>> {
+    match own {
+        None => (!in_group(c, s, None, None).is_empty()).then_some(None),
+        Some(g) => chain(c, g).into_iter().find(|t| !in_group(c, s, Some(t), None).is_empty()).map(Some),
+    }
+}
+
+/// R16: the single agent picked from `cands` (preferred first when present).
+pub fn pick(c: &MConfig, s: &MState, r: &MRouting, cands: &[String], preferred: Option<&str>) -> Option<String> {
+    use groupgate::Routing;
+    if c.policy.routing == Routing::Broadcast || cands.is_empty() {
+        return None;
+    }
+    if preferred.is_some() && cands.first().map(String::as_str) == preferred {
+        return cands.first().cloned();
+    }
+    let mut best: Option<(u32, Option<u64>, String)> = None;
+    for a in cands {
+        let load = if c.policy.routing == Routing::LeastBusy { s.load(a) } else { 0 };
+        let key = (load, r.last(a));
+        match &best {
+            Some((l, t, _)) if (*l, *t) <= key => {}
+            _ => best = Some((key.0, key.1, a.clone())),
+        }
+    }
+    best.map(|(_, _, a)| a)
+}
+
+/// Routes (or re-routes) v's unheld chat: R15–R18. Returns the agent picked.
+pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u64) -> Option<String> {
+    let v = s.visitor(visitor).unwrap().clone();
+    let own = effective_of(c, &v);
+    let found = serving_group(c, s, own.as_deref());
+    let group = found.clone().unwrap_or(own.clone());
+    if group != own {
+        s.visitors.iter_mut().find(|x| x.id == visitor).unwrap().moved = group.clone();
+    }
+    let cands = match &found {
+        Some(g) => in_group(c, s, g.as_deref(), v.preferred.as_deref()),
+        None => Vec::new(),
+    };
+    let chosen = pick(c, s, r, &cands, v.preferred.as_deref());
+    let x = s.visitors.iter_mut().find(|x| x.id == visitor).unwrap();
+    x.has_chat = true;
+    x.holder = chosen.clone();
+    match &chosen {
+        Some(a) => {
+            r.dequeue(visitor);
+            r.stamp(a, now);
+        }
+        None => r.enqueue(visitor),
+    }
+    chosen
+}
+
+/// R18: serve the queue under the single-agent strategies.
+pub fn serve(c: &MConfig, s: &mut MState, r: &mut MRouting, now: u64) {
+    if c.policy.routing == groupgate::Routing::Broadcast {
+        return;
+    }
+    for v in r.queue(s) {
+        let x = s.visitor(&v).unwrap().clone();
+        let own = effective_of(c, &x);
+        let Some(g) = serving_group(c, s, own.as_deref()) else { continue };
+        let cands = in_group(c, s, g.as_deref(), x.preferred.as_deref());
+        if pick(c, s, r, &cands, x.preferred.as_deref()).is_some() {
+            land(c, s, r, &v, now);
+        }
+    }
+}

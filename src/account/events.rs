@@ -1,0 +1,170 @@
+//! Visitor and agent events: each succeeds or changes nothing.
+
+use super::{Account, ActionError, Claimed};
+use crate::decide::{claim, form, ClaimCheck, SelectError};
+use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::state::{Chat, Status, VisitorLive};
+
+impl Account {
+    /// A visitor is on a page (R2): creates it on first mention; `Some(tag)`
+    /// replaces its page tag, `None` (a page without the code) keeps it.
+    /// Cost: O(1) amortized.
+    pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
+        if let Some(v) = self.state.visitors.get_mut(visitor.as_str()) {
+            if page_group.is_some() {
+                v.page_tag = page_group;
+            }
+            self.settle();
+            return;
+        }
+        let arrival = self.state.tick();
+        let live = VisitorLive {
+            arrival,
+            page_tag: page_group,
+            selection: None,
+            moved_to: None,
+            preferred: None,
+            chat: None,
+            version: arrival,
+        };
+        self.state.visitors.insert(visitor, live);
+        self.settle();
+    }
+
+    /// The visitor picks a group in the contact form (R22). Cost: O(groups),
+    /// or O(groups · agents) with `hide_unavailable_groups`.
+    pub fn select_group(&mut self, visitor: &str, group: &str) -> Result<(), SelectError> {
+        if self.state.visitor(visitor).is_none() {
+            return Err(SelectError::UnknownVisitor(crate::ids::shown(visitor)));
+        }
+        let g = form::check_selection(&self.latest, &self.state, group)?;
+        let id = self.latest.group(g).map(|(id, _)| id.clone());
+        if let Some(v) = self.state.visitors.get_mut(visitor) {
+            v.selection = id;
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// Records a returning visitor's last agent (R15). The agent need not
+    /// exist; an unknown one is never a candidate.
+    pub fn prefer_agent(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
+        self.visitor_mut(visitor)?.preferred = Some(agent);
+        self.settle();
+        Ok(())
+    }
+
+    /// The visitor leaves (R14): its chat closes and it is forgotten.
+    /// Cost: O(visitors) (the arrival order is kept).
+    pub fn leave(&mut self, visitor: &str) -> Result<(), ActionError> {
+        self.visitor(visitor)?;
+        self.close(visitor);
+        self.state.visitors.shift_remove(visitor);
+        self.settle();
+        Ok(())
+    }
+
+    /// Sets an agent's presence.
+    pub fn set_status(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
+        self.agent_ix(agent)?;
+        if let Some(a) = self.state.agents.get_mut(agent) {
+            a.status = status;
+        }
+        self.settle();
+        Ok(())
+    }
+
+    /// The agent reloads its dashboard: it now shows the latest revision (R9).
+    pub fn refresh(&mut self, agent: &str) -> Result<(), ActionError> {
+        self.agent_ix(agent)?;
+        let rev = self.latest.revision();
+        if let Some(a) = self.state.agents.get_mut(agent) {
+            a.loaded = rev;
+        }
+        self.gc_loaded();
+        Ok(())
+    }
+
+    /// The agent claims the visitor's chat (R11, R13), starting one when the
+    /// visitor has none (a proactive chat). A repeat claim by the holder
+    /// succeeds and changes nothing. Cost: O(1).
+    pub fn claim(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
+        let ax = self.agent_ix(agent)?;
+        let v = self.visitor(visitor)?;
+        match claim::check_visitor(&self.latest, &self.state, ax, v) {
+            ClaimCheck::Denied { reason, holder, .. } => Err(ActionError::Denied { reason, holder: holder.cloned() }),
+            ClaimCheck::Allowed { already_holder: true } => Ok(Claimed { version: v.version, changed: false }),
+            ClaimCheck::Allowed { already_holder: false } => Ok(self.assign(agent, visitor)),
+        }
+    }
+
+    /// [`claim`](Self::claim) committed only if the chat is still at
+    /// `version` (compare-and-set, R13): a host with several servers passes
+    /// the version it read, and the loser of a race gets `already_claimed`.
+    ///
+    /// ```
+    /// # use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), None);
+    /// let read = account.chat_version("v1").unwrap();
+    /// account.claim_at_version("anna", "v1", read).unwrap();
+    /// let lost = account.claim_at_version("bob", "v1", read).unwrap_err();
+    /// assert_eq!(lost.code(), "already_claimed");
+    /// ```
+    pub fn claim_at_version(&mut self, agent: &str, visitor: &str, version: u64) -> Result<Claimed, ActionError> {
+        self.agent_ix(agent)?;
+        let found = self.visitor(visitor)?.version;
+        if found != version {
+            return Err(ActionError::VersionMismatch { expected: version, found });
+        }
+        self.claim(agent, visitor)
+    }
+
+    /// Makes `agent` hold `visitor`'s chat. Both exist; the caller checked R11.
+    pub(super) fn assign(&mut self, agent: &str, visitor: &str) -> Claimed {
+        let version = self.state.tick();
+        let clock = self.clock;
+        let Some(vid) = self.state.visitors.get_key_value(visitor).map(|(id, _)| id.clone()) else {
+            return Claimed { version, changed: false };
+        };
+        let holder = self.state.agents.get_full(agent).map(|(_, id, _)| id.clone());
+        if let Some(a) = self.state.agents.get_mut(agent) {
+            a.held.push(vid);
+            a.last_assigned = Some(clock);
+        }
+        if let Some(v) = self.state.visitors.get_mut(visitor) {
+            v.chat = Some(Chat { holder, queued: None });
+            v.version = version;
+        }
+        Claimed { version, changed: true }
+    }
+
+    /// Closes the visitor's chat, held or queued (R14): the holder's load
+    /// drops at once.
+    pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
+        let (id, v) = self
+            .state
+            .visitors
+            .get_key_value(visitor)
+            .ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))?;
+        if v.chat.is_none() {
+            return Err(ActionError::NoChat(id.to_string()));
+        }
+        self.close(visitor);
+        self.settle();
+        Ok(())
+    }
+
+    pub(super) fn close(&mut self, visitor: &str) {
+        let version = self.state.tick();
+        let Some(v) = self.state.visitors.get_mut(visitor) else { return };
+        let holder = v.chat.take().and_then(|c| c.holder);
+        v.version = version;
+        if let Some(a) = holder.and_then(|h| self.state.agents.get_mut(h.as_str())) {
+            a.held.retain(|h| h.as_str() != visitor);
+        }
+    }
+}

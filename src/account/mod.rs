@@ -1,0 +1,308 @@
+//! One account: the latest snapshot, the snapshots agents' dashboards still
+//! show, and the live state, kept in step. Every query is `&self` and pure;
+//! every event and change is `&mut self` and either succeeds or changes
+//! nothing.
+
+mod events;
+mod queries;
+mod routing;
+
+pub use routing::{Routed, TransferTarget};
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::decide::{self, refresh};
+use crate::decide::{AvailabilityChange, Reason};
+use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::snapshot::{Change, ChangeError, Snapshot};
+use crate::state::{AgentLive, Chat, State, VisitorLive};
+
+/// An account's configuration history and live state: the object a chat
+/// backend keeps per account.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Status};
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .group(GroupSpec::new("support-en"))
+///     .group(GroupSpec::new("support-de"))
+///     .agent(AgentSpec::new("anna").member("support-en"))
+///     .agent(AgentSpec::new("bob").member("support-de"))
+///     .build().unwrap());
+/// account.set_status("anna", Status::Online).unwrap();
+/// account.visit("v1".parse().unwrap(), Some("support-en".parse().unwrap()));
+/// assert_eq!(account.visible_agents("v1"), ["anna"]);
+/// assert!(account.claim("anna", "v1").is_ok());
+/// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    latest: Arc<Snapshot>,
+    /// Revisions some agent's dashboard shows, other than `latest`.
+    loaded: BTreeMap<u64, Arc<Snapshot>>,
+    state: State,
+    clock: u64,
+    /// Chats served from the queue not yet drained by the host.
+    served: Vec<VisitorId>,
+}
+
+/// Why an event was refused. Nothing changed.
+///
+/// ```
+/// use groupgate::{Account, ConfigBuilder};
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let err = account.release("ghost").unwrap_err();
+/// assert_eq!((err.code(), err.to_string().as_str()), ("unknown_visitor", "unknown visitor `ghost`"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActionError {
+    /// No agent with that id.
+    #[error("unknown agent `{0}`")]
+    UnknownAgent(String),
+    /// No visitor with that id.
+    #[error("unknown visitor `{0}`")]
+    UnknownVisitor(String),
+    /// R11 refused a claim.
+    #[error("claim refused: {reason}{}", .holder.as_ref().map(|h| format!(" (held by `{h}`)")).unwrap_or_default())]
+    Denied {
+        /// The first failing check of R11.
+        reason: Reason,
+        /// The holder, for `already_claimed`.
+        holder: Option<AgentId>,
+    },
+    /// A compare-and-set claim saw another version of the chat (R13).
+    #[error("chat version is {found}, not {expected}")]
+    VersionMismatch {
+        /// The version the caller read.
+        expected: u64,
+        /// The version now.
+        found: u64,
+    },
+    /// The visitor has no chat held by an agent (release: no open chat).
+    #[error("visitor `{0}` has no chat to act on")]
+    NoChat(String),
+    /// The visitor already has an open chat, held or queued.
+    #[error("visitor `{0}` already has an open chat")]
+    ChatOpen(String),
+    /// No group with that id works on the latest revision (R1, R3).
+    #[error("unknown group `{0}`")]
+    UnknownGroup(String),
+    /// A transfer to the group the chat is already in (R19).
+    #[error("the chat is already in group `{0}`")]
+    SameGroup(GroupId),
+}
+
+impl ActionError {
+    /// The stable code of the scenario format. A version mismatch is
+    /// `already_claimed`: the caller lost a race (R13).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionError::UnknownAgent(_) => "unknown_agent",
+            ActionError::UnknownVisitor(_) => "unknown_visitor",
+            ActionError::Denied { reason, .. } => reason.code(),
+            ActionError::VersionMismatch { .. } => "already_claimed",
+            ActionError::NoChat(_) => "no_chat",
+            ActionError::ChatOpen(_) => "chat_open",
+            ActionError::UnknownGroup(_) => "unknown_group",
+            ActionError::SameGroup(_) => "same_group",
+        }
+    }
+}
+
+/// A successful claim.
+///
+/// ```
+/// # use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
+/// # let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// # account.set_status("anna", Status::Online).unwrap();
+/// # account.visit("v1".parse().unwrap(), None);
+/// let first = account.claim("anna", "v1").unwrap();
+/// let again = account.claim("anna", "v1").unwrap();
+/// assert!(first.changed() && !again.changed());
+/// assert_eq!(first.version(), again.version());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    version: u64,
+    changed: bool,
+}
+
+impl Claimed {
+    /// The chat's version after the claim (R13).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    /// False for a repeat claim by the holder, which changes nothing.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+}
+
+/// What a successful configuration change did (R9).
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec};
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .group(GroupSpec::new("en"))
+///     .group(GroupSpec::new("de"))
+///     .agent(AgentSpec::new("anna"))
+///     .build().unwrap());
+/// let report = account.apply(&Change::Assign {
+///     agent: "anna".parse().unwrap(), group: "en".parse().unwrap(), tier: Default::default(),
+/// }).unwrap();
+/// assert_eq!(report.revision(), 2);
+/// assert_eq!(report.needs_refresh(), ["anna"]); // she no longer sees "de" visitors
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeReport {
+    revision: u64,
+    needs_refresh: Vec<AgentId>,
+    availability: Vec<AvailabilityChange>,
+    requeued: Vec<VisitorId>,
+}
+
+impl ChangeReport {
+    /// The new revision.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+    /// Agents whose visibility differs between the previous revision and this
+    /// one, in configuration order: tell them to refresh.
+    pub fn needs_refresh(&self) -> &[AgentId] {
+        &self.needs_refresh
+    }
+    /// Pages whose chat box went online or offline.
+    pub fn availability(&self) -> &[AvailabilityChange] {
+        &self.availability
+    }
+    /// Chats put back in the queue because their agent was removed or
+    /// disabled (R14), in order of visitor arrival.
+    pub fn requeued(&self) -> &[VisitorId] {
+        &self.requeued
+    }
+}
+
+impl Account {
+    /// An account at revision 1 of `config`. Every agent is offline and has
+    /// loaded revision 1; there are no visitors.
+    pub fn new(config: Config) -> Self {
+        Self::from_snapshot(Snapshot::new(config))
+    }
+
+    /// An account at the given snapshot (for a host restoring a revision).
+    pub fn from_snapshot(snapshot: Snapshot) -> Self {
+        let rev = snapshot.revision();
+        let state = State {
+            agents: snapshot.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(rev))).collect(),
+            ..State::default()
+        };
+        Account { latest: Arc::new(snapshot), loaded: BTreeMap::new(), state, clock: 0, served: Vec::new() }
+    }
+
+    /// The latest revision's snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.latest
+    }
+
+    /// The live state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Sets the host clock that stamps assignments (R16).
+    pub fn set_clock(&mut self, now: u64) {
+        self.clock = now;
+    }
+
+    /// The host clock.
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    pub(super) fn agent_ix(&self, agent: &str) -> Result<usize, ActionError> {
+        self.latest.agent_ix(agent).ok_or_else(|| ActionError::UnknownAgent(crate::ids::shown(agent)))
+    }
+
+    pub(super) fn visitor(&self, visitor: &str) -> Result<&VisitorLive, ActionError> {
+        self.state.visitor(visitor).ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))
+    }
+
+    pub(super) fn visitor_mut(&mut self, visitor: &str) -> Result<&mut VisitorLive, ActionError> {
+        self.state.visitors.get_mut(visitor).ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))
+    }
+
+    pub(super) fn snapshot_at(&self, revision: u64) -> &Snapshot {
+        self.loaded.get(&revision).map_or(&self.latest, |s| s)
+    }
+
+    // ----- configuration -------------------------------------------------
+
+    /// Applies a configuration change (R9, R24): a new revision, the agents
+    /// whose dashboards it made stale, the pages whose availability changed.
+    /// On error nothing changes.
+    ///
+    /// Cost: O(configuration + agents · groups + pages · agents).
+    pub fn apply(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
+        let next = Arc::new(self.latest.apply(change)?);
+        let pages = refresh::pages(&self.latest, &next);
+        let before = refresh::online_pages(&self.latest, &self.state, &pages);
+        let needs_refresh = decide::needs_refresh(&self.latest, &next).into_iter().cloned().collect();
+        let previous = std::mem::replace(&mut self.latest, next);
+        if self.state.agents.values().any(|a| a.loaded == previous.revision()) {
+            self.loaded.insert(previous.revision(), previous.clone());
+        }
+        let requeued = self.sync_agents(&previous);
+        self.settle();
+        let after = refresh::online_pages(&self.latest, &self.state, &pages);
+        Ok(ChangeReport {
+            revision: self.latest.revision(),
+            needs_refresh,
+            availability: refresh::availability_changes(pages, &before, &after),
+            requeued,
+        })
+    }
+
+    /// Brings agents' live state in step with the latest snapshot: new agents
+    /// load it, removed or newly disabled agents lose their chats to the queue (R14).
+    fn sync_agents(&mut self, previous: &Snapshot) -> Vec<VisitorId> {
+        let rev = self.latest.revision();
+        let mut old = std::mem::take(&mut self.state.agents);
+        let mut lost: Vec<VisitorId> = Vec::new();
+        for (_, id, compiled) in self.latest.agents() {
+            let mut live = old.swap_remove(id).unwrap_or_else(|| AgentLive::new(rev));
+            let was_enabled =
+                previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled);
+            if was_enabled && !compiled.enabled {
+                lost.extend(live.held.drain(..));
+            }
+            self.state.agents.insert(id.clone(), live);
+        }
+        lost.extend(old.into_values().flat_map(|a| a.held));
+        self.requeue(lost)
+    }
+
+    /// Puts chats back in the queue, together (R18: ties by arrival).
+    fn requeue(&mut self, mut visitors: Vec<VisitorId>) -> Vec<VisitorId> {
+        self.gc_loaded();
+        if visitors.is_empty() {
+            return visitors;
+        }
+        visitors.sort_by_key(|v| self.state.visitor(v.as_str()).map(|v| v.arrival));
+        let key = self.state.tick();
+        for v in &visitors {
+            let version = self.state.tick();
+            if let Some(live) = self.state.visitors.get_mut(v.as_str()) {
+                live.chat = Some(Chat { holder: None, queued: Some(key) });
+                live.version = version;
+            }
+        }
+        visitors
+    }
+
+    fn gc_loaded(&mut self) {
+        let agents = &self.state.agents;
+        self.loaded.retain(|rev, _| agents.values().any(|a| a.loaded == *rev));
+    }
+}

@@ -1,0 +1,154 @@
+//! Decisions: every query is `&self`, pure, and cannot fail.
+
+use super::Account;
+use crate::decide::{candidates, claim, form, group, refresh, visibility};
+use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
+use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::state::{AgentLive, Status};
+
+impl Account {
+    /// The visitor's effective group (R2) and unknown tags (R3); `None` for
+    /// an unknown visitor. Cost: O(1), no allocation.
+    pub fn effective_group(&self, visitor: &str) -> Option<EffectiveGroup<'_>> {
+        Some(group::explain(&self.latest, self.state.visitor(visitor)?))
+    }
+
+    /// Whether the agent sees the visitor on the latest revision (R4–R8).
+    /// Unknown ids are hidden. Cost: O(1), no allocation.
+    pub fn sees(&self, agent: &str, visitor: &str) -> Visibility {
+        let snap = &*self.latest;
+        let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else {
+            return Visibility::Hidden { reason: Reason::UnknownAgent, rule: "R4" };
+        };
+        let Some(v) = self.state.visitor(visitor) else {
+            return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" };
+        };
+        visibility::visibility(snap, a, group::effective(snap, v).map(|(g, _)| g))
+    }
+
+    /// Every agent who sees the visitor on the latest revision, in
+    /// configuration order; empty for an unknown visitor. Cost: O(agents).
+    pub fn visible_agents(&self, visitor: &str) -> Vec<&AgentId> {
+        let snap = &*self.latest;
+        let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
+        let g = group::effective(snap, v).map(|(g, _)| g);
+        snap.agents().filter(|(_, _, a)| visibility::visibility(snap, a, g).is_visible()).map(|(_, id, _)| id).collect()
+    }
+
+    /// The visitors on the agent's dashboard: those on the site now that the
+    /// agent sees under the revision it last loaded (R9), in order of
+    /// arrival; empty for an unknown agent. Cost: O(visitors).
+    pub fn dashboard(&self, agent: &str) -> Vec<&VisitorId> {
+        let Some(live) = self.state.agent(agent) else { return Vec::new() };
+        let snap = self.snapshot_at(live.loaded);
+        let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else { return Vec::new() };
+        self.state
+            .visitors
+            .iter()
+            .filter(|(_, v)| visibility::visibility(snap, a, group::effective(snap, v).map(|(g, _)| g)).is_visible())
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Agents whose dashboard is stale (R9): their loaded revision shows
+    /// something the latest does not, or the other way round. Configuration
+    /// order. Cost: O(agents · groups).
+    pub fn needs_refresh(&self) -> Vec<&AgentId> {
+        self.latest
+            .agents()
+            .filter(|(_, id, _)| {
+                let loaded = self.state.agent(id.as_str()).map_or(self.latest.revision(), |a| a.loaded);
+                refresh::stale(self.snapshot_at(loaded), &self.latest, id.as_str())
+            })
+            .map(|(_, id, _)| id)
+            .collect()
+    }
+
+    /// Whether the agent may claim the visitor's chat now (R11), with the
+    /// first failing reason. Cost: O(1), no allocation.
+    pub fn can_claim(&self, agent: &str, visitor: &str) -> ClaimCheck<'_> {
+        let Some(ax) = self.latest.agent_ix(agent) else {
+            return claim::denied(Reason::UnknownAgent, "R11");
+        };
+        let Some(v) = self.state.visitor(visitor) else {
+            return claim::denied(Reason::UnknownVisitor, "R11");
+        };
+        claim::check_visitor(&self.latest, &self.state, ax, v)
+    }
+
+    /// Candidates for a new chat of the visitor (R15, following R17). Empty
+    /// for an unknown visitor. Cost: O(agents · chain length).
+    pub fn candidates(&self, visitor: &str) -> Candidates<'_> {
+        let snap = &*self.latest;
+        let Some(v) = self.state.visitor(visitor) else { return Candidates::default() };
+        let own = group::effective(snap, v).map(|(g, _)| g);
+        let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
+        let found = candidates::serving_group(snap, &self.state, own);
+        let mut agents = Vec::new();
+        if let Some(g) = found {
+            candidates::each_in_group(snap, &self.state, g, preferred, |a| {
+                agents.extend(snap.agent(a).map(|(id, _)| id))
+            });
+        }
+        let group = found.unwrap_or(own);
+        Candidates { group: group.and_then(|g| snap.group(g)).map(|(id, _)| id), moved: group != own, agents }
+    }
+
+    /// Whether the chat box is online on a page with this group code (R10);
+    /// `None`, or a code naming no group, is an ungrouped page.
+    /// Cost: O(agents · chain length), no allocation.
+    pub fn is_online(&self, page_group: Option<&str>) -> bool {
+        let g = page_group.and_then(|p| self.latest.group_ix(p));
+        candidates::is_online(&self.latest, &self.state, g)
+    }
+
+    /// The groups the contact form offers now (R20, R21), in configuration order.
+    pub fn form_choices(&self) -> Vec<&GroupId> {
+        form::choices(&self.latest, &self.state).filter_map(|g| self.latest.group(g).map(|(id, _)| id)).collect()
+    }
+
+    /// The agent holding the visitor's chat, if any.
+    pub fn holder(&self, visitor: &str) -> Option<&AgentId> {
+        self.state.visitor(visitor)?.chat.as_ref()?.holder.as_ref()
+    }
+
+    /// The version of the visitor's chat state (R13); `None` for an unknown
+    /// visitor. Versions never repeat within an account.
+    pub fn chat_version(&self, visitor: &str) -> Option<u64> {
+        Some(self.state.visitor(visitor)?.version)
+    }
+
+    /// Chats the agent holds (R12); `None` for an unknown agent.
+    pub fn load(&self, agent: &str) -> Option<u32> {
+        self.state.agent(agent).map(AgentLive::load)
+    }
+
+    /// The agent's presence; `None` for an unknown agent.
+    pub fn status(&self, agent: &str) -> Option<Status> {
+        self.state.agent(agent).map(|a| a.status)
+    }
+
+    /// The revision the agent's dashboard shows (R9).
+    pub fn loaded_revision(&self, agent: &str) -> Option<u64> {
+        self.state.agent(agent).map(|a| a.loaded)
+    }
+
+    /// Whether a visitor with this id is on the site.
+    pub fn has_visitor(&self, visitor: &str) -> bool {
+        self.state.visitor(visitor).is_some()
+    }
+
+    /// The visitors on the site, in order of arrival.
+    pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
+        self.state.visitors.keys()
+    }
+
+    /// Queued chats (R18): routed, held by nobody, oldest first.
+    /// Cost: O(visitors + queue · log queue).
+    pub fn queue(&self) -> Vec<&VisitorId> {
+        let mut q: Vec<(u64, u64, &VisitorId)> =
+            self.state.visitors.iter().filter_map(|(id, v)| Some((v.chat.as_ref()?.queued?, v.arrival, id))).collect();
+        q.sort_unstable();
+        q.into_iter().map(|(_, _, id)| id).collect()
+    }
+}

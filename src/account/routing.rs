@@ -1,0 +1,235 @@
+//! Routing events (R15–R19): starting a chat, serving the queue, transfers.
+
+use super::{Account, ActionError};
+use crate::config::Routing;
+use crate::decide::{claim, group, ClaimCheck};
+use crate::ids::{shown, AgentId, GroupId, VisitorId};
+use crate::route::{self, Plan};
+use crate::snapshot::GroupIx;
+use crate::state::Chat;
+
+/// What routing did with a chat (R15–R18).
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Policy, Routing, Status};
+/// let mut policy = Policy::default();
+/// policy.routing = Routing::LeastBusy;
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .policy(policy)
+///     .group(GroupSpec::new("en").fallback("de"))
+///     .group(GroupSpec::new("de"))
+///     .agent(AgentSpec::new("bob").member("de"))
+///     .build().unwrap());
+/// account.set_status("bob", Status::Online).unwrap();
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+/// let routed = account.route("v1").unwrap();
+/// assert_eq!(routed.agent().map(|a| a.as_str()), Some("bob"));
+/// assert_eq!(routed.group().map(|g| g.as_str()), Some("de")); // R17: moved to the fallback
+/// assert!(routed.moved());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub(crate) agent: Option<AgentId>,
+    pub(crate) offered: Vec<AgentId>,
+    pub(crate) group: Option<GroupId>,
+    pub(crate) moved: bool,
+}
+
+impl Routed {
+    /// The agent now holding the chat (single-agent strategies); `None` when
+    /// it waits in the queue.
+    pub fn agent(&self) -> Option<&AgentId> {
+        self.agent.as_ref()
+    }
+    /// Under `broadcast`, the agents offered the chat, in offer order (R15);
+    /// empty otherwise.
+    pub fn offered(&self) -> &[AgentId] {
+        &self.offered
+    }
+    /// The group the chat is in now.
+    pub fn group(&self) -> Option<&GroupId> {
+        self.group.as_ref()
+    }
+    /// Whether routing moved the chat to a fallback group (R17).
+    pub fn moved(&self) -> bool {
+        self.moved
+    }
+    /// Whether the chat waits in the queue (R18).
+    pub fn queued(&self) -> bool {
+        self.agent.is_none()
+    }
+}
+
+/// Where a transfer sends a chat (R19).
+///
+/// ```
+/// use groupgate::TransferTarget;
+/// let to_de = TransferTarget::Group("de".parse().unwrap());
+/// assert!(matches!(to_de, TransferTarget::Group(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// To a group: unclaimed and routed there.
+    Group(GroupId),
+    /// To an agent who may claim it.
+    Agent(AgentId),
+}
+
+impl Account {
+    /// The visitor starts a chat, routed under the routing policy (R15–R18).
+    /// `chat_open` when it has one (held or queued). Cost: O(agents · chain).
+    pub fn route(&mut self, visitor: &str) -> Result<Routed, ActionError> {
+        let v = self.visitor(visitor)?;
+        if v.chat.is_some() {
+            return Err(ActionError::ChatOpen(shown(visitor)));
+        }
+        let plan = route::plan_for(&self.latest, &self.state, v);
+        let routed = self.land(visitor, plan);
+        self.settle();
+        Ok(routed)
+    }
+
+    /// Transfers a held chat (R19) to a group or to an agent.
+    ///
+    /// ```
+    /// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Status, TransferTarget};
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en"))
+    ///     .agent(AgentSpec::new("bob").member("de"))
+    ///     .build().unwrap());
+    /// account.set_status("bob", Status::Online).unwrap();
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.claim("anna", "v1").unwrap();
+    /// let err = account.transfer("v1", &TransferTarget::Agent("bob".parse().unwrap())).unwrap_err();
+    /// assert_eq!(err.code(), "not_in_group"); // bob does not see an "en" visitor
+    /// let routed = account.transfer("v1", &TransferTarget::Group("de".parse().unwrap())).unwrap();
+    /// assert!(routed.queued()); // broadcast: offered to bob, waiting for his claim
+    /// assert_eq!(routed.offered(), ["bob"]);
+    /// ```
+    pub fn transfer(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
+        let v = self.visitor(visitor)?;
+        let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
+        let Some(holder) = holder else {
+            return Err(ActionError::NoChat(shown(visitor)));
+        };
+        let routed = match to {
+            TransferTarget::Group(g) => self.transfer_to_group(visitor, g)?,
+            TransferTarget::Agent(a) => self.transfer_to_agent(visitor, &holder, a)?,
+        };
+        self.settle();
+        Ok(routed)
+    }
+
+    fn transfer_to_group(&mut self, visitor: &str, target: &GroupId) -> Result<Routed, ActionError> {
+        let snap = &*self.latest;
+        let g = snap.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(shown(target.as_str())))?;
+        let v = self.visitor(visitor)?;
+        if group::effective(snap, v).map(|(own, _)| own) == Some(g) {
+            return Err(ActionError::SameGroup(target.clone()));
+        }
+        let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
+        // `land` moves the chat: to `g`, or to the fallback that serves it (R2, R17).
+        self.close(visitor);
+        let plan = route::plan(&self.latest, &self.state, Some(g), preferred);
+        Ok(self.land(visitor, plan))
+    }
+
+    fn transfer_to_agent(&mut self, visitor: &str, holder: &AgentId, target: &AgentId) -> Result<Routed, ActionError> {
+        let ax = self.agent_ix(target.as_str())?;
+        let v = self.visitor(visitor)?;
+        let own = group::effective(&self.latest, v).map(|(g, _)| g);
+        let routed = |agent: &AgentId, s: &Self| Routed {
+            agent: Some(agent.clone()),
+            offered: Vec::new(),
+            group: own.and_then(|g| s.latest.group(g)).map(|(id, _)| id.clone()),
+            moved: false,
+        };
+        if target == holder {
+            return Ok(routed(holder, self));
+        }
+        if let ClaimCheck::Denied { reason, .. } = claim::check(&self.latest, &self.state, ax, own, None) {
+            return Err(ActionError::Denied { reason, holder: None });
+        }
+        self.close(visitor);
+        self.assign(target.as_str(), visitor);
+        Ok(routed(target, self))
+    }
+
+    /// Applies a routing plan to the visitor's (unheld) chat: moves it to the
+    /// serving group when that differs (R2, R17), then assigns the pick or
+    /// queues it at the back (R18).
+    fn land(&mut self, visitor: &str, plan: Plan) -> Routed {
+        let own = self.state.visitor(visitor).and_then(|v| group::effective(&self.latest, v)).map(|(g, _)| g);
+        let moved = plan.group != own;
+        if moved {
+            self.set_moved(visitor, plan.group);
+        }
+        let group = plan.group.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
+        if let Some(agent) = plan.pick.and_then(|a| self.latest.agent(a)).map(|(id, _)| id.clone()) {
+            self.assign(agent.as_str(), visitor);
+            return Routed { agent: Some(agent), offered: Vec::new(), group, moved };
+        }
+        let offered = self.offers(visitor, plan);
+        self.enqueue(visitor);
+        Routed { agent: None, offered, group, moved }
+    }
+
+    /// Under broadcast, the candidates offered the chat.
+    fn offers(&self, visitor: &str, plan: Plan) -> Vec<AgentId> {
+        if !plan.found || self.latest.policy().routing != Routing::Broadcast {
+            return Vec::new();
+        }
+        let snap = &*self.latest;
+        let preferred =
+            self.state.visitor(visitor).and_then(|v| v.preferred.as_ref()).and_then(|p| snap.agent_ix(p.as_str()));
+        let mut out = Vec::new();
+        crate::decide::candidates::each_in_group(snap, &self.state, plan.group, preferred, |a| {
+            out.extend(snap.agent(a).map(|(id, _)| id.clone()));
+        });
+        out
+    }
+
+    fn set_moved(&mut self, visitor: &str, group: Option<GroupIx>) {
+        let id = group.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
+        if let (Some(v), Some(id)) = (self.state.visitors.get_mut(visitor), id) {
+            v.moved_to = Some(id);
+        }
+    }
+
+    /// Opens (or re-opens) the visitor's chat unheld, at the back of the queue.
+    fn enqueue(&mut self, visitor: &str) {
+        let key = self.state.tick();
+        let version = self.state.tick();
+        if let Some(v) = self.state.visitors.get_mut(visitor) {
+            v.chat = Some(Chat { holder: None, queued: Some(key) });
+            v.version = version;
+        }
+    }
+
+    /// Serves the queue after a successful step, under the single-agent
+    /// strategies (R18): oldest first, each chat to the agent `route` would
+    /// pick; chats without a candidate stay.
+    pub(super) fn settle(&mut self) {
+        if self.latest.policy().routing == Routing::Broadcast {
+            return;
+        }
+        let queue: Vec<VisitorId> = self.queue().into_iter().cloned().collect();
+        for visitor in queue {
+            let Some(v) = self.state.visitor(visitor.as_str()) else { continue };
+            let plan = route::plan_for(&self.latest, &self.state, v);
+            if plan.pick.is_some() {
+                self.land(visitor.as_str(), plan);
+                self.served.push(visitor);
+            }
+        }
+    }
+
+    /// Chats that queue serving (R18) gave an agent since the last call, in
+    /// the order served: the host tells those agents. Use
+    /// [`holder`](Self::holder) for who got each.
+    pub fn drain_served(&mut self) -> Vec<VisitorId> {
+        std::mem::take(&mut self.served)
+    }
+}
