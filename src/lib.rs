@@ -13,7 +13,7 @@ mod decide;
 mod route;
 mod account;
 
-pub use account::{Account, ActionError, ChangeReport, Claimed, Routed, TransferTarget};
+pub use account::{Account, ActionError, Assignments, ChangeReport, Claimed, Routed, TransferTarget};
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
     Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,

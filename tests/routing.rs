@@ -153,13 +153,13 @@ fn r16_least_busy_fewest_chats_then_least_recent_then_config_order() {
     // nina: 1 chat, assigned at 10; ulla: 1 chat, at 11 — nina is less recent.
     account.set_clock(12);
     assert_eq!(account.route("v3").unwrap().agent().unwrap(), "nina");
-    // nina has 2, ulla 1: ulla, although she was assigned more recently.
+    // ulla takes and closes a chat at 13: 1 chat, the most recent assignment;
+    // nina has 2. Fewest chats wins over least recent.
     account.set_clock(13);
-    assert_eq!(account.route("v4").unwrap().agent().unwrap(), "ulla");
-    account.release("v1").unwrap();
-    // nina 1 (last 12), ulla 2: nina.
+    account.claim("ulla", "v4").unwrap();
+    account.release("v4").unwrap();
     account.set_clock(14);
-    assert_eq!(account.route("v5").unwrap().agent().unwrap(), "nina");
+    assert_eq!(account.route("v5").unwrap().agent().unwrap(), "ulla");
 }
 
 #[test]

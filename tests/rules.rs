@@ -115,6 +115,26 @@ fn r2_selection_beats_page_tag_and_the_last_tag_wins() {
 }
 
 #[test]
+fn r2_a_moved_to_group_beats_selection_and_tag_and_outlives_the_chat() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    account.select_group("v1", "en").unwrap();
+    account.claim("anna", "v1").unwrap();
+    account.transfer("v1", &groupgate::TransferTarget::Group(id("de"))).unwrap();
+    let g = account.effective_group("v1").unwrap();
+    assert_eq!((g.group().unwrap().as_str(), g.source()), ("de", Some(GroupSource::MovedTo)));
+    drop(g);
+    visit(&mut account, "v1", Some("en"));
+    account.release("v1").unwrap();
+    assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "de");
+    // Removing the moved-to group makes it unknown: the selection counts again (R3).
+    change(&mut account, Change::RemoveGroup(id("de")));
+    let g = account.effective_group("v1").unwrap();
+    assert_eq!((g.group().unwrap().as_str(), g.source()), ("en", Some(GroupSource::Selection)));
+    assert_eq!(g.unknown()[0].0, GroupSource::MovedTo);
+}
+
+#[test]
 fn r2_a_selection_keeps_counting_after_selection_is_switched_off() {
     let mut account = seed(Policy::default());
     visit(&mut account, "v1", Some("en"));

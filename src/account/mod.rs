@@ -7,7 +7,7 @@ mod events;
 mod queries;
 mod routing;
 
-pub use routing::{Routed, TransferTarget};
+pub use routing::{Assignments, Routed, TransferTarget};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,7 +4,7 @@ use super::Account;
 use crate::decide::{candidates, claim, form, group, refresh, visibility};
 use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::state::{AgentLive, Status};
+use crate::state::{AgentLive, Status, VisitorLive};
 
 impl Account {
     /// The visitor's effective group (R2) and unknown tags (R3); `None` for
@@ -146,9 +146,10 @@ impl Account {
     /// Queued chats (R18): routed, held by nobody, oldest first.
     /// Cost: O(visitors + queue · log queue).
     pub fn queue(&self) -> Vec<&VisitorId> {
-        let mut q: Vec<(u64, u64, &VisitorId)> =
-            self.state.visitors.iter().filter_map(|(id, v)| Some((v.chat.as_ref()?.queued?, v.arrival, id))).collect();
-        q.sort_unstable();
-        q.into_iter().map(|(_, _, id)| id).collect()
+        let key = |v: &VisitorLive| (v.chat.as_ref().and_then(|c| c.queued), v.arrival);
+        let mut queue: Vec<(&VisitorId, &VisitorLive)> =
+            self.state.visitors.iter().filter(|(_, v)| key(v).0.is_some()).collect();
+        queue.sort_unstable_by_key(|(_, v)| key(v));
+        queue.into_iter().map(|(id, _)| id).collect()
     }
 }

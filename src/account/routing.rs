@@ -233,3 +233,61 @@ impl Account {
         std::mem::take(&mut self.served)
     }
 }
+
+/// The routing strategies' state (R16): when each agent was last assigned,
+/// by the host clock, in configuration order. Agents never assigned are not
+/// listed. Hosts with several servers share it so that every server picks
+/// the same agent.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Policy, Routing, Status};
+/// let mut policy = Policy::default();
+/// policy.routing = Routing::RoundRobin;
+/// let config = ConfigBuilder::new().policy(policy)
+///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap();
+/// let mut one = Account::new(config.clone());
+/// let mut two = Account::new(config);
+/// for account in [&mut one, &mut two] {
+///     account.set_status("anna", Status::Online).unwrap();
+///     account.set_status("bob", Status::Online).unwrap();
+///     account.visit("v1".parse().unwrap(), None);
+/// }
+/// one.set_clock(7);
+/// one.route("v1").unwrap(); // anna
+/// assert_eq!(one.assignments().get("anna"), Some(7));
+/// two.set_assignments(&one.assignments());
+/// assert_eq!(two.route("v1").unwrap().agent().unwrap(), "bob"); // same answer as on `one`
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct Assignments(indexmap::IndexMap<AgentId, u64>);
+
+impl Assignments {
+    /// When the agent was last assigned. Cost: O(1).
+    pub fn get(&self, agent: &str) -> Option<u64> {
+        self.0.get(agent).copied()
+    }
+
+    /// Every stamp, in configuration order.
+    pub fn iter(&self) -> impl Iterator<Item = (&AgentId, u64)> {
+        self.0.iter().map(|(a, t)| (a, *t))
+    }
+}
+
+impl Account {
+    /// The strategy state (R16), to share with other servers.
+    /// Cost: O(agents).
+    pub fn assignments(&self) -> Assignments {
+        Assignments(self.state.agents.iter().filter_map(|(id, a)| Some((id.clone(), a.last_assigned?))).collect())
+    }
+
+    /// Replaces the strategy state (R16) with one read from elsewhere: agents
+    /// not listed count as never assigned; unknown agents are ignored.
+    /// Cost: O(agents).
+    pub fn set_assignments(&mut self, assignments: &Assignments) {
+        for (id, live) in &mut self.state.agents {
+            live.last_assigned = assignments.get(id.as_str());
+        }
+    }
+}
