@@ -3,7 +3,7 @@
 
 // The data's one-way trip: what the admin configures → the compiled snapshot
 // of one revision → live state → decisions → routing → the account that
-// ties them.
+// ties them → the scenario runner, which uses only the public API.
 // A module only imports modules above it in this list.
 mod ids;
 mod config;
@@ -12,6 +12,8 @@ mod state;
 mod decide;
 mod route;
 mod account;
+#[cfg(feature = "serde")]
+pub mod scenario;
 
 pub use account::{Account, ActionError, Assignments, ChangeReport, Claimed, Routed, TransferTarget};
 pub use config::{

@@ -1,0 +1,142 @@
+//! The file format of `SCENARIO-FORMAT.md`, as serde types. Unknown fields
+//! anywhere are an error.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec, Plan, Policy, Role, Status, Tier};
+
+/// A scenario file: one account and the steps run against it.
+///
+/// ```
+/// let file = r#"{
+///   "description": "members see their group",
+///   "account": {"plan": "pro", "groups": [{"id": "en"}], "agents": [{"id": "anna", "groups": ["en"]}]},
+///   "steps": [
+///     {"visit": {"visitor": "v1", "page_group": "en"}},
+///     {"expect_visible": {"visitor": "v1", "agents": ["anna"]}}
+///   ]
+/// }"#;
+/// let scenario: groupgate::scenario::Scenario = serde_json::from_str(file).unwrap();
+/// assert!(scenario.run().passed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawScenario", into = "RawScenario")]
+pub struct Scenario {
+    /// What the scenario shows.
+    pub description: String,
+    /// The account at revision 1.
+    pub account: AccountFile,
+    /// The steps, run in order; step `i` runs at clock `i` (R16).
+    pub steps: Vec<super::Step>,
+    /// When set, the account must fail validation with exactly these codes
+    /// (as a set) and there are no steps.
+    pub expect_invalid: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    #[serde(default)]
+    description: String,
+    account: AccountFile,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    steps: Vec<super::Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expect_invalid: Option<Vec<String>>,
+}
+
+impl TryFrom<RawScenario> for Scenario {
+    type Error = String;
+    fn try_from(raw: RawScenario) -> Result<Self, String> {
+        if raw.expect_invalid.is_some() && !raw.steps.is_empty() {
+            return Err("a scenario with `expect_invalid` must have no steps".into());
+        }
+        Ok(Scenario {
+            description: raw.description,
+            account: raw.account,
+            steps: raw.steps,
+            expect_invalid: raw.expect_invalid,
+        })
+    }
+}
+
+impl From<Scenario> for RawScenario {
+    fn from(s: Scenario) -> Self {
+        RawScenario { description: s.description, account: s.account, steps: s.steps, expect_invalid: s.expect_invalid }
+    }
+}
+
+/// The `account` of a scenario: a configuration plus each agent's status.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct AccountFile {
+    /// The plan; `pro` when left out.
+    pub plan: Plan,
+    /// The policies.
+    pub policy: Policy,
+    /// Groups in configuration order.
+    pub groups: Vec<GroupSpec>,
+    /// Agents in configuration order.
+    pub agents: Vec<AgentFile>,
+    /// The contact form.
+    pub contact_form: ContactForm,
+}
+
+impl AccountFile {
+    /// The configuration part, unchecked.
+    pub fn builder(&self) -> ConfigBuilder {
+        let mut b = ConfigBuilder::new().plan(self.plan).policy(self.policy);
+        b.groups.clone_from(&self.groups);
+        b.agents = self.agents.iter().map(AgentFile::spec).collect();
+        b.contact_form = self.contact_form;
+        b
+    }
+}
+
+/// An agent of a scenario: an [`AgentSpec`] plus its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AgentFile {
+    /// The id.
+    pub id: String,
+    /// Role; default `agent`.
+    #[serde(default)]
+    pub role: Role,
+    /// Memberships in order.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Tiers of memberships; default `normal`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub tiers: IndexMap<String, Tier>,
+    /// Presence; default `online`.
+    #[serde(default = "online")]
+    pub status: Status,
+    /// Enabled flag; default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Own chat limit; default none (unlimited).
+    #[serde(default)]
+    pub chat_limit: Option<u32>,
+}
+
+fn online() -> Status {
+    Status::Online
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl AgentFile {
+    /// The configuration part.
+    pub fn spec(&self) -> AgentSpec {
+        let mut spec = AgentSpec::new(self.id.clone()).role(self.role).enabled(self.enabled);
+        spec.groups.clone_from(&self.groups);
+        spec.tiers.clone_from(&self.tiers);
+        spec.chat_limit = self.chat_limit;
+        spec
+    }
+}

@@ -1,0 +1,33 @@
+//! Scenario files (`SCENARIO-FORMAT.md`): an account and steps — events,
+//! configuration changes and expectations — read from any serde format and
+//! run against the real library through its public API. Needs the `serde`
+//! feature.
+//!
+//! ```
+//! use groupgate::scenario::Scenario;
+//! let file = r#"{
+//!   "account": {"plan": "pro", "groups": [{"id": "en"}, {"id": "de"}],
+//!               "agents": [{"id": "anna", "groups": ["en"]}]},
+//!   "steps": [
+//!     {"visit": {"visitor": "v1", "page_group": "de"}},
+//!     {"claim": {"agent": "anna", "visitor": "v1"}, "expect_error": "not_in_group"},
+//!     {"expect_visible": {"visitor": "v1", "agents": ["anna"]}}
+//!   ]
+//! }"#;
+//! let report = serde_json::from_str::<Scenario>(file).unwrap().run();
+//! let failure = report.failure.unwrap();
+//! assert_eq!(failure.step, Some(2));
+//! assert_eq!((failure.expected.as_str(), failure.found.as_str()), (r#"["anna"]"#, "[]"));
+//! ```
+
+mod format;
+mod run;
+mod step;
+
+pub use format::{AccountFile, AgentFile, Scenario};
+pub use run::{Failure, Report};
+pub use step::{
+    Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup, ExpectHolder,
+    ExpectLoad, ExpectOnline, GroupOnly, PolicyPatch, SelectGroup, SetEnabled, SetStatus, Step, Transfer, Unassign,
+    Visit, VisitorOnly, ACTIONS,
+};

@@ -1,0 +1,302 @@
+//! Running a scenario against the real library, through its public API only.
+
+use std::fmt;
+
+use super::step::{Action, PolicyPatch, Transfer};
+use super::{Scenario, Step};
+use crate::{Account, AgentId, Change, GroupId, Policy, TransferTarget, VisitorId};
+
+/// Why a scenario failed: where, the step as written, what was expected and
+/// what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The failing step's index (0-based); `None` for the account itself.
+    pub step: Option<usize>,
+    /// The failing step as written.
+    pub written: Option<Step>,
+    /// What the scenario expected.
+    pub expected: String,
+    /// What the library answered.
+    pub found: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.step, &self.written) {
+            (Some(i), Some(step)) => write!(f, "step {i} (`{}`): ", step.action.key())?,
+            _ => f.write_str("account: ")?,
+        }
+        write!(f, "expected {}, found {}", self.expected, self.found)
+    }
+}
+
+/// The result of [`Scenario::run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The first failure; `None` when every step held.
+    pub failure: Option<Failure>,
+}
+
+impl Report {
+    /// Whether every step held.
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// A mismatch inside one step: (expected, found).
+type Mismatch = (String, String);
+
+impl Scenario {
+    /// Runs the scenario: builds the account, then every step in order, step
+    /// `i` at clock `i`; stops at the first step that does not hold.
+    pub fn run(&self) -> Report {
+        let fail = |step: Option<usize>, (expected, found): Mismatch| Report {
+            failure: Some(Failure { step, written: step.and_then(|i| self.steps.get(i).cloned()), expected, found }),
+        };
+        let mut account = match (self.account.builder().build(), &self.expect_invalid) {
+            (Err(e), Some(codes)) => {
+                let (mut want, mut got): (Vec<&str>, Vec<&str>) =
+                    (codes.iter().map(String::as_str).collect(), e.codes().collect());
+                for list in [&mut want, &mut got] {
+                    list.sort_unstable();
+                    list.dedup();
+                }
+                return if want == got {
+                    Report { failure: None }
+                } else {
+                    fail(None, (list(&want), format!("{} ({e})", list(&got))))
+                };
+            }
+            (Err(e), None) => return fail(None, ("a valid account".into(), e.to_string())),
+            (Ok(_), Some(codes)) => {
+                return fail(None, (format!("invalid with {}", list(codes)), "a valid account".into()))
+            }
+            (Ok(config), None) => Account::new(config),
+        };
+        for agent in &self.account.agents {
+            // Every agent exists: the configuration was built from this list.
+            let _ = account.set_status(&agent.id, agent.status);
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            account.set_clock(u64::try_from(i).unwrap_or(u64::MAX));
+            if let Err(mismatch) = run_step(&mut account, step) {
+                return fail(Some(i), mismatch);
+            }
+        }
+        Report { failure: None }
+    }
+}
+
+fn run_step(account: &mut Account, step: &Step) -> Result<(), Mismatch> {
+    if step.action.is_expectation() {
+        return check(account, &step.action);
+    }
+    let before = step.expect_error.as_ref().map(|_| account.clone());
+    let result = perform(account, &step.action);
+    match (&step.expect_error, result) {
+        (None, Ok(())) => Ok(()),
+        (None, Err(code)) => Err(("success".into(), format!("error `{code}`"))),
+        (Some(want), Ok(())) => Err((format!("error `{want}`"), "success".into())),
+        (Some(want), Err(code)) if *want != code => Err((format!("error `{want}`"), format!("error `{code}`"))),
+        (Some(_), Err(_)) if before.as_ref() != Some(account) => {
+            Err(("a failed step to change nothing".into(), "a changed account".into()))
+        }
+        (Some(_), Err(_)) => Ok(()),
+    }
+}
+
+/// Parses an id a step only looks up; `None` for one that cannot exist.
+fn lookup<T: std::str::FromStr>(s: &str) -> Option<T> {
+    s.parse().ok()
+}
+
+fn perform(account: &mut Account, action: &Action) -> Result<(), String> {
+    let code = |e: &dyn Coded| e.code().to_string();
+    match action {
+        Action::Visit(v) => {
+            let visitor: VisitorId = v.visitor.parse().map_err(|_| "invalid_id".to_string())?;
+            let page = match &v.page_group {
+                Some(g) => Some(g.parse::<GroupId>().map_err(|_| "invalid_id".to_string())?),
+                None => None,
+            };
+            account.visit(visitor, page);
+            Ok(())
+        }
+        Action::SelectGroup(s) => account.select_group(&s.visitor, &s.group).map_err(|e| code(&e)),
+        Action::PreferAgent(p) => {
+            if !account.has_visitor(&p.visitor) {
+                return Err("unknown_visitor".into());
+            }
+            let agent = lookup::<AgentId>(&p.agent).filter(|a| account.snapshot().has_agent(a.as_str()));
+            let agent = agent.ok_or_else(|| "unknown_agent".to_string())?;
+            account.prefer_agent(&p.visitor, agent).map_err(|e| code(&e))
+        }
+        Action::Claim(c) => account.claim(&c.agent, &c.visitor).map(drop).map_err(|e| code(&e)),
+        Action::Route(r) => account.route(&r.visitor).map(drop).map_err(|e| code(&e)),
+        Action::Release(r) => account.release(&r.visitor).map_err(|e| code(&e)),
+        Action::Transfer(t) => transfer(account, t),
+        Action::Leave(l) => account.leave(&l.visitor).map_err(|e| code(&e)),
+        Action::SetStatus(s) => account.set_status(&s.agent, s.status).map_err(|e| code(&e)),
+        Action::Refresh(r) => account.refresh(&r.agent).map_err(|e| code(&e)),
+        Action::AddAgent(a) => {
+            account.apply(&Change::AddAgent(a.spec())).map_err(|e| code(&e))?;
+            account.set_status(&a.id, a.status).map_err(|e| code(&e))
+        }
+        _ => change(account, action),
+    }
+}
+
+trait Coded {
+    fn code(&self) -> &'static str;
+}
+
+impl Coded for crate::ActionError {
+    fn code(&self) -> &'static str {
+        crate::ActionError::code(self)
+    }
+}
+
+impl Coded for crate::SelectError {
+    fn code(&self) -> &'static str {
+        crate::SelectError::code(self)
+    }
+}
+
+impl Coded for crate::ChangeError {
+    fn code(&self) -> &'static str {
+        crate::ChangeError::code(self)
+    }
+}
+
+/// R19: an id that cannot exist is unknown, after the visitor and held checks.
+fn transfer(account: &mut Account, t: &Transfer) -> Result<(), String> {
+    let (visitor, target, unknown) = match t {
+        Transfer::ToGroup { visitor, group } => {
+            (visitor, lookup::<GroupId>(group).map(TransferTarget::Group), "unknown_group")
+        }
+        Transfer::ToAgent { visitor, agent } => {
+            (visitor, lookup::<AgentId>(agent).map(TransferTarget::Agent), "unknown_agent")
+        }
+    };
+    match target {
+        Some(target) => account.transfer(visitor, &target).map(drop).map_err(|e| e.code().to_string()),
+        None if !account.has_visitor(visitor) => Err("unknown_visitor".into()),
+        None if account.holder(visitor).is_none() => Err("no_chat".into()),
+        None => Err(unknown.into()),
+    }
+}
+
+/// Configuration changes; ids that cannot exist are unknown, checked in field order.
+fn change(account: &mut Account, action: &Action) -> Result<(), String> {
+    let agent = |id: &str, account: &Account| {
+        lookup::<AgentId>(id)
+            .filter(|a| account.snapshot().has_agent(a.as_str()))
+            .ok_or_else(|| "unknown_agent".to_string())
+    };
+    let group = |id: &str| lookup::<GroupId>(id).ok_or_else(|| "unknown_group".to_string());
+    let change = match action {
+        Action::AddGroup(g) => Change::AddGroup(g.clone()),
+        Action::RemoveGroup(g) => Change::RemoveGroup(group(&g.group)?),
+        Action::RemoveAgent(a) => Change::RemoveAgent(agent(&a.agent, account)?),
+        Action::Assign(a) => Change::Assign { agent: agent(&a.agent, account)?, group: group(&a.group)?, tier: a.tier },
+        Action::Unassign(u) => Change::Unassign { agent: agent(&u.agent, account)?, group: group(&u.group)? },
+        Action::SetEnabled(s) => Change::SetEnabled { agent: agent(&s.agent, account)?, enabled: s.enabled },
+        Action::SetPlan(p) => Change::SetPlan(*p),
+        Action::SetPolicy(p) => Change::SetPolicy(patched(*account.snapshot().policy(), p)),
+        Action::SetGroupSelection(on) => Change::SetGroupSelection(*on),
+        other => return Err(format!("`{}` is not a change", other.key())),
+    };
+    account.apply(&change).map(drop).map_err(|e| e.code().to_string())
+}
+
+fn patched(mut policy: Policy, p: &PolicyPatch) -> Policy {
+    policy.unassigned_agents = p.unassigned_agents.unwrap_or(policy.unassigned_agents);
+    policy.ungrouped_visitors = p.ungrouped_visitors.unwrap_or(policy.ungrouped_visitors);
+    policy.admins_see_all = p.admins_see_all.unwrap_or(policy.admins_see_all);
+    policy.routing = p.routing.unwrap_or(policy.routing);
+    policy.hide_unavailable_groups = p.hide_unavailable_groups.unwrap_or(policy.hide_unavailable_groups);
+    policy.default_chat_limit = p.default_chat_limit.unwrap_or(policy.default_chat_limit);
+    policy
+}
+
+/// Formats a list the way the format writes it: `["a", "b"]`.
+fn list<S: AsRef<str>>(items: &[S]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("{:?}", s.as_ref())).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn opt<S: AsRef<str>>(item: Option<S>) -> String {
+    item.map_or_else(|| "null".into(), |s| format!("{:?}", s.as_ref()))
+}
+
+fn same<T: PartialEq>(expected: T, found: T, show: impl Fn(&T) -> String) -> Result<(), Mismatch> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err((show(&expected), show(&found)))
+    }
+}
+
+fn names<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
+    items.into_iter().map(|i| i.to_string()).collect()
+}
+
+fn check(account: &Account, action: &Action) -> Result<(), Mismatch> {
+    let visitor = |v: &str| {
+        if account.has_visitor(v) {
+            Ok(())
+        } else {
+            Err((format!("visitor {v:?} on the site"), "no such visitor".to_string()))
+        }
+    };
+    let agent = |a: &str| {
+        if account.snapshot().has_agent(a) {
+            Ok(())
+        } else {
+            Err((format!("agent {a:?} in the configuration"), "no such agent".to_string()))
+        }
+    };
+    let lists = |want: &[String], got: Vec<String>| same(want.to_vec(), got, |l| list(l));
+    match action {
+        Action::ExpectGroup(e) => {
+            visitor(&e.visitor)?;
+            let found = account.effective_group(&e.visitor).and_then(|g| g.group().map(ToString::to_string));
+            same(e.group.clone(), found, |g| opt(g.as_deref()))
+        }
+        Action::ExpectVisible(e) => {
+            visitor(&e.visitor)?;
+            lists(&e.agents, names(account.visible_agents(&e.visitor)))
+        }
+        Action::ExpectDashboard(e) => {
+            agent(&e.agent)?;
+            lists(&e.visitors, names(account.dashboard(&e.agent)))
+        }
+        Action::ExpectClaim(e) => {
+            let found = account.can_claim(&e.agent, &e.visitor).reason().map(|r| r.code().to_string());
+            same(e.reason.clone(), found, |r| {
+                r.as_ref().map_or_else(|| "allowed".into(), |r| format!("refused: `{r}`"))
+            })
+        }
+        Action::ExpectHolder(e) => {
+            visitor(&e.visitor)?;
+            same(e.agent.clone(), account.holder(&e.visitor).map(ToString::to_string), |h| opt(h.as_deref()))
+        }
+        Action::ExpectCandidates(e) => {
+            visitor(&e.visitor)?;
+            lists(&e.agents, names(account.candidates(&e.visitor).agents()))
+        }
+        Action::ExpectQueue(q) => lists(q, names(account.queue())),
+        Action::ExpectOnline(e) => {
+            let show = |on: &bool| if *on { "online".to_string() } else { "offline".to_string() };
+            same(e.online, account.is_online(e.page_group.as_deref()), show)
+        }
+        Action::ExpectFormChoices(c) => lists(c, names(account.form_choices())),
+        Action::ExpectNeedsRefresh(n) => lists(n, names(account.needs_refresh())),
+        Action::ExpectLoad(e) => {
+            agent(&e.agent)?;
+            same(Some(e.chats), account.load(&e.agent), |n| n.map_or_else(|| "none".into(), |n| n.to_string()))
+        }
+        other => Err(("an expectation".into(), format!("`{}`", other.key()))),
+    }
+}
