@@ -273,8 +273,8 @@ impl Account {
         for (_, id, compiled) in self.latest.agents() {
             let mut live = old.swap_remove(id).unwrap_or_else(|| AgentLive::new(rev));
             let was_enabled =
-                previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled);
-            if was_enabled && !compiled.enabled {
+                previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled());
+            if was_enabled && !compiled.enabled() {
                 lost.extend(live.held.drain(..));
             }
             self.state.agents.insert(id.clone(), live);

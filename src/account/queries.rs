@@ -23,7 +23,7 @@ impl Account {
         let Some(v) = self.state.visitor(visitor) else {
             return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" };
         };
-        visibility::visibility(snap, a, group::effective(snap, v).map(|(g, _)| g))
+        visibility::visibility(a, group::effective(snap, v).map(|(g, _)| g))
     }
 
     /// Every agent who sees the visitor on the latest revision, in
@@ -32,7 +32,7 @@ impl Account {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
         let g = group::effective(snap, v).map(|(g, _)| g);
-        snap.agents().filter(|(_, _, a)| visibility::visibility(snap, a, g).is_visible()).map(|(_, id, _)| id).collect()
+        snap.viewers(g).filter_map(|a| snap.agent(a).map(|(id, _)| id)).collect()
     }
 
     /// The visitors on the agent's dashboard: those on the site now that the
@@ -45,7 +45,7 @@ impl Account {
         self.state
             .visitors
             .iter()
-            .filter(|(_, v)| visibility::visibility(snap, a, group::effective(snap, v).map(|(g, _)| g)).is_visible())
+            .filter(|(_, v)| visibility::visibility(a, group::effective(snap, v).map(|(g, _)| g)).is_visible())
             .map(|(id, _)| id)
             .collect()
     }

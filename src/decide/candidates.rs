@@ -67,7 +67,7 @@ pub(crate) fn offerable(snap: &Snapshot, state: &State, agent: AgentIx, group: O
 /// The best tier anyone is offerable at in `group`; `None`: no candidate.
 /// Cost: O(agents), no allocation.
 fn best_tier(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Tier> {
-    snap.agents().filter_map(|(a, _, _)| offerable(snap, state, a, group)).min()
+    snap.viewers(group).filter_map(|a| offerable(snap, state, a, group)).min()
 }
 
 /// R15 in one group: calls `emit` with each candidate in offer order — the
@@ -85,7 +85,7 @@ pub(crate) fn each_in_group(
     if let Some(p) = pref {
         emit(p);
     }
-    for (a, _, _) in snap.agents() {
+    for a in snap.viewers(group) {
         if Some(a) != pref && offerable(snap, state, a, group) == Some(best) {
             emit(a);
         }

@@ -76,7 +76,7 @@ pub(crate) fn check<'a>(
     let Some((id, compiled)) = snap.agent(agent) else {
         return denied(Reason::UnknownAgent, "R11");
     };
-    if let Visibility::Hidden { reason, rule } = visibility(snap, compiled, group) {
+    if let Visibility::Hidden { reason, rule } = visibility(compiled, group) {
         return denied(reason, rule);
     }
     match holder {

@@ -30,7 +30,7 @@ pub(crate) fn stale(old: &Snapshot, new: &Snapshot, agent: &str) -> bool {
     let range = |snap: &Snapshot, agent: &CompiledAgent| {
         let mut seen = [false; 2];
         for g in std::iter::once(None).chain(snap.live_groups().map(|(i, _, _)| Some(i))) {
-            let v = visibility(snap, agent, g).is_visible();
+            let v = visibility(agent, g).is_visible();
             if let Some(slot) = seen.get_mut(usize::from(v)) {
                 *slot = true;
             }
@@ -52,7 +52,7 @@ pub(crate) fn stale(old: &Snapshot, new: &Snapshot, agent: &str) -> bool {
 }
 
 fn sees(snap: &Snapshot, agent: &CompiledAgent, id: Option<&GroupId>) -> bool {
-    visibility(snap, agent, id.and_then(|g| snap.group_ix(g.as_str()))).is_visible()
+    visibility(agent, id.and_then(|g| snap.group_ix(g.as_str()))).is_visible()
 }
 
 /// A page whose chat-box availability differs between two revisions.

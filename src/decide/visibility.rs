@@ -1,8 +1,7 @@
 //! R1, R4–R8: whether an agent sees a visitor of a given effective group.
 
 use super::Reason;
-use crate::config::{UnassignedAgents, UngroupedVisitors};
-use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
+use crate::snapshot::{CompiledAgent, GroupIx, Scope};
 
 /// Whether an agent sees a visitor, and the rule that decided.
 ///
@@ -57,35 +56,22 @@ const fn hidden(reason: Reason, rule: &'static str) -> Visibility {
     Visibility::Hidden { reason, rule }
 }
 
-/// The one place visibility is decided. `group` is the visitor's effective
-/// group in `snap` (`None`: ungrouped). Cost: O(1), no allocation.
-pub(crate) fn visibility(snap: &Snapshot, agent: &CompiledAgent, group: Option<GroupIx>) -> Visibility {
-    let hidden_here = match group {
-        None => Reason::UngroupedHidden,
-        Some(_) => Reason::NotInGroup,
-    };
-    if !agent.enabled {
-        return hidden(Reason::AgentDisabled, "R8");
-    }
-    if !snap.plan().has_groups() {
-        return Visibility::Visible { rule: "R1" };
-    }
-    let policy = snap.policy();
-    if policy.admins_see_all && agent.role.is_admin() {
-        return Visibility::Visible { rule: "R7" };
-    }
-    if agent.is_unassigned() {
-        return match (policy.unassigned_agents, group) {
-            (UnassignedAgents::SeeAll, _) | (UnassignedAgents::SeeUngrouped, None) => {
-                Visibility::Visible { rule: "R5" }
-            }
-            _ => hidden(hidden_here, "R5"),
-        };
-    }
-    match group {
-        None if policy.ungrouped_visitors == UngroupedVisitors::VisibleToAll => Visibility::Visible { rule: "R6" },
-        None => hidden(Reason::UngroupedHidden, "R6"),
-        Some(g) if agent.groups.contains(g) => Visibility::Visible { rule: "R4" },
-        Some(_) => hidden(Reason::NotInGroup, "R4"),
+/// Visibility of a visitor whose effective group in `snap` is `group`
+/// (`None`: ungrouped), for an agent of `snap`: its compiled scope (R1,
+/// R5–R8, see `Scope::of`) applied to the group (R4, R6). Cost: O(1), no
+/// allocation.
+pub(crate) fn visibility(agent: &CompiledAgent, group: Option<GroupIx>) -> Visibility {
+    let visible = |rule| Visibility::Visible { rule };
+    match (agent.scope, group) {
+        (Scope::Disabled, _) => hidden(Reason::AgentDisabled, "R8"),
+        (Scope::Everything { rule }, _) => visible(rule),
+        (Scope::Groups { ungrouped: true }, None) => visible("R6"),
+        (Scope::Groups { ungrouped: false }, None) => hidden(Reason::UngroupedHidden, "R6"),
+        (Scope::Groups { .. }, Some(g)) if agent.groups.contains(g) => visible("R4"),
+        (Scope::Groups { .. }, Some(_)) => hidden(Reason::NotInGroup, "R4"),
+        (Scope::UngroupedOnly, None) => visible("R5"),
+        (Scope::UngroupedOnly, Some(_)) => hidden(Reason::NotInGroup, "R5"),
+        (Scope::Nothing, None) => hidden(Reason::UngroupedHidden, "R5"),
+        (Scope::Nothing, Some(_)) => hidden(Reason::NotInGroup, "R5"),
     }
 }

@@ -2,15 +2,17 @@
 
 mod bits;
 mod change;
+mod scope;
 
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub use change::{Change, ChangeError};
 
-use crate::config::{Config, Plan, Policy, Role, Tier};
+use crate::config::{Config, Plan, Policy, Tier};
 use crate::ids::{AgentId, GroupId};
 use bits::GroupSet;
+pub(crate) use scope::Scope;
 
 /// Dense index of a group in one snapshot (configuration order).
 pub(crate) type GroupIx = usize;
@@ -22,12 +24,14 @@ pub(crate) struct CompiledGroup {
     pub(crate) fallback: Option<GroupIx>,
     pub(crate) chat_limit: Option<u32>,
     pub(crate) in_contact_form: bool,
+    /// Members, in configuration order.
+    pub(crate) members: Vec<AgentIx>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledAgent {
-    pub(crate) enabled: bool,
-    pub(crate) role: Role,
+    /// What the agent sees (R1, R5–R8).
+    pub(crate) scope: Scope,
     /// Own limit, or the account default (R12).
     pub(crate) chat_limit: Option<u32>,
     pub(crate) groups: GroupSet,
@@ -35,8 +39,9 @@ pub(crate) struct CompiledAgent {
 }
 
 impl CompiledAgent {
-    pub(crate) fn is_unassigned(&self) -> bool {
-        self.tiers.is_empty()
+    /// The enabled flag (R8).
+    pub(crate) fn enabled(&self) -> bool {
+        self.scope != Scope::Disabled
     }
 
     /// The membership tier in `group`, `None` when not a member. O(memberships).
@@ -65,6 +70,10 @@ pub struct Snapshot {
     config: Config,
     groups: IndexMap<GroupId, CompiledGroup>,
     agents: IndexMap<AgentId, CompiledAgent>,
+    /// Agents who see every visitor, in configuration order.
+    everyone: Vec<AgentIx>,
+    /// Agents who see ungrouped visitors, in configuration order.
+    ungrouped_viewers: Vec<AgentIx>,
 }
 
 impl PartialEq for Snapshot {
@@ -87,45 +96,44 @@ impl Snapshot {
     /// assert_eq!(groupgate::Snapshot::with_revision(config, 42).revision(), 42);
     /// ```
     pub fn with_revision(config: Config, revision: u64) -> Self {
-        let groups: IndexMap<GroupId, CompiledGroup> = config
+        let mut groups: IndexMap<GroupId, CompiledGroup> = config
             .groups
             .iter()
             .map(|g| {
-                (
-                    g.id.clone(),
-                    CompiledGroup { fallback: None, chat_limit: g.chat_limit, in_contact_form: g.in_contact_form },
-                )
+                let compiled = CompiledGroup {
+                    fallback: None,
+                    chat_limit: g.chat_limit,
+                    in_contact_form: g.in_contact_form,
+                    members: Vec::new(),
+                };
+                (g.id.clone(), compiled)
             })
             .collect();
-        let mut groups = groups;
         for (i, g) in config.groups.iter().enumerate() {
             let fallback = g.fallback.as_ref().and_then(|f| groups.get_index_of(f));
             if let Some((_, c)) = groups.get_index_mut(i) {
                 c.fallback = fallback;
             }
         }
-        let default_limit = config.policy.default_chat_limit;
-        let agents = config
-            .agents
-            .iter()
-            .map(|a| {
-                let mut compiled = CompiledAgent {
-                    enabled: a.enabled,
-                    role: a.role,
-                    chat_limit: a.chat_limit.or(default_limit),
-                    groups: GroupSet::default(),
-                    tiers: SmallVec::new(),
-                };
-                for m in &a.memberships {
-                    if let Some(g) = groups.get_index_of(&m.group) {
-                        compiled.groups.insert(g);
-                        compiled.tiers.push((g, m.tier));
-                    }
+        let mut agents: IndexMap<AgentId, CompiledAgent> = IndexMap::with_capacity(config.agents.len());
+        for (ix, a) in config.agents.iter().enumerate() {
+            let scope = Scope::of(config.plan, &config.policy, a.enabled, a.role, !a.memberships.is_empty());
+            let chat_limit = a.chat_limit.or(config.policy.default_chat_limit);
+            let mut compiled = CompiledAgent { scope, chat_limit, groups: GroupSet::default(), tiers: SmallVec::new() };
+            for m in &a.memberships {
+                if let Some((g, _, group)) = groups.get_full_mut(&m.group) {
+                    compiled.groups.insert(g);
+                    compiled.tiers.push((g, m.tier));
+                    group.members.push(ix);
                 }
-                (a.id.clone(), compiled)
-            })
-            .collect();
-        Snapshot { revision, config, groups, agents }
+            }
+            agents.insert(a.id.clone(), compiled);
+        }
+        let everyone = agents.values().enumerate().filter(|(_, a)| matches!(a.scope, Scope::Everything { .. }));
+        let everyone = everyone.map(|(i, _)| i).collect();
+        let ungrouped_viewers =
+            agents.values().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| i).collect();
+        Snapshot { revision, config, groups, agents, everyone, ungrouped_viewers }
     }
 
     /// The revision number: 1 for a new account, one more for every change.
@@ -202,6 +210,16 @@ impl Snapshot {
         self.agents.iter().enumerate().map(|(i, (id, a))| (i, id, a))
     }
 
+    /// The agents who see a visitor whose effective group is `group`, in
+    /// configuration order: members whose scope is their groups, merged with
+    /// the agents who see everything (R4–R8). O(output), no allocation.
+    pub(crate) fn viewers(&self, group: Option<GroupIx>) -> Viewers<'_> {
+        match group.and_then(|g| self.group(g)) {
+            None => Viewers { members: &[], everyone: &self.ungrouped_viewers, snap: self },
+            Some((_, g)) => Viewers { members: &g.members, everyone: &self.everyone, snap: self },
+        }
+    }
+
     /// Groups on `g`'s fallback chain, `g` first (R17); just `g` under R1.
     /// The chain is finite: cycles are rejected when building.
     pub(crate) fn chain(&self, g: GroupIx) -> impl Iterator<Item = GroupIx> + '_ {
@@ -214,5 +232,34 @@ impl Snapshot {
             next = self.group(here).and_then(|(_, c)| c.fallback).filter(|_| steps <= self.groups.len());
             Some(here)
         })
+    }
+}
+
+/// The merge of a group's members (those whose scope is their groups) with
+/// the agents who see everything: both ascending, disjoint.
+pub(crate) struct Viewers<'a> {
+    members: &'a [AgentIx],
+    everyone: &'a [AgentIx],
+    snap: &'a Snapshot,
+}
+
+impl Iterator for Viewers<'_> {
+    type Item = AgentIx;
+
+    fn next(&mut self) -> Option<AgentIx> {
+        loop {
+            let take_member = match (self.members.first(), self.everyone.first()) {
+                (None, None) => return None,
+                (Some(m), Some(e)) => m < e,
+                (m, _) => m.is_some(),
+            };
+            let list = if take_member { &mut self.members } else { &mut self.everyone };
+            let (&next, rest) = list.split_first()?;
+            *list = rest;
+            let grouped = self.snap.agent(next).is_some_and(|(_, a)| matches!(a.scope, Scope::Groups { .. }));
+            if !take_member || grouped {
+                return Some(next);
+            }
+        }
     }
 }

@@ -1,0 +1,88 @@
+//! The hot path on the "large account" (see `workload`): groupgate against a
+//! hand-written string-keyed model (`naive`) and an in-memory SQLite database
+//! (`sqlite`). Ids are `operation/implementation`, so ratios read off directly.
+//!
+//! `cargo bench --bench hot_path`; `cargo test --benches` runs each once.
+// Bench code may unwrap; criterion's macros generate undocumented functions.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod workload;
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use groupgate::{Account, Change, Routing, Tier};
+use workload::{Naive, Sqlite, Workload};
+
+fn benches(c: &mut Criterion) {
+    let w = Workload::large();
+    let naive = Naive::new(&w);
+    let mut account = w.account(Routing::LeastBusy);
+    let (agent, visitor) = w.probe();
+    let fresh = w.visitors.iter().rev().find(|(_, g)| g.is_some()).unwrap().0.clone();
+
+    let mut g = c.benchmark_group("sees");
+    g.bench_function("groupgate", |b| b.iter(|| account.sees(black_box(&agent), black_box(&visitor)).is_visible()));
+    g.bench_function("naive", |b| b.iter(|| naive.sees(black_box(&agent), black_box(&visitor))));
+    g.finish();
+
+    let mut g = c.benchmark_group("visible_agents");
+    g.bench_function("groupgate", |b| b.iter(|| account.visible_agents(black_box(&fresh)).len()));
+    g.bench_function("naive", |b| b.iter(|| naive.visible_agents(black_box(&fresh)).len()));
+    g.finish();
+
+    let sqlite = Sqlite::new(&w);
+    assert_eq!(sqlite.dashboard(&agent).len(), account.dashboard(&agent).len());
+    assert_eq!(naive.dashboard(&agent).len(), account.dashboard(&agent).len());
+    let mut g = c.benchmark_group("dashboard");
+    g.bench_function("groupgate", |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    g.bench_function("naive", |b| b.iter(|| naive.dashboard(black_box(&agent)).len()));
+    g.bench_function("sqlite", |b| b.iter(|| sqlite.dashboard(black_box(&agent)).len()));
+    g.finish();
+    drop(sqlite);
+
+    let mut g = c.benchmark_group("route");
+    g.bench_function("groupgate", |b| {
+        b.iter(|| {
+            account.route(black_box(&fresh)).unwrap();
+            account.release(&fresh).unwrap();
+        })
+    });
+    g.bench_function("naive", |b| b.iter(|| naive.route(black_box(&fresh))));
+    g.finish();
+
+    let mut g = c.benchmark_group("claim");
+    g.bench_function("groupgate", |b| {
+        b.iter(|| {
+            account.claim(black_box(&agent), black_box(&fresh)).ok();
+            account.release(&fresh).unwrap();
+        })
+    });
+    g.finish();
+
+    let (member, group) = (w.agents[0].0.parse().unwrap(), w.groups[199].parse().unwrap());
+    let mut assigned = false;
+    let mut g = c.benchmark_group("change");
+    g.sample_size(20);
+    g.bench_function("groupgate", |b| {
+        b.iter(|| {
+            let change = if assigned {
+                Change::Unassign { agent: Clone::clone(&member), group: Clone::clone(&group) }
+            } else {
+                Change::Assign { agent: Clone::clone(&member), group: Clone::clone(&group), tier: Tier::Normal }
+            };
+            assigned = !assigned;
+            account.apply(&change).unwrap().needs_refresh().len()
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("build");
+    g.sample_size(10);
+    let builder = w.builder(Routing::LeastBusy);
+    g.bench_function("groupgate", |b| b.iter(|| Account::new(builder.build().unwrap())));
+    g.finish();
+}
+
+criterion_group!(hot_path, benches);
+criterion_main!(hot_path);

@@ -1,0 +1,266 @@
+//! Seeded benchmark workloads ("large" and "small" accounts) and the two
+//! baselines a backend developer would write instead: a string-keyed model
+//! and an in-memory SQLite database.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::{HashMap, HashSet};
+
+use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Policy, Routing, Status};
+
+/// splitmix64: a tiny seeded generator, so every run uses the same data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// The shape of a workload, and the plain data every implementation loads.
+pub struct Workload {
+    pub groups: Vec<String>,
+    /// (id, groups, online)
+    pub agents: Vec<(String, Vec<String>, bool)>,
+    /// (id, group)
+    pub visitors: Vec<(String, Option<String>)>,
+    /// (agent, visitor index) pairs: chats held.
+    pub chats: Vec<(String, usize)>,
+    pub limit: u32,
+}
+
+impl Workload {
+    /// 2,000 agents, 200 groups, each agent in 1–3 groups (5 % in none), 20 %
+    /// online with 0–3 chats and a limit of 4; 100,000 visitors, 90 % tagged.
+    pub fn large() -> Self {
+        Self::generate(2_000, 200, 100_000, 42)
+    }
+
+    /// 5 agents, 2 groups, 50 visitors.
+    pub fn small() -> Self {
+        Self::generate(5, 2, 50, 7)
+    }
+
+    fn generate(agents: usize, groups: usize, visitors: usize, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let group_ids: Vec<String> = (0..groups).map(|g| format!("group-{g}")).collect();
+        let mut agent_rows = Vec::with_capacity(agents);
+        for a in 0..agents {
+            let mut member = Vec::new();
+            if !rng.chance(5) {
+                let n = 1 + rng.below(3.min(groups));
+                while member.len() < n {
+                    let g = group_ids[rng.below(groups)].clone();
+                    if !member.contains(&g) {
+                        member.push(g);
+                    }
+                }
+            }
+            agent_rows.push((format!("agent-{a}"), member, rng.chance(20)));
+        }
+        let visitor_rows: Vec<(String, Option<String>)> = (0..visitors)
+            .map(|v| {
+                let tag = (!rng.chance(10)).then(|| group_ids[rng.below(groups)].clone());
+                (format!("visitor-{v}"), tag)
+            })
+            .collect();
+        let mut chats = Vec::new();
+        let mut taken = HashSet::new();
+        for (id, member, online) in &agent_rows {
+            if !online || member.is_empty() {
+                continue;
+            }
+            let want = rng.below(4);
+            let mut tries = 0;
+            while chats.iter().filter(|(a, _)| a == id).count() < want && tries < 10_000 {
+                tries += 1;
+                let v = rng.below(visitors);
+                let seen = visitor_rows[v].1.as_ref().is_none_or(|g| member.contains(g));
+                if seen && taken.insert(v) {
+                    chats.push((id.clone(), v));
+                }
+            }
+        }
+        Workload { groups: group_ids, agents: agent_rows, visitors: visitor_rows, chats, limit: 4 }
+    }
+
+    pub fn builder(&self, routing: Routing) -> ConfigBuilder {
+        let mut policy = Policy::default();
+        policy.routing = routing;
+        policy.default_chat_limit = Some(self.limit);
+        let mut b = ConfigBuilder::new().policy(policy);
+        for g in &self.groups {
+            b = b.group(GroupSpec::new(g.clone()));
+        }
+        for (id, groups, _) in &self.agents {
+            let mut a = AgentSpec::new(id.clone());
+            for g in groups {
+                a = a.member(g.clone());
+            }
+            b = b.agent(a);
+        }
+        b
+    }
+
+    /// The workload loaded into a groupgate account.
+    pub fn account(&self, routing: Routing) -> Account {
+        let mut account = Account::new(self.builder(routing).build().unwrap());
+        for (id, _, online) in &self.agents {
+            if *online {
+                account.set_status(id, Status::Online).unwrap();
+            }
+        }
+        for (id, tag) in &self.visitors {
+            account.visit(id.parse().unwrap(), tag.as_ref().map(|t| t.parse().unwrap()));
+        }
+        for (agent, v) in &self.chats {
+            account.claim(agent, &self.visitors[*v].0).unwrap();
+        }
+        account
+    }
+
+    /// An agent with groups, and a grouped visitor it sees.
+    pub fn probe(&self) -> (String, String) {
+        let (agent, groups, _) = self.agents.iter().find(|(_, g, online)| !g.is_empty() && *online).unwrap();
+        let visitor = self.visitors.iter().find(|(_, t)| t.as_ref().is_some_and(|t| groups.contains(t))).unwrap();
+        (agent.clone(), visitor.0.clone())
+    }
+}
+
+/// What a backend developer writes by hand: strings everywhere.
+pub struct Naive {
+    pub agents: Vec<NaiveAgent>,
+    pub by_id: HashMap<String, usize>,
+    pub visitors: Vec<NaiveVisitor>,
+    pub visitor_index: HashMap<String, usize>,
+}
+
+pub struct NaiveAgent {
+    pub id: String,
+    pub groups: HashSet<String>,
+    pub online: bool,
+    pub chats: u32,
+    pub limit: u32,
+    pub last_assigned: Option<u64>,
+}
+
+pub struct NaiveVisitor {
+    pub id: String,
+    pub group: Option<String>,
+}
+
+impl Naive {
+    pub fn new(w: &Workload) -> Self {
+        let mut agents: Vec<NaiveAgent> = w
+            .agents
+            .iter()
+            .map(|(id, groups, online)| NaiveAgent {
+                id: id.clone(),
+                groups: groups.iter().cloned().collect(),
+                online: *online,
+                chats: 0,
+                limit: w.limit,
+                last_assigned: None,
+            })
+            .collect();
+        let by_id: HashMap<String, usize> = agents.iter().enumerate().map(|(i, a)| (a.id.clone(), i)).collect();
+        for (agent, _) in &w.chats {
+            agents[by_id[agent]].chats += 1;
+        }
+        let visitors: Vec<NaiveVisitor> =
+            w.visitors.iter().map(|(id, g)| NaiveVisitor { id: id.clone(), group: g.clone() }).collect();
+        let visitor_index = visitors.iter().enumerate().map(|(i, v)| (v.id.clone(), i)).collect();
+        Naive { agents, by_id, visitors, visitor_index }
+    }
+
+    fn agent_sees(a: &NaiveAgent, v: &NaiveVisitor) -> bool {
+        a.groups.is_empty() || v.group.as_ref().is_none_or(|g| a.groups.contains(g))
+    }
+
+    pub fn sees(&self, agent: &str, visitor: &str) -> bool {
+        let a = &self.agents[self.by_id[agent]];
+        Self::agent_sees(a, &self.visitors[self.visitor_index[visitor]])
+    }
+
+    pub fn visible_agents(&self, visitor: &str) -> Vec<&str> {
+        let v = &self.visitors[self.visitor_index[visitor]];
+        self.agents.iter().filter(|a| Self::agent_sees(a, v)).map(|a| a.id.as_str()).collect()
+    }
+
+    pub fn dashboard(&self, agent: &str) -> Vec<&str> {
+        let a = &self.agents[self.by_id[agent]];
+        self.visitors.iter().filter(|v| Self::agent_sees(a, v)).map(|v| v.id.as_str()).collect()
+    }
+
+    /// Least busy: online, sees the visitor, under its limit; fewest chats,
+    /// then least recently assigned, then list order.
+    pub fn route(&self, visitor: &str) -> Option<&str> {
+        let v = &self.visitors[self.visitor_index[visitor]];
+        self.agents
+            .iter()
+            .filter(|a| a.online && a.chats < a.limit && Self::agent_sees(a, v))
+            .min_by_key(|a| (a.chats, a.last_assigned))
+            .map(|a| a.id.as_str())
+    }
+}
+
+/// The same data in an in-memory SQLite database, queried with a membership join.
+pub struct Sqlite {
+    pub db: rusqlite::Connection,
+}
+
+impl Sqlite {
+    pub fn new(w: &Workload) -> Self {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE agents (id TEXT PRIMARY KEY, ord INTEGER, online INTEGER, chats INTEGER, lim INTEGER);
+             CREATE TABLE memberships (agent_id TEXT, group_id TEXT, PRIMARY KEY (agent_id, group_id));
+             CREATE INDEX memberships_group ON memberships (group_id, agent_id);
+             CREATE TABLE visitors (id TEXT PRIMARY KEY, group_id TEXT, arrival INTEGER);
+             CREATE INDEX visitors_group ON visitors (group_id, arrival);",
+        )
+        .unwrap();
+        let tx = db.unchecked_transaction().unwrap();
+        for (i, (id, groups, online)) in w.agents.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO agents VALUES (?1, ?2, ?3, 0, ?4)",
+                rusqlite::params![id, i as i64, online, w.limit],
+            )
+            .unwrap();
+            for g in groups {
+                tx.execute("INSERT INTO memberships VALUES (?1, ?2)", rusqlite::params![id, g]).unwrap();
+            }
+        }
+        for (i, (id, g)) in w.visitors.iter().enumerate() {
+            tx.execute("INSERT INTO visitors VALUES (?1, ?2, ?3)", rusqlite::params![id, g, i as i64]).unwrap();
+        }
+        tx.commit().unwrap();
+        db.execute_batch("ANALYZE").unwrap();
+        Sqlite { db }
+    }
+
+    /// The visitors an agent with groups sees: its groups' and the ungrouped, by arrival.
+    pub fn dashboard(&self, agent: &str) -> Vec<String> {
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT id FROM visitors
+                 WHERE group_id IS NULL OR group_id IN (SELECT group_id FROM memberships WHERE agent_id = ?1)
+                 ORDER BY arrival",
+            )
+            .unwrap();
+        stmt.query_map([agent], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
+    }
+}
