@@ -691,3 +691,31 @@ fn r25_lists_follow_configuration_order_not_input_or_hash_order() {
     assert_eq!(names(account.candidates("v1").agents()), ids);
     assert_eq!(names(account.dashboard("mo")), ["v9", "v1", "v5"]);
 }
+
+#[test]
+fn r14_r18_r25_indexes_survive_thousands_of_departures() {
+    // Enough visitors leave to compact the arrival-ordered store: queue,
+    // dashboards, group lists and holders must all stay right.
+    let mut account = seed(Policy::default());
+    for i in 0..3000 {
+        visit(&mut account, &format!("v{i}"), Some(if i % 2 == 0 { "en" } else { "de" }));
+    }
+    account.route("v2998").unwrap(); // queued (broadcast)
+    account.route("v10").unwrap();
+    account.claim("anna", "v2996").unwrap();
+    for i in 0..2990 {
+        if i != 10 {
+            account.leave(&format!("v{i}")).unwrap();
+        }
+    }
+    visit(&mut account, "v10", Some("de")); // a retag after compaction
+    visit(&mut account, "late", Some("en"));
+    let expected_en: Vec<String> = ["v2990", "v2992", "v2994", "v2996", "v2998", "late"].map(String::from).to_vec();
+    assert_eq!(names(account.dashboard("anna")), expected_en);
+    assert_eq!(names(account.dashboard("bob")), ["v10", "v2991", "v2993", "v2995", "v2997", "v2999"]);
+    assert_eq!(names(account.queue()), ["v2998", "v10"]);
+    assert_eq!(account.holder("v2996").unwrap(), "anna");
+    assert_eq!(names(account.visitors()).len(), 12);
+    account.release("v2998").unwrap();
+    assert_eq!(names(account.queue()), ["v10"]);
+}

@@ -1,34 +1,43 @@
 //! Visitor and agent events: each succeeds or changes nothing.
 
 use super::{Account, ActionError, Claimed};
-use crate::decide::{claim, form, ClaimCheck, SelectError};
+use crate::decide::{claim, form, group, ClaimCheck, SelectError};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::state::{Chat, Status, VisitorLive};
 
 impl Account {
     /// A visitor is on a page (R2): creates it on first mention; `Some(tag)`
     /// replaces its page tag, `None` (a page without the code) keeps it.
-    /// Cost: O(1) amortized.
+    /// Cost: O(1) amortized for a new visitor; O(size of its group) for a
+    /// new tag.
     pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
-        if let Some(v) = self.state.visitors.get_mut(visitor.as_str()) {
+        if self.state.visitors.slot(visitor.as_str()).is_some() {
             if page_group.is_some() {
-                v.page_tag = page_group;
+                self.retag(visitor.as_str(), |v| v.page_tag = page_group);
             }
             self.settle();
             return;
         }
-        let arrival = self.state.tick();
+        let version = self.state.tick();
         let live = VisitorLive {
-            arrival,
+            id: visitor,
+            group: None,
             page_tag: page_group,
             selection: None,
             moved_to: None,
             preferred: None,
             chat: None,
-            version: arrival,
+            version,
         };
-        self.state.visitors.insert(visitor, live);
+        let group = group::effective(&self.latest, &live).map(|(g, _)| g);
+        self.state.visitors.insert(live, group);
         self.settle();
+    }
+
+    /// Changes a visitor's tags and keeps its effective group (R2) in step.
+    pub(super) fn retag(&mut self, visitor: &str, edit: impl FnOnce(&mut VisitorLive)) {
+        let snap = &*self.latest;
+        self.state.visitors.retag(visitor, edit, |v| group::effective(snap, v).map(|(g, _)| g));
     }
 
     /// The visitor picks a group in the contact form (R22). Cost: O(groups),
@@ -39,9 +48,7 @@ impl Account {
         }
         let g = form::check_selection(&self.latest, &self.state, group)?;
         let id = self.latest.group(g).map(|(id, _)| id.clone());
-        if let Some(v) = self.state.visitors.get_mut(visitor) {
-            v.selection = id;
-        }
+        self.retag(visitor, |v| v.selection = id);
         self.settle();
         Ok(())
     }
@@ -55,11 +62,11 @@ impl Account {
     }
 
     /// The visitor leaves (R14): its chat closes and it is forgotten.
-    /// Cost: O(visitors) (the arrival order is kept).
+    /// Cost: O(size of its group), amortized.
     pub fn leave(&mut self, visitor: &str) -> Result<(), ActionError> {
         self.visitor(visitor)?;
         self.close(visitor);
-        self.state.visitors.shift_remove(visitor);
+        self.state.visitors.remove(visitor);
         self.settle();
         Ok(())
     }
@@ -127,7 +134,7 @@ impl Account {
     pub(super) fn assign(&mut self, agent: &str, visitor: &str) -> Claimed {
         let version = self.state.tick();
         let clock = self.clock;
-        let Some(vid) = self.state.visitors.get_key_value(visitor).map(|(id, _)| id.clone()) else {
+        let Some(vid) = self.state.visitors.get(visitor).map(|v| v.id.clone()) else {
             return Claimed { version, changed: false };
         };
         let holder = self.state.agents.get_full(agent).map(|(_, id, _)| id.clone());
@@ -135,23 +142,16 @@ impl Account {
             a.held.push(vid);
             a.last_assigned = Some(clock);
         }
-        if let Some(v) = self.state.visitors.get_mut(visitor) {
-            v.chat = Some(Chat { holder, queued: None });
-            v.version = version;
-        }
+        self.state.visitors.set_chat(visitor, Some(Chat { holder, queued: None }), version);
         Claimed { version, changed: true }
     }
 
     /// Closes the visitor's chat, held or queued (R14): the holder's load
     /// drops at once.
     pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
-        let (id, v) = self
-            .state
-            .visitors
-            .get_key_value(visitor)
-            .ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))?;
+        let v = self.visitor(visitor)?;
         if v.chat.is_none() {
-            return Err(ActionError::NoChat(id.to_string()));
+            return Err(ActionError::NoChat(v.id.to_string()));
         }
         self.close(visitor);
         self.settle();
@@ -160,9 +160,9 @@ impl Account {
 
     pub(super) fn close(&mut self, visitor: &str) {
         let version = self.state.tick();
-        let Some(v) = self.state.visitors.get_mut(visitor) else { return };
-        let holder = v.chat.take().and_then(|c| c.holder);
-        v.version = version;
+        let Some(v) = self.state.visitors.get(visitor) else { return };
+        let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
+        self.state.visitors.set_chat(visitor, None, version);
         if let Some(a) = holder.and_then(|h| self.state.agents.get_mut(h.as_str())) {
             a.held.retain(|h| h.as_str() != visitor);
         }

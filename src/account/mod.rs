@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::decide::{self, refresh};
+use crate::decide::{self, group, refresh};
 use crate::decide::{AvailabilityChange, Reason};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{Change, ChangeError, Snapshot};
@@ -253,6 +253,7 @@ impl Account {
         if self.state.agents.values().any(|a| a.loaded == previous.revision()) {
             self.loaded.insert(previous.revision(), previous.clone());
         }
+        self.regroup(&previous);
         let requeued = self.sync_agents(&previous);
         self.settle();
         let after = refresh::online_pages(&self.latest, &self.state, &pages);
@@ -262,6 +263,15 @@ impl Account {
             availability: refresh::availability_changes(pages, &before, &after),
             requeued,
         })
+    }
+
+    /// Recomputes visitors' effective groups (R2) when the group list changed.
+    fn regroup(&mut self, previous: &Snapshot) {
+        if previous.same_groups(&self.latest) {
+            return;
+        }
+        let snap = &*self.latest;
+        self.state.visitors.regroup(snap.config().groups().len(), |v| group::effective(snap, v).map(|(g, _)| g));
     }
 
     /// Brings agents' live state in step with the latest snapshot: new agents
@@ -289,14 +299,11 @@ impl Account {
         if visitors.is_empty() {
             return visitors;
         }
-        visitors.sort_by_key(|v| self.state.visitor(v.as_str()).map(|v| v.arrival));
+        visitors.sort_by_key(|v| self.state.visitors.slot(v.as_str()));
         let key = self.state.tick();
         for v in &visitors {
             let version = self.state.tick();
-            if let Some(live) = self.state.visitors.get_mut(v.as_str()) {
-                live.chat = Some(Chat { holder: None, queued: Some(key) });
-                live.version = version;
-            }
+            self.state.visitors.set_chat(v.as_str(), Some(Chat { holder: None, queued: Some(key) }), version);
         }
         visitors
     }

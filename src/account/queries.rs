@@ -1,10 +1,10 @@
 //! Decisions: every query is `&self`, pure, and cannot fail.
 
 use super::Account;
-use crate::decide::{candidates, claim, form, group, refresh, visibility};
+use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
 use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::state::{AgentLive, Status, VisitorLive};
+use crate::state::{AgentLive, Status};
 
 impl Account {
     /// The visitor's effective group (R2) and unknown tags (R3); `None` for
@@ -23,7 +23,7 @@ impl Account {
         let Some(v) = self.state.visitor(visitor) else {
             return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" };
         };
-        visibility::visibility(a, group::effective(snap, v).map(|(g, _)| g))
+        visibility::visibility(a, v.group)
     }
 
     /// Every agent who sees the visitor on the latest revision, in
@@ -31,7 +31,7 @@ impl Account {
     pub fn visible_agents(&self, visitor: &str) -> Vec<&AgentId> {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
-        let g = group::effective(snap, v).map(|(g, _)| g);
+        let g = v.group;
         snap.viewers(g).filter_map(|a| snap.agent(a).map(|(id, _)| id)).collect()
     }
 
@@ -42,12 +42,11 @@ impl Account {
         let Some(live) = self.state.agent(agent) else { return Vec::new() };
         let snap = self.snapshot_at(live.loaded);
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else { return Vec::new() };
-        self.state
-            .visitors
-            .iter()
-            .filter(|(_, v)| visibility::visibility(a, group::effective(snap, v).map(|(g, _)| g)).is_visible())
-            .map(|(id, _)| id)
-            .collect()
+        if live.loaded == self.latest.revision() {
+            dashboard::current(&self.state, a)
+        } else {
+            dashboard::pinned(snap, &self.state, a)
+        }
     }
 
     /// Agents whose dashboard is stale (R9): their loaded revision shows
@@ -81,7 +80,7 @@ impl Account {
     pub fn candidates(&self, visitor: &str) -> Candidates<'_> {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Candidates::default() };
-        let own = group::effective(snap, v).map(|(g, _)| g);
+        let own = v.group;
         let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
         let found = candidates::serving_group(snap, &self.state, own);
         let mut agents = Vec::new();
@@ -140,16 +139,12 @@ impl Account {
 
     /// The visitors on the site, in order of arrival.
     pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
-        self.state.visitors.keys()
+        self.state.visitors.iter().map(|v| &v.id)
     }
 
     /// Queued chats (R18): routed, held by nobody, oldest first.
     /// Cost: O(visitors + queue · log queue).
     pub fn queue(&self) -> Vec<&VisitorId> {
-        let key = |v: &VisitorLive| (v.chat.as_ref().and_then(|c| c.queued), v.arrival);
-        let mut queue: Vec<(&VisitorId, &VisitorLive)> =
-            self.state.visitors.iter().filter(|(_, v)| key(v).0.is_some()).collect();
-        queue.sort_unstable_by_key(|(_, v)| key(v));
-        queue.into_iter().map(|(id, _)| id).collect()
+        self.state.visitors.queue().map(|v| &v.id).collect()
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Account, ActionError};
 use crate::config::Routing;
-use crate::decide::{claim, group, ClaimCheck};
+use crate::decide::{claim, ClaimCheck};
 use crate::ids::{shown, AgentId, GroupId, VisitorId};
 use crate::route::{self, Plan};
 use crate::snapshot::GroupIx;
@@ -126,7 +126,7 @@ impl Account {
         let snap = &*self.latest;
         let g = snap.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(shown(target.as_str())))?;
         let v = self.visitor(visitor)?;
-        if group::effective(snap, v).map(|(own, _)| own) == Some(g) {
+        if v.group == Some(g) {
             return Err(ActionError::SameGroup(target.clone()));
         }
         let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
@@ -139,7 +139,7 @@ impl Account {
     fn transfer_to_agent(&mut self, visitor: &str, holder: &AgentId, target: &AgentId) -> Result<Routed, ActionError> {
         let ax = self.agent_ix(target.as_str())?;
         let v = self.visitor(visitor)?;
-        let own = group::effective(&self.latest, v).map(|(g, _)| g);
+        let own = v.group;
         let routed = |agent: &AgentId, s: &Self| Routed {
             agent: Some(agent.clone()),
             offered: Vec::new(),
@@ -161,7 +161,7 @@ impl Account {
     /// serving group when that differs (R2, R17), then assigns the pick or
     /// queues it at the back (R18).
     fn land(&mut self, visitor: &str, plan: Plan) -> Routed {
-        let own = self.state.visitor(visitor).and_then(|v| group::effective(&self.latest, v)).map(|(g, _)| g);
+        let own = self.state.visitor(visitor).and_then(|v| v.group);
         let moved = plan.group != own;
         if moved {
             self.set_moved(visitor, plan.group);
@@ -192,9 +192,8 @@ impl Account {
     }
 
     fn set_moved(&mut self, visitor: &str, group: Option<GroupIx>) {
-        let id = group.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
-        if let (Some(v), Some(id)) = (self.state.visitors.get_mut(visitor), id) {
-            v.moved_to = Some(id);
+        if let Some(id) = group.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone()) {
+            self.retag(visitor, |v| v.moved_to = Some(id));
         }
     }
 
@@ -202,10 +201,7 @@ impl Account {
     fn enqueue(&mut self, visitor: &str) {
         let key = self.state.tick();
         let version = self.state.tick();
-        if let Some(v) = self.state.visitors.get_mut(visitor) {
-            v.chat = Some(Chat { holder: None, queued: Some(key) });
-            v.version = version;
-        }
+        self.state.visitors.set_chat(visitor, Some(Chat { holder: None, queued: Some(key) }), version);
     }
 
     /// Serves the queue after a successful step, under the single-agent
@@ -213,6 +209,9 @@ impl Account {
     /// pick; chats without a candidate stay.
     pub(super) fn settle(&mut self) {
         if self.latest.policy().routing == Routing::Broadcast {
+            return;
+        }
+        if self.state.visitors.queue().next().is_none() {
             return;
         }
         let queue: Vec<VisitorId> = self.queue().into_iter().cloned().collect();

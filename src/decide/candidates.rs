@@ -57,8 +57,8 @@ fn tier(snap: &Snapshot, agent: AgentIx, group: Option<GroupIx>) -> Tier {
 /// The one place R15's eligibility is written: the tier under which `agent`
 /// could be offered a new chat in `group`, or `None`.
 pub(crate) fn offerable(snap: &Snapshot, state: &State, agent: AgentIx, group: Option<GroupIx>) -> Option<Tier> {
-    let (id, _) = snap.agent(agent)?;
-    if state.status_of(id.as_str()) != Status::Online || !check(snap, state, agent, group, None).is_allowed() {
+    let status = state.agent_at(agent).map_or(Status::Offline, |a| a.status);
+    if status != Status::Online || !check(snap, state, agent, group, None).is_allowed() {
         return None;
     }
     Some(tier(snap, agent, group)).filter(|t| *t != Tier::Supervisor)

@@ -1,6 +1,5 @@
 //! R11 and R12: whether an agent may claim a visitor's chat.
 
-use super::group::effective;
 use super::visibility::{visibility, Visibility};
 use super::Reason;
 use crate::ids::AgentId;
@@ -84,7 +83,7 @@ pub(crate) fn check<'a>(
         Some(h) => return ClaimCheck::Denied { reason: Reason::AlreadyClaimed, rule: "R13", holder: Some(h) },
         None => {}
     }
-    let live = state.agent(id.as_str());
+    let live = state.agent_at(agent);
     if live.map_or(Status::Offline, |a| a.status) == Status::Offline {
         return denied(Reason::AgentOffline, "R11");
     }
@@ -102,7 +101,7 @@ pub(crate) fn check_visitor<'a>(
     agent: AgentIx,
     v: &'a VisitorLive,
 ) -> ClaimCheck<'a> {
-    let group = effective(snap, v).map(|(g, _)| g);
+    let group = v.group;
     let holder = v.chat.as_ref().and_then(|c| c.holder.as_ref());
     check(snap, state, agent, group, holder)
 }

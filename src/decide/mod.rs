@@ -6,6 +6,7 @@
 
 pub(crate) mod candidates;
 pub(crate) mod claim;
+pub(crate) mod dashboard;
 pub(crate) mod form;
 pub(crate) mod group;
 mod reason;

@@ -3,7 +3,6 @@
 
 use crate::config::Routing;
 use crate::decide::candidates::{each_in_group, serving_group};
-use crate::decide::group::effective;
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
 use crate::state::{State, VisitorLive};
 
@@ -29,7 +28,7 @@ pub(crate) fn plan(snap: &Snapshot, state: &State, own: Option<GroupIx>, preferr
 
 /// The plan for a visitor's chat as it stands.
 pub(crate) fn plan_for(snap: &Snapshot, state: &State, v: &VisitorLive) -> Plan {
-    let own = effective(snap, v).map(|(g, _)| g);
+    let own = v.group;
     let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
     plan(snap, state, own, preferred)
 }
@@ -50,7 +49,7 @@ pub(crate) fn pick(
     // Keys compare least-first; `None` (never assigned) sorts before any stamp,
     // and ties keep the earlier agent: configuration order.
     let key = |a: AgentIx| {
-        let live = snap.agent(a).and_then(|(id, _)| state.agent(id.as_str()));
+        let live = state.agent_at(a);
         let load = live.map_or(0, |l| l.load());
         let last = live.and_then(|l| l.last_assigned);
         match routing {

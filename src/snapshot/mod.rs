@@ -188,6 +188,12 @@ impl Snapshot {
         self.groups.contains_key(id)
     }
 
+    /// Whether ids resolve to the same groups at the same indices in both
+    /// snapshots, so that cached effective groups stay valid. O(groups).
+    pub(crate) fn same_groups(&self, other: &Snapshot) -> bool {
+        self.plan().has_groups() == other.plan().has_groups() && self.groups.keys().eq(other.groups.keys())
+    }
+
     pub(crate) fn group(&self, g: GroupIx) -> Option<(&GroupId, &CompiledGroup)> {
         self.groups.get_index(g)
     }

@@ -5,10 +5,15 @@
 //! is a pure function of (snapshot, state). Only the crate mutates it, through
 //! [`Account`](crate::Account), which keeps it in step with the latest snapshot.
 
+mod visitors;
+
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
+pub(crate) use visitors::Visitors;
+
 use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::snapshot::{AgentIx, GroupIx};
 
 /// An agent's presence.
 ///
@@ -91,7 +96,10 @@ pub(crate) struct Chat {
 /// The live part of a visitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VisitorLive {
-    pub(crate) arrival: u64,
+    pub(crate) id: VisitorId,
+    /// R2's answer for the snapshot the state is in step with (a cache,
+    /// kept by [`Visitors`]).
+    pub(crate) group: Option<GroupIx>,
     pub(crate) page_tag: Option<GroupId>,
     pub(crate) selection: Option<GroupId>,
     pub(crate) moved_to: Option<GroupId>,
@@ -106,8 +114,8 @@ pub(crate) struct VisitorLive {
 pub struct State {
     /// In the order of the latest snapshot's agents.
     pub(crate) agents: IndexMap<AgentId, AgentLive>,
-    /// In order of arrival.
-    pub(crate) visitors: IndexMap<VisitorId, VisitorLive>,
+    /// In order of arrival, indexed.
+    pub(crate) visitors: Visitors,
     pub(crate) counter: u64,
 }
 
@@ -123,12 +131,12 @@ impl State {
         self.agents.get(id)
     }
 
-    pub(crate) fn visitor(&self, id: &str) -> Option<&VisitorLive> {
-        self.visitors.get(id)
+    /// The live part of the agent at `ix` of the snapshot the state is in step with. O(1).
+    pub(crate) fn agent_at(&self, ix: AgentIx) -> Option<&AgentLive> {
+        self.agents.get_index(ix).map(|(_, a)| a)
     }
 
-    /// Status of an agent by id; offline for an agent with no live state.
-    pub(crate) fn status_of(&self, id: &str) -> Status {
-        self.agent(id).map_or(Status::Offline, |a| a.status)
+    pub(crate) fn visitor(&self, id: &str) -> Option<&VisitorLive> {
+        self.visitors.get(id)
     }
 }

@@ -1,0 +1,197 @@
+//! The visitors on the site: stored in arrival order, indexed by id, by
+//! effective group (for the snapshot the state is in step with) and by queue
+//! position, so that dashboards, the queue and lookups never scan everyone.
+
+use std::collections::BTreeSet;
+
+use indexmap::IndexMap;
+
+use super::{Chat, VisitorLive};
+use crate::ids::VisitorId;
+use crate::snapshot::GroupIx;
+
+/// Tombstones are compacted away once they outnumber live visitors (and at
+/// least this many exist).
+const COMPACT_AT: usize = 1024;
+
+/// Visitors in arrival order, with indexes. Cost of each method stated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Visitors {
+    /// Arrival order; `None` where a visitor left (compacted later).
+    slots: Vec<Option<VisitorLive>>,
+    /// Id → slot. Lookups only: never iterated into an output (R25).
+    index: IndexMap<VisitorId, u32>,
+    /// Per effective group of the synced snapshot: slots, ascending.
+    by_group: Vec<Vec<u32>>,
+    /// Ungrouped visitors' slots, ascending.
+    ungrouped: Vec<u32>,
+    /// Queued chats: (queue key, slot) — ordered by key, then arrival (R18).
+    queue: BTreeSet<(u64, u32)>,
+}
+
+fn slot_of(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+impl Visitors {
+    /// O(1) expected.
+    pub(crate) fn slot(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// O(1).
+    pub(crate) fn at(&self, slot: u32) -> Option<&VisitorLive> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+
+    /// O(1) expected.
+    pub(crate) fn get(&self, id: &str) -> Option<&VisitorLive> {
+        self.at(self.slot(id)?)
+    }
+
+    /// Mutable access for fields that no index depends on (version,
+    /// preferred agent). Use [`Self::retag`] and [`Self::set_chat`] for the rest.
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut VisitorLive> {
+        let slot = self.slot(id)?;
+        self.slots.get_mut(slot as usize)?.as_mut()
+    }
+
+    /// Visitors in arrival order. O(slots).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &VisitorLive> {
+        self.slots.iter().flatten()
+    }
+
+    /// Appends a new visitor whose effective group is `group`. O(1) amortized.
+    pub(crate) fn insert(&mut self, v: VisitorLive, group: Option<GroupIx>) {
+        let slot = slot_of(self.slots.len());
+        self.index.insert(v.id.clone(), slot);
+        self.slots.push(Some(VisitorLive { group, ..v }));
+        self.list_mut(group).push(slot);
+    }
+
+    /// Removes a visitor (its chat must be closed). O(group size), amortized
+    /// O(1) for compaction.
+    pub(crate) fn remove(&mut self, id: &str) -> Option<VisitorLive> {
+        let slot = self.index.swap_remove(id)?;
+        let v = self.slots.get_mut(slot as usize)?.take()?;
+        remove_sorted(self.list_mut(v.group), slot);
+        if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
+            self.queue.remove(&(key, slot));
+        }
+        if self.slots.len() - self.index.len() > self.index.len().max(COMPACT_AT) {
+            self.compact();
+        }
+        Some(v)
+    }
+
+    /// Changes tags with `edit`, then moves the visitor to the list of its
+    /// new effective group, which `effective` computes. O(group size).
+    pub(crate) fn retag(
+        &mut self,
+        id: &str,
+        edit: impl FnOnce(&mut VisitorLive),
+        effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>,
+    ) {
+        let Some(slot) = self.slot(id) else { return };
+        let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        edit(v);
+        let (old, new) = (v.group, effective(v));
+        v.group = new;
+        if old != new {
+            remove_sorted(self.list_mut(old), slot);
+            insert_sorted(self.list_mut(new), slot);
+        }
+    }
+
+    /// Replaces the visitor's chat, keeping the queue index in step.
+    /// O(log queue).
+    pub(crate) fn set_chat(&mut self, id: &str, chat: Option<Chat>, version: u64) {
+        let Some(slot) = self.slot(id) else { return };
+        let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
+            self.queue.remove(&(key, slot));
+        }
+        if let Some(key) = chat.as_ref().and_then(|c| c.queued) {
+            self.queue.insert((key, slot));
+        }
+        v.chat = chat;
+        v.version = version;
+    }
+
+    /// Queued visitors, oldest first (R18). O(queue).
+    pub(crate) fn queue(&self) -> impl Iterator<Item = &VisitorLive> {
+        self.queue.iter().filter_map(|(_, slot)| self.at(*slot))
+    }
+
+    /// The slots of a group's list (for merging). O(1).
+    pub(crate) fn group_slots(&self, group: Option<GroupIx>) -> &[u32] {
+        match group {
+            None => &self.ungrouped,
+            Some(g) => self.by_group.get(g).map_or(&[][..], Vec::as_slice),
+        }
+    }
+
+    /// Recomputes every visitor's effective group, for a snapshot with
+    /// another group list. O(visitors).
+    pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
+        self.by_group = vec![Vec::new(); groups];
+        self.ungrouped.clear();
+        for (slot, v) in self.slots.iter_mut().enumerate() {
+            let Some(v) = v else { continue };
+            v.group = effective(v);
+            let list = match v.group {
+                None => &mut self.ungrouped,
+                Some(g) => match self.by_group.get_mut(g) {
+                    Some(list) => list,
+                    None => &mut self.ungrouped,
+                },
+            };
+            list.push(slot_of(slot));
+        }
+    }
+
+    fn list_mut(&mut self, group: Option<GroupIx>) -> &mut Vec<u32> {
+        let Some(g) = group else { return &mut self.ungrouped };
+        if self.by_group.len() <= g {
+            self.by_group.resize_with(g + 1, Vec::new);
+        }
+        match self.by_group.get_mut(g) {
+            Some(list) => list,
+            None => &mut self.ungrouped,
+        }
+    }
+
+    /// Drops tombstones, renumbering slots in every index. O(slots).
+    fn compact(&mut self) {
+        let mut renumber = vec![u32::MAX; self.slots.len()];
+        let old = std::mem::take(&mut self.slots);
+        for (i, v) in old.into_iter().enumerate() {
+            if let (Some(v), Some(r)) = (v, renumber.get_mut(i)) {
+                *r = slot_of(self.slots.len());
+                self.slots.push(Some(v));
+            }
+        }
+        let new = |s: &u32| renumber.get(*s as usize).copied().unwrap_or(u32::MAX);
+        for slot in self.index.values_mut() {
+            *slot = new(slot);
+        }
+        for list in self.by_group.iter_mut().chain(std::iter::once(&mut self.ungrouped)) {
+            for slot in list.iter_mut() {
+                *slot = new(slot);
+            }
+        }
+        self.queue = self.queue.iter().map(|(k, s)| (*k, new(s))).collect();
+    }
+}
+
+fn remove_sorted(list: &mut Vec<u32>, slot: u32) {
+    if let Ok(i) = list.binary_search(&slot) {
+        list.remove(i);
+    }
+}
+
+fn insert_sorted(list: &mut Vec<u32>, slot: u32) {
+    if let Err(i) = list.binary_search(&slot) {
+        list.insert(i, slot);
+    }
+}
