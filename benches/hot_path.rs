@@ -54,8 +54,8 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("claim");
     g.bench_function("groupgate", |b| {
         b.iter(|| {
-            account.claim(black_box(&agent), black_box(&fresh)).ok();
-            account.release(&fresh).unwrap();
+            account.claim(black_box(&agent), black_box(&visitor)).unwrap();
+            account.release(&visitor).unwrap();
         })
     });
     g.finish();

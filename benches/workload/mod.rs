@@ -131,11 +131,17 @@ impl Workload {
         account
     }
 
-    /// An agent with groups, and a grouped visitor it sees.
+    /// An online agent with groups and room for a chat, and a grouped
+    /// visitor without a chat that it sees.
     pub fn probe(&self) -> (String, String) {
-        let (agent, groups, _) = self.agents.iter().find(|(_, g, online)| !g.is_empty() && *online).unwrap();
-        let visitor = self.visitors.iter().find(|(_, t)| t.as_ref().is_some_and(|t| groups.contains(t))).unwrap();
-        (agent.clone(), visitor.0.clone())
+        let load = |a: &str| self.chats.iter().filter(|(x, _)| x == a).count();
+        let (agent, groups, _) =
+            self.agents.iter().find(|(id, g, online)| !g.is_empty() && *online && load(id) < 3).unwrap();
+        let chatting: HashSet<usize> = self.chats.iter().map(|(_, v)| *v).collect();
+        let visitor = (0..self.visitors.len())
+            .find(|v| !chatting.contains(v) && self.visitors[*v].1.as_ref().is_some_and(|t| groups.contains(t)))
+            .unwrap();
+        (agent.clone(), self.visitors[visitor].0.clone())
     }
 }
 

@@ -278,13 +278,21 @@ impl Account {
     /// load it, removed or newly disabled agents lose their chats to the queue (R14).
     fn sync_agents(&mut self, previous: &Snapshot) -> Vec<VisitorId> {
         let rev = self.latest.revision();
-        let mut old = std::mem::take(&mut self.state.agents);
         let mut lost: Vec<VisitorId> = Vec::new();
+        let was_enabled =
+            |id: &AgentId| previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled());
+        if previous.same_agents(&self.latest) {
+            for ((_, id, compiled), (_, live)) in self.latest.agents().zip(self.state.agents.iter_mut()) {
+                if !compiled.enabled() && was_enabled(id) {
+                    lost.extend(live.held.drain(..));
+                }
+            }
+            return self.requeue(lost);
+        }
+        let mut old = std::mem::take(&mut self.state.agents);
         for (_, id, compiled) in self.latest.agents() {
             let mut live = old.swap_remove(id).unwrap_or_else(|| AgentLive::new(rev));
-            let was_enabled =
-                previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled());
-            if was_enabled && !compiled.enabled() {
+            if !compiled.enabled() && was_enabled(id) {
                 lost.extend(live.held.drain(..));
             }
             self.state.agents.insert(id.clone(), live);

@@ -53,11 +53,13 @@ impl Account {
     /// something the latest does not, or the other way round. Configuration
     /// order. Cost: O(agents · groups).
     pub fn needs_refresh(&self) -> Vec<&AgentId> {
+        let diffs: Vec<(u64, refresh::Diff<'_>)> =
+            self.loaded.iter().map(|(rev, snap)| (*rev, refresh::Diff::new(snap, &self.latest))).collect();
         self.latest
             .agents()
-            .filter(|(_, id, _)| {
-                let loaded = self.state.agent(id.as_str()).map_or(self.latest.revision(), |a| a.loaded);
-                refresh::stale(self.snapshot_at(loaded), &self.latest, id.as_str())
+            .filter(|(ix, id, _)| {
+                let loaded = self.state.agent_at(*ix).map_or(self.latest.revision(), |a| a.loaded);
+                diffs.iter().find(|(rev, _)| *rev == loaded).is_some_and(|(_, diff)| diff.stale(id.as_str()))
             })
             .map(|(_, id, _)| id)
             .collect()

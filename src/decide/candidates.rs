@@ -96,9 +96,10 @@ pub(crate) fn each_in_group(
 /// fallback chain with a candidate (`Some(None)` for an ungrouped chat with
 /// one) — or `None` when nobody could take it. Cost: O(agents · chain).
 pub(crate) fn serving_group(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Option<GroupIx>> {
+    let any = |g: Option<GroupIx>| snap.viewers(g).any(|a| offerable(snap, state, a, g).is_some());
     match group {
-        None => best_tier(snap, state, None).map(|_| None),
-        Some(own) => snap.chain(own).find(|&g| best_tier(snap, state, Some(g)).is_some()).map(Some),
+        None => any(None).then_some(None),
+        Some(own) => snap.chain(own).find(|&g| any(Some(g))).map(Some),
     }
 }
 

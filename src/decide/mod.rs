@@ -28,7 +28,9 @@ use crate::snapshot::Snapshot;
 /// configuration order. Agents of only one revision are not listed: a new
 /// agent loads `new`, a removed one has no dashboard.
 ///
-/// Cost: O(agents · groups of both revisions), allocating only the output.
+/// Cost: O(agents) when the groups are the same in both revisions, plus
+/// O(groups) for each agent whose scope or memberships changed;
+/// O(agents · groups) otherwise. Allocates the output.
 ///
 /// ```
 /// use groupgate::{needs_refresh, AgentSpec, Change, ConfigBuilder, GroupSpec, Snapshot};
@@ -43,5 +45,6 @@ use crate::snapshot::Snapshot;
 /// assert_eq!(needs_refresh(&v1, &v2), ["bob"]);
 /// ```
 pub fn needs_refresh<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a AgentId> {
-    new.agents().filter(|(_, id, _)| refresh::stale(old, new, id.as_str())).map(|(_, id, _)| id).collect()
+    let diff = refresh::Diff::new(old, new);
+    new.agents().filter(|(_, id, _)| diff.stale(id.as_str())).map(|(_, id, _)| id).collect()
 }

@@ -4,55 +4,72 @@
 use super::candidates::is_online;
 use super::visibility::visibility;
 use crate::ids::GroupId;
-use crate::snapshot::{CompiledAgent, Snapshot};
+use crate::snapshot::{GroupIx, Snapshot};
 use crate::state::State;
 
-/// Whether `agent` must refresh a dashboard loaded at `old` to see what `new`
-/// shows (R9): some combination of moved-to group, selection and page tag is
-/// visible to it under one revision and not the other.
-///
-/// A tuple's effective group under `old` and `new` can be any pair (a, b)
-/// with a = b for a group of both or ungrouped; (a, anything of `new`) for a
-/// group only `old` has; (anything of `old`, b) for a group only `new` has.
-/// No other pair is reachable: a group of both wins in both revisions once it
-/// is the first working id of the tuple. So the check is O(groups of both).
-pub(crate) fn stale(old: &Snapshot, new: &Snapshot, agent: &str) -> bool {
-    let (Some((_, a_old)), Some((_, a_new))) =
-        (old.agent_ix(agent).and_then(|a| old.agent(a)), new.agent_ix(agent).and_then(|a| new.agent(a)))
-    else {
-        return false;
-    };
-    let sees_old = |id: Option<&GroupId>| sees(old, a_old, id);
-    let sees_new = |id: Option<&GroupId>| sees(new, a_new, id);
-    if sees_old(None) != sees_new(None) {
-        return true;
-    }
-    let range = |snap: &Snapshot, agent: &CompiledAgent| {
-        let mut seen = [false; 2];
-        for g in std::iter::once(None).chain(snap.live_groups().map(|(i, _, _)| Some(i))) {
-            let v = visibility(agent, g).is_visible();
-            if let Some(slot) = seen.get_mut(usize::from(v)) {
-                *slot = true;
-            }
-        }
-        seen
-    };
-    let (old_range, new_range) = (range(old, a_old), range(new, a_new));
-    let reaches = |range: [bool; 2], v: bool| range.get(usize::from(!v)).copied().unwrap_or(false);
-    let common_or_removed = old.live_groups().any(|(_, id, _)| {
-        let v = sees_old(Some(id));
-        if new.resolves(id.as_str()) {
-            v != sees_new(Some(id))
-        } else {
-            reaches(new_range, v)
-        }
-    });
-    common_or_removed
-        || new.live_groups().any(|(_, id, _)| !old.resolves(id.as_str()) && reaches(old_range, sees_new(Some(id))))
+/// The correspondence of two revisions' groups, computed once per pair so
+/// that each agent's check is bit tests over dense indices.
+pub(crate) struct Diff<'a> {
+    old: &'a Snapshot,
+    new: &'a Snapshot,
+    same_groups: bool,
+    /// Old group index → the same id's index in `new`.
+    old_to_new: Vec<Option<GroupIx>>,
+    /// New group indices whose id `old` does not resolve.
+    added: Vec<GroupIx>,
 }
 
-fn sees(snap: &Snapshot, agent: &CompiledAgent, id: Option<&GroupId>) -> bool {
-    visibility(agent, id.and_then(|g| snap.group_ix(g.as_str()))).is_visible()
+impl<'a> Diff<'a> {
+    /// O(groups of both).
+    pub(crate) fn new(old: &'a Snapshot, new: &'a Snapshot) -> Self {
+        let old_to_new = old.live_groups().map(|(_, id, _)| new.group_ix(id.as_str())).collect();
+        let added = new.live_groups().filter(|(_, id, _)| !old.resolves(id.as_str())).map(|(i, _, _)| i).collect();
+        Diff { old, new, same_groups: old.same_groups(new), old_to_new, added }
+    }
+
+    /// Whether `agent` must refresh a dashboard loaded at `old` to see what
+    /// `new` shows (R9): some combination of moved-to group, selection and
+    /// page tag is visible to it under one revision and not the other.
+    ///
+    /// A tuple's effective groups under `old` and `new` can be any pair
+    /// (a, b) with a = b for a group of both or ungrouped; (a, anything of
+    /// `new`) for a group only `old` has; (anything of `old`, b) for a group
+    /// only `new` has. No other pair is reachable: a group of both wins in
+    /// both revisions once it is the first working id of the tuple. So the
+    /// check is O(groups of both) bit tests, and O(1) when the groups are the
+    /// same and the agent's scope and memberships did not change.
+    pub(crate) fn stale(&self, agent: &str) -> bool {
+        let old_agent = self.old.agent_ix(agent).and_then(|a| self.old.agent(a));
+        let new_agent = self.new.agent_ix(agent).and_then(|a| self.new.agent(a));
+        let (Some((_, a_old)), Some((_, a_new))) = (old_agent, new_agent) else { return false };
+        if self.same_groups && a_old.scope == a_new.scope && a_old.groups == a_new.groups {
+            return false;
+        }
+        let sees_old = |g: Option<GroupIx>| visibility(a_old, g).is_visible();
+        let sees_new = |g: Option<GroupIx>| visibility(a_new, g).is_visible();
+        if sees_old(None) != sees_new(None) {
+            return true;
+        }
+        let range = |snap: &Snapshot, sees: &dyn Fn(Option<GroupIx>) -> bool| {
+            let mut seen = [false; 2];
+            for g in std::iter::once(None).chain(snap.live_groups().map(|(i, _, _)| Some(i))) {
+                if let Some(slot) = seen.get_mut(usize::from(sees(g))) {
+                    *slot = true;
+                }
+            }
+            seen
+        };
+        let (old_range, new_range) = (range(self.old, &sees_old), range(self.new, &sees_new));
+        let reaches = |range: [bool; 2], v: bool| range.get(usize::from(!v)).copied().unwrap_or(false);
+        let common_or_removed = self.old_to_new.iter().enumerate().any(|(i, to)| {
+            let v = sees_old(Some(i));
+            match to {
+                Some(j) => v != sees_new(Some(*j)),
+                None => reaches(new_range, v),
+            }
+        });
+        common_or_removed || self.added.iter().any(|&j| reaches(old_range, sees_new(Some(j))))
+    }
 }
 
 /// A page whose chat-box availability differs between two revisions.

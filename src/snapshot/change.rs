@@ -1,7 +1,7 @@
 //! Configuration changes: each gives a new revision or a typed error (R9, R24).
 
 use super::Snapshot;
-use crate::config::{AgentSpec, ConfigBuilder, ConfigError, GroupSpec, Plan, Policy, Role, Tier};
+use crate::config::{Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, Role, Tier};
 use crate::ids::{AgentId, GroupId};
 
 /// One change to an account's configuration.
@@ -153,51 +153,115 @@ impl Snapshot {
     /// Applies one change, giving the next revision, or an error and nothing
     /// else: `self` is never modified (R24).
     ///
-    /// Cost: O(size of the configuration): the new revision is rebuilt and
-    /// checked by the same code as [`ConfigBuilder::build`].
+    /// Cost: O(size of the configuration). Changes that add ids or
+    /// fallbacks, or remove groups, are checked by the same code as
+    /// [`ConfigBuilder::build`]; the others cannot break R23 and only look
+    /// their ids up.
     pub fn apply(&self, change: &Change) -> Result<Snapshot, ChangeError> {
         let revision = self.revision.checked_add(1).ok_or(ChangeError::RevisionExhausted)?;
-        let mut raw = self.config.to_builder();
-        edit(&mut raw, change)?;
-        Ok(Snapshot::with_revision(raw.build()?, revision))
+        let config = match self.edit_in_place(change)? {
+            Some(config) => config,
+            None => {
+                let mut raw = self.config.to_builder();
+                edit_structure(&mut raw, change)?;
+                raw.build()?
+            }
+        };
+        Ok(Snapshot::with_revision(config, revision))
+    }
+
+    fn agent_index(&self, id: &AgentId) -> Result<usize, ChangeError> {
+        self.agent_ix(id.as_str()).ok_or_else(|| ChangeError::UnknownAgent { agent: id.clone() })
+    }
+
+    fn group_index(&self, id: &GroupId) -> Result<usize, ChangeError> {
+        self.groups.get_index_of(id.as_str()).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+    }
+
+    fn agent_in<'c>(&self, config: &'c mut Config, id: &AgentId) -> Result<&'c mut Agent, ChangeError> {
+        let ix = self.agent_index(id)?;
+        config.agents.get_mut(ix).ok_or_else(|| ChangeError::UnknownAgent { agent: id.clone() })
+    }
+
+    fn group_in<'c>(&self, config: &'c mut Config, id: &GroupId) -> Result<&'c mut Group, ChangeError> {
+        let ix = self.group_index(id)?;
+        config.groups.get_mut(ix).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+    }
+
+    /// The changes that cannot break R23, made on a copy of the typed
+    /// configuration; `None` for the others.
+    fn edit_in_place(&self, change: &Change) -> Result<Option<Config>, ChangeError> {
+        let mut config = self.config.clone();
+        match change {
+            Change::RemoveAgent(id) => {
+                let ix = self.agent_index(id)?;
+                config.agents.remove(ix);
+            }
+            Change::Assign { agent: a, group: g, tier } => {
+                self.agent_index(a)?;
+                self.group_index(g)?;
+                assign(self.agent_in(&mut config, a)?, g, *tier);
+            }
+            Change::Unassign { agent: a, group: g } => {
+                self.agent_index(a)?;
+                self.group_index(g)?;
+                let member = self.agent_in(&mut config, a)?;
+                let before = member.memberships.len();
+                member.memberships.retain(|m| m.group != *g);
+                if member.memberships.len() == before {
+                    return Err(ChangeError::NotInGroup { agent: a.clone(), group: g.clone() });
+                }
+            }
+            Change::SetEnabled { agent: a, enabled } => self.agent_in(&mut config, a)?.enabled = *enabled,
+            Change::SetRole { agent: a, role } => self.agent_in(&mut config, a)?.role = *role,
+            Change::SetAgentChatLimit { agent: a, limit } => self.agent_in(&mut config, a)?.chat_limit = *limit,
+            Change::SetGroupChatLimit { group: g, limit } => self.group_in(&mut config, g)?.chat_limit = *limit,
+            Change::SetInContactForm { group: g, offered } => self.group_in(&mut config, g)?.in_contact_form = *offered,
+            Change::SetPlan(plan) => config.plan = *plan,
+            Change::SetPolicy(policy) => config.policy = *policy,
+            Change::SetGroupSelection(false) => config.group_selection = false,
+            Change::AddGroup(_)
+            | Change::RemoveGroup(_)
+            | Change::AddAgent(_)
+            | Change::SetFallback { .. }
+            | Change::SetGroupSelection(true) => return Ok(None),
+        }
+        Ok(Some(config))
     }
 }
 
-fn agent_mut<'a>(raw: &'a mut ConfigBuilder, id: &AgentId) -> Result<&'a mut AgentSpec, ChangeError> {
-    raw.agents.iter_mut().find(|a| a.id == id.as_str()).ok_or_else(|| ChangeError::UnknownAgent { agent: id.clone() })
+fn assign(agent: &mut Agent, group: &GroupId, tier: Tier) {
+    match agent.memberships.iter_mut().find(|m| m.group == *group) {
+        Some(m) => m.tier = tier,
+        None => agent.memberships.push(Membership { group: group.clone(), tier }),
+    }
 }
 
 fn group_mut<'a>(raw: &'a mut ConfigBuilder, id: &GroupId) -> Result<&'a mut GroupSpec, ChangeError> {
-    raw.groups.iter_mut().find(|g| g.id == id.as_str()).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+    raw.groups
+        .iter_mut()
+        .find(|g| g.id == id.as_str())
+        .ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
 }
 
-fn edit(raw: &mut ConfigBuilder, change: &Change) -> Result<(), ChangeError> {
+/// The changes that may break R23: made on the builder form and checked by
+/// [`ConfigBuilder::build`].
+fn edit_structure(raw: &mut ConfigBuilder, change: &Change) -> Result<(), ChangeError> {
     match change {
         Change::AddGroup(spec) => raw.groups.push(spec.clone()),
         Change::RemoveGroup(id) => remove_group(raw, id)?,
         Change::AddAgent(spec) => raw.agents.push(spec.clone()),
-        Change::RemoveAgent(id) => {
-            agent_mut(raw, id)?;
-            raw.agents.retain(|a| a.id != id.as_str());
-        }
-        Change::Assign { agent, group, tier } => assign(raw, agent, group, *tier)?,
-        Change::Unassign { agent, group } => unassign(raw, agent, group)?,
-        Change::SetEnabled { agent, enabled } => agent_mut(raw, agent)?.enabled = *enabled,
-        Change::SetRole { agent, role } => agent_mut(raw, agent)?.role = *role,
-        Change::SetAgentChatLimit { agent, limit } => agent_mut(raw, agent)?.chat_limit = *limit,
-        Change::SetGroupChatLimit { group, limit } => group_mut(raw, group)?.chat_limit = *limit,
         Change::SetFallback { group, fallback } => {
             group_mut(raw, group)?.fallback = fallback.as_ref().map(GroupId::to_string);
         }
-        Change::SetInContactForm { group, offered } => group_mut(raw, group)?.in_contact_form = *offered,
-        Change::SetPlan(plan) => raw.plan = *plan,
-        Change::SetPolicy(policy) => raw.policy = *policy,
         Change::SetGroupSelection(on) => {
             if *on && !raw.plan.has_groups() {
                 return Err(ChangeError::GroupsNotInPlan);
             }
             raw.contact_form.group_selection = *on;
         }
+        // Made in place by `Snapshot::edit_in_place`.
+        _ => {}
     }
     Ok(())
 }
@@ -214,32 +278,5 @@ fn remove_group(raw: &mut ConfigBuilder, id: &GroupId) -> Result<(), ChangeError
         a.groups.retain(|g| g != id.as_str());
         a.tiers.shift_remove(id.as_str());
     }
-    Ok(())
-}
-
-fn assign(raw: &mut ConfigBuilder, agent: &AgentId, group: &GroupId, tier: Tier) -> Result<(), ChangeError> {
-    agent_mut(raw, agent)?;
-    group_mut(raw, group)?;
-    let spec = agent_mut(raw, agent)?;
-    if !spec.groups.iter().any(|g| g == group.as_str()) {
-        spec.groups.push(group.to_string());
-    }
-    if tier == Tier::Normal {
-        spec.tiers.shift_remove(group.as_str());
-    } else {
-        spec.tiers.insert(group.to_string(), tier);
-    }
-    Ok(())
-}
-
-fn unassign(raw: &mut ConfigBuilder, agent: &AgentId, group: &GroupId) -> Result<(), ChangeError> {
-    agent_mut(raw, agent)?;
-    group_mut(raw, group)?;
-    let spec = agent_mut(raw, agent)?;
-    if !spec.groups.iter().any(|g| g == group.as_str()) {
-        return Err(ChangeError::NotInGroup { agent: agent.clone(), group: group.clone() });
-    }
-    spec.groups.retain(|g| g != group.as_str());
-    spec.tiers.shift_remove(group.as_str());
     Ok(())
 }

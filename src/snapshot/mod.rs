@@ -194,6 +194,11 @@ impl Snapshot {
         self.plan().has_groups() == other.plan().has_groups() && self.groups.keys().eq(other.groups.keys())
     }
 
+    /// Whether both snapshots have the same agents in the same order. O(agents).
+    pub(crate) fn same_agents(&self, other: &Snapshot) -> bool {
+        self.agents.keys().eq(other.agents.keys())
+    }
+
     pub(crate) fn group(&self, g: GroupIx) -> Option<(&GroupId, &CompiledGroup)> {
         self.groups.get_index(g)
     }
