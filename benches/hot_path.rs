@@ -21,8 +21,14 @@ fn benches(c: &mut Criterion) {
     let (agent, visitor) = w.probe();
     let fresh = w.visitors.iter().rev().find(|(_, g)| g.is_some()).unwrap().0.clone();
 
+    let (agent_key, visitor_key) = (account.agent_key(&agent).unwrap(), account.visitor_key(&visitor).unwrap());
     let mut g = c.benchmark_group("sees");
-    g.bench_function("groupgate", |b| b.iter(|| account.sees(black_box(&agent), black_box(&visitor)).is_visible()));
+    g.bench_function("groupgate", |b| {
+        b.iter(|| account.sees_key(black_box(agent_key), black_box(visitor_key)).is_visible())
+    });
+    g.bench_function("groupgate_by_id", |b| {
+        b.iter(|| account.sees(black_box(&agent), black_box(&visitor)).is_visible())
+    });
     g.bench_function("naive", |b| b.iter(|| naive.sees(black_box(&agent), black_box(&visitor))));
     g.finish();
 
@@ -41,18 +47,32 @@ fn benches(c: &mut Criterion) {
     g.finish();
     drop(sqlite);
 
+    assert_eq!(account.next_agent(&fresh).map(|a| a.as_str()), naive.route(&fresh));
     let mut g = c.benchmark_group("route");
-    g.bench_function("groupgate", |b| {
+    g.bench_function("groupgate", |b| b.iter(|| account.next_agent(black_box(&fresh)).is_some()));
+    g.bench_function("naive", |b| b.iter(|| naive.route(black_box(&fresh)).is_some()));
+    g.bench_function("groupgate_route_and_release", |b| {
         b.iter(|| {
             account.route(black_box(&fresh)).unwrap();
             account.release(&fresh).unwrap();
         })
     });
-    g.bench_function("naive", |b| b.iter(|| naive.route(black_box(&fresh))));
     g.finish();
 
     let mut g = c.benchmark_group("claim");
     g.bench_function("groupgate", |b| {
+        b.iter_custom(|iters| {
+            let mut spent = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let start = std::time::Instant::now();
+                black_box(account.claim(black_box(&agent), black_box(&visitor)).unwrap());
+                spent += start.elapsed();
+                account.release(&visitor).unwrap();
+            }
+            spent
+        })
+    });
+    g.bench_function("groupgate_claim_and_release", |b| {
         b.iter(|| {
             account.claim(black_box(&agent), black_box(&visitor)).unwrap();
             account.release(&visitor).unwrap();

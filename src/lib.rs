@@ -15,7 +15,9 @@ mod account;
 #[cfg(feature = "serde")]
 pub mod scenario;
 
-pub use account::{Account, ActionError, Assignments, ChangeReport, Claimed, Routed, TransferTarget};
+pub use account::{
+    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Routed, TransferTarget, VisitorKey,
+};
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
     Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,

@@ -73,10 +73,8 @@ impl Account {
 
     /// Sets an agent's presence.
     pub fn set_status(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
-        self.agent_ix(agent)?;
-        if let Some(a) = self.state.agents.get_mut(agent) {
-            a.status = status;
-        }
+        let ix = self.agent_ix(agent)?;
+        self.state.set_status(ix, status);
         self.settle();
         Ok(())
     }

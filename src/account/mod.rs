@@ -7,6 +7,7 @@ mod events;
 mod queries;
 mod routing;
 
+pub use queries::{AgentKey, VisitorKey};
 pub use routing::{Assignments, Routed, TransferTarget};
 
 use std::collections::BTreeMap;
@@ -279,8 +280,9 @@ impl Account {
     fn sync_agents(&mut self, previous: &Snapshot) -> Vec<VisitorId> {
         let rev = self.latest.revision();
         let mut lost: Vec<VisitorId> = Vec::new();
-        let was_enabled =
-            |id: &AgentId| previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled());
+        let was_enabled = |id: &AgentId| {
+            previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
+        };
         if previous.same_agents(&self.latest) {
             for ((_, id, compiled), (_, live)) in self.latest.agents().zip(self.state.agents.iter_mut()) {
                 if !compiled.enabled() && was_enabled(id) {
@@ -298,6 +300,7 @@ impl Account {
             self.state.agents.insert(id.clone(), live);
         }
         lost.extend(old.into_values().flat_map(|a| a.held));
+        self.state.reindex_online();
         self.requeue(lost)
     }
 

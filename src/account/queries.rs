@@ -150,3 +150,72 @@ impl Account {
         self.state.visitors.queue().map(|v| &v.id).collect()
     }
 }
+
+/// An agent resolved once, for queries that skip the id lookup. Valid for
+/// the revision it was made on; on a later revision, queries answer
+/// `unknown_agent` and the host makes a new key.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec};
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+/// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
+/// assert!(account.sees_key(anna, v1).is_visible());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AgentKey {
+    ix: u32,
+    revision: u64,
+}
+
+/// A visitor resolved once, for queries that skip the id lookup. Valid while
+/// the visitor is on the site and the store keeps its numbering; otherwise
+/// queries answer `unknown_visitor` and the host makes a new key.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Reason};
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// account.visit("v1".parse().unwrap(), None);
+/// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
+/// assert!(account.sees_key(anna, v1).is_visible());
+/// account.leave("v1").unwrap();
+/// assert_eq!(account.sees_key(anna, v1).reason(), Some(Reason::UnknownVisitor));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VisitorKey {
+    slot: u32,
+    epoch: u32,
+}
+
+impl Account {
+    /// Resolves an agent of the latest revision. Cost: O(1) expected.
+    #[inline]
+    pub fn agent_key(&self, agent: &str) -> Option<AgentKey> {
+        let ix = u32::try_from(self.latest.agent_ix(agent)?).ok()?;
+        Some(AgentKey { ix, revision: self.latest.revision() })
+    }
+
+    /// Resolves a visitor on the site. Cost: O(1) expected.
+    #[inline]
+    pub fn visitor_key(&self, visitor: &str) -> Option<VisitorKey> {
+        Some(VisitorKey { slot: self.state.visitors.slot(visitor)?, epoch: self.state.visitors.epoch() })
+    }
+
+    /// [`sees`](Self::sees) by keys: a few loads, a match and a bit test.
+    /// Cost: O(1), no hashing, no allocation.
+    #[inline]
+    pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
+        let snap = &*self.latest;
+        let compiled = (agent.revision == snap.revision()).then(|| snap.agent(agent.ix as usize)).flatten();
+        let Some((_, a)) = compiled else {
+            return Visibility::Hidden { reason: Reason::UnknownAgent, rule: "R4" };
+        };
+        let visitors = &self.state.visitors;
+        let live = (visitor.epoch == visitors.epoch()).then(|| visitors.at(visitor.slot)).flatten();
+        let Some(v) = live else {
+            return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" };
+        };
+        visibility::visibility(a, v.group)
+    }
+}

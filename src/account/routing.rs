@@ -290,3 +290,28 @@ impl Account {
         }
     }
 }
+
+impl Account {
+    /// The agent [`route`](Self::route) would give the visitor's new chat to
+    /// now, under a single-agent strategy (R15–R17); `None` under
+    /// `broadcast`, without candidates, or for an unknown visitor. Changes
+    /// nothing. Cost: O(agents who see the chat's group · chain length), no
+    /// allocation.
+    ///
+    /// ```
+    /// use groupgate::{Account, AgentSpec, ConfigBuilder, Policy, Routing, Status};
+    /// let mut policy = Policy::default();
+    /// policy.routing = Routing::LeastBusy;
+    /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// account.set_status("bob", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), None);
+    /// assert_eq!(account.next_agent("v1").unwrap(), "bob");
+    /// assert_eq!(account.holder("v1"), None);
+    /// ```
+    pub fn next_agent(&self, visitor: &str) -> Option<&AgentId> {
+        let v = self.state.visitor(visitor)?;
+        let plan = route::plan_for(&self.latest, &self.state, v);
+        plan.pick.and_then(|a| self.latest.agent(a)).map(|(id, _)| id)
+    }
+}

@@ -2,10 +2,12 @@
 //! availability), which is "is there any candidate".
 
 use super::claim::check;
+use smallvec::SmallVec;
+
 use crate::config::Tier;
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{State, Status};
+use crate::state::State;
 
 /// The agents a new chat would be offered to (R15), after following the
 /// fallback chain (R17).
@@ -57,22 +59,16 @@ fn tier(snap: &Snapshot, agent: AgentIx, group: Option<GroupIx>) -> Tier {
 /// The one place R15's eligibility is written: the tier under which `agent`
 /// could be offered a new chat in `group`, or `None`.
 pub(crate) fn offerable(snap: &Snapshot, state: &State, agent: AgentIx, group: Option<GroupIx>) -> Option<Tier> {
-    let status = state.agent_at(agent).map_or(Status::Offline, |a| a.status);
-    if status != Status::Online || !check(snap, state, agent, group, None).is_allowed() {
+    if !state.is_online(agent) || !check(snap, state, agent, group, None).is_allowed() {
         return None;
     }
     Some(tier(snap, agent, group)).filter(|t| *t != Tier::Supervisor)
 }
 
-/// The best tier anyone is offerable at in `group`; `None`: no candidate.
-/// Cost: O(agents), no allocation.
-fn best_tier(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Tier> {
-    snap.viewers(group).filter_map(|a| offerable(snap, state, a, group)).min()
-}
-
 /// R15 in one group: calls `emit` with each candidate in offer order — the
 /// preferred agent first when it is offerable, then the agents of the best
-/// tier in configuration order. Cost: O(agents), no allocation.
+/// tier in configuration order. One pass over the group's viewers; the
+/// offerable ones wait in a stack buffer (heap only past 32 of them).
 pub(crate) fn each_in_group(
     snap: &Snapshot,
     state: &State,
@@ -80,13 +76,15 @@ pub(crate) fn each_in_group(
     preferred: Option<AgentIx>,
     mut emit: impl FnMut(AgentIx),
 ) {
-    let Some(best) = best_tier(snap, state, group) else { return };
-    let pref = preferred.filter(|&p| offerable(snap, state, p, group).is_some());
+    let offered: SmallVec<[(AgentIx, Tier); 32]> =
+        snap.viewers(group).filter_map(|a| Some((a, offerable(snap, state, a, group)?))).collect();
+    let Some(best) = offered.iter().map(|(_, t)| *t).min() else { return };
+    let pref = preferred.filter(|p| offered.iter().any(|(a, _)| a == p));
     if let Some(p) = pref {
         emit(p);
     }
-    for a in snap.viewers(group) {
-        if Some(a) != pref && offerable(snap, state, a, group) == Some(best) {
+    for &(a, t) in &offered {
+        if t == best && Some(a) != pref {
             emit(a);
         }
     }

@@ -3,7 +3,7 @@
 use super::visibility::{visibility, Visibility};
 use super::Reason;
 use crate::ids::AgentId;
-use crate::snapshot::{AgentIx, GroupIx, Snapshot};
+use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};
 use crate::state::{State, Status, VisitorLive};
 
 /// Whether an agent may claim a chat now, with the first failing reason of
@@ -54,8 +54,8 @@ pub(crate) const fn denied(reason: Reason, rule: &'static str) -> ClaimCheck<'st
 }
 
 /// R12: the agent's limit while serving `group`; `None` is unlimited. O(1).
-pub(crate) fn limit(snap: &Snapshot, agent: AgentIx, group: Option<GroupIx>) -> Option<u32> {
-    let own = snap.agent(agent).and_then(|(_, a)| a.chat_limit);
+pub(crate) fn limit(snap: &Snapshot, agent: &CompiledAgent, group: Option<GroupIx>) -> Option<u32> {
+    let own = agent.chat_limit;
     let of_group = group.and_then(|g| snap.group(g)).and_then(|(_, g)| g.chat_limit);
     match (own, of_group) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -88,7 +88,7 @@ pub(crate) fn check<'a>(
         return denied(Reason::AgentOffline, "R11");
     }
     let load = live.map_or(0, |a| a.load());
-    if limit(snap, agent, group).is_some_and(|l| load >= l) {
+    if limit(snap, compiled, group).is_some_and(|l| load >= l) {
         return denied(Reason::AtCapacity, "R12");
     }
     ClaimCheck::Allowed { already_holder: false }

@@ -14,7 +14,7 @@ pub(crate) fn current<'a>(state: &'a State, agent: &CompiledAgent) -> Vec<&'a Vi
     let visitors = &state.visitors;
     let lists: smallvec::SmallVec<[Option<GroupIx>; 4]> = match agent.scope {
         Scope::Disabled | Scope::Nothing => return Vec::new(),
-        Scope::Everything { .. } => return visitors.iter().map(|v| &v.id).collect(),
+        Scope::Everything(_) => return visitors.iter().map(|v| &v.id).collect(),
         Scope::UngroupedOnly => smallvec::smallvec![None],
         Scope::Groups { ungrouped } => {
             let mine = agent.tiers.iter().map(|(g, _)| Some(*g));

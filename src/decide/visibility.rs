@@ -34,10 +34,12 @@ pub enum Visibility {
 
 impl Visibility {
     /// Whether visible.
+    #[inline]
     pub fn is_visible(self) -> bool {
         matches!(self, Visibility::Visible { .. })
     }
     /// The reason when hidden.
+    #[inline]
     pub fn reason(self) -> Option<Reason> {
         match self {
             Visibility::Visible { .. } => None,
@@ -45,6 +47,7 @@ impl Visibility {
         }
     }
     /// The rule id that decided.
+    #[inline]
     pub fn rule(self) -> &'static str {
         match self {
             Visibility::Visible { rule } | Visibility::Hidden { rule, .. } => rule,
@@ -60,11 +63,12 @@ const fn hidden(reason: Reason, rule: &'static str) -> Visibility {
 /// (`None`: ungrouped), for an agent of `snap`: its compiled scope (R1,
 /// R5–R8, see `Scope::of`) applied to the group (R4, R6). Cost: O(1), no
 /// allocation.
+#[inline]
 pub(crate) fn visibility(agent: &CompiledAgent, group: Option<GroupIx>) -> Visibility {
     let visible = |rule| Visibility::Visible { rule };
     match (agent.scope, group) {
         (Scope::Disabled, _) => hidden(Reason::AgentDisabled, "R8"),
-        (Scope::Everything { rule }, _) => visible(rule),
+        (Scope::Everything(grant), _) => visible(grant.rule()),
         (Scope::Groups { ungrouped: true }, None) => visible("R6"),
         (Scope::Groups { ungrouped: false }, None) => hidden(Reason::UngroupedHidden, "R6"),
         (Scope::Groups { .. }, Some(g)) if agent.groups.contains(g) => visible("R4"),

@@ -1,14 +1,14 @@
-//! A small bitset over dense group indices, inline up to 128 groups.
+//! A small bitset over dense indices (groups, agents), inline up to 256.
 
 use smallvec::SmallVec;
 
-/// A set of group indices. Cost: `contains` and `insert` O(1).
+/// A set of dense indices. Cost: `contains`, `insert`, `remove` O(1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct GroupSet {
-    words: SmallVec<[u64; 2]>,
+pub(crate) struct BitSet {
+    words: SmallVec<[u64; 4]>,
 }
 
-impl GroupSet {
+impl BitSet {
     pub(crate) fn insert(&mut self, i: usize) {
         let (w, b) = (i / 64, i % 64);
         if self.words.len() <= w {
@@ -19,6 +19,13 @@ impl GroupSet {
         }
     }
 
+    pub(crate) fn remove(&mut self, i: usize) {
+        if let Some(word) = self.words.get_mut(i / 64) {
+            *word &= !(1 << (i % 64));
+        }
+    }
+
+    #[inline]
     pub(crate) fn contains(&self, i: usize) -> bool {
         self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
@@ -26,11 +33,11 @@ impl GroupSet {
 
 #[cfg(test)]
 mod tests {
-    use super::GroupSet;
+    use super::BitSet;
 
     #[test]
     fn matches_a_vec_of_bools() {
-        let mut set = GroupSet::default();
+        let mut set = BitSet::default();
         let members = [0, 5, 63, 64, 130, 199];
         for &i in &members {
             set.insert(i);

@@ -1,7 +1,9 @@
 //! Configuration changes: each gives a new revision or a typed error (R9, R24).
 
 use super::Snapshot;
-use crate::config::{Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, Role, Tier};
+use crate::config::{
+    Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, Role, Tier,
+};
 use crate::ids::{AgentId, GroupId};
 
 /// One change to an account's configuration.
@@ -238,10 +240,7 @@ fn assign(agent: &mut Agent, group: &GroupId, tier: Tier) {
 }
 
 fn group_mut<'a>(raw: &'a mut ConfigBuilder, id: &GroupId) -> Result<&'a mut GroupSpec, ChangeError> {
-    raw.groups
-        .iter_mut()
-        .find(|g| g.id == id.as_str())
-        .ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+    raw.groups.iter_mut().find(|g| g.id == id.as_str()).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
 }
 
 /// The changes that may break R23: made on the builder form and checked by

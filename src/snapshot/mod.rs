@@ -11,7 +11,7 @@ pub use change::{Change, ChangeError};
 
 use crate::config::{Config, Plan, Policy, Tier};
 use crate::ids::{AgentId, GroupId};
-use bits::GroupSet;
+pub(crate) use bits::BitSet;
 pub(crate) use scope::Scope;
 
 /// Dense index of a group in one snapshot (configuration order).
@@ -34,7 +34,7 @@ pub(crate) struct CompiledAgent {
     pub(crate) scope: Scope,
     /// Own limit, or the account default (R12).
     pub(crate) chat_limit: Option<u32>,
-    pub(crate) groups: GroupSet,
+    pub(crate) groups: BitSet,
     pub(crate) tiers: SmallVec<[(GroupIx, Tier); 2]>,
 }
 
@@ -119,7 +119,7 @@ impl Snapshot {
         for (ix, a) in config.agents.iter().enumerate() {
             let scope = Scope::of(config.plan, &config.policy, a.enabled, a.role, !a.memberships.is_empty());
             let chat_limit = a.chat_limit.or(config.policy.default_chat_limit);
-            let mut compiled = CompiledAgent { scope, chat_limit, groups: GroupSet::default(), tiers: SmallVec::new() };
+            let mut compiled = CompiledAgent { scope, chat_limit, groups: BitSet::default(), tiers: SmallVec::new() };
             for m in &a.memberships {
                 if let Some((g, _, group)) = groups.get_full_mut(&m.group) {
                     compiled.groups.insert(g);
@@ -129,7 +129,7 @@ impl Snapshot {
             }
             agents.insert(a.id.clone(), compiled);
         }
-        let everyone = agents.values().enumerate().filter(|(_, a)| matches!(a.scope, Scope::Everything { .. }));
+        let everyone = agents.values().enumerate().filter(|(_, a)| matches!(a.scope, Scope::Everything(_)));
         let everyone = everyone.map(|(i, _)| i).collect();
         let ungrouped_viewers =
             agents.values().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| i).collect();
@@ -137,6 +137,7 @@ impl Snapshot {
     }
 
     /// The revision number: 1 for a new account, one more for every change.
+    #[inline]
     pub fn revision(&self) -> u64 {
         self.revision
     }
@@ -213,6 +214,7 @@ impl Snapshot {
         self.agents.get_index_of(id)
     }
 
+    #[inline]
     pub(crate) fn agent(&self, a: AgentIx) -> Option<(&AgentId, &CompiledAgent)> {
         self.agents.get_index(a)
     }

@@ -12,10 +12,7 @@ pub(crate) enum Scope {
     /// Disabled (R8): nothing.
     Disabled,
     /// Every visitor: R1 (plan without groups), R7 (admin), or R5 `see_all`.
-    Everything {
-        /// The rule that grants it.
-        rule: &'static str,
-    },
+    Everything(Grant),
     /// An agent with groups (R4): visitors of its groups, and ungrouped ones
     /// when R6 says so.
     Groups {
@@ -35,14 +32,14 @@ impl Scope {
             return Scope::Disabled;
         }
         if !plan.has_groups() {
-            return Scope::Everything { rule: "R1" };
+            return Scope::Everything(Grant::R1);
         }
         if policy.admins_see_all && role.is_admin() {
-            return Scope::Everything { rule: "R7" };
+            return Scope::Everything(Grant::R7);
         }
         if !has_groups {
             return match policy.unassigned_agents {
-                UnassignedAgents::SeeAll => Scope::Everything { rule: "R5" },
+                UnassignedAgents::SeeAll => Scope::Everything(Grant::R5),
                 UnassignedAgents::SeeUngrouped => Scope::UngroupedOnly,
                 UnassignedAgents::SeeNothing => Scope::Nothing,
             };
@@ -52,6 +49,27 @@ impl Scope {
 
     /// Whether an ungrouped visitor is visible.
     pub(crate) fn sees_ungrouped(self) -> bool {
-        matches!(self, Scope::Everything { .. } | Scope::UngroupedOnly | Scope::Groups { ungrouped: true })
+        matches!(self, Scope::Everything(_) | Scope::UngroupedOnly | Scope::Groups { ungrouped: true })
+    }
+}
+
+/// The rule that lets an agent see everything (one byte, to keep scopes small).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// A plan without groups.
+    R1,
+    /// An unassigned agent under `see_all`.
+    R5,
+    /// An admin under `admins_see_all`.
+    R7,
+}
+
+impl Grant {
+    pub(crate) fn rule(self) -> &'static str {
+        match self {
+            Grant::R1 => "R1",
+            Grant::R5 => "R5",
+            Grant::R7 => "R7",
+        }
     }
 }

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 pub(crate) use visitors::Visitors;
 
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::snapshot::{AgentIx, GroupIx};
+use crate::snapshot::{AgentIx, BitSet, GroupIx};
 
 /// An agent's presence.
 ///
@@ -117,6 +117,8 @@ pub struct State {
     /// In order of arrival, indexed.
     pub(crate) visitors: Visitors,
     pub(crate) counter: u64,
+    /// Agents whose status is `online`, by index (an index of `agents`).
+    pub(crate) online: BitSet,
 }
 
 impl State {
@@ -129,6 +131,34 @@ impl State {
 
     pub(crate) fn agent(&self, id: &str) -> Option<&AgentLive> {
         self.agents.get(id)
+    }
+
+    /// Sets an agent's status, keeping the online index in step. O(1).
+    pub(crate) fn set_status(&mut self, ix: AgentIx, status: Status) {
+        if let Some((_, a)) = self.agents.get_index_mut(ix) {
+            a.status = status;
+        }
+        if status == Status::Online {
+            self.online.insert(ix);
+        } else {
+            self.online.remove(ix);
+        }
+    }
+
+    /// Rebuilds the online index after agents were added or removed. O(agents).
+    pub(crate) fn reindex_online(&mut self) {
+        self.online = BitSet::default();
+        for (ix, (_, a)) in self.agents.iter().enumerate() {
+            if a.status == Status::Online {
+                self.online.insert(ix);
+            }
+        }
+    }
+
+    /// Whether the agent at `ix` is online. O(1).
+    #[inline]
+    pub(crate) fn is_online(&self, ix: AgentIx) -> bool {
+        self.online.contains(ix)
     }
 
     /// The live part of the agent at `ix` of the snapshot the state is in step with. O(1).

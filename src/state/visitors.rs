@@ -27,6 +27,8 @@ pub(crate) struct Visitors {
     ungrouped: Vec<u32>,
     /// Queued chats: (queue key, slot) — ordered by key, then arrival (R18).
     queue: BTreeSet<(u64, u32)>,
+    /// Bumped whenever slots are renumbered, so stale keys are detected.
+    epoch: u32,
 }
 
 fn slot_of(i: usize) -> u32 {
@@ -39,7 +41,14 @@ impl Visitors {
         self.index.get(id).copied()
     }
 
+    /// The current numbering of slots.
+    #[inline]
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
     /// O(1).
+    #[inline]
     pub(crate) fn at(&self, slot: u32) -> Option<&VisitorLive> {
         self.slots.get(slot as usize)?.as_ref()
     }
@@ -163,6 +172,7 @@ impl Visitors {
 
     /// Drops tombstones, renumbering slots in every index. O(slots).
     fn compact(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
         let mut renumber = vec![u32::MAX; self.slots.len()];
         let old = std::mem::take(&mut self.slots);
         for (i, v) in old.into_iter().enumerate() {
