@@ -95,11 +95,14 @@ impl Account {
     /// succeeds and changes nothing. Cost: O(1).
     pub fn claim(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
         let ax = self.agent_ix(agent)?;
-        let v = self.visitor(visitor)?;
+        let slot = self.state.visitors.slot(visitor);
+        let Some((slot, v)) = slot.and_then(|s| Some((s, self.state.visitors.at(s)?))) else {
+            return Err(ActionError::UnknownVisitor(crate::ids::shown(visitor)));
+        };
         match claim::check_visitor(&self.latest, &self.state, ax, v) {
             ClaimCheck::Denied { reason, holder, .. } => Err(ActionError::Denied { reason, holder: holder.cloned() }),
             ClaimCheck::Allowed { already_holder: true } => Ok(Claimed { version: v.version, changed: false }),
-            ClaimCheck::Allowed { already_holder: false } => Ok(self.assign(agent, visitor)),
+            ClaimCheck::Allowed { already_holder: false } => Ok(self.assign_at(ax, slot)),
         }
     }
 
@@ -128,19 +131,27 @@ impl Account {
         self.claim(agent, visitor)
     }
 
-    /// Makes `agent` hold `visitor`'s chat. Both exist; the caller checked R11.
-    pub(super) fn assign(&mut self, agent: &str, visitor: &str) -> Claimed {
+    /// Makes the agent at `ax` hold `visitor`'s chat. Both exist; the caller checked R11.
+    pub(super) fn assign(&mut self, ax: usize, visitor: &str) -> Claimed {
+        match self.state.visitors.slot(visitor) {
+            Some(slot) => self.assign_at(ax, slot),
+            None => Claimed { version: 0, changed: false },
+        }
+    }
+
+    /// [`Self::assign`] by slot: no hashing. Stamps the assignment (R16).
+    fn assign_at(&mut self, ax: usize, slot: u32) -> Claimed {
         let version = self.state.tick();
         let clock = self.clock;
-        let Some(vid) = self.state.visitors.get(visitor).map(|v| v.id.clone()) else {
+        let Some(vid) = self.state.visitors.at(slot).map(|v| v.id.clone()) else {
             return Claimed { version, changed: false };
         };
-        let holder = self.state.agents.get_full(agent).map(|(_, id, _)| id.clone());
-        if let Some(a) = self.state.agents.get_mut(agent) {
+        let holder = self.state.agents.get_index_mut(ax).map(|(id, a)| {
             a.held.push(vid);
             a.last_assigned = Some(clock);
-        }
-        self.state.visitors.set_chat(visitor, Some(Chat { holder, queued: None }), version);
+            id.clone()
+        });
+        self.state.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
         Claimed { version, changed: true }
     }
 
@@ -158,9 +169,9 @@ impl Account {
 
     pub(super) fn close(&mut self, visitor: &str) {
         let version = self.state.tick();
-        let Some(v) = self.state.visitors.get(visitor) else { return };
-        let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
-        self.state.visitors.set_chat(visitor, None, version);
+        let Some(slot) = self.state.visitors.slot(visitor) else { return };
+        let holder = self.state.visitors.at(slot).and_then(|v| v.chat.as_ref()?.holder.clone());
+        self.state.visitors.set_chat_at(slot, None, version);
         if let Some(a) = holder.and_then(|h| self.state.agents.get_mut(h.as_str())) {
             a.held.retain(|h| h.as_str() != visitor);
         }

@@ -153,7 +153,7 @@ impl Account {
             return Err(ActionError::Denied { reason, holder: None });
         }
         self.close(visitor);
-        self.assign(target.as_str(), visitor);
+        self.assign(ax, visitor);
         Ok(routed(target, self))
     }
 
@@ -167,8 +167,8 @@ impl Account {
             self.set_moved(visitor, plan.group);
         }
         let group = plan.group.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
-        if let Some(agent) = plan.pick.and_then(|a| self.latest.agent(a)).map(|(id, _)| id.clone()) {
-            self.assign(agent.as_str(), visitor);
+        if let Some((ax, agent)) = plan.pick.and_then(|a| Some((a, self.latest.agent(a)?.0.clone()))) {
+            self.assign(ax, visitor);
             return Routed { agent: Some(agent), offered: Vec::new(), group, moved };
         }
         let offered = self.offers(visitor, plan);

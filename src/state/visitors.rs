@@ -115,7 +115,13 @@ impl Visitors {
     /// Replaces the visitor's chat, keeping the queue index in step.
     /// O(log queue).
     pub(crate) fn set_chat(&mut self, id: &str, chat: Option<Chat>, version: u64) {
-        let Some(slot) = self.slot(id) else { return };
+        if let Some(slot) = self.slot(id) {
+            self.set_chat_at(slot, chat, version);
+        }
+    }
+
+    /// [`Self::set_chat`] by slot. O(log queue).
+    pub(crate) fn set_chat_at(&mut self, slot: u32, chat: Option<Chat>, version: u64) {
         let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
             self.queue.remove(&(key, slot));
