@@ -10,7 +10,7 @@ mod visitors;
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
-pub(crate) use visitors::Visitors;
+pub(crate) use visitors::{Entry, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, BitSet, GroupIx};

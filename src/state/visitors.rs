@@ -21,15 +21,19 @@ pub(crate) struct Visitors {
     slots: Vec<Option<VisitorLive>>,
     /// Id → slot. Lookups only: never iterated into an output (R25).
     index: IndexMap<VisitorId, u32>,
-    /// Per effective group of the synced snapshot: slots, ascending.
-    by_group: Vec<Vec<u32>>,
-    /// Ungrouped visitors' slots, ascending.
-    ungrouped: Vec<u32>,
+    /// Per effective group of the synced snapshot: (slot, id), by slot. The
+    /// id is kept here too so dashboards read one contiguous list.
+    by_group: Vec<Vec<Entry>>,
+    /// Ungrouped visitors, by slot.
+    ungrouped: Vec<Entry>,
     /// Queued chats: (queue key, slot) — ordered by key, then arrival (R18).
     queue: BTreeSet<(u64, u32)>,
     /// Bumped whenever slots are renumbered, so stale keys are detected.
     epoch: u32,
 }
+
+/// A visitor in a group list: its slot and id.
+pub(crate) type Entry = (u32, VisitorId);
 
 fn slot_of(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
@@ -74,8 +78,8 @@ impl Visitors {
     pub(crate) fn insert(&mut self, v: VisitorLive, group: Option<GroupIx>) {
         let slot = slot_of(self.slots.len());
         self.index.insert(v.id.clone(), slot);
+        self.list_mut(group).push((slot, v.id.clone()));
         self.slots.push(Some(VisitorLive { group, ..v }));
-        self.list_mut(group).push(slot);
     }
 
     /// Removes a visitor (its chat must be closed). O(group size), amortized
@@ -107,8 +111,9 @@ impl Visitors {
         let (old, new) = (v.group, effective(v));
         v.group = new;
         if old != new {
+            let id = v.id.clone();
             remove_sorted(self.list_mut(old), slot);
-            insert_sorted(self.list_mut(new), slot);
+            insert_sorted(self.list_mut(new), (slot, id));
         }
     }
 
@@ -138,8 +143,8 @@ impl Visitors {
         self.queue.iter().filter_map(|(_, slot)| self.at(*slot))
     }
 
-    /// The slots of a group's list (for merging). O(1).
-    pub(crate) fn group_slots(&self, group: Option<GroupIx>) -> &[u32] {
+    /// A group's list, by slot (for merging). O(1).
+    pub(crate) fn group_slots(&self, group: Option<GroupIx>) -> &[Entry] {
         match group {
             None => &self.ungrouped,
             Some(g) => self.by_group.get(g).map_or(&[][..], Vec::as_slice),
@@ -161,11 +166,11 @@ impl Visitors {
                     None => &mut self.ungrouped,
                 },
             };
-            list.push(slot_of(slot));
+            list.push((slot_of(slot), v.id.clone()));
         }
     }
 
-    fn list_mut(&mut self, group: Option<GroupIx>) -> &mut Vec<u32> {
+    fn list_mut(&mut self, group: Option<GroupIx>) -> &mut Vec<Entry> {
         let Some(g) = group else { return &mut self.ungrouped };
         if self.by_group.len() <= g {
             self.by_group.resize_with(g + 1, Vec::new);
@@ -192,7 +197,7 @@ impl Visitors {
             *slot = new(slot);
         }
         for list in self.by_group.iter_mut().chain(std::iter::once(&mut self.ungrouped)) {
-            for slot in list.iter_mut() {
+            for (slot, _) in list.iter_mut() {
                 *slot = new(slot);
             }
         }
@@ -200,14 +205,14 @@ impl Visitors {
     }
 }
 
-fn remove_sorted(list: &mut Vec<u32>, slot: u32) {
-    if let Ok(i) = list.binary_search(&slot) {
+fn remove_sorted(list: &mut Vec<Entry>, slot: u32) {
+    if let Ok(i) = list.binary_search_by_key(&slot, |(s, _)| *s) {
         list.remove(i);
     }
 }
 
-fn insert_sorted(list: &mut Vec<u32>, slot: u32) {
-    if let Err(i) = list.binary_search(&slot) {
-        list.insert(i, slot);
+fn insert_sorted(list: &mut Vec<Entry>, entry: Entry) {
+    if let Err(i) = list.binary_search_by_key(&entry.0, |(s, _)| *s) {
+        list.insert(i, entry);
     }
 }
