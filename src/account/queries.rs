@@ -207,15 +207,15 @@ impl Account {
     #[inline]
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;
-        let compiled = (agent.revision == snap.revision()).then(|| snap.agent(agent.ix as usize)).flatten();
-        let Some((_, a)) = compiled else {
-            return Visibility::Hidden { reason: Reason::UnknownAgent, rule: "R4" };
-        };
         let visitors = &self.state.visitors;
-        let live = (visitor.epoch == visitors.epoch()).then(|| visitors.at(visitor.slot)).flatten();
-        let Some(v) = live else {
-            return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" };
-        };
-        visibility::visibility(a, v.group)
+        match (snap.agent(agent.ix as usize), visitors.at(visitor.slot)) {
+            (Some((_, a)), Some(v)) if agent.revision == snap.revision() && visitor.epoch == visitors.epoch() => {
+                visibility::visibility(a, v.group)
+            }
+            (Some(_), _) if agent.revision == snap.revision() => {
+                Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" }
+            }
+            _ => Visibility::Hidden { reason: Reason::UnknownAgent, rule: "R4" },
+        }
     }
 }

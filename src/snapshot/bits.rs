@@ -1,33 +1,55 @@
 //! A small bitset over dense indices (groups, agents), inline up to 256.
 
-use smallvec::SmallVec;
+/// Words kept inline: indices below 256 need no pointer chase.
+const INLINE: usize = 4;
 
 /// A set of dense indices. Cost: `contains`, `insert`, `remove` O(1).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BitSet {
-    words: SmallVec<[u64; 4]>,
+    inline: [u64; INLINE],
+    /// Words for indices from `64 * INLINE` on; no trailing zero words.
+    spill: Vec<u64>,
 }
 
 impl BitSet {
-    pub(crate) fn insert(&mut self, i: usize) {
-        let (w, b) = (i / 64, i % 64);
-        if self.words.len() <= w {
-            self.words.resize(w + 1, 0);
+    fn word_mut(&mut self, w: usize) -> Option<&mut u64> {
+        match w.checked_sub(INLINE) {
+            None => self.inline.get_mut(w),
+            Some(s) => {
+                if self.spill.len() <= s {
+                    self.spill.resize(s + 1, 0);
+                }
+                self.spill.get_mut(s)
+            }
         }
-        if let Some(word) = self.words.get_mut(w) {
-            *word |= 1 << b;
+    }
+
+    pub(crate) fn insert(&mut self, i: usize) {
+        if let Some(word) = self.word_mut(i / 64) {
+            *word |= 1 << (i % 64);
         }
     }
 
     pub(crate) fn remove(&mut self, i: usize) {
-        if let Some(word) = self.words.get_mut(i / 64) {
+        if i / 64 >= INLINE && i / 64 - INLINE >= self.spill.len() {
+            return;
+        }
+        if let Some(word) = self.word_mut(i / 64) {
             *word &= !(1 << (i % 64));
+        }
+        while self.spill.last() == Some(&0) {
+            self.spill.pop();
         }
     }
 
     #[inline]
     pub(crate) fn contains(&self, i: usize) -> bool {
-        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+        let w = i / 64;
+        let word = match w.checked_sub(INLINE) {
+            None => self.inline.get(w),
+            Some(s) => self.spill.get(s),
+        };
+        word.is_some_and(|word| word & (1 << (i % 64)) != 0)
     }
 }
 
@@ -36,13 +58,29 @@ mod tests {
     use super::BitSet;
 
     #[test]
+    fn remove_matches_a_vec_of_bools() {
+        let mut set = BitSet::default();
+        for i in [3, 300, 700] {
+            set.insert(i);
+        }
+        set.remove(700);
+        set.remove(9999);
+        let mut other = BitSet::default();
+        for i in [3, 300] {
+            other.insert(i);
+        }
+        assert_eq!(set, other, "equal sets compare equal after removals");
+        assert!(!set.contains(700) && set.contains(300));
+    }
+
+    #[test]
     fn matches_a_vec_of_bools() {
         let mut set = BitSet::default();
-        let members = [0, 5, 63, 64, 130, 199];
+        let members = [0, 5, 63, 64, 130, 199, 255, 256, 1000];
         for &i in &members {
             set.insert(i);
         }
-        for i in 0..300 {
+        for i in 0..1100 {
             assert_eq!(set.contains(i), members.contains(&i), "index {i}");
         }
     }
