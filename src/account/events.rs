@@ -11,6 +11,7 @@ impl Account {
     /// Cost: O(1) amortized for a new visitor; O(size of its group) for a
     /// new tag.
     pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
+        let page_group = page_group.map(|g| self.latest.shared_group_id(g));
         if self.state.visitors.slot(visitor.as_str()).is_some() {
             if page_group.is_some() {
                 self.retag(visitor.as_str(), |v| v.page_tag = page_group);

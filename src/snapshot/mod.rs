@@ -171,6 +171,12 @@ impl Snapshot {
         self.group_ix(id).is_some()
     }
 
+    /// The configuration's own copy of a group id, when it defines one equal
+    /// to `id`, so that visitors' tags share it instead of holding copies.
+    pub(crate) fn shared_group_id(&self, id: GroupId) -> GroupId {
+        self.groups.get_key_value(id.as_str()).map_or(id, |(own, _)| own.clone())
+    }
+
     /// Whether the configuration has an agent with this id. Cost: O(1).
     pub fn has_agent(&self, id: &str) -> bool {
         self.agents.contains_key(id)

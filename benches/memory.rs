@@ -1,0 +1,72 @@
+//! Heap bytes, measured with a counting global allocator: the small and the
+//! large account's snapshot, and live state per visitor.
+//!
+//! `cargo bench --bench memory` prints the table of the README.
+// A global allocator needs `unsafe impl`; the library itself forbids unsafe code.
+#![allow(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod workload;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use groupgate::{Routing, Snapshot};
+use workload::Workload;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter only records sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout, forwarded.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+/// Heap bytes a snapshot of `w` holds (requested sizes, without allocator overhead).
+fn snapshot_bytes(w: &Workload) -> (usize, Snapshot) {
+    let builder = w.builder(Routing::LeastBusy);
+    let before = live();
+    let snapshot = Snapshot::new(builder.build().unwrap());
+    (live() - before, snapshot)
+}
+
+fn main() {
+    let (small, _keep) = snapshot_bytes(&Workload::small());
+    let large_workload = Workload::large();
+    let (large, _keep2) = snapshot_bytes(&large_workload);
+    let mut account = groupgate::Account::new(large_workload.builder(Routing::LeastBusy).build().unwrap());
+    let before = live();
+    let n = large_workload.visitors.len();
+    // Ids are parsed inside the measurement: a visitor's own id is part of
+    // what it costs; a tag naming a configured group shares the group's id.
+    for (id, group) in &large_workload.visitors {
+        account.visit(id.parse().unwrap(), group.as_ref().map(|g| g.parse().unwrap()));
+    }
+    let per_visitor = (live() - before) as f64 / n as f64;
+    println!("memory/small_snapshot   {small:>9} B   (goal ≤ 2,048 B)");
+    println!("memory/large_snapshot   {large:>9} B   (goal ≤ 1,048,576 B)");
+    println!("memory/per_visitor      {per_visitor:>9.1} B   (goal ≤ 64 B; {n} visitors)");
+}
