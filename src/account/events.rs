@@ -56,6 +56,8 @@ impl Account {
 
     /// Records a returning visitor's last agent (R15). The agent need not
     /// exist; an unknown one is never a candidate.
+    ///
+    /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
     pub fn prefer_agent(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
         self.visitor_mut(visitor)?.preferred = Some(agent);
         self.settle();
@@ -73,6 +75,8 @@ impl Account {
     }
 
     /// Sets an agent's presence.
+    ///
+    /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
     pub fn set_status(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         self.state.set_status(ix, status);
@@ -81,6 +85,8 @@ impl Account {
     }
 
     /// The agent reloads its dashboard: it now shows the latest revision (R9).
+    ///
+    /// Cost: O(revisions still shown by some dashboard · agents).
     pub fn refresh(&mut self, agent: &str) -> Result<(), ActionError> {
         self.agent_ix(agent)?;
         let rev = self.latest.revision();
@@ -123,6 +129,8 @@ impl Account {
     /// let lost = account.claim_at_version("bob", "v1", read).unwrap_err();
     /// assert_eq!(lost.code(), "already_claimed");
     /// ```
+    ///
+    /// Cost: O(1) expected.
     pub fn claim_at_version(&mut self, agent: &str, visitor: &str, version: u64) -> Result<Claimed, ActionError> {
         self.agent_ix(agent)?;
         let found = self.visitor(visitor)?.version;
@@ -158,6 +166,8 @@ impl Account {
 
     /// Closes the visitor's chat, held or queued (R14): the holder's load
     /// drops at once.
+    ///
+    /// Cost: O(chats the holder holds), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
     pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_none() {

@@ -188,11 +188,15 @@ impl ChangeReport {
 impl Account {
     /// An account at revision 1 of `config`. Every agent is offline and has
     /// loaded revision 1; there are no visitors.
+    ///
+    /// Cost: O(size of the configuration).
     pub fn new(config: Config) -> Self {
         Self::from_snapshot(Snapshot::new(config))
     }
 
     /// An account at the given snapshot (for a host restoring a revision).
+    ///
+    /// Cost: O(agents).
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
         let rev = snapshot.revision();
         let state = State {
@@ -203,11 +207,15 @@ impl Account {
     }
 
     /// The latest revision's snapshot.
+    ///
+    /// Cost: O(1).
     pub fn snapshot(&self) -> &Snapshot {
         &self.latest
     }
 
     /// The live state.
+    ///
+    /// Cost: O(1).
     pub fn state(&self) -> &State {
         &self.state
     }
@@ -244,7 +252,10 @@ impl Account {
     /// whose dashboards it made stale, the pages whose availability changed.
     /// On error nothing changes.
     ///
-    /// Cost: O(configuration + agents · groups + pages · agents).
+    /// Cost: O(configuration) to build and compile the revision; O(agents)
+    /// for the refresh list when the groups stay the same (O(agents · groups)
+    /// otherwise); O(groups · viewers) for the availability changes;
+    /// O(visitors) to regroup visitors when the group list changes.
     pub fn apply(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
         let pages = refresh::pages(&self.latest, &next);

@@ -104,42 +104,58 @@ impl Account {
     }
 
     /// The groups the contact form offers now (R20, R21), in configuration order.
+    ///
+    /// Cost: O(groups), or O(groups · viewers of a group) with `hide_unavailable_groups`; allocates the output.
     pub fn form_choices(&self) -> Vec<&GroupId> {
         form::choices(&self.latest, &self.state).filter_map(|g| self.latest.group(g).map(|(id, _)| id)).collect()
     }
 
     /// The agent holding the visitor's chat, if any.
+    ///
+    /// Cost: O(1) expected.
     pub fn holder(&self, visitor: &str) -> Option<&AgentId> {
         self.state.visitor(visitor)?.chat.as_ref()?.holder.as_ref()
     }
 
     /// The version of the visitor's chat state (R13); `None` for an unknown
     /// visitor. Versions never repeat within an account.
+    ///
+    /// Cost: O(1) expected.
     pub fn chat_version(&self, visitor: &str) -> Option<u64> {
         Some(self.state.visitor(visitor)?.version)
     }
 
     /// Chats the agent holds (R12); `None` for an unknown agent.
+    ///
+    /// Cost: O(1) expected.
     pub fn load(&self, agent: &str) -> Option<u32> {
         self.state.agent(agent).map(AgentLive::load)
     }
 
     /// The agent's presence; `None` for an unknown agent.
+    ///
+    /// Cost: O(1) expected.
     pub fn status(&self, agent: &str) -> Option<Status> {
         self.state.agent(agent).map(|a| a.status)
     }
 
     /// The revision the agent's dashboard shows (R9).
+    ///
+    /// Cost: O(1) expected.
     pub fn loaded_revision(&self, agent: &str) -> Option<u64> {
         self.state.agent(agent).map(|a| a.loaded)
     }
 
     /// Whether a visitor with this id is on the site.
+    ///
+    /// Cost: O(1) expected.
     pub fn has_visitor(&self, visitor: &str) -> bool {
         self.state.visitor(visitor).is_some()
     }
 
     /// The visitors on the site, in order of arrival.
+    ///
+    /// Cost: O(1) per visitor yielded, plus the gaps left by visitors who left (compacted when they outnumber those on the site).
     pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
         self.state.visitors.iter().map(|v| &v.id)
     }

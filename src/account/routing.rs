@@ -108,6 +108,8 @@ impl Account {
     /// assert!(routed.queued()); // broadcast: offered to bob, waiting for his claim
     /// assert_eq!(routed.offered(), ["bob"]);
     /// ```
+    ///
+    /// Cost: O(viewers of the target group · chain length), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
     pub fn transfer(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
@@ -228,6 +230,8 @@ impl Account {
     /// Chats that queue serving (R18) gave an agent since the last call, in
     /// the order served: the host tells those agents. Use
     /// [`holder`](Self::holder) for who got each.
+    ///
+    /// Cost: O(1).
     pub fn drain_served(&mut self) -> Vec<VisitorId> {
         std::mem::take(&mut self.served)
     }
