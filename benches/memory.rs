@@ -66,7 +66,26 @@ fn main() {
         account.visit(id.parse().unwrap(), group.as_ref().map(|g| g.parse().unwrap()));
     }
     let per_visitor = (live() - before) as f64 / n as f64;
+    // Where a visitor's bytes go: the same shapes, measured alone.
+    let ids_before = live();
+    let ids: Vec<groupgate::VisitorId> = large_workload.visitors.iter().map(|(id, _)| id.parse().unwrap()).collect();
+    let id_strings = live() - ids_before - ids.capacity() * std::mem::size_of::<groupgate::VisitorId>();
+    let index_before = live();
+    let index: indexmap::IndexMap<groupgate::VisitorId, u32> = ids.iter().cloned().zip(0..).collect();
+    let index_bytes = live() - index_before;
+    let lists_before = live();
+    let lists: Vec<(u32, groupgate::VisitorId)> = ids.iter().cloned().zip(0..).map(|(id, n)| (n, id)).collect();
+    let list_bytes = live() - lists_before;
+    drop((index, lists));
+    let per = |b: usize| b as f64 / n as f64;
     println!("memory/small_snapshot   {small:>9} B   (goal ≤ 2,048 B)");
     println!("memory/large_snapshot   {large:>9} B   (goal ≤ 1,048,576 B)");
     println!("memory/per_visitor      {per_visitor:>9.1} B   (goal ≤ 64 B; {n} visitors)");
+    println!("  of which id strings    {:>9.1} B", per(id_strings));
+    println!("  of which id index      {:>9.1} B", per(index_bytes));
+    println!("  of which group lists   {:>9.1} B", per(list_bytes));
+    println!(
+        "  of which records       {:>9.1} B",
+        per_visitor - per(id_strings) - per(index_bytes) - per(list_bytes)
+    );
 }
