@@ -84,8 +84,5 @@ fn main() {
     println!("  of which id strings    {:>9.1} B", per(id_strings));
     println!("  of which id index      {:>9.1} B", per(index_bytes));
     println!("  of which group lists   {:>9.1} B", per(list_bytes));
-    println!(
-        "  of which records       {:>9.1} B",
-        per_visitor - per(id_strings) - per(index_bytes) - per(list_bytes)
-    );
+    println!("  of which records       {:>9.1} B", per_visitor - per(id_strings) - per(index_bytes) - per(list_bytes));
 }

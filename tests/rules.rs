@@ -719,3 +719,29 @@ fn r14_r18_r25_indexes_survive_thousands_of_departures() {
     account.release("v2998").unwrap();
     assert_eq!(names(account.queue()), ["v10"]);
 }
+
+#[test]
+fn r09_dashboards_of_agents_who_see_many_groups_keep_arrival_order() {
+    let mut b = ConfigBuilder::new();
+    for g in 0..12 {
+        b = b.group(GroupSpec::new(format!("g{g}")));
+    }
+    let groups: Vec<String> = (0..12).map(|g| format!("g{g}")).collect();
+    let mut busy = AgentSpec::new("busy");
+    for g in &groups[..10] {
+        busy = busy.member(g.clone());
+    }
+    let mut account = Account::new(b.agent(busy).agent(AgentSpec::new("all")).build().unwrap());
+    let mut arrivals = Vec::new();
+    for i in 0..40 {
+        let v = format!("v{i}");
+        visit(&mut account, &v, Some(&groups[(i * 7) % 12]));
+        arrivals.push((v, (i * 7) % 12));
+    }
+    visit(&mut account, "none", None);
+    let seen_by_busy: Vec<String> =
+        arrivals.iter().filter(|(_, g)| *g < 10).map(|(v, _)| v.clone()).chain(["none".to_string()]).collect();
+    assert_eq!(names(account.dashboard("busy")), seen_by_busy);
+    let everyone: Vec<String> = arrivals.iter().map(|(v, _)| v.clone()).chain(["none".to_string()]).collect();
+    assert_eq!(names(account.dashboard("all")), everyone);
+}

@@ -32,7 +32,7 @@ impl Account {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
         let g = v.group;
-        snap.viewers(g).filter_map(|a| snap.agent(a).map(|(id, _)| id)).collect()
+        visibility::viewers(snap, g).filter_map(|a| snap.agent(a).map(|(id, _)| id)).collect()
     }
 
     /// The visitors on the agent's dashboard: those on the site now that the
@@ -43,7 +43,7 @@ impl Account {
         let snap = self.snapshot_at(live.loaded);
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else { return Vec::new() };
         if live.loaded == self.latest.revision() {
-            dashboard::current(&self.state, a)
+            dashboard::current(snap, &self.state, a)
         } else {
             dashboard::pinned(snap, &self.state, a)
         }

@@ -2,6 +2,7 @@
 //! availability), which is "is there any candidate".
 
 use super::claim::check;
+use super::visibility::viewers;
 use smallvec::SmallVec;
 
 use crate::config::Tier;
@@ -77,7 +78,7 @@ pub(crate) fn each_in_group(
     mut emit: impl FnMut(AgentIx),
 ) {
     let offered: SmallVec<[(AgentIx, Tier); 32]> =
-        snap.viewers(group).filter_map(|a| Some((a, offerable(snap, state, a, group)?))).collect();
+        viewers(snap, group).filter_map(|a| Some((a, offerable(snap, state, a, group)?))).collect();
     let Some(best) = offered.iter().map(|(_, t)| *t).min() else { return };
     let pref = preferred.filter(|p| offered.iter().any(|(a, _)| a == p));
     if let Some(p) = pref {
@@ -94,7 +95,7 @@ pub(crate) fn each_in_group(
 /// fallback chain with a candidate (`Some(None)` for an ungrouped chat with
 /// one) — or `None` when nobody could take it. Cost: O(agents · chain).
 pub(crate) fn serving_group(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Option<GroupIx>> {
-    let any = |g: Option<GroupIx>| snap.viewers(g).any(|a| offerable(snap, state, a, g).is_some());
+    let any = |g: Option<GroupIx>| viewers(snap, g).any(|a| offerable(snap, state, a, g).is_some());
     match group {
         None => any(None).then_some(None),
         Some(own) => snap.chain(own).find(|&g| any(Some(g))).map(Some),

@@ -4,25 +4,28 @@
 use super::group::effective;
 use super::visibility::visibility;
 use crate::ids::VisitorId;
-use crate::snapshot::{CompiledAgent, GroupIx, Scope, Snapshot};
+use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
 use crate::state::{Entry, State};
 
-/// The dashboard under the revision the state is in step with: the union of
-/// the agent's visible groups' visitor lists, merged by arrival.
-/// Cost: O(output · lists), allocating only the output.
-pub(crate) fn current<'a>(state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
-    let visitors = &state.visitors;
-    let lists: smallvec::SmallVec<[Option<GroupIx>; 4]> = match agent.scope {
-        Scope::Disabled | Scope::Nothing => return Vec::new(),
-        Scope::Everything(_) => return visitors.iter().map(|v| &v.id).collect(),
-        Scope::UngroupedOnly => smallvec::smallvec![None],
-        Scope::Groups { ungrouped } => {
-            let mine = agent.tiers.iter().map(|(g, _)| Some(*g));
-            mine.chain(ungrouped.then_some(None)).collect()
+/// Lists merged at most; an agent who sees more groups gets a filtered scan.
+const MERGE_AT_MOST: usize = 8;
+
+/// The dashboard under the revision the state is in step with: the groups
+/// `visibility` lets the agent see (ungrouped included), their visitor lists
+/// merged by arrival — or, for an agent who sees many groups, every visitor
+/// filtered by the same rule. Cost: O(groups + output · lists), or
+/// O(visitors) for the scan; allocates only the output.
+pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
+    let visible = |g: Option<GroupIx>| visibility(agent, g).is_visible();
+    let groups = std::iter::once(None).chain(snap.live_groups().map(|(g, _, _)| Some(g)));
+    let mut lists: smallvec::SmallVec<[Option<GroupIx>; MERGE_AT_MOST]> = smallvec::SmallVec::new();
+    for g in groups.filter(|g| visible(*g)) {
+        if lists.len() == MERGE_AT_MOST {
+            return state.visitors.iter().filter(|v| visible(v.group)).map(|v| &v.id).collect();
         }
-    };
-    let heads: smallvec::SmallVec<[&[Entry]; 4]> = lists.iter().map(|g| visitors.group_slots(*g)).collect();
-    merge(heads)
+        lists.push(g);
+    }
+    merge(lists.iter().map(|g| state.visitors.group_slots(*g)).collect())
 }
 
 /// Merges lists sorted by slot, taking whole runs at a time: the list with

@@ -1,7 +1,7 @@
 //! R1, R4–R8: whether an agent sees a visitor of a given effective group.
 
 use super::Reason;
-use crate::snapshot::{CompiledAgent, GroupIx, Scope};
+use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Scope, Snapshot};
 
 /// Whether an agent sees a visitor, and the rule that decided.
 ///
@@ -57,6 +57,13 @@ impl Visibility {
 
 const fn hidden(reason: Reason, rule: &'static str) -> Visibility {
     Visibility::Hidden { reason, rule }
+}
+
+/// The agents who see a visitor whose effective group in `snap` is `group`,
+/// in configuration order: the snapshot's viewer index, each agent decided by
+/// [`visibility`]. O(index size), no allocation.
+pub(crate) fn viewers(snap: &Snapshot, group: Option<GroupIx>) -> impl Iterator<Item = AgentIx> + '_ {
+    snap.viewer_index(group).filter(move |&a| snap.agent(a).is_some_and(|(_, c)| visibility(c, group).is_visible()))
 }
 
 /// Visibility of a visitor whose effective group in `snap` is `group`

@@ -229,13 +229,15 @@ impl Snapshot {
         self.agents.iter().enumerate().map(|(i, (id, a))| (i, id, a))
     }
 
-    /// The agents who see a visitor whose effective group is `group`, in
-    /// configuration order: members whose scope is their groups, merged with
-    /// the agents who see everything (R4–R8). O(output), no allocation.
-    pub(crate) fn viewers(&self, group: Option<GroupIx>) -> Viewers<'_> {
+    /// An index of the agents who may see a visitor whose effective group is
+    /// `group`, in configuration order: the group's members merged with the
+    /// agents whose scope is everything (for ungrouped visitors: those whose
+    /// scope includes them). A superset, never missing anyone; the decision
+    /// itself is `decide::visibility`. O(output), no allocation.
+    pub(crate) fn viewer_index(&self, group: Option<GroupIx>) -> Viewers<'_> {
         match group.and_then(|g| self.group(g)) {
-            None => Viewers { members: &[], everyone: &self.ungrouped_viewers, snap: self },
-            Some((_, g)) => Viewers { members: &g.members, everyone: &self.everyone, snap: self },
+            None => Viewers { members: &[], everyone: &self.ungrouped_viewers },
+            Some((_, g)) => Viewers { members: &g.members, everyone: &self.everyone },
         }
     }
 
@@ -254,31 +256,28 @@ impl Snapshot {
     }
 }
 
-/// The merge of a group's members (those whose scope is their groups) with
-/// the agents who see everything: both ascending, disjoint.
+/// The merge of a group's members with the agents who see everything: both
+/// ascending; an agent in both comes out once.
 pub(crate) struct Viewers<'a> {
     members: &'a [AgentIx],
     everyone: &'a [AgentIx],
-    snap: &'a Snapshot,
 }
 
 impl Iterator for Viewers<'_> {
     type Item = AgentIx;
 
     fn next(&mut self) -> Option<AgentIx> {
-        loop {
-            let take_member = match (self.members.first(), self.everyone.first()) {
-                (None, None) => return None,
-                (Some(m), Some(e)) => m < e,
-                (m, _) => m.is_some(),
-            };
-            let list = if take_member { &mut self.members } else { &mut self.everyone };
-            let (&next, rest) = list.split_first()?;
-            *list = rest;
-            let grouped = self.snap.agent(next).is_some_and(|(_, a)| matches!(a.scope, Scope::Groups { .. }));
-            if !take_member || grouped {
-                return Some(next);
+        let next = match (self.members.first(), self.everyone.first()) {
+            (Some(m), Some(e)) => *m.min(e),
+            (Some(x), None) | (None, Some(x)) => *x,
+            (None, None) => return None,
+        };
+        // An agent in both lists (an admin member under R7) comes out once.
+        for list in [&mut self.members, &mut self.everyone] {
+            if list.first() == Some(&next) {
+                *list = list.get(1..).unwrap_or(&[]);
             }
         }
+        Some(next)
     }
 }
