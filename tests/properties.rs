@@ -7,25 +7,12 @@
 
 mod common;
 mod model;
+mod world;
 
-use common::{AGENTS, GROUPS, VISITORS};
-use groupgate::{Account, AgentSpec, Change, GroupId, GroupSpec, Plan, TransferTarget};
-use model::{MConfig, MRouting, MState, MVisitor};
+use groupgate::{Account, AgentSpec, Change, GroupSpec, Plan};
+use model::{MConfig, MRouting, MState};
 use proptest::prelude::*;
-
-#[derive(Debug, Clone)]
-enum Op {
-    Visit(usize, Option<usize>),
-    Select(usize, usize),
-    Claim(usize, usize),
-    Release(usize),
-    Leave(usize),
-    Prefer(usize, usize),
-    SetStatus(usize, u8),
-    Route(usize),
-    TransferGroup(usize, usize),
-    TransferAgent(usize, usize),
-}
+use world::{compare, gid, step, strings, Op, World, AGENTS, GROUPS, VISITORS};
 
 fn op() -> impl Strategy<Value = Op> {
     let v = 0..VISITORS.len();
@@ -43,214 +30,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (v.clone(), g.clone()).prop_map(|(v, g)| Op::TransferGroup(v, g)),
         1 => (v, a).prop_map(|(v, a)| Op::TransferAgent(v, a)),
     ]
-}
-
-fn gid(i: usize) -> GroupId {
-    GROUPS[i].parse().unwrap()
-}
-
-/// The model's side of one account: configuration, live state, routing state.
-#[derive(Debug, Clone)]
-struct World {
-    c: MConfig,
-    s: MState,
-    r: MRouting,
-}
-
-/// Applies one event to the engine and the model and checks that both give
-/// the same result code ("ok" for success). Every step runs at clock `now`.
-fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
-    account.set_clock(now);
-    let got = engine(account, op);
-    let want = model_step(w, now, op);
-    assert_eq!(got, want, "{op:?}");
-    model::serve(&w.c, &mut w.s, &mut w.r, now);
-}
-
-fn engine(account: &mut Account, op: &Op) -> String {
-    fn code<T, E: Into<String>>(r: Result<T, E>) -> String {
-        r.map(|_| "ok".to_string()).unwrap_or_else(Into::into)
-    }
-    match *op {
-        Op::Visit(v, g) => {
-            account.visit(VISITORS[v].parse().unwrap(), g.map(gid));
-            "ok".into()
-        }
-        Op::Select(v, g) => code(account.select_group(VISITORS[v], GROUPS[g]).map_err(|e| e.code())),
-        Op::Claim(a, v) => code(account.claim(AGENTS[a], VISITORS[v]).map_err(|e| e.code())),
-        Op::Release(v) => code(account.release(VISITORS[v]).map_err(|e| e.code())),
-        Op::Leave(v) => code(account.leave(VISITORS[v]).map_err(|e| e.code())),
-        Op::Prefer(v, a) => code(account.prefer_agent(VISITORS[v], AGENTS[a].parse().unwrap()).map_err(|e| e.code())),
-        Op::SetStatus(a, st) => code(account.set_status(AGENTS[a], common::status(st)).map_err(|e| e.code())),
-        Op::Route(v) => code(account.route(VISITORS[v]).map_err(|e| e.code())),
-        Op::TransferGroup(v, g) => {
-            code(account.transfer(VISITORS[v], &TransferTarget::Group(gid(g))).map_err(|e| e.code()))
-        }
-        Op::TransferAgent(v, a) => {
-            let to = TransferTarget::Agent(AGENTS[a].parse().unwrap());
-            code(account.transfer(VISITORS[v], &to).map_err(|e| e.code()))
-        }
-    }
-}
-
-fn visitor(s: &mut MState, v: usize) -> Option<&mut MVisitor> {
-    s.visitors.iter_mut().find(|x| x.id == VISITORS[v])
-}
-
-/// The model's answer to one event, applying it when it succeeds.
-fn model_step(w: &mut World, now: u64, op: &Op) -> String {
-    let World { c, s, r } = w;
-    let ok = "ok".to_string();
-    match *op {
-        Op::Visit(v, g) => {
-            let tag = g.map(|g| GROUPS[g].to_string());
-            match visitor(s, v) {
-                Some(x) => x.tag = tag.or(x.tag.take()),
-                None => s.visitors.push(MVisitor { id: VISITORS[v].into(), tag, ..MVisitor::default() }),
-            }
-            ok
-        }
-        Op::Select(v, g) => {
-            if s.visitor(VISITORS[v]).is_none() {
-                "unknown_visitor".into()
-            } else if c.plan != Plan::Pro || !c.selection {
-                "group_selection_disabled".into()
-            } else if !model::form_choices(c, s).contains(&GROUPS[g].to_string()) {
-                "group_not_offered".into()
-            } else {
-                visitor(s, v).unwrap().selection = Some(GROUPS[g].into());
-                ok
-            }
-        }
-        Op::Claim(a, v) => match model::claim_visitor(c, s, AGENTS[a], VISITORS[v]) {
-            Ok(true) => ok,
-            Ok(false) => {
-                let x = visitor(s, v).unwrap();
-                x.has_chat = true;
-                x.holder = Some(AGENTS[a].into());
-                r.dequeue(VISITORS[v]);
-                r.stamp(AGENTS[a], now);
-                ok
-            }
-            Err(code) => code.into(),
-        },
-        Op::Release(v) => match visitor(s, v) {
-            None => "unknown_visitor".into(),
-            Some(x) if !x.has_chat => "no_chat".into(),
-            Some(x) => {
-                x.has_chat = false;
-                x.holder = None;
-                r.dequeue(VISITORS[v]);
-                ok
-            }
-        },
-        Op::Leave(v) => {
-            if s.visitor(VISITORS[v]).is_none() {
-                return "unknown_visitor".into();
-            }
-            s.visitors.retain(|x| x.id != VISITORS[v]);
-            r.dequeue(VISITORS[v]);
-            ok
-        }
-        Op::Prefer(v, a) => match visitor(s, v) {
-            None => "unknown_visitor".into(),
-            Some(x) => {
-                x.preferred = Some(AGENTS[a].into());
-                ok
-            }
-        },
-        Op::SetStatus(a, st) => {
-            if c.agent(AGENTS[a]).is_none() {
-                return "unknown_agent".into();
-            }
-            s.status.retain(|(x, _)| x != AGENTS[a]);
-            s.status.push((AGENTS[a].into(), common::status(st)));
-            ok
-        }
-        Op::Route(v) => match s.visitor(VISITORS[v]) {
-            None => "unknown_visitor".into(),
-            Some(x) if x.has_chat => "chat_open".into(),
-            Some(_) => {
-                model::land(c, s, r, VISITORS[v], now);
-                ok
-            }
-        },
-        Op::TransferGroup(v, g) => {
-            let Some(x) = s.visitor(VISITORS[v]) else { return "unknown_visitor".into() };
-            if x.holder.is_none() {
-                return "no_chat".into();
-            }
-            if !c.exists(GROUPS[g]) {
-                return "unknown_group".into();
-            }
-            if model::effective_of(c, x).as_deref() == Some(GROUPS[g]) {
-                return "same_group".into();
-            }
-            let x = visitor(s, v).unwrap();
-            x.holder = None;
-            x.moved = Some(GROUPS[g].into());
-            model::land(c, s, r, VISITORS[v], now);
-            ok
-        }
-        Op::TransferAgent(v, a) => {
-            let Some(x) = s.visitor(VISITORS[v]) else { return "unknown_visitor".into() };
-            let Some(holder) = x.holder.clone() else { return "no_chat".into() };
-            if c.agent(AGENTS[a]).is_none() {
-                return "unknown_agent".into();
-            }
-            if holder == AGENTS[a] {
-                return ok;
-            }
-            let g = model::effective_of(c, x);
-            if let Err(code) = model::claim_check(c, s, AGENTS[a], g.as_deref(), None) {
-                return code.into();
-            }
-            visitor(s, v).unwrap().holder = Some(AGENTS[a].into());
-            r.stamp(AGENTS[a], now);
-            ok
-        }
-    }
-}
-
-fn strings<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
-    items.into_iter().map(|i| i.to_string()).collect()
-}
-
-/// Every answer of the engine, compared with the model's.
-fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
-    let (c, s) = (&w.c, &w.s);
-    assert_eq!(strings(account.queue()), w.r.queue(s), "R18 queue");
-    for v in VISITORS {
-        let Some(mv) = s.visitor(v) else {
-            assert!(!account.has_visitor(v));
-            assert!(account.visible_agents(v).is_empty());
-            continue;
-        };
-        let eff = account.effective_group(v).unwrap();
-        assert_eq!(eff.group().map(|g| g.to_string()), model::effective_of(c, mv), "R2 {v}");
-        assert_eq!(strings(account.visible_agents(v)), model::visible_agents(c, mv), "R4-R8 {v}");
-        assert_eq!(strings(account.candidates(v).agents()), model::candidates(c, s, mv), "R15 {v}");
-        assert_eq!(account.holder(v).map(|h| h.to_string()), mv.holder, "R13 {v}");
-        for a in AGENTS {
-            let want = model::claim_visitor(c, s, a, v);
-            let check = account.can_claim(a, v);
-            assert_eq!(check.reason().map(|r| r.code()), want.err(), "R11 {a} {v}");
-            let sees = c.agent(a).map(|ma| model::sees(c, ma, model::effective_of(c, mv).as_deref()));
-            assert_eq!(account.sees(a, v).is_visible(), sees == Some(Ok(())), "sees {a} {v}");
-        }
-    }
-    for a in AGENTS {
-        if c.agent(a).is_none() {
-            assert_eq!(account.load(a), None);
-            continue;
-        }
-        assert_eq!(account.load(a), Some(s.load(a)), "R12 load {a}");
-        assert_eq!(strings(account.dashboard(a)), model::dashboard(&loaded(a), s, a), "R9 dashboard {a}");
-    }
-    for page in GROUPS.iter().map(|g| Some(*g)).chain([None]) {
-        assert_eq!(account.is_online(page), model::online(c, s, page), "R10 {page:?}");
-    }
-    assert_eq!(strings(account.form_choices()), model::form_choices(c, s), "R21");
 }
 
 proptest! {
@@ -319,7 +98,7 @@ fn change() -> impl Strategy<Value = ChangeOp> {
     let plan = prop_oneof![Just(Plan::Pro), Just(Plan::Free), Just(Plan::Standard)];
     prop_oneof![
         3 => (agent.clone(), group.clone(), any::<u8>())
-            .prop_map(|(agent, group, t)| Change::Assign { agent, group, tier: common::tier(t) }),
+            .prop_map(|(agent, group, t)| Change::Assign { agent, group, tier: world::tier(t) }),
         3 => (agent.clone(), group.clone()).prop_map(|(agent, group)| Change::Unassign { agent, group }),
         1 => group.clone().prop_map(Change::RemoveGroup),
         1 => (g.clone(), proptest::option::of(g.clone())).prop_map(|(i, f)| {

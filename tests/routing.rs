@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
+mod model;
+mod world;
 
 use groupgate::{
     Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Plan, Policy, Routing, Status, Tier, TransferTarget,

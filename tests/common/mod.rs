@@ -3,16 +3,12 @@
 #![allow(dead_code)]
 
 use groupgate::{
-    AgentSpec, ConfigBuilder, GroupSpec, Plan, Policy, Role, Routing, Status, Tier, UnassignedAgents, UngroupedVisitors,
+    AgentSpec, ConfigBuilder, GroupSpec, Plan, Policy, Role, Routing, UnassignedAgents, UngroupedVisitors,
 };
 use proptest::prelude::*;
 
-/// Group ids a test may name; the last is never configured.
-pub const GROUPS: [&str; 5] = ["g0", "g1", "g2", "g3", "zz"];
-/// Agent ids; agents are `a0..`, `ghost` never exists.
-pub const AGENTS: [&str; 7] = ["a0", "a1", "a2", "a3", "a4", "a5", "ghost"];
-/// Visitor ids.
-pub const VISITORS: [&str; 5] = ["v0", "v1", "v2", "v3", "v4"];
+#[allow(unused_imports)]
+pub use crate::world::{limit, status, tier, AGENTS, GROUPS, VISITORS};
 
 /// Cases per property: 1,000 unless `PROPTEST_CASES` says otherwise.
 pub fn cases() -> u32 {
@@ -21,18 +17,6 @@ pub fn cases() -> u32 {
 
 pub fn config_for(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
-
-pub fn tier(n: u8) -> Tier {
-    Tier::ALL[usize::from(n) % Tier::ALL.len()]
-}
-
-pub fn status(n: u8) -> Status {
-    [Status::Online, Status::Online, Status::Away, Status::Offline][usize::from(n) % 4]
-}
-
-pub fn limit(n: Option<u8>) -> Option<u32> {
-    n.map(|n| u32::from(n % 4))
 }
 
 prop_compose! {
