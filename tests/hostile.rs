@@ -99,3 +99,61 @@ fn many_groups_and_an_agent_in_every_group_work() {
     assert_eq!(err.code(), "duplicate_group");
     assert_eq!(account.snapshot().config().groups().len(), n);
 }
+
+#[test]
+fn hostile_changes_are_refused_and_lose_nothing() {
+    let mut account = Account::new(
+        ConfigBuilder::new().group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap(),
+    );
+    account.set_status("anna", Status::Online).unwrap();
+    account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    account.claim("anna", "v1").unwrap();
+    let before = account.clone();
+    let huge = "g".repeat(10_000);
+    let changes = [
+        Change::AddGroup(GroupSpec::new(huge.clone())),
+        Change::AddGroup(GroupSpec::new("")),
+        Change::AddGroup(GroupSpec::new("x").fallback(huge.clone())),
+        Change::AddAgent(AgentSpec::new("a".repeat(65))),
+        Change::AddAgent(AgentSpec::new("bob").member("\u{0}")),
+        Change::AddGroup(GroupSpec::new("x").fallback("x")),
+    ];
+    for change in &changes {
+        let err = account.apply(change).unwrap_err();
+        assert!(["invalid_id", "fallback_cycle"].contains(&err.code()), "{err}");
+        assert!(err.to_string().len() < 500, "short message: {err}");
+    }
+    assert_eq!(account, before, "R24: nothing lost");
+    assert_eq!(account.holder("v1").unwrap(), "anna");
+}
+
+#[test]
+fn huge_json_configurations_work_or_fail_cleanly() {
+    let groups: Vec<String> = (0..50_000).map(|i| format!(r#"{{"id": "g{i}"}}"#)).collect();
+    let agents: Vec<String> = (0..5_000).map(|i| format!(r#"{{"id": "a{i}", "groups": ["g{}"]}}"#, i * 7)).collect();
+    let json = format!(r#"{{"groups": [{}], "agents": [{}]}}"#, groups.join(","), agents.join(","));
+    assert!(json.len() > 1_000_000);
+    let config: groupgate::Config = serde_json::from_str(&json).unwrap();
+    assert_eq!((config.groups().len(), config.agents().len()), (50_000, 5_000));
+    // The same size with one bad id anywhere: one error naming it.
+    let bad = json.replacen(r#""g49999""#, r#""""#, 1);
+    let err = serde_json::from_str::<groupgate::Config>(&bad).unwrap_err().to_string();
+    assert!(err.contains("invalid group id: id is empty"), "{err}");
+}
+
+#[test]
+fn limits_at_the_edges_of_u32_work() {
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("en").chat_limit(u32::MAX))
+        .agent(AgentSpec::new("anna").member("en").chat_limit(u32::MAX))
+        .agent(AgentSpec::new("zero").member("en").chat_limit(0))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("anna", Status::Online).unwrap();
+    account.set_status("zero", Status::Online).unwrap();
+    account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    assert!(account.can_claim("anna", "v1").is_allowed());
+    assert_eq!(account.can_claim("zero", "v1").reason().map(|r| r.code()), Some("at_capacity"));
+    assert!(account.is_online(Some("en")));
+}

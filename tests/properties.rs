@@ -48,6 +48,7 @@ proptest! {
             let c = w.c.clone();
             compare(&account, &w, &|_| c.clone());
         }
+        world::count(ops.len());
     }
 
     /// R25: the same inputs give byte-identical answers on a second run.
@@ -187,6 +188,7 @@ proptest! {
             prop_assert_eq!(strings(account.needs_refresh()), stale, "R9 stale agents");
             compare(&account, &w, &loaded_of);
         }
+        world::count(ops.len());
     }
 }
 

@@ -3,6 +3,8 @@
 //! and the fuzz targets (which include this file by path).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use groupgate::{Account, GroupId, Plan, Status, Tier, TransferTarget};
 
 use crate::model::{self, MConfig, MRouting, MState, MVisitor};
@@ -13,6 +15,18 @@ pub const GROUPS: [&str; 5] = ["g0", "g1", "g2", "g3", "zz"];
 pub const AGENTS: [&str; 7] = ["a0", "a1", "a2", "a3", "a4", "a5", "ghost"];
 /// Visitor ids.
 pub const VISITORS: [&str; 5] = ["v0", "v1", "v2", "v3", "v4"];
+
+static OPERATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts operations checked against the model, and says so at every
+/// 100,000 (visible with `--nocapture`): the long run reports its size.
+pub fn count(n: usize) {
+    let n = n as u64;
+    let before = OPERATIONS.fetch_add(n, Ordering::Relaxed);
+    if before / 100_000 != (before + n) / 100_000 {
+        eprintln!("{} operations checked against the reference model", before + n);
+    }
+}
 
 pub fn tier(n: u8) -> Tier {
     Tier::ALL[usize::from(n) % Tier::ALL.len()]
