@@ -10,6 +10,19 @@ impl Account {
     /// replaces its page tag, `None` (a page without the code) keeps it.
     /// Cost: O(1) amortized for a new visitor; O(size of its group) for a
     /// new tag.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), None); // a page without the code keeps the tag
+    /// assert_eq!(account.effective_group("v2").unwrap().group().unwrap(), "de");
+    /// ```
     pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
         if self.state.visitors.slot(visitor.as_str()).is_some() {
@@ -43,6 +56,19 @@ impl Account {
 
     /// The visitor picks a group in the contact form (R22). Cost: O(groups),
     /// or O(groups · agents) with `hide_unavailable_groups`.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.select_group("v1", "de").unwrap();
+    /// assert_eq!(account.visible_agents("v1"), ["bob"]);
+    /// assert_eq!(account.select_group("v1", "fr").unwrap_err().code(), "group_not_offered");
+    /// ```
     pub fn select_group(&mut self, visitor: &str, group: &str) -> Result<(), SelectError> {
         if self.state.visitor(visitor).is_none() {
             return Err(SelectError::UnknownVisitor(crate::ids::shown(visitor)));
@@ -58,6 +84,18 @@ impl Account {
     /// exist; an unknown one is never a candidate.
     ///
     /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.prefer_agent("v1", "anna".parse().unwrap()).unwrap();
+    /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
+    /// ```
     pub fn prefer_agent(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
         self.visitor_mut(visitor)?.preferred = Some(agent);
         self.settle();
@@ -66,6 +104,18 @@ impl Account {
 
     /// The visitor leaves (R14): its chat closes and it is forgotten.
     /// Cost: O(size of its group), amortized.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.leave("v1").unwrap();
+    /// assert!(!account.has_visitor("v1"));
+    /// ```
     pub fn leave(&mut self, visitor: &str) -> Result<(), ActionError> {
         self.visitor(visitor)?;
         self.close(visitor);
@@ -77,6 +127,18 @@ impl Account {
     /// Sets an agent's presence.
     ///
     /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.set_status("bob", Status::Online).unwrap();
+    /// assert!(account.is_online(Some("de")));
+    /// ```
     pub fn set_status(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         self.state.set_status(ix, status);
@@ -87,6 +149,20 @@ impl Account {
     /// The agent reloads its dashboard: it now shows the latest revision (R9).
     ///
     /// Cost: O(revisions still shown by some dashboard · agents).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.apply(&Change::Unassign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
+    /// assert_eq!(account.dashboard("anna"), ["v1"]); // still revision 1
+    /// account.refresh("anna").unwrap();
+    /// assert_eq!(account.loaded_revision("anna"), Some(2));
+    /// ```
     pub fn refresh(&mut self, agent: &str) -> Result<(), ActionError> {
         self.agent_ix(agent)?;
         let rev = self.latest.revision();
@@ -100,6 +176,19 @@ impl Account {
     /// The agent claims the visitor's chat (R11, R13), starting one when the
     /// visitor has none (a proactive chat). A repeat claim by the holder
     /// succeeds and changes nothing. Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let claimed = account.claim("anna", "v1").unwrap();
+    /// assert!(claimed.changed());
+    /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
+    /// ```
     pub fn claim(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
         let ax = self.agent_ix(agent)?;
         let slot = self.state.visitors.slot(visitor);
@@ -168,6 +257,19 @@ impl Account {
     /// drops at once.
     ///
     /// Cost: O(chats the holder holds), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.claim("anna", "v1").unwrap();
+    /// account.release("v1").unwrap();
+    /// assert_eq!(account.load("anna"), Some(0));
+    /// ```
     pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_none() {

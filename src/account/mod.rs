@@ -190,6 +190,12 @@ impl Account {
     /// loaded revision 1; there are no visitors.
     ///
     /// Cost: O(size of the configuration).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let account = Account::new(ConfigBuilder::new().build().unwrap());
+    /// assert_eq!(account.snapshot().revision(), 1);
+    /// ```
     pub fn new(config: Config) -> Self {
         Self::from_snapshot(Snapshot::new(config))
     }
@@ -197,6 +203,12 @@ impl Account {
     /// An account at the given snapshot (for a host restoring a revision).
     ///
     /// Cost: O(agents).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snapshot = Snapshot::with_revision(ConfigBuilder::new().build().unwrap(), 7);
+    /// assert_eq!(Account::from_snapshot(snapshot).snapshot().revision(), 7);
+    /// ```
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
         let rev = snapshot.revision();
         let state = State {
@@ -209,6 +221,17 @@ impl Account {
     /// The latest revision's snapshot.
     ///
     /// Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.snapshot().config().groups().len(), 2);
+    /// ```
     pub fn snapshot(&self) -> &Snapshot {
         &self.latest
     }
@@ -216,16 +239,51 @@ impl Account {
     /// The live state.
     ///
     /// Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let copy = account.clone();
+    /// assert_eq!(copy.state(), account.state());
+    /// ```
     pub fn state(&self) -> &State {
         &self.state
     }
 
     /// Sets the host clock that stamps assignments (R16).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.set_clock(1_700_000_000);
+    /// assert_eq!(account.clock(), 1_700_000_000);
+    /// ```
     pub fn set_clock(&mut self, now: u64) {
         self.clock = now;
     }
 
     /// The host clock.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.clock(), 0);
+    /// ```
     pub fn clock(&self) -> u64 {
         self.clock
     }
@@ -256,6 +314,20 @@ impl Account {
     /// for the refresh list when the groups stay the same (O(agents · groups)
     /// otherwise); O(groups · viewers) for the availability changes;
     /// O(visitors) to regroup visitors when the group list changes.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let report = account.apply(&Change::AddGroup(GroupSpec::new("sales"))).unwrap();
+    /// assert_eq!(report.revision(), 2);
+    /// assert!(account.apply(&Change::AddGroup(GroupSpec::new("sales"))).is_err());
+    /// assert_eq!(account.snapshot().revision(), 2); // the failed change lost nothing
+    /// ```
     pub fn apply(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
         let pages = refresh::pages(&self.latest, &next);

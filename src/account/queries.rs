@@ -9,12 +9,36 @@ use crate::state::{AgentLive, Status};
 impl Account {
     /// The visitor's effective group (R2) and unknown tags (R3); `None` for
     /// an unknown visitor. Cost: O(1), no allocation.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
+    /// assert!(account.effective_group("ghost").is_none());
+    /// ```
     pub fn effective_group(&self, visitor: &str) -> Option<EffectiveGroup<'_>> {
         Some(group::explain(&self.latest, self.state.visitor(visitor)?))
     }
 
     /// Whether the agent sees the visitor on the latest revision (R4–R8).
     /// Unknown ids are hidden. Cost: O(1), no allocation.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.sees("anna", "v1").is_visible());
+    /// assert_eq!(account.sees("bob", "v1").reason(), Some(Reason::NotInGroup));
+    /// ```
     pub fn sees(&self, agent: &str, visitor: &str) -> Visibility {
         let snap = &*self.latest;
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else {
@@ -28,6 +52,17 @@ impl Account {
 
     /// Every agent who sees the visitor on the latest revision, in
     /// configuration order; empty for an unknown visitor. Cost: O(agents).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.visible_agents("v1"), ["anna"]);
+    /// ```
     pub fn visible_agents(&self, visitor: &str) -> Vec<&AgentId> {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
@@ -38,6 +73,18 @@ impl Account {
     /// The visitors on the agent's dashboard: those on the site now that the
     /// agent sees under the revision it last loaded (R9), in order of
     /// arrival; empty for an unknown agent. Cost: O(visitors).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.dashboard("anna"), ["v1"]);
+    /// assert!(account.dashboard("bob").is_empty());
+    /// ```
     pub fn dashboard(&self, agent: &str) -> Vec<&VisitorId> {
         let Some(live) = self.state.agent(agent) else { return Vec::new() };
         let snap = self.snapshot_at(live.loaded);
@@ -52,6 +99,18 @@ impl Account {
     /// Agents whose dashboard is stale (R9): their loaded revision shows
     /// something the latest does not, or the other way round. Configuration
     /// order. Cost: O(agents · groups).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.apply(&Change::Assign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap(), tier: Tier::Normal }).unwrap();
+    /// assert_eq!(account.needs_refresh(), ["bob"]);
+    /// ```
     pub fn needs_refresh(&self) -> Vec<&AgentId> {
         let diffs: Vec<(u64, refresh::Diff<'_>)> =
             self.loaded.iter().map(|(rev, snap)| (*rev, refresh::Diff::new(snap, &self.latest))).collect();
@@ -67,6 +126,18 @@ impl Account {
 
     /// Whether the agent may claim the visitor's chat now (R11), with the
     /// first failing reason. Cost: O(1), no allocation.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.can_claim("anna", "v1").is_allowed());
+    /// assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::NotInGroup));
+    /// ```
     pub fn can_claim(&self, agent: &str, visitor: &str) -> ClaimCheck<'_> {
         let Some(ax) = self.latest.agent_ix(agent) else {
             return claim::denied(Reason::UnknownAgent, "R11");
@@ -79,6 +150,17 @@ impl Account {
 
     /// Candidates for a new chat of the visitor (R15, following R17). Empty
     /// for an unknown visitor. Cost: O(agents · chain length).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
+    /// ```
     pub fn candidates(&self, visitor: &str) -> Candidates<'_> {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Candidates::default() };
@@ -98,6 +180,18 @@ impl Account {
     /// Whether the chat box is online on a page with this group code (R10);
     /// `None`, or a code naming no group, is an ungrouped page.
     /// Cost: O(agents · chain length), no allocation.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.is_online(Some("en")));
+    /// assert!(!account.is_online(Some("de"))); // bob is offline
+    /// ```
     pub fn is_online(&self, page_group: Option<&str>) -> bool {
         let g = page_group.and_then(|p| self.latest.group_ix(p));
         candidates::is_online(&self.latest, &self.state, g)
@@ -106,6 +200,17 @@ impl Account {
     /// The groups the contact form offers now (R20, R21), in configuration order.
     ///
     /// Cost: O(groups), or O(groups · viewers of a group) with `hide_unavailable_groups`; allocates the output.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.form_choices(), ["en", "de"]);
+    /// ```
     pub fn form_choices(&self) -> Vec<&GroupId> {
         form::choices(&self.latest, &self.state).filter_map(|g| self.latest.group(g).map(|(id, _)| id)).collect()
     }
@@ -113,6 +218,18 @@ impl Account {
     /// The agent holding the visitor's chat, if any.
     ///
     /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.claim("anna", "v1").unwrap();
+    /// assert_eq!(account.holder("v1").unwrap(), "anna");
+    /// ```
     pub fn holder(&self, visitor: &str) -> Option<&AgentId> {
         self.state.visitor(visitor)?.chat.as_ref()?.holder.as_ref()
     }
@@ -121,6 +238,19 @@ impl Account {
     /// visitor. Versions never repeat within an account.
     ///
     /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let before = account.chat_version("v1").unwrap();
+    /// account.claim("anna", "v1").unwrap();
+    /// assert!(account.chat_version("v1").unwrap() > before);
+    /// ```
     pub fn chat_version(&self, visitor: &str) -> Option<u64> {
         Some(self.state.visitor(visitor)?.version)
     }
@@ -128,6 +258,18 @@ impl Account {
     /// Chats the agent holds (R12); `None` for an unknown agent.
     ///
     /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.claim("anna", "v1").unwrap();
+    /// assert_eq!(account.load("anna"), Some(1));
+    /// ```
     pub fn load(&self, agent: &str) -> Option<u32> {
         self.state.agent(agent).map(AgentLive::load)
     }
@@ -135,6 +277,17 @@ impl Account {
     /// The agent's presence; `None` for an unknown agent.
     ///
     /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.status("bob"), Some(Status::Offline));
+    /// ```
     pub fn status(&self, agent: &str) -> Option<Status> {
         self.state.agent(agent).map(|a| a.status)
     }
@@ -142,6 +295,17 @@ impl Account {
     /// The revision the agent's dashboard shows (R9).
     ///
     /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.loaded_revision("anna"), Some(1));
+    /// ```
     pub fn loaded_revision(&self, agent: &str) -> Option<u64> {
         self.state.agent(agent).map(|a| a.loaded)
     }
@@ -149,6 +313,17 @@ impl Account {
     /// Whether a visitor with this id is on the site.
     ///
     /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.has_visitor("v1") && !account.has_visitor("v2"));
+    /// ```
     pub fn has_visitor(&self, visitor: &str) -> bool {
         self.state.visitor(visitor).is_some()
     }
@@ -156,12 +331,37 @@ impl Account {
     /// The visitors on the site, in order of arrival.
     ///
     /// Cost: O(1) per visitor yielded, plus the gaps left by visitors who left (compacted when they outnumber those on the site).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v0".parse().unwrap(), None);
+    /// let ids: Vec<&str> = account.visitors().map(|v| v.as_str()).collect();
+    /// assert_eq!(ids, ["v1", "v0"]); // arrival order
+    /// ```
     pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
         self.state.visitors.iter().map(|v| &v.id)
     }
 
     /// Queued chats (R18): routed, held by nobody, oldest first.
     /// Cost: O(visitors + queue · log queue).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.route("v1").unwrap(); // broadcast: offered, waiting for a claim
+    /// assert_eq!(account.queue(), ["v1"]);
+    /// ```
     pub fn queue(&self) -> Vec<&VisitorId> {
         self.state.visitors.queue().map(|v| &v.id).collect()
     }
@@ -206,6 +406,17 @@ pub struct VisitorKey {
 
 impl Account {
     /// Resolves an agent of the latest revision. Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.agent_key("anna").is_some() && account.agent_key("ghost").is_none());
+    /// ```
     #[inline]
     pub fn agent_key(&self, agent: &str) -> Option<AgentKey> {
         let ix = u32::try_from(self.latest.agent_ix(agent)?).ok()?;
@@ -213,6 +424,17 @@ impl Account {
     }
 
     /// Resolves a visitor on the site. Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.visitor_key("v1").is_some());
+    /// ```
     #[inline]
     pub fn visitor_key(&self, visitor: &str) -> Option<VisitorKey> {
         Some(VisitorKey { slot: self.state.visitors.slot(visitor)?, epoch: self.state.visitors.epoch() })

@@ -78,6 +78,19 @@ pub enum TransferTarget {
 impl Account {
     /// The visitor starts a chat, routed under the routing policy (R15–R18).
     /// `chat_open` when it has one (held or queued). Cost: O(agents · chain).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let routed = account.route("v1").unwrap();
+    /// assert_eq!(routed.offered(), ["anna"]);
+    /// assert_eq!(account.route("v1").unwrap_err().code(), "chat_open");
+    /// ```
     pub fn route(&mut self, visitor: &str) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_some() {
@@ -232,6 +245,17 @@ impl Account {
     /// [`holder`](Self::holder) for who got each.
     ///
     /// Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.drain_served().is_empty());
+    /// ```
     pub fn drain_served(&mut self) -> Vec<VisitorId> {
         std::mem::take(&mut self.served)
     }
@@ -281,6 +305,19 @@ impl Assignments {
 impl Account {
     /// The strategy state (R16), to share with other servers.
     /// Cost: O(agents).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.set_clock(5);
+    /// account.claim("anna", "v1").unwrap();
+    /// assert_eq!(account.assignments().get("anna"), Some(5));
+    /// ```
     pub fn assignments(&self) -> Assignments {
         Assignments(self.state.agents.iter().filter_map(|(id, a)| Some((id.clone(), a.last_assigned?))).collect())
     }
@@ -288,6 +325,18 @@ impl Account {
     /// Replaces the strategy state (R16) with one read from elsewhere: agents
     /// not listed count as never assigned; unknown agents are ignored.
     /// Cost: O(agents).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .group_selection(true).build().unwrap());
+    /// # account.set_status("anna", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.set_assignments(&Assignments::default());
+    /// assert_eq!(account.assignments().get("anna"), None);
+    /// ```
     pub fn set_assignments(&mut self, assignments: &Assignments) {
         for (id, live) in &mut self.state.agents {
             live.last_assigned = assignments.get(id.as_str());
