@@ -290,3 +290,68 @@ impl Account {
         }
     }
 }
+
+impl Account {
+    /// Records a chat state decided elsewhere — another server's committed
+    /// claim, read back from shared storage — without checking R11:
+    /// `holder` now holds the visitor's chat, or with `None` the chat is
+    /// closed. `version` is the stored version (R13); later versions made
+    /// here are greater. Loads follow at once.
+    ///
+    /// Cost: O(chats the previous holder holds).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// account.visit("v1".parse().unwrap(), None);
+    /// account.restore_chat("v1", Some("bob"), 41).unwrap(); // bob won it on another server
+    /// assert_eq!((account.holder("v1").unwrap().as_str(), account.load("bob")), ("bob", Some(1)));
+    /// assert_eq!(account.chat_version("v1"), Some(41));
+    /// account.restore_chat("v1", None, 42).unwrap();
+    /// assert_eq!(account.load("bob"), Some(0));
+    /// ```
+    pub fn restore_chat(&mut self, visitor: &str, holder: Option<&str>, version: u64) -> Result<(), ActionError> {
+        let ax = holder.map(|h| self.agent_ix(h)).transpose()?;
+        self.visitor(visitor)?;
+        self.close(visitor);
+        self.state.counter = self.state.counter.max(version);
+        match ax {
+            Some(ax) => {
+                self.assign(ax, visitor);
+                if let Some(v) = self.state.visitors.get_mut(visitor) {
+                    v.version = version;
+                }
+            }
+            None => {
+                if let Some(v) = self.state.visitors.get_mut(visitor) {
+                    v.version = version;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The agent's chat limit for the visitor's chat (R12): the smallest of
+    /// its own limit (or the account default) and the limit of the chat's
+    /// group; `None` is unlimited. A host enforces it in shared storage.
+    /// Fails closed: an unknown agent or visitor gets `Some(0)`, no chats.
+    /// Cost: O(1) expected.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").chat_limit(2)).agent(AgentSpec::new("anna").member("en").chat_limit(5))
+    /// #     .build().unwrap());
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.chat_limit("anna", "v1"), Some(2));
+    /// assert_eq!(account.chat_limit("ghost", "v1"), Some(0));
+    /// ```
+    pub fn chat_limit(&self, agent: &str, visitor: &str) -> Option<u32> {
+        let compiled = self.latest.agent_ix(agent).and_then(|a| self.latest.agent(a));
+        match (compiled, self.state.visitor(visitor)) {
+            (Some((_, a)), Some(v)) => claim::limit(&self.latest, a, v.group),
+            _ => Some(0),
+        }
+    }
+}
