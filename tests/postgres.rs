@@ -116,8 +116,10 @@ fn dying_worker(url: &str) -> String {
 
 #[test]
 fn claims_stay_safe_across_servers() {
-    let Ok(url) = std::env::var("GROUPGATE_PG") else {
-        println!("SKIPPED: the PostgreSQL load test needs GROUPGATE_PG (.ci/run starts a server and sets it)");
+    let Some(url) = std::env::var("GROUPGATE_PG").ok().filter(|u| !u.is_empty()) else {
+        // Straight to the terminal: the test harness captures `println!` of passing tests.
+        let note = "SKIPPED: the PostgreSQL load test needs GROUPGATE_PG (.ci/run starts a server and sets it)\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
         return;
     };
     let (config, visitors) = workload();
