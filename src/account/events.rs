@@ -296,7 +296,8 @@ impl Account {
     /// claim, read back from shared storage — without checking R11:
     /// `holder` now holds the visitor's chat, or with `None` the chat is
     /// closed. `version` is the stored version (R13); later versions made
-    /// here are greater. Loads follow at once.
+    /// here are greater. Loads follow at once; the strategy state (R16) is
+    /// not touched — share it with [`set_assignments`](Self::set_assignments).
     ///
     /// Cost: O(chats the previous holder holds).
     ///
@@ -308,26 +309,27 @@ impl Account {
     /// account.restore_chat("v1", Some("bob"), 41).unwrap(); // bob won it on another server
     /// assert_eq!((account.holder("v1").unwrap().as_str(), account.load("bob")), ("bob", Some(1)));
     /// assert_eq!(account.chat_version("v1"), Some(41));
+    /// assert_eq!(account.assignments().get("bob"), None); // strategy state untouched
     /// account.restore_chat("v1", None, 42).unwrap();
     /// assert_eq!(account.load("bob"), Some(0));
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.claim("anna", "v1").unwrap();
+    /// assert!(account.chat_version("v1").unwrap() > 42); // versions stay unique
     /// ```
     pub fn restore_chat(&mut self, visitor: &str, holder: Option<&str>, version: u64) -> Result<(), ActionError> {
         let ax = holder.map(|h| self.agent_ix(h)).transpose()?;
         self.visitor(visitor)?;
         self.close(visitor);
         self.state.counter = self.state.counter.max(version);
-        match ax {
-            Some(ax) => {
-                self.assign(ax, visitor);
-                if let Some(v) = self.state.visitors.get_mut(visitor) {
-                    v.version = version;
-                }
+        if let Some(ax) = ax {
+            let stamp = self.state.agent_at(ax).and_then(|a| a.last_assigned);
+            self.assign(ax, visitor);
+            if let Some((_, a)) = self.state.agents.get_index_mut(ax) {
+                a.last_assigned = stamp;
             }
-            None => {
-                if let Some(v) = self.state.visitors.get_mut(visitor) {
-                    v.version = version;
-                }
-            }
+        }
+        if let Some(v) = self.state.visitors.get_mut(visitor) {
+            v.version = version;
         }
         Ok(())
     }
