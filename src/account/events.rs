@@ -1,5 +1,6 @@
 //! Visitor and agent events: each succeeds or changes nothing.
 
+use super::routing::Freed;
 use super::{Account, ActionError, Claimed};
 use crate::decide::{claim, form, group, ClaimCheck, SelectError};
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -28,8 +29,8 @@ impl Account {
         if self.state.visitors.slot(visitor.as_str()).is_some() {
             if page_group.is_some() {
                 self.retag(visitor.as_str(), |v| v.page_tag = page_group);
+                self.settle_for(Freed::Visitor(visitor.as_str()));
             }
-            self.settle();
             return;
         }
         let version = self.state.tick();
@@ -44,8 +45,8 @@ impl Account {
             version,
         };
         let group = group::effective(&self.latest, &live).map(|(g, _)| g);
+        // A new visitor has no chat yet: nothing in the queue changes.
         self.state.visitors.insert(live, group);
-        self.settle();
     }
 
     /// Changes a visitor's tags and keeps its effective group (R2) in step.
@@ -76,14 +77,14 @@ impl Account {
         let g = form::check_selection(&self.latest, &self.state, group)?;
         let id = self.latest.group(g).map(|(id, _)| id.clone());
         self.retag(visitor, |v| v.selection = id);
-        self.settle();
+        self.settle_for(Freed::Visitor(visitor));
         Ok(())
     }
 
     /// Records a returning visitor's last agent (R15). The agent need not
     /// exist; an unknown one is never a candidate.
     ///
-    /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     ///
     /// ```
     /// # use groupgate::*;
@@ -98,7 +99,7 @@ impl Account {
     /// ```
     pub fn prefer_agent(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
         self.visitor_mut(visitor)?.preferred = Some(agent);
-        self.settle();
+        self.settle_for(Freed::Visitor(visitor));
         Ok(())
     }
 
@@ -117,16 +118,18 @@ impl Account {
     /// assert!(!account.has_visitor("v1"));
     /// ```
     pub fn leave(&mut self, visitor: &str) -> Result<(), ActionError> {
-        self.visitor(visitor)?;
+        let holder = self.visitor(visitor)?.chat.as_ref().and_then(|c| c.holder.clone());
         self.close(visitor);
         self.state.visitors.remove(visitor);
-        self.settle();
+        if let Some(holder) = holder {
+            self.settle_for(Freed::Agent(holder.as_str()));
+        }
         Ok(())
     }
 
     /// Sets an agent's presence.
     ///
-    /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     ///
     /// ```
     /// # use groupgate::*;
@@ -142,7 +145,7 @@ impl Account {
     pub fn set_status(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         self.state.set_status(ix, status);
-        self.settle();
+        self.settle_for(Freed::Agent(agent));
         Ok(())
     }
 
@@ -256,7 +259,7 @@ impl Account {
     /// Closes the visitor's chat, held or queued (R14): the holder's load
     /// drops at once.
     ///
-    /// Cost: O(chats the holder holds), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    /// Cost: O(chats the holder holds), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     ///
     /// ```
     /// # use groupgate::*;
@@ -272,11 +275,14 @@ impl Account {
     /// ```
     pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
-        if v.chat.is_none() {
+        let Some(chat) = &v.chat else {
             return Err(ActionError::NoChat(v.id.to_string()));
-        }
+        };
+        let holder = chat.holder.clone();
         self.close(visitor);
-        self.settle();
+        if let Some(holder) = holder {
+            self.settle_for(Freed::Agent(holder.as_str()));
+        }
         Ok(())
     }
 

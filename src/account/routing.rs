@@ -1,7 +1,10 @@
 //! Routing events (R15–R19): starting a chat, serving the queue, transfers.
 
+use std::sync::Arc;
+
 use super::{Account, ActionError};
 use crate::config::Routing;
+use crate::decide::visibility::visibility;
 use crate::decide::{claim, ClaimCheck};
 use crate::ids::{shown, AgentId, GroupId, VisitorId};
 use crate::route::{self, Plan};
@@ -60,6 +63,16 @@ impl Routed {
     }
 }
 
+/// What an event may have made available, for queue serving (R18).
+pub(super) enum Freed<'a> {
+    /// Anything: a configuration change.
+    All,
+    /// This agent (a status change, a freed slot).
+    Agent(&'a str),
+    /// This visitor's own chat (its tags changed).
+    Visitor(&'a str),
+}
+
 /// Where a transfer sends a chat (R19).
 ///
 /// ```
@@ -97,9 +110,8 @@ impl Account {
             return Err(ActionError::ChatOpen(shown(visitor)));
         }
         let plan = route::plan_for(&self.latest, &self.state, v);
-        let routed = self.land(visitor, plan);
-        self.settle();
-        Ok(routed)
+        // Routing a new chat frees no agent: the queue has nothing new to serve.
+        Ok(self.land(visitor, plan))
     }
 
     /// Transfers a held chat (R19) to a group or to an agent.
@@ -122,7 +134,7 @@ impl Account {
     /// assert_eq!(routed.offered(), ["bob"]);
     /// ```
     ///
-    /// Cost: O(viewers of the target group · chain length), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue · viewers) when it is not empty.
+    /// Cost: O(viewers of the target group · chain length), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     pub fn transfer(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
@@ -133,7 +145,7 @@ impl Account {
             TransferTarget::Group(g) => self.transfer_to_group(visitor, g)?,
             TransferTarget::Agent(a) => self.transfer_to_agent(visitor, &holder, a)?,
         };
-        self.settle();
+        self.settle_for(Freed::Agent(holder.as_str()));
         Ok(routed)
     }
 
@@ -223,13 +235,37 @@ impl Account {
     /// strategies (R18): oldest first, each chat to the agent `route` would
     /// pick; chats without a candidate stay.
     pub(super) fn settle(&mut self) {
-        if self.latest.policy().routing == Routing::Broadcast {
+        self.settle_for(Freed::All);
+    }
+
+    /// [`Self::settle`] limited to the chats an event can have given a
+    /// candidate: after a visitor's tags changed, only its own chat; after an
+    /// agent became free, only the chats it could serve somewhere on their
+    /// fallback chain. Every other queued chat still has no candidate, so the
+    /// outcome is the full pass's. Cost: O(queue) visibility tests plus a
+    /// routing plan per chat that may have changed.
+    pub(super) fn settle_for(&mut self, freed: Freed<'_>) {
+        if self.latest.policy().routing == Routing::Broadcast || self.state.visitors.queue().next().is_none() {
             return;
         }
-        if self.state.visitors.queue().next().is_none() {
-            return;
-        }
-        let queue: Vec<VisitorId> = self.queue().into_iter().cloned().collect();
+        let snap = Arc::clone(&self.latest);
+        let agent = match freed {
+            Freed::Agent(id) => match snap.agent_ix(id).and_then(|a| snap.agent(a)) {
+                Some((_, agent)) => Some(agent),
+                None => return,
+            },
+            _ => None,
+        };
+        let may_serve = |v: &crate::state::VisitorLive| match (&freed, agent) {
+            (Freed::Visitor(id), _) => v.id == **id,
+            (Freed::Agent(_), Some(agent)) => match v.group {
+                None => visibility(agent, None).is_visible(),
+                Some(g) => snap.chain(g).any(|g| visibility(agent, Some(g)).is_visible()),
+            },
+            _ => true,
+        };
+        let queue: Vec<VisitorId> =
+            self.state.visitors.queue().filter(|v| may_serve(v)).map(|v| v.id.clone()).collect();
         for visitor in queue {
             let Some(v) = self.state.visitor(visitor.as_str()) else { continue };
             let plan = route::plan_for(&self.latest, &self.state, v);
