@@ -98,6 +98,17 @@ pub enum ActionError {
 impl ActionError {
     /// The stable code of the scenario format. A version mismatch is
     /// `already_claimed`: the caller lost a race (R13).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.release("v1").unwrap_err().code(), "no_chat");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self {
             ActionError::UnknownAgent(_) => "unknown_agent",
@@ -132,10 +143,35 @@ pub struct Claimed {
 
 impl Claimed {
     /// The chat's version after the claim (R13).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// let claimed = account.claim("bob", "v2").unwrap();
+    /// assert_eq!(Some(claimed.version()), account.chat_version("v2"));
+    /// ```
     pub fn version(&self) -> u64 {
         self.version
     }
     /// False for a repeat claim by the holder, which changes nothing.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// assert!(account.claim("bob", "v2").unwrap().changed());
+    /// ```
     pub fn changed(&self) -> bool {
         self.changed
     }
@@ -166,20 +202,69 @@ pub struct ChangeReport {
 
 impl ChangeReport {
     /// The new revision.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.apply(&Change::SetPlan(Plan::Pro)).unwrap().revision(), 2);
+    /// ```
     pub fn revision(&self) -> u64 {
         self.revision
     }
     /// Agents whose visibility differs between the previous revision and this
     /// one, in configuration order: tell them to refresh.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let report = account.apply(&Change::SetPlan(Plan::Free)).unwrap();
+    /// assert_eq!(report.needs_refresh(), ["anna", "bob"]); // both see everything now
+    /// ```
     pub fn needs_refresh(&self) -> &[AgentId] {
         &self.needs_refresh
     }
     /// Pages whose chat box went online or offline.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
+    /// assert_eq!(report.availability().len(), 3); // en (via de), de, and pages without a code
+    /// ```
     pub fn availability(&self) -> &[AvailabilityChange] {
         &self.availability
     }
     /// Chats put back in the queue because their agent was removed or
     /// disabled (R14), in order of visitor arrival.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// account.claim("bob", "v2").unwrap();
+    /// let report = account.apply(&Change::RemoveAgent("bob".parse().unwrap())).unwrap();
+    /// assert_eq!(report.requeued(), ["v2"]);
+    /// ```
     pub fn requeued(&self) -> &[VisitorId] {
         &self.requeued
     }

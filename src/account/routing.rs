@@ -41,23 +41,78 @@ pub struct Routed {
 impl Routed {
     /// The agent now holding the chat (single-agent strategies); `None` when
     /// it waits in the queue.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.route("v1").unwrap().agent().is_none()); // broadcast
+    /// ```
     pub fn agent(&self) -> Option<&AgentId> {
         self.agent.as_ref()
     }
     /// Under `broadcast`, the agents offered the chat, in offer order (R15);
     /// empty otherwise.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.route("v1").unwrap().offered(), ["bob"]);
+    /// ```
     pub fn offered(&self) -> &[AgentId] {
         &self.offered
     }
     /// The group the chat is in now.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert_eq!(account.route("v1").unwrap().group().unwrap(), "de");
+    /// ```
     pub fn group(&self) -> Option<&GroupId> {
         self.group.as_ref()
     }
     /// Whether routing moved the chat to a fallback group (R17).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.route("v1").unwrap().moved());
+    /// ```
     pub fn moved(&self) -> bool {
         self.moved
     }
     /// Whether the chat waits in the queue (R18).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// assert!(account.route("v1").unwrap().queued());
+    /// ```
     pub fn queued(&self) -> bool {
         self.agent.is_none()
     }
@@ -328,11 +383,38 @@ pub struct Assignments(indexmap::IndexMap<AgentId, u64>);
 
 impl Assignments {
     /// When the agent was last assigned. Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.set_clock(3);
+    /// account.claim("bob", "v1").ok();
+    /// assert_eq!(account.assignments().get("anna"), None);
+    /// ```
     pub fn get(&self, agent: &str) -> Option<u64> {
         self.0.get(agent).copied()
     }
 
     /// Every stamp, in configuration order.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.set_clock(3);
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// account.claim("bob", "v2").unwrap();
+    /// assert_eq!(account.assignments().iter().count(), 1);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&AgentId, u64)> {
         self.0.iter().map(|(a, t)| (a, *t))
     }

@@ -58,22 +58,72 @@ pub struct Group {
 
 impl Group {
     /// The id.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.groups()[0].id(), "en");
+    /// ```
     pub fn id(&self) -> &GroupId {
         &self.id
     }
     /// The display name.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.groups()[0].name(), "Support EN");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
     /// Whether the contact form offers it (R21).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert!(!config.groups()[1].in_contact_form());
+    /// ```
     pub fn in_contact_form(&self) -> bool {
         self.in_contact_form
     }
     /// The fallback group (R17).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.groups()[0].fallback().unwrap(), "de");
+    /// ```
     pub fn fallback(&self) -> Option<&GroupId> {
         self.fallback.as_ref()
     }
     /// The per-agent chat limit while serving this group (R12).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.groups()[0].chat_limit(), Some(3));
+    /// ```
     pub fn chat_limit(&self) -> Option<u32> {
         self.chat_limit
     }
@@ -99,10 +149,30 @@ pub struct Membership {
 
 impl Membership {
     /// The group.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].memberships()[0].group(), "en");
+    /// ```
     pub fn group(&self) -> &GroupId {
         &self.group
     }
     /// The tier (R15).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].memberships()[0].tier(), Tier::First);
+    /// ```
     pub fn tier(&self) -> Tier {
         self.tier
     }
@@ -129,27 +199,88 @@ pub struct Agent {
 
 impl Agent {
     /// The id.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].id(), "anna");
+    /// ```
     pub fn id(&self) -> &AgentId {
         &self.id
     }
     /// The role.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].role(), Role::Admin);
+    /// ```
     pub fn role(&self) -> Role {
         self.role
     }
     /// Memberships, in the agent's order.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].memberships().len(), 1);
+    /// ```
     pub fn memberships(&self) -> &[Membership] {
         &self.memberships
     }
     /// The tier of a membership, `None` for a group the agent is not in.
     /// Cost: O(memberships).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].tier_in("en"), Some(Tier::First));
+    /// assert_eq!(config.agents()[0].tier_in("de"), None);
+    /// ```
     pub fn tier_in(&self, group: &str) -> Option<Tier> {
         self.memberships.iter().find(|m| m.group == *group).map(|m| m.tier)
     }
     /// Whether the agent is enabled (R8).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert!(config.agents()[0].enabled());
+    /// ```
     pub fn enabled(&self) -> bool {
         self.enabled
     }
     /// The agent's own chat limit (R12).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents()[0].chat_limit(), Some(2));
+    /// ```
     pub fn chat_limit(&self) -> Option<u32> {
         self.chat_limit
     }
@@ -181,28 +312,90 @@ pub struct Config {
 
 impl Config {
     /// The plan (R1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.plan(), Plan::Pro);
+    /// ```
     pub fn plan(&self) -> Plan {
         self.plan
     }
     /// The policies.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.policy(), &Policy::default());
+    /// ```
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
     /// Groups in configuration order.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.groups().len(), 2);
+    /// ```
     pub fn groups(&self) -> &[Group] {
         &self.groups
     }
     /// Agents in configuration order.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert_eq!(config.agents().len(), 1);
+    /// ```
     pub fn agents(&self) -> &[Agent] {
         &self.agents
     }
     /// Whether the contact form lets visitors pick a group (R20). Kept, inert,
     /// on plans without groups.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// assert!(!config.group_selection());
+    /// ```
     pub fn group_selection(&self) -> bool {
         self.group_selection
     }
 
     /// The editable form of this configuration. Cost: O(size), allocating.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
+    ///     .group(GroupSpec::new("de").in_contact_form(false))
+    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
+    ///     .build().unwrap();
+    /// let mut raw = config.to_builder();
+    /// raw.groups.push(GroupSpec::new("sales"));
+    /// assert_eq!(raw.build().unwrap().groups().len(), 3);
+    /// ```
     pub fn to_builder(&self) -> ConfigBuilder {
         ConfigBuilder {
             plan: self.plan,

@@ -84,6 +84,12 @@ impl PartialEq for Snapshot {
 
 impl Snapshot {
     /// Compiles `config` as revision 1. Cost: O(size of the configuration).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snap = Snapshot::new(ConfigBuilder::new().plan(Plan::Pro).agent(AgentSpec::new("anna")).build().unwrap());
+    /// assert_eq!(snap.revision(), 1);
+    /// ```
     pub fn new(config: Config) -> Self {
         Self::with_revision(config, 1)
     }
@@ -137,22 +143,46 @@ impl Snapshot {
     }
 
     /// The revision number: 1 for a new account, one more for every change.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snap = Snapshot::new(ConfigBuilder::new().plan(Plan::Pro).agent(AgentSpec::new("anna")).build().unwrap());
+    /// assert_eq!(snap.revision(), 1);
+    /// ```
     #[inline]
     pub fn revision(&self) -> u64 {
         self.revision
     }
 
     /// The configuration of this revision.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snap = Snapshot::new(ConfigBuilder::new().plan(Plan::Pro).agent(AgentSpec::new("anna")).build().unwrap());
+    /// assert_eq!(snap.config().agents().len(), 1);
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// The policies. Same as `config().policy()`.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snap = Snapshot::new(ConfigBuilder::new().plan(Plan::Pro).agent(AgentSpec::new("anna")).build().unwrap());
+    /// assert_eq!(snap.policy().routing, Routing::Broadcast);
+    /// ```
     pub fn policy(&self) -> &Policy {
         &self.config.policy
     }
 
     /// The plan. Same as `config().plan()`.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snap = Snapshot::new(ConfigBuilder::new().plan(Plan::Pro).agent(AgentSpec::new("anna")).build().unwrap());
+    /// assert_eq!(snap.plan(), Plan::Pro);
+    /// ```
     pub fn plan(&self) -> Plan {
         self.config.plan
     }
@@ -178,6 +208,12 @@ impl Snapshot {
     }
 
     /// Whether the configuration has an agent with this id. Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let snap = Snapshot::new(ConfigBuilder::new().plan(Plan::Pro).agent(AgentSpec::new("anna")).build().unwrap());
+    /// assert!(snap.has_agent("anna") && !snap.has_agent("bob"));
+    /// ```
     pub fn has_agent(&self, id: &str) -> bool {
         self.agents.contains_key(id)
     }
