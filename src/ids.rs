@@ -10,6 +10,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 /// The longest id, in bytes (R23).
+///
+/// ```
+/// assert!(groupgate::GroupId::new(&"x".repeat(groupgate::MAX_ID_LEN)).is_ok());
+/// assert!(groupgate::GroupId::new(&"x".repeat(groupgate::MAX_ID_LEN + 1)).is_err());
+/// ```
 pub const MAX_ID_LEN: usize = 64;
 
 /// Why a string is not a valid id (R23).

@@ -442,6 +442,16 @@ impl Account {
 
     /// [`sees`](Self::sees) by keys: a few loads, a match and a bit test.
     /// Cost: O(1), no hashing, no allocation.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// account.visit("v1".parse().unwrap(), None);
+    /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
+    /// assert!(account.sees_key(anna, v1).is_visible());
+    /// account.apply(&Change::SetEnabled { agent: "anna".parse().unwrap(), enabled: false }).unwrap();
+    /// assert_eq!(account.sees_key(anna, v1).reason(), Some(Reason::UnknownAgent)); // a key of an older revision
+    /// ```
     #[inline]
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;

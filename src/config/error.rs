@@ -138,6 +138,10 @@ impl fmt::Display for Chain<'_> {
 
 impl Problem {
     /// The stable code of the scenario format.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Problem::NoGroups.code(), "no_groups");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self {
             Problem::InvalidId { .. } => "invalid_id",
@@ -191,16 +195,31 @@ impl ConfigError {
     }
 
     /// The problems, in the documented order. Never empty.
+    ///
+    /// ```
+    /// let err = groupgate::ConfigBuilder::new().group_selection(true).build().unwrap_err();
+    /// assert_eq!(err.problems(), [groupgate::Problem::NoGroups]);
+    /// ```
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
 
     /// The codes of the problems, in the same order.
+    ///
+    /// ```
+    /// let err = groupgate::ConfigBuilder::new().group_selection(true).build().unwrap_err();
+    /// assert_eq!(err.codes().collect::<Vec<_>>(), ["no_groups"]);
+    /// ```
     pub fn codes(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.problems.iter().map(Problem::code)
     }
 
     /// The code of the first problem: the one a failed change reports.
+    ///
+    /// ```
+    /// let err = groupgate::ConfigBuilder::new().group_selection(true).build().unwrap_err();
+    /// assert_eq!(err.code(), "no_groups");
+    /// ```
     pub fn code(&self) -> &'static str {
         self.problems.first().map_or("invalid_config", Problem::code)
     }

@@ -16,9 +16,17 @@ macro_rules! str_enum {
 
         impl $name {
             /// Every value, in declaration order.
+            ///
+            /// ```
+            /// assert_eq!(groupgate::Tier::ALL.len(), 4);
+            /// ```
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The snake_case name used by the scenario format and serde.
+            ///
+            /// ```
+            /// assert_eq!(groupgate::Routing::LeastBusy.as_str(), "least_busy");
+            /// ```
             pub fn as_str(self) -> &'static str {
                 match self { $( $name::$variant => $text, )+ }
             }
@@ -85,6 +93,10 @@ str_enum!(
 
 impl Plan {
     /// Whether groups do anything on this plan (R1).
+    ///
+    /// ```
+    /// assert!(groupgate::Plan::Pro.has_groups() && !groupgate::Plan::Free.has_groups());
+    /// ```
     pub fn has_groups(self) -> bool {
         self == Plan::Pro
     }
@@ -110,6 +122,10 @@ str_enum!(
 
 impl Role {
     /// Owner or admin.
+    ///
+    /// ```
+    /// assert!(groupgate::Role::Owner.is_admin() && !groupgate::Role::Agent.is_admin());
+    /// ```
     pub fn is_admin(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
     }

@@ -40,6 +40,10 @@ pub enum SelectError {
 
 impl SelectError {
     /// The stable code of the scenario format.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::SelectError::GroupSelectionDisabled.code(), "group_selection_disabled");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self {
             SelectError::UnknownVisitor(_) => "unknown_visitor",

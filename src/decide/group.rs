@@ -23,6 +23,10 @@ pub enum GroupSource {
 
 impl GroupSource {
     /// A short name.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::GroupSource::MovedTo.as_str(), "moved_to");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             GroupSource::MovedTo => "moved_to",

@@ -30,6 +30,10 @@ pub enum Reason {
 
 impl Reason {
     /// The stable snake_case code.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Reason::AlreadyClaimed.code(), "already_claimed");
+    /// ```
     pub fn code(self) -> &'static str {
         match self {
             Reason::AgentDisabled => "agent_disabled",

@@ -68,6 +68,12 @@ impl From<Scenario> for RawScenario {
 }
 
 /// The `account` of a scenario: a configuration plus each agent's status.
+///
+/// ```
+/// let account: groupgate::scenario::AccountFile =
+///     serde_json::from_str(r#"{"groups": [{"id": "en"}], "agents": [{"id": "anna", "status": "away"}]}"#).unwrap();
+/// assert_eq!(account.builder().build().unwrap().groups().len(), 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
@@ -86,6 +92,11 @@ pub struct AccountFile {
 
 impl AccountFile {
     /// The configuration part, unchecked.
+    ///
+    /// ```
+    /// let account: groupgate::scenario::AccountFile = serde_json::from_str(r#"{"plan": "free"}"#).unwrap();
+    /// assert_eq!(account.builder().plan, groupgate::Plan::Free);
+    /// ```
     pub fn builder(&self) -> ConfigBuilder {
         let mut b = ConfigBuilder::new().plan(self.plan).policy(self.policy);
         b.groups.clone_from(&self.groups);
@@ -96,6 +107,11 @@ impl AccountFile {
 }
 
 /// An agent of a scenario: an [`AgentSpec`] plus its status.
+///
+/// ```
+/// let agent: groupgate::scenario::AgentFile = serde_json::from_str(r#"{"id": "anna"}"#).unwrap();
+/// assert_eq!(agent.status, groupgate::Status::Online);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -132,6 +148,11 @@ fn yes() -> bool {
 
 impl AgentFile {
     /// The configuration part.
+    ///
+    /// ```
+    /// let agent: groupgate::scenario::AgentFile = serde_json::from_str(r#"{"id": "anna", "groups": ["en"]}"#).unwrap();
+    /// assert_eq!(agent.spec().groups, ["en"]);
+    /// ```
     pub fn spec(&self) -> AgentSpec {
         let mut spec = AgentSpec::new(self.id.clone()).role(self.role).enabled(self.enabled);
         spec.groups.clone_from(&self.groups);

@@ -8,6 +8,12 @@ use crate::{Account, AgentId, Change, GroupId, Policy, TransferTarget, VisitorId
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
+///
+/// ```
+/// let file = r#"{"account": {}, "steps": [{"expect_queue": ["v9"]}]}"#;
+/// let failure = serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().failure.unwrap();
+/// assert_eq!((failure.step, failure.expected.as_str(), failure.found.as_str()), (Some(0), r#"["v9"]"#, "[]"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// The failing step's index (0-based); `None` for the account itself.
@@ -31,6 +37,11 @@ impl fmt::Display for Failure {
 }
 
 /// The result of [`Scenario::run`].
+///
+/// ```
+/// let file = r#"{"account": {}, "steps": [{"expect_queue": []}]}"#;
+/// assert!(serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     /// The first failure; `None` when every step held.
@@ -39,6 +50,11 @@ pub struct Report {
 
 impl Report {
     /// Whether every step held.
+    ///
+    /// ```
+    /// let file = r#"{"account": {}, "steps": [{"expect_queue": ["v1"]}]}"#;
+    /// assert!(!serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
+    /// ```
     pub fn passed(&self) -> bool {
         self.failure.is_none()
     }
@@ -50,6 +66,11 @@ type Mismatch = (String, String);
 impl Scenario {
     /// Runs the scenario: builds the account, then every step in order, step
     /// `i` at clock `i`; stops at the first step that does not hold.
+    ///
+    /// ```
+    /// let file = r#"{"account": {"contact_form": {"group_selection": true}}, "expect_invalid": ["no_groups"]}"#;
+    /// assert!(serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
+    /// ```
     pub fn run(&self) -> Report {
         let fail = |step: Option<usize>, (expected, found): Mismatch| Report {
             failure: Some(Failure { step, written: step.and_then(|i| self.steps.get(i).cloned()), expected, found }),

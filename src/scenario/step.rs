@@ -87,6 +87,11 @@ payload!(
 );
 
 /// `transfer`: exactly one of `to_group`, `to_agent`.
+///
+/// ```
+/// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"transfer": {"visitor": "v1", "to_group": "de"}}"#).unwrap();
+/// assert!(matches!(step.action, groupgate::scenario::Action::Transfer(groupgate::scenario::Transfer::ToGroup { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "RawTransfer", into = "RawTransfer")]
 #[allow(missing_docs)]
@@ -126,6 +131,12 @@ impl From<Transfer> for RawTransfer {
 }
 
 /// `expect_claim`: `reason` is required with `allowed: false` and absent with `true`.
+///
+/// ```
+/// let e: groupgate::scenario::ExpectClaim =
+///     serde_json::from_str(r#"{"agent": "a", "visitor": "v", "allowed": false, "reason": "at_capacity"}"#).unwrap();
+/// assert_eq!(e.reason.as_deref(), Some("at_capacity"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "RawExpectClaim", into = "RawExpectClaim")]
 pub struct ExpectClaim {
@@ -167,6 +178,11 @@ impl From<ExpectClaim> for RawExpectClaim {
 
 /// `set_policy`: the policy fields to change. `default_chat_limit: null` sets
 /// it to unlimited; leaving it out keeps it.
+///
+/// ```
+/// let p: groupgate::scenario::PolicyPatch = serde_json::from_str(r#"{"default_chat_limit": null}"#).unwrap();
+/// assert_eq!(p.default_chat_limit, Some(None)); // present as null: set to unlimited
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -191,6 +207,11 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Er
 }
 
 /// What a step does. Names and payloads are those of the scenario format.
+///
+/// ```
+/// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"set_plan": "free"}"#).unwrap();
+/// assert_eq!(step.action, groupgate::scenario::Action::SetPlan(groupgate::Plan::Free));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 #[allow(missing_docs)]
@@ -229,6 +250,10 @@ pub enum Action {
 }
 
 /// Every action key, in the format's order.
+///
+/// ```
+/// assert!(groupgate::scenario::ACTIONS.contains(&"expect_needs_refresh"));
+/// ```
 pub const ACTIONS: &[&str] = &[
     "visit",
     "select_group",
@@ -265,6 +290,11 @@ pub const ACTIONS: &[&str] = &[
 
 impl Action {
     /// The action's key in the file.
+    ///
+    /// ```
+    /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
+    /// assert_eq!(step.action.key(), "refresh");
+    /// ```
     pub fn key(&self) -> &'static str {
         macro_rules! keys {
             ($($variant:ident => $key:literal),* $(,)?) => {
@@ -286,6 +316,11 @@ impl Action {
     }
 
     /// Whether this is an expectation (which may not carry `expect_error`).
+    ///
+    /// ```
+    /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
+    /// assert!(step.action.is_expectation());
+    /// ```
     pub fn is_expectation(&self) -> bool {
         self.key().starts_with("expect_")
     }

@@ -139,6 +139,10 @@ pub enum ChangeError {
 
 impl ChangeError {
     /// The stable code of the scenario format.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::ChangeError::GroupsNotInPlan.code(), "groups_not_in_plan");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self {
             ChangeError::UnknownAgent { .. } => "unknown_agent",
@@ -159,6 +163,14 @@ impl Snapshot {
     /// fallbacks, or remove groups, are checked by the same code as
     /// [`ConfigBuilder::build`]; the others cannot break R23 and only look
     /// their ids up.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// let v1 = Snapshot::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
+    /// let v2 = v1.apply(&Change::SetGroupSelection(true)).unwrap();
+    /// assert!(v2.config().group_selection() && !v1.config().group_selection());
+    /// assert_eq!(v2.apply(&Change::RemoveGroup("en".parse().unwrap())).unwrap_err().code(), "no_groups");
+    /// ```
     pub fn apply(&self, change: &Change) -> Result<Snapshot, ChangeError> {
         let revision = self.revision.checked_add(1).ok_or(ChangeError::RevisionExhausted)?;
         let config = match self.edit_in_place(change)? {

@@ -35,6 +35,10 @@ pub enum Status {
 
 impl Status {
     /// The snake_case name.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Status::Away.as_str(), "away");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Online => "online",
@@ -110,6 +114,14 @@ pub(crate) struct VisitorLive {
 }
 
 /// Live state of one account. Read it through [`Account`](crate::Account).
+///
+/// ```
+/// # use groupgate::*;
+/// let mut one = Account::new(ConfigBuilder::new().build().unwrap());
+/// let two = one.clone();
+/// one.visit("v1".parse().unwrap(), None);
+/// assert_ne!(one.state(), two.state());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct State {
     /// In the order of the latest snapshot's agents.
