@@ -700,6 +700,8 @@ fn r14_r18_r25_indexes_survive_thousands_of_departures() {
     for i in 0..3000 {
         visit(&mut account, &format!("v{i}"), Some(if i % 2 == 0 { "en" } else { "de" }));
     }
+    let old_key = account.visitor_key("v2996").unwrap();
+    let anna = account.agent_key("anna").unwrap();
     account.route("v2998").unwrap(); // queued (broadcast)
     account.route("v10").unwrap();
     account.claim("anna", "v2996").unwrap();
@@ -718,6 +720,10 @@ fn r14_r18_r25_indexes_survive_thousands_of_departures() {
     assert_eq!(names(account.visitors()).len(), 12);
     account.release("v2998").unwrap();
     assert_eq!(names(account.queue()), ["v10"]);
+    // Keys made before the store was renumbered are refused, new ones work.
+    assert_eq!(account.sees_key(anna, old_key).reason(), Some(Reason::UnknownVisitor));
+    assert!(account.sees_key(anna, account.visitor_key("v2996").unwrap()).is_visible());
+    assert!(!account.sees_key(anna, account.visitor_key("v10").unwrap()).is_visible());
 }
 
 #[test]

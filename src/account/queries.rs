@@ -456,9 +456,9 @@ impl Account {
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;
         let visitors = &self.state.visitors;
-        match (snap.agent(agent.ix as usize), visitors.at(visitor.slot)) {
-            (Some((_, a)), Some(v)) if agent.revision == snap.revision() && visitor.epoch == visitors.epoch() => {
-                visibility::visibility(a, v.group)
+        match (snap.agent(agent.ix as usize), visitors.group_at(visitor.slot)) {
+            (Some((_, a)), Some(group)) if agent.revision == snap.revision() && visitor.epoch == visitors.epoch() => {
+                visibility::visibility(a, group)
             }
             (Some(_), _) if agent.revision == snap.revision() => {
                 Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" }

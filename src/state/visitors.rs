@@ -19,6 +19,9 @@ const COMPACT_AT: usize = 1024;
 pub(crate) struct Visitors {
     /// Arrival order; `None` where a visitor left (compacted later).
     slots: Vec<Option<VisitorLive>>,
+    /// Each slot's effective group packed in 4 bytes (see [`pack`]), so the
+    /// hottest query reads one small array.
+    packed: Vec<u32>,
     /// Id → slot. Lookups only: never iterated into an output (R25).
     index: IndexMap<VisitorId, u32>,
     /// Per effective group of the synced snapshot: (slot, id), by slot. The
@@ -35,6 +38,16 @@ pub(crate) struct Visitors {
 /// A visitor in a group list: its slot and id.
 pub(crate) type Entry = (u32, VisitorId);
 
+/// A slot whose visitor left.
+const GONE: u32 = u32::MAX;
+/// An ungrouped visitor.
+const UNGROUPED: u32 = u32::MAX - 1;
+
+/// A live visitor's effective group in 4 bytes.
+fn pack(group: Option<GroupIx>) -> u32 {
+    group.map_or(UNGROUPED, |g| u32::try_from(g).unwrap_or(UNGROUPED).min(UNGROUPED - 1))
+}
+
 fn slot_of(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
@@ -49,6 +62,17 @@ impl Visitors {
     #[inline]
     pub(crate) fn epoch(&self) -> u32 {
         self.epoch
+    }
+
+    /// The effective group of the visitor in `slot` — `None` when it left.
+    /// O(1), one 4-byte read.
+    #[inline]
+    pub(crate) fn group_at(&self, slot: u32) -> Option<Option<GroupIx>> {
+        match *self.packed.get(slot as usize)? {
+            GONE => None,
+            UNGROUPED => Some(None),
+            g => Some(Some(g as GroupIx)),
+        }
     }
 
     /// O(1).
@@ -80,6 +104,7 @@ impl Visitors {
         self.index.insert(v.id.clone(), slot);
         self.list_mut(group).push((slot, v.id.clone()));
         self.slots.push(Some(VisitorLive { group, ..v }));
+        self.packed.push(pack(group));
     }
 
     /// Removes a visitor (its chat must be closed). O(group size), amortized
@@ -87,6 +112,9 @@ impl Visitors {
     pub(crate) fn remove(&mut self, id: &str) -> Option<VisitorLive> {
         let slot = self.index.swap_remove(id)?;
         let v = self.slots.get_mut(slot as usize)?.take()?;
+        if let Some(p) = self.packed.get_mut(slot as usize) {
+            *p = GONE;
+        }
         remove_sorted(self.list_mut(v.group), slot);
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
             self.queue.remove(&(key, slot));
@@ -110,6 +138,9 @@ impl Visitors {
         edit(v);
         let (old, new) = (v.group, effective(v));
         v.group = new;
+        if let Some(p) = self.packed.get_mut(slot as usize) {
+            *p = pack(new);
+        }
         if old != new {
             let id = v.id.clone();
             remove_sorted(self.list_mut(old), slot);
@@ -159,6 +190,9 @@ impl Visitors {
         for (slot, v) in self.slots.iter_mut().enumerate() {
             let Some(v) = v else { continue };
             v.group = effective(v);
+            if let Some(p) = self.packed.get_mut(slot) {
+                *p = pack(v.group);
+            }
             let list = match v.group {
                 None => &mut self.ungrouped,
                 Some(g) => match self.by_group.get_mut(g) {
@@ -186,9 +220,11 @@ impl Visitors {
         self.epoch = self.epoch.wrapping_add(1);
         let mut renumber = vec![u32::MAX; self.slots.len()];
         let old = std::mem::take(&mut self.slots);
+        self.packed.clear();
         for (i, v) in old.into_iter().enumerate() {
             if let (Some(v), Some(r)) = (v, renumber.get_mut(i)) {
                 *r = slot_of(self.slots.len());
+                self.packed.push(pack(v.group));
                 self.slots.push(Some(v));
             }
         }

@@ -246,6 +246,9 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
             assert_eq!(check.reason().map(|r| r.code()), want.err(), "R11 {a} {v}");
             let sees = c.agent(a).map(|ma| model::sees(c, ma, model::effective_of(c, mv).as_deref()));
             assert_eq!(account.sees(a, v).is_visible(), sees == Some(Ok(())), "sees {a} {v}");
+            if let (Some(ak), Some(vk)) = (account.agent_key(a), account.visitor_key(v)) {
+                assert_eq!(account.sees_key(ak, vk), account.sees(a, v), "sees_key {a} {v}");
+            }
         }
     }
     for a in AGENTS {
