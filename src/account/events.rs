@@ -242,14 +242,22 @@ impl Account {
 
     /// [`Self::assign`] by slot: no hashing. Stamps the assignment (R16).
     fn assign_at(&mut self, ax: usize, slot: u32) -> Claimed {
+        let claimed = self.hold(ax, slot);
+        if let Some((_, a)) = self.state.agents.get_index_mut(ax) {
+            a.last_assigned = Some(self.clock);
+        }
+        claimed
+    }
+
+    /// Makes the agent at `ax` hold the chat in `slot`, without stamping the
+    /// assignment: the mechanism under both a local assignment and a restore.
+    fn hold(&mut self, ax: usize, slot: u32) -> Claimed {
         let version = self.state.tick();
-        let clock = self.clock;
         let Some(vid) = self.state.visitors.at(slot).map(|v| v.id.clone()) else {
             return Claimed { version, changed: false };
         };
         let holder = self.state.agents.get_index_mut(ax).map(|(id, a)| {
             a.held.push(vid);
-            a.last_assigned = Some(clock);
             id.clone()
         });
         self.state.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
@@ -327,12 +335,8 @@ impl Account {
         self.visitor(visitor)?;
         self.close(visitor);
         self.state.counter = self.state.counter.max(version);
-        if let Some(ax) = ax {
-            let stamp = self.state.agent_at(ax).and_then(|a| a.last_assigned);
-            self.assign(ax, visitor);
-            if let Some((_, a)) = self.state.agents.get_index_mut(ax) {
-                a.last_assigned = stamp;
-            }
+        if let (Some(ax), Some(slot)) = (ax, self.state.visitors.slot(visitor)) {
+            self.hold(ax, slot);
         }
         if let Some(v) = self.state.visitors.get_mut(visitor) {
             v.version = version;

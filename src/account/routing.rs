@@ -393,8 +393,9 @@ impl Assignments {
     /// # account.set_status("bob", Status::Online).unwrap();
     /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
     /// account.set_clock(3);
-    /// account.claim("bob", "v1").ok();
-    /// assert_eq!(account.assignments().get("anna"), None);
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// account.claim("bob", "v2").unwrap();
+    /// assert_eq!((account.assignments().get("bob"), account.assignments().get("anna")), (Some(3), None));
     /// ```
     pub fn get(&self, agent: &str) -> Option<u64> {
         self.0.get(agent).copied()
