@@ -51,44 +51,50 @@ pub(super) fn build(raw: &ConfigBuilder) -> Result<Config, ConfigError> {
     })
 }
 
-/// Valid groups keyed by their raw id (first occurrence wins).
+/// Valid groups keyed by their raw id (first occurrence wins). Every entry
+/// is checked for everything, a repeated or invalid one included (R23): its
+/// fallback too.
 fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group> {
     let mut groups: IndexMap<String, Group> = IndexMap::with_capacity(raw.groups.len());
+    // Fallbacks to resolve once every group id is known: (group, fallback).
+    let mut fallbacks: Vec<(&str, &str)> = Vec::new();
     for spec in &raw.groups {
-        let Some(id) = c.id(&spec.id, || IdPlace::Group, GroupId::new) else { continue };
-        if groups.contains_key(&spec.id) {
+        let id = c.id(&spec.id, || IdPlace::Group, GroupId::new);
+        let repeated = id.is_some() && groups.contains_key(&spec.id);
+        if repeated {
             c.problems.push(Problem::DuplicateGroup { group: spec.id.clone() });
-            continue;
         }
-        let fallback = spec
-            .fallback
-            .as_deref()
-            .and_then(|f| c.id(f, || IdPlace::Fallback { group: spec.id.clone() }, GroupId::new));
+        let fallback = spec.fallback.as_deref().and_then(|f| {
+            let checked = c.id(f, || IdPlace::Fallback { group: shown(&spec.id) }, GroupId::new)?;
+            fallbacks.push((&spec.id, f));
+            Some(checked)
+        });
+        let (Some(id), false) = (id, repeated) else { continue };
         let name = spec.name.clone().unwrap_or_else(|| spec.id.clone());
         let group = Group { id, name, in_contact_form: spec.in_contact_form, fallback, chat_limit: spec.chat_limit };
         groups.insert(spec.id.clone(), group);
     }
-    let names: Vec<(String, String)> =
-        groups.values().filter_map(|g| g.fallback.as_ref().map(|f| (g.id.to_string(), f.to_string()))).collect();
-    for (group, fallback) in names {
-        if !groups.contains_key(&fallback) {
-            c.problems.push(Problem::UnknownFallback { group, fallback });
+    for (group, fallback) in fallbacks {
+        if !groups.contains_key(fallback) {
+            c.problems.push(Problem::UnknownFallback { group: shown(group), fallback: fallback.to_owned() });
         }
     }
     groups
 }
 
+/// Valid agents in order (first occurrence wins); a repeated or invalid
+/// entry still has its memberships and tiers checked (R23).
 fn check_agents(c: &mut Checker, raw: &ConfigBuilder, groups: &IndexMap<String, Group>) -> Vec<Agent> {
     let mut seen: IndexMap<&str, ()> = IndexMap::with_capacity(raw.agents.len());
     let mut agents = Vec::with_capacity(raw.agents.len());
     for spec in &raw.agents {
         let id = c.id(&spec.id, || IdPlace::Agent, AgentId::new);
-        if id.is_some() && seen.insert(&spec.id, ()).is_some() {
+        let repeated = id.is_some() && seen.insert(&spec.id, ()).is_some();
+        if repeated {
             c.problems.push(Problem::DuplicateAgent { agent: spec.id.clone() });
-            continue;
         }
         let memberships = check_memberships(c, spec, groups);
-        if let Some(id) = id {
+        if let (Some(id), false) = (id, repeated) {
             agents.push(Agent { id, role: spec.role, memberships, enabled: spec.enabled, chat_limit: spec.chat_limit });
         }
     }
