@@ -63,7 +63,7 @@ fn main() {
     // Ids are parsed inside the measurement: a visitor's own id is part of
     // what it costs; a tag naming a configured group shares the group's id.
     for (id, group) in &large_workload.visitors {
-        account.visit(id.parse().unwrap(), group.as_ref().map(|g| g.parse().unwrap()));
+        account.visit(id.parse().unwrap(), group.as_ref().map(|g| g.parse().unwrap())).unwrap();
     }
     let per_visitor = (live() - before) as f64 / n as f64;
     // Where a visitor's bytes go: the same shapes, measured alone.

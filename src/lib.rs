@@ -23,8 +23,7 @@ pub use config::{
     Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
-    needs_refresh, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, SelectError,
-    Visibility,
+    needs_refresh, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility,
 };
 pub use ids::{check_id, AgentId, GroupId, IdError, VisitorId, MAX_ID_LEN};
 pub use snapshot::{Change, ChangeError, Snapshot};

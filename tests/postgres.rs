@@ -167,8 +167,10 @@ fn claims_stay_safe_across_servers() {
     let mut revisions: HashMap<i64, Account> = HashMap::new();
     for row in db.query("SELECT revision, config FROM revisions", &[]).unwrap() {
         let config: Config = serde_json::from_str(row.get(1)).unwrap();
-        revisions
-            .insert(row.get(0), Account::from_snapshot(Snapshot::with_revision(config, row.get::<_, i64>(0) as u64)));
+        revisions.insert(
+            row.get(0),
+            Account::from_snapshot(Snapshot::with_revision(config, host::from_db("revision", row.get(0)).unwrap())),
+        );
     }
     for row in
         db.query("SELECT visitor, page_group, holder, revision FROM chats WHERE holder IS NOT NULL", &[]).unwrap()
@@ -176,7 +178,7 @@ fn claims_stay_safe_across_servers() {
         let (visitor, group, holder, revision): (String, Option<String>, String, i64) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let account = revisions.get_mut(&revision).expect("the revision is recorded");
-        account.visit(visitor.parse().unwrap(), group.map(|g| g.parse().unwrap()));
+        account.visit(visitor.parse().unwrap(), group.map(|g| g.parse().unwrap())).unwrap();
         assert!(
             account.sees(&holder, &visitor).is_visible(),
             "{holder} holds {visitor} without seeing it at revision {revision}"

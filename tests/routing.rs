@@ -37,7 +37,7 @@ fn online(account: &mut Account, agents: &[&str]) {
 }
 
 fn visit(account: &mut Account, v: &str, page: Option<&str>) {
-    account.visit(id(v), page.map(id));
+    account.visit(id(v), page.map(id)).unwrap();
 }
 
 /// Support with tiers: fiona first, nina and ulla normal, lars last, sam supervisor.
@@ -443,7 +443,7 @@ fn run(account: &mut Account, ops: &[Op]) -> Vec<Vec<Option<String>>> {
         // Results are not checked here: the invariants must hold whatever succeeds.
         let _ = match op {
             Op::Visit(v, g) => {
-                account.visit(id(common::VISITORS[*v]), Some(id(common::GROUPS[*g])));
+                account.visit(id(common::VISITORS[*v]), Some(id(common::GROUPS[*g]))).unwrap();
                 Ok(())
             }
             Op::Route(v) => account.route(common::VISITORS[*v]).map(drop),
@@ -533,7 +533,7 @@ proptest! {
         for c in 0..chats {
             account.set_clock(start + c as u64);
             let v = format!("v{c}");
-            account.visit(id(&v), Some(id("g")));
+            account.visit(id(&v), Some(id("g"))).unwrap();
             prop_assert!(account.route(&v).unwrap().agent().is_some());
         }
         let loads: Vec<u32> = (0..agents).map(|a| account.load(&format!("a{a}")).unwrap()).collect();

@@ -36,7 +36,7 @@ fn seed(policy: Policy) -> Account {
 }
 
 fn visit(account: &mut Account, v: &str, page: Option<&str>) {
-    account.visit(id(v), page.map(id));
+    account.visit(id(v), page.map(id)).unwrap();
 }
 
 fn names<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
@@ -482,6 +482,50 @@ fn r13_compare_and_set_loser_gets_already_claimed_and_versions_never_repeat() {
 }
 
 #[test]
+fn r13_versions_never_repeat_even_at_the_end_of_the_counter() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    visit(&mut account, "v2", Some("de"));
+    // A restore that would leave the counter unable to move on is refused.
+    let before = account.clone();
+    assert_eq!(account.restore_chat("v1", Some("anna"), u64::MAX).unwrap_err().code(), "version_exhausted");
+    assert_eq!(account, before);
+    // One value left: a release takes it, and every later event that needs a
+    // version fails and changes nothing.
+    account.restore_chat("v1", Some("anna"), u64::MAX - 1).unwrap();
+    assert_eq!(account.chat_version("v1"), Some(u64::MAX - 1));
+    account.release("v1").unwrap();
+    assert_eq!(account.chat_version("v1"), Some(u64::MAX));
+    assert_eq!(account.load("anna"), Some(0));
+    let before = account.clone();
+    assert_eq!(account.claim("anna", "v1").unwrap_err().code(), "version_exhausted");
+    assert_eq!(account.claim("bob", "v2").unwrap_err().code(), "version_exhausted");
+    assert_eq!(account.route("v2").unwrap_err().code(), "version_exhausted");
+    assert_eq!(account.visit(id("v3"), None).unwrap_err().code(), "version_exhausted");
+    assert_eq!(account, before, "failed events change nothing");
+    assert_eq!((account.chat_version("v1"), account.holder("v1")), (Some(u64::MAX), None));
+    assert!(!account.has_visitor("v3"));
+    // Events that need no new version still work.
+    visit(&mut account, "v2", Some("en"));
+    account.set_status("bob", Status::Away).unwrap();
+    account.refresh("anna").unwrap();
+}
+
+#[test]
+fn r13_r14_a_change_that_would_requeue_past_the_counter_end_changes_nothing() {
+    let mut account = seed(Policy::default());
+    visit(&mut account, "v1", Some("en"));
+    account.restore_chat("v1", Some("anna"), u64::MAX - 1).unwrap();
+    let before = account.clone();
+    // Disabling anna puts her chat back in the queue: a queue key and a new
+    // version, two values where one is left.
+    let change = Change::SetEnabled { agent: id("anna"), enabled: false };
+    assert_eq!(account.apply(&change).unwrap_err().code(), "version_exhausted");
+    assert_eq!(account, before);
+    assert_eq!(account.snapshot().revision(), 1);
+}
+
+#[test]
 fn r14_release_frees_load_and_leaving_forgets_the_visitor() {
     let mut account = seed(Policy::default());
     visit(&mut account, "v1", Some("en"));
@@ -620,6 +664,59 @@ fn r23_every_problem_at_once_with_ids() {
     ] {
         assert!(msg.contains(needle), "{needle:?} missing from {msg}");
     }
+}
+
+#[test]
+fn r23_a_repeated_or_invalid_entry_is_still_checked_for_everything_else() {
+    use groupgate::Problem;
+    // A repeated group whose copy names an unknown fallback.
+    let err = ConfigBuilder::new().group(GroupSpec::new("g")).group(GroupSpec::new("g").fallback("zz")).build();
+    assert_eq!(
+        err.unwrap_err().problems(),
+        [
+            Problem::DuplicateGroup { group: "g".into() },
+            Problem::UnknownFallback { group: "g".into(), fallback: "zz".into() }
+        ]
+    );
+    // A repeated agent whose copy lists a group twice and an unknown one.
+    let err = ConfigBuilder::new()
+        .group(GroupSpec::new("g"))
+        .agent(AgentSpec::new("a"))
+        .agent(AgentSpec::new("a").member("g").member("g").member("zz"))
+        .build();
+    assert_eq!(
+        err.unwrap_err().problems(),
+        [
+            Problem::DuplicateMembership { agent: "a".into(), group: "g".into() },
+            Problem::DuplicateAgent { agent: "a".into() },
+            Problem::UnknownMembership { agent: "a".into(), group: "zz".into() }
+        ]
+    );
+    // A group whose own id is invalid, with an unknown fallback; an agent
+    // whose own id is invalid, with an unknown membership.
+    let err = ConfigBuilder::new()
+        .group(GroupSpec::new("").fallback("zz"))
+        .agent(AgentSpec::new("").member("yy"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.codes().collect::<Vec<_>>(), ["invalid_id", "invalid_id", "unknown_group", "unknown_group"]);
+    // A reference that breaks the id rules is `invalid_id`, not unknown.
+    let err = ConfigBuilder::new().group(GroupSpec::new("g").fallback("")).build().unwrap_err();
+    assert_eq!(err.codes().collect::<Vec<_>>(), ["invalid_id"]);
+}
+
+#[test]
+fn r23_a_change_with_several_problems_fails_with_the_first_code_of_the_documented_order() {
+    let mut account = seed(Policy::default());
+    // `anna` exists and the membership repeats `en`: `duplicate_group` comes
+    // before `duplicate_agent` whichever part of the change each is in.
+    let change = Change::AddAgent(AgentSpec::new("anna").member("en").member("en"));
+    assert_eq!(account.apply(&change).unwrap_err().code(), "duplicate_group");
+    let change = Change::AddAgent(AgentSpec::new("anna").member("fr"));
+    assert_eq!(account.apply(&change).unwrap_err().code(), "duplicate_agent");
+    let change = Change::AddGroup(GroupSpec::new("en").fallback("fr"));
+    assert_eq!(account.apply(&change).unwrap_err().code(), "duplicate_group");
+    assert_eq!(account.snapshot().revision(), 1, "nothing changed");
 }
 
 #[test]

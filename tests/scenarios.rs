@@ -116,6 +116,24 @@ fn malformed_files_say_where_and_why() {
         ),
         (r#"{"account": {}, "expect_invalid": [], "steps": [{"expect_queue": []}]}"#, "must have no steps", ""),
         (r#"{"steps": []}"#, "missing field `account`", "column"),
+        // Valid JSON of the wrong type for a named value: a format error
+        // that names the field, never "not valid JSON".
+        (
+            r#"{"account": {"plan": null}}"#,
+            "at `account.plan`: invalid type: null, expected a Plan name, one of `free`, `standard`, `pro`",
+            "line 1 column 25",
+        ),
+        (
+            r#"{"account": {"groups": [{"id": "A"}], "agents": [{"id": "a", "groups": ["A"], "tiers": {"A": 1}}]}}"#,
+            "at `account.agents[0].tiers.A`: invalid type: integer `1`, expected a Tier name",
+            "line 1 column",
+        ),
+        (
+            r#"{"account": {}, "steps": [{"set_status": {"agent": "a", "status": 3}}]}"#,
+            "at `steps[0].set_status.status`: invalid type: integer `3`, expected a Status name",
+            "line 1 column",
+        ),
+        (r#"{"account": {}} {"#, "not valid JSON: trailing characters", "line 1 column"),
         ("\u{0}\u{1}", "not valid JSON", ""),
     ];
     for (text, why, position) in cases {

@@ -15,6 +15,33 @@ pub enum HostError {
     Db(postgres::Error),
     /// The stored configuration does not read back.
     Config(serde_json::Error),
+    /// A number does not fit between the database's signed BIGINT and
+    /// groupgate's unsigned versions and revisions (never cast with `as`).
+    OutOfRange {
+        /// What the number is.
+        what: &'static str,
+        /// The number as it was read or would be written.
+        value: i128,
+    },
+    /// groupgate refused to take in a stored state (an invalid id, versions
+    /// exhausted).
+    Refused(groupgate::ActionError),
+}
+
+/// A version or revision read from a BIGINT column: negative is an error.
+pub fn from_db(what: &'static str, value: i64) -> Result<u64, HostError> {
+    u64::try_from(value).map_err(|_| HostError::OutOfRange { what, value: i128::from(value) })
+}
+
+/// A version or revision to store in a BIGINT column: past `i64::MAX` is an error.
+pub fn to_db(what: &'static str, value: u64) -> Result<i64, HostError> {
+    i64::try_from(value).map_err(|_| HostError::OutOfRange { what, value: i128::from(value) })
+}
+
+impl From<groupgate::ActionError> for HostError {
+    fn from(e: groupgate::ActionError) -> Self {
+        HostError::Refused(e)
+    }
 }
 
 impl From<postgres::Error> for HostError {
@@ -34,6 +61,8 @@ impl std::fmt::Display for HostError {
         match self {
             HostError::Db(e) => write!(f, "database: {e}"),
             HostError::Config(e) => write!(f, "stored configuration: {e}"),
+            HostError::OutOfRange { what, value } => write!(f, "{what} {value} does not fit a BIGINT or a u64"),
+            HostError::Refused(e) => write!(f, "stored state refused: {e}"),
         }
     }
 }
@@ -99,7 +128,7 @@ impl Host {
     /// Picks up a new revision when another server changed the configuration.
     pub fn sync(&mut self) -> Result<(), HostError> {
         let row = self.db.query_one("SELECT revision FROM account WHERE id = 1", &[])?;
-        if row.get::<_, i64>(0) as u64 != self.account.snapshot().revision() {
+        if from_db("revision", row.get(0))? != self.account.snapshot().revision() {
             self.account = load(&mut self.db)?;
         }
         Ok(())
@@ -112,8 +141,8 @@ impl Host {
         if let Some(reason) = self.account.can_claim(agent, visitor).reason() {
             return Ok(Outcome::Refused(reason.code()));
         }
-        let revision = self.account.snapshot().revision() as i64;
-        let read = self.account.chat_version(visitor).unwrap_or(0) as i64;
+        let revision = to_db("revision", self.account.snapshot().revision())?;
+        let read = to_db("version", self.account.chat_version(visitor).unwrap_or(0))?;
         let limit = self.account.chat_limit(agent, visitor).map(i64::from);
         let mut tx = self.db.transaction()?;
         let current: i64 = tx.query_one("SELECT revision FROM account WHERE id = 1 FOR SHARE", &[])?.get(0);
@@ -145,7 +174,7 @@ impl Host {
             &[&visitor, &agent, &revision],
         )?;
         tx.commit()?;
-        let _ = self.account.restore_chat(visitor, Some(agent), version as u64);
+        let _ = self.account.restore_chat(visitor, Some(agent), from_db("version", version)?);
         Ok(Outcome::Claimed)
     }
 
@@ -155,7 +184,7 @@ impl Host {
     pub fn change(&mut self, change: &Change) -> Result<Option<ChangeReport>, HostError> {
         let mut tx = self.db.transaction()?;
         let revision: i64 = tx.query_one("SELECT revision FROM account WHERE id = 1 FOR UPDATE", &[])?.get(0);
-        if revision as u64 != self.account.snapshot().revision() {
+        if from_db("revision", revision)? != self.account.snapshot().revision() {
             drop(tx);
             self.account = load(&mut self.db)?;
             return self.change(change);
@@ -163,7 +192,7 @@ impl Host {
         let mut next = self.account.clone();
         let Ok(report) = next.apply(change) else { return Ok(None) };
         let json = serde_json::to_string(next.snapshot().config())?;
-        let new = report.revision() as i64;
+        let new = to_db("revision", report.revision())?;
         tx.execute("UPDATE account SET revision = $1, config = $2 WHERE id = 1", &[&new, &json])?;
         tx.execute("INSERT INTO revisions VALUES ($1, $2)", &[&new, &json])?;
         let stale: Vec<&str> = report.needs_refresh().iter().map(|a| a.as_str()).collect();
@@ -176,14 +205,14 @@ impl Host {
     fn reread_chat(&mut self, visitor: &str) -> Result<(), HostError> {
         let row = self.db.query_one("SELECT holder, version FROM chats WHERE visitor = $1", &[&visitor])?;
         let holder: Option<String> = row.get(0);
-        let _ = self.account.restore_chat(visitor, holder.as_deref(), row.get::<_, i64>(1) as u64);
+        let _ = self.account.restore_chat(visitor, holder.as_deref(), from_db("version", row.get(1))?);
         Ok(())
     }
 
     fn reread_agent(&mut self, agent: &str) -> Result<(), HostError> {
         for row in self.db.query("SELECT visitor, version FROM chats WHERE holder = $1", &[&agent])? {
             let visitor: String = row.get(0);
-            let _ = self.account.restore_chat(&visitor, Some(agent), row.get::<_, i64>(1) as u64);
+            let _ = self.account.restore_chat(&visitor, Some(agent), from_db("version", row.get(1))?);
         }
         Ok(())
     }
@@ -194,7 +223,7 @@ impl Host {
 pub fn load(db: &mut Client) -> Result<Account, HostError> {
     let row = db.query_one("SELECT revision, config FROM account WHERE id = 1", &[])?;
     let config: Config = serde_json::from_str(row.get(1))?;
-    let mut account = Account::from_snapshot(Snapshot::with_revision(config, row.get::<_, i64>(0) as u64));
+    let mut account = Account::from_snapshot(Snapshot::with_revision(config, from_db("revision", row.get(0))?));
     let agents: Vec<String> = account.snapshot().config().agents().iter().map(|a| a.id().to_string()).collect();
     for agent in &agents {
         let _ = account.set_status(agent, Status::Online);
@@ -202,9 +231,9 @@ pub fn load(db: &mut Client) -> Result<Account, HostError> {
     for row in db.query("SELECT visitor, page_group, holder, version FROM chats", &[])? {
         let (visitor, group): (String, Option<String>) = (row.get(0), row.get(1));
         let (Ok(id), group) = (visitor.parse(), group.and_then(|g| g.parse().ok())) else { continue };
-        account.visit(id, group);
+        account.visit(id, group)?;
         let holder: Option<String> = row.get(2);
-        let _ = account.restore_chat(&visitor, holder.as_deref(), row.get::<_, i64>(3) as u64);
+        let _ = account.restore_chat(&visitor, holder.as_deref(), from_db("version", row.get(3))?);
     }
     Ok(account)
 }

@@ -54,12 +54,29 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Reads a scenario: a text that is not JSON says so; JSON that does not
+/// match the format says which field is wrong (as a path from the top, like
+/// `account.agents[0].tiers.en`), what is wrong with it, and the line and
+/// column.
+pub fn parse(text: &str) -> Result<Scenario, String> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let scenario: Result<Scenario, _> = serde_path_to_error::deserialize(&mut reader);
+    let scenario = scenario.map_err(|e| {
+        let path = e.path().to_string();
+        let e = e.into_inner();
+        match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("not valid JSON: {e}"),
+            _ if path == "." => format!("does not match the scenario format: {e}"),
+            _ => format!("does not match the scenario format at `{path}`: {e}"),
+        }
+    })?;
+    reader.end().map_err(|e| format!("not valid JSON: {e}"))?;
+    Ok(scenario)
+}
+
 /// Parses and runs one scenario text; `Err` says where and why it failed.
 pub fn check_text(text: &str) -> Result<(), String> {
-    let scenario: Scenario = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("not valid JSON: {e}"),
-        _ => format!("does not match the scenario format: {e}"),
-    })?;
+    let scenario = parse(text)?;
     let Some(failure) = scenario.run().failure else { return Ok(()) };
     let written = failure.written.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default());
     Err(match (failure.step, written) {

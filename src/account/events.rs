@@ -2,7 +2,7 @@
 
 use super::routing::Freed;
 use super::{Account, ActionError, Claimed};
-use crate::decide::{claim, form, group, ClaimCheck, SelectError};
+use crate::decide::{claim, form, group, ClaimCheck};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::state::{Chat, Status, VisitorLive};
 
@@ -19,12 +19,19 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
     /// account.visit("v2".parse().unwrap(), None); // a page without the code keeps the tag
     /// assert_eq!(account.effective_group("v2").unwrap().group().unwrap(), "de");
     /// ```
-    pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
+    pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) -> Result<(), ActionError> {
+        self.guarded(|account| {
+            account.visit_event(visitor, page_group);
+            Ok(())
+        })
+    }
+
+    fn visit_event(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
         if self.state.visitors.slot(visitor.as_str()).is_some() {
             if page_group.is_some() {
@@ -65,16 +72,23 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.select_group("v1", "de").unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["bob"]);
     /// assert_eq!(account.select_group("v1", "fr").unwrap_err().code(), "group_not_offered");
     /// ```
-    pub fn select_group(&mut self, visitor: &str, group: &str) -> Result<(), SelectError> {
+    pub fn select_group(&mut self, visitor: &str, group: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.select_group_event(visitor, group))
+    }
+
+    fn select_group_event(&mut self, visitor: &str, group: &str) -> Result<(), ActionError> {
         if self.state.visitor(visitor).is_none() {
-            return Err(SelectError::UnknownVisitor(crate::ids::shown(visitor)));
+            return Err(ActionError::UnknownVisitor(crate::ids::shown(visitor)));
         }
-        let g = form::check_selection(&self.latest, &self.state, group)?;
+        let g = form::check_selection(&self.latest, &self.state, group).map_err(|refused| match refused {
+            form::Refused::SelectionDisabled => ActionError::GroupSelectionDisabled,
+            form::Refused::NotOffered => ActionError::GroupNotOffered(crate::ids::shown(group)),
+        })?;
         let id = self.latest.group(g).map(|(id, _)| id.clone());
         self.retag(visitor, |v| v.selection = id);
         self.settle_for(Freed::Visitor(visitor));
@@ -93,11 +107,15 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.prefer_agent("v1", "anna".parse().unwrap()).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
     /// ```
     pub fn prefer_agent(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
+        self.guarded(|account| account.prefer_agent_event(visitor, agent))
+    }
+
+    fn prefer_agent_event(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
         self.visitor_mut(visitor)?.preferred = Some(agent);
         self.settle_for(Freed::Visitor(visitor));
         Ok(())
@@ -113,11 +131,15 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.leave("v1").unwrap();
     /// assert!(!account.has_visitor("v1"));
     /// ```
     pub fn leave(&mut self, visitor: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.leave_event(visitor))
+    }
+
+    fn leave_event(&mut self, visitor: &str) -> Result<(), ActionError> {
         let holder = self.visitor(visitor)?.chat.as_ref().and_then(|c| c.holder.clone());
         self.close(visitor);
         self.state.visitors.remove(visitor);
@@ -138,11 +160,15 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
     /// assert!(account.is_online(Some("de")));
     /// ```
     pub fn set_status(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
+        self.guarded(|account| account.set_status_event(agent, status))
+    }
+
+    fn set_status_event(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         self.state.set_status(ix, status);
         self.settle_for(Freed::Agent(agent));
@@ -160,7 +186,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.apply(&Change::Unassign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]); // still revision 1
     /// account.refresh("anna").unwrap();
@@ -187,12 +213,16 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let claimed = account.claim("anna", "v1").unwrap();
     /// assert!(claimed.changed());
     /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
     /// ```
     pub fn claim(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
+        self.guarded(|account| account.claim_event(agent, visitor))
+    }
+
+    fn claim_event(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
         let ax = self.agent_ix(agent)?;
         let slot = self.state.visitors.slot(visitor);
         let Some((slot, v)) = slot.and_then(|s| Some((s, self.state.visitors.at(s)?))) else {
@@ -215,7 +245,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), None);
+    /// # account.visit("v1".parse().unwrap(), None).unwrap();
     /// let read = account.chat_version("v1").unwrap();
     /// account.claim_at_version("anna", "v1", read).unwrap();
     /// let lost = account.claim_at_version("bob", "v1", read).unwrap_err();
@@ -224,12 +254,16 @@ impl Account {
     ///
     /// Cost: O(1) expected.
     pub fn claim_at_version(&mut self, agent: &str, visitor: &str, version: u64) -> Result<Claimed, ActionError> {
+        self.guarded(|account| account.claim_at_version_event(agent, visitor, version))
+    }
+
+    fn claim_at_version_event(&mut self, agent: &str, visitor: &str, version: u64) -> Result<Claimed, ActionError> {
         self.agent_ix(agent)?;
         let found = self.visitor(visitor)?.version;
         if found != version {
             return Err(ActionError::VersionMismatch { expected: version, found });
         }
-        self.claim(agent, visitor)
+        self.claim_event(agent, visitor)
     }
 
     /// Makes the agent at `ax` hold `visitor`'s chat. Both exist; the caller checked R11.
@@ -253,6 +287,11 @@ impl Account {
     /// assignment: the mechanism under both a local assignment and a restore.
     fn hold(&mut self, ax: usize, slot: u32) -> Claimed {
         let version = self.state.tick();
+        self.hold_at_version(ax, slot, version)
+    }
+
+    /// [`Self::hold`] with a given version (a restore's, decided elsewhere).
+    fn hold_at_version(&mut self, ax: usize, slot: u32, version: u64) -> Claimed {
         let Some(vid) = self.state.visitors.at(slot).map(|v| v.id.clone()) else {
             return Claimed { version, changed: false };
         };
@@ -276,12 +315,16 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// account.release("v1").unwrap();
     /// assert_eq!(account.load("anna"), Some(0));
     /// ```
     pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.release_event(visitor))
+    }
+
+    fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
         let Some(chat) = &v.chat else {
             return Err(ActionError::NoChat(v.id.to_string()));
@@ -296,6 +339,11 @@ impl Account {
 
     pub(super) fn close(&mut self, visitor: &str) {
         let version = self.state.tick();
+        self.close_at_version(visitor, version);
+    }
+
+    /// [`Self::close`] with a given version (a restore's, decided elsewhere).
+    fn close_at_version(&mut self, visitor: &str, version: u64) {
         let Some(slot) = self.state.visitors.slot(visitor) else { return };
         let holder = self.state.visitors.at(slot).and_then(|v| v.chat.as_ref()?.holder.clone());
         self.state.visitors.set_chat_at(slot, None, version);
@@ -313,13 +361,18 @@ impl Account {
     /// here are greater. Loads follow at once; the strategy state (R16) is
     /// not touched — share it with [`set_assignments`](Self::set_assignments).
     ///
+    /// # Errors
+    ///
+    /// `unknown_agent`, `unknown_visitor`; `version_exhausted` for
+    /// `u64::MAX`, which would leave the counter no later version to give.
+    ///
     /// Cost: O(chats the previous holder holds).
     ///
     /// ```
     /// # use groupgate::*;
     /// # let mut account = Account::new(ConfigBuilder::new()
     /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
-    /// account.visit("v1".parse().unwrap(), None);
+    /// account.visit("v1".parse().unwrap(), None).unwrap();
     /// account.restore_chat("v1", Some("bob"), 41).unwrap(); // bob won it on another server
     /// assert_eq!((account.holder("v1").unwrap().as_str(), account.load("bob")), ("bob", Some(1)));
     /// assert_eq!(account.chat_version("v1"), Some(41));
@@ -331,16 +384,23 @@ impl Account {
     /// assert!(account.chat_version("v1").unwrap() > 42); // versions stay unique
     /// ```
     pub fn restore_chat(&mut self, visitor: &str, holder: Option<&str>, version: u64) -> Result<(), ActionError> {
+        self.guarded(|account| account.restore_chat_event(visitor, holder, version))
+    }
+
+    fn restore_chat_event(&mut self, visitor: &str, holder: Option<&str>, version: u64) -> Result<(), ActionError> {
         let ax = holder.map(|h| self.agent_ix(h)).transpose()?;
         self.visitor(visitor)?;
-        self.close(visitor);
-        self.state.counter = self.state.counter.max(version);
+        if version == u64::MAX {
+            // The counter would stand at its end: no later version could differ.
+            return Err(ActionError::VersionExhausted);
+        }
+        // The stored version is the chat's: the restore takes none of the
+        // counter's values, and the counter moves past it.
+        self.close_at_version(visitor, version);
         if let (Some(ax), Some(slot)) = (ax, self.state.visitors.slot(visitor)) {
-            self.hold(ax, slot);
+            self.hold_at_version(ax, slot, version);
         }
-        if let Some(v) = self.state.visitors.get_mut(visitor) {
-            v.version = version;
-        }
+        self.state.counter = self.state.counter.max(version);
         Ok(())
     }
 
@@ -355,7 +415,7 @@ impl Account {
     /// # let mut account = Account::new(ConfigBuilder::new()
     /// #     .group(GroupSpec::new("en").chat_limit(2)).agent(AgentSpec::new("anna").member("en").chat_limit(5))
     /// #     .build().unwrap());
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.chat_limit("anna", "v1"), Some(2));
     /// assert_eq!(account.chat_limit("ghost", "v1"), Some(0));
     /// ```

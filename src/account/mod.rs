@@ -32,7 +32,7 @@ use crate::state::{AgentLive, Chat, State, VisitorLive};
 ///     .agent(AgentSpec::new("bob").member("support-de"))
 ///     .build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), Some("support-en".parse().unwrap()));
+/// account.visit("v1".parse().unwrap(), Some("support-en".parse().unwrap())).unwrap();
 /// assert_eq!(account.visible_agents("v1"), ["anna"]);
 /// assert!(account.claim("anna", "v1").is_ok());
 /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
@@ -93,6 +93,19 @@ pub enum ActionError {
     /// A transfer to the group the chat is already in (R19).
     #[error("the chat is already in group `{0}`")]
     SameGroup(GroupId),
+    /// The contact form has no group selection (switched off, or a plan
+    /// without groups; R22).
+    #[error("the contact form has no group selection")]
+    GroupSelectionDisabled,
+    /// The contact form does not offer that group now (R22).
+    #[error("the contact form does not offer group `{0}`")]
+    GroupNotOffered(String),
+    /// The account's counter of chat versions (R13) has no value left for
+    /// this event: versions never repeat, so the event is refused. Also a
+    /// [`restore_chat`](Account::restore_chat) of a version that would leave
+    /// the counter unable to move on.
+    #[error("chat versions are exhausted")]
+    VersionExhausted,
 }
 
 impl ActionError {
@@ -106,7 +119,7 @@ impl ActionError {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.release("v1").unwrap_err().code(), "no_chat");
     /// ```
     pub fn code(&self) -> &'static str {
@@ -119,6 +132,9 @@ impl ActionError {
             ActionError::ChatOpen(_) => "chat_open",
             ActionError::UnknownGroup(_) => "unknown_group",
             ActionError::SameGroup(_) => "same_group",
+            ActionError::GroupSelectionDisabled => "group_selection_disabled",
+            ActionError::GroupNotOffered(_) => "group_not_offered",
+            ActionError::VersionExhausted => "version_exhausted",
         }
     }
 }
@@ -129,7 +145,7 @@ impl ActionError {
 /// # use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
 /// # let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
 /// # account.set_status("anna", Status::Online).unwrap();
-/// # account.visit("v1".parse().unwrap(), None);
+/// # account.visit("v1".parse().unwrap(), None).unwrap();
 /// let first = account.claim("anna", "v1").unwrap();
 /// let again = account.claim("anna", "v1").unwrap();
 /// assert!(first.changed() && !again.changed());
@@ -151,8 +167,8 @@ impl Claimed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
     /// let claimed = account.claim("bob", "v2").unwrap();
     /// assert_eq!(Some(claimed.version()), account.chat_version("v2"));
     /// ```
@@ -168,8 +184,8 @@ impl Claimed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
     /// assert!(account.claim("bob", "v2").unwrap().changed());
     /// ```
     pub fn changed(&self) -> bool {
@@ -210,7 +226,7 @@ impl ChangeReport {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.apply(&Change::SetPlan(Plan::Pro)).unwrap().revision(), 2);
     /// ```
     pub fn revision(&self) -> u64 {
@@ -226,7 +242,7 @@ impl ChangeReport {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::SetPlan(Plan::Free)).unwrap();
     /// assert_eq!(report.needs_refresh(), ["anna", "bob"]); // both see everything now
     /// ```
@@ -242,7 +258,7 @@ impl ChangeReport {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
     /// assert_eq!(report.availability().len(), 3); // en (via de), de, and pages without a code
     /// ```
@@ -259,8 +275,8 @@ impl ChangeReport {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
     /// account.claim("bob", "v2").unwrap();
     /// let report = account.apply(&Change::RemoveAgent("bob".parse().unwrap())).unwrap();
     /// assert_eq!(report.requeued(), ["v2"]);
@@ -270,7 +286,45 @@ impl ChangeReport {
     }
 }
 
+/// The account's counter of chat versions, arrival numbers and queue keys
+/// reached its end during an event (R13).
+pub(crate) struct Exhausted;
+
+impl From<Exhausted> for ActionError {
+    fn from(_: Exhausted) -> Self {
+        ActionError::VersionExhausted
+    }
+}
+
+impl From<Exhausted> for ChangeError {
+    fn from(_: Exhausted) -> Self {
+        ChangeError::VersionExhausted
+    }
+}
+
 impl Account {
+    /// Runs one event so that the counter never passes its end (R13): when
+    /// fewer values are left than an event may use, the event runs with a
+    /// copy of the account kept aside, and if the counter ran out the account
+    /// goes back to the copy and the event fails with `version_exhausted`.
+    /// Far from the end — always, short of a restored version near 2^64 — it
+    /// costs one comparison.
+    pub(super) fn guarded<T, E: From<Exhausted>>(
+        &mut self,
+        event: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if !self.state.near_counter_end() {
+            return event(self);
+        }
+        let before = self.clone();
+        let out = event(self);
+        if self.state.exhausted {
+            *self = before;
+            return Err(Exhausted.into());
+        }
+        out
+    }
+
     /// An account at revision 1 of `config`. Every agent is offline and has
     /// loaded revision 1; there are no visitors.
     ///
@@ -314,7 +368,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.snapshot().config().groups().len(), 2);
     /// ```
     pub fn snapshot(&self) -> &Snapshot {
@@ -332,7 +386,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let copy = account.clone();
     /// assert_eq!(copy.state(), account.state());
     /// ```
@@ -349,7 +403,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_clock(1_700_000_000);
     /// assert_eq!(account.clock(), 1_700_000_000);
     /// ```
@@ -366,7 +420,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.clock(), 0);
     /// ```
     pub fn clock(&self) -> u64 {
@@ -407,16 +461,19 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::AddGroup(GroupSpec::new("sales"))).unwrap();
     /// assert_eq!(report.revision(), 2);
     /// assert!(account.apply(&Change::AddGroup(GroupSpec::new("sales"))).is_err());
     /// assert_eq!(account.snapshot().revision(), 2); // the failed change lost nothing
     /// ```
     pub fn apply(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
+        self.guarded(|account| account.apply_event(change))
+    }
+
+    fn apply_event(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
-        let pages = refresh::pages(&self.latest, &next);
-        let before = refresh::online_pages(&self.latest, &self.state, &pages);
+        let before = refresh::Availability::of(&self.latest, &self.state);
         let needs_refresh = decide::needs_refresh(&self.latest, &next).into_iter().cloned().collect();
         let previous = std::mem::replace(&mut self.latest, next);
         if self.state.agents.values().any(|a| a.loaded == previous.revision()) {
@@ -425,11 +482,11 @@ impl Account {
         self.regroup(&previous);
         let requeued = self.sync_agents(&previous);
         self.settle();
-        let after = refresh::online_pages(&self.latest, &self.state, &pages);
+        let after = refresh::Availability::of(&self.latest, &self.state);
         Ok(ChangeReport {
             revision: self.latest.revision(),
             needs_refresh,
-            availability: refresh::availability_changes(pages, &before, &after),
+            availability: refresh::availability_changes((&previous, &before), (&self.latest, &after)),
             requeued,
         })
     }

@@ -17,7 +17,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
     /// assert!(account.effective_group("ghost").is_none());
     /// ```
@@ -35,7 +35,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.sees("anna", "v1").is_visible());
     /// assert_eq!(account.sees("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
@@ -60,7 +60,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["anna"]);
     /// ```
     pub fn visible_agents(&self, visitor: &str) -> Vec<&AgentId> {
@@ -81,7 +81,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]);
     /// assert!(account.dashboard("bob").is_empty());
     /// ```
@@ -107,7 +107,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.apply(&Change::Assign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap(), tier: Tier::Normal }).unwrap();
     /// assert_eq!(account.needs_refresh(), ["bob"]);
     /// ```
@@ -134,7 +134,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.can_claim("anna", "v1").is_allowed());
     /// assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
@@ -158,7 +158,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
     /// ```
     pub fn candidates(&self, visitor: &str) -> Candidates<'_> {
@@ -188,7 +188,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.is_online(Some("en")));
     /// assert!(!account.is_online(Some("de"))); // bob is offline
     /// ```
@@ -208,7 +208,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.form_choices(), ["en", "de"]);
     /// ```
     pub fn form_choices(&self) -> Vec<&GroupId> {
@@ -226,7 +226,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// assert_eq!(account.holder("v1").unwrap(), "anna");
     /// ```
@@ -246,7 +246,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let before = account.chat_version("v1").unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// assert!(account.chat_version("v1").unwrap() > before);
@@ -266,7 +266,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// assert_eq!(account.load("anna"), Some(1));
     /// ```
@@ -285,7 +285,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.status("bob"), Some(Status::Offline));
     /// ```
     pub fn status(&self, agent: &str) -> Option<Status> {
@@ -303,7 +303,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.loaded_revision("anna"), Some(1));
     /// ```
     pub fn loaded_revision(&self, agent: &str) -> Option<u64> {
@@ -321,7 +321,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.has_visitor("v1") && !account.has_visitor("v2"));
     /// ```
     pub fn has_visitor(&self, visitor: &str) -> bool {
@@ -339,8 +339,8 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
-    /// account.visit("v0".parse().unwrap(), None);
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v0".parse().unwrap(), None).unwrap();
     /// let ids: Vec<&str> = account.visitors().map(|v| v.as_str()).collect();
     /// assert_eq!(ids, ["v1", "v0"]); // arrival order
     /// ```
@@ -358,7 +358,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.route("v1").unwrap(); // broadcast: offered, waiting for a claim
     /// assert_eq!(account.queue(), ["v1"]);
     /// ```
@@ -375,7 +375,7 @@ impl Account {
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec};
 /// let mut account = Account::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
 /// assert!(account.sees_key(anna, v1).is_visible());
 /// ```
@@ -392,7 +392,7 @@ pub struct AgentKey {
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Reason};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), None);
+/// account.visit("v1".parse().unwrap(), None).unwrap();
 /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
 /// assert!(account.sees_key(anna, v1).is_visible());
 /// account.leave("v1").unwrap();
@@ -414,7 +414,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.agent_key("anna").is_some() && account.agent_key("ghost").is_none());
     /// ```
     #[inline]
@@ -432,7 +432,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.visitor_key("v1").is_some());
     /// ```
     #[inline]
@@ -446,7 +446,7 @@ impl Account {
     /// ```
     /// # use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-    /// account.visit("v1".parse().unwrap(), None);
+    /// account.visit("v1".parse().unwrap(), None).unwrap();
     /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
     /// assert!(account.sees_key(anna, v1).is_visible());
     /// account.apply(&Change::SetEnabled { agent: "anna".parse().unwrap(), enabled: false }).unwrap();

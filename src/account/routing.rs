@@ -24,7 +24,7 @@ use crate::state::Chat;
 ///     .agent(AgentSpec::new("bob").member("de"))
 ///     .build().unwrap());
 /// account.set_status("bob", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let routed = account.route("v1").unwrap();
 /// assert_eq!(routed.agent().map(|a| a.as_str()), Some("bob"));
 /// assert_eq!(routed.group().map(|g| g.as_str()), Some("de")); // R17: moved to the fallback
@@ -49,7 +49,7 @@ impl Routed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.route("v1").unwrap().agent().is_none()); // broadcast
     /// ```
     pub fn agent(&self) -> Option<&AgentId> {
@@ -65,7 +65,7 @@ impl Routed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.route("v1").unwrap().offered(), ["bob"]);
     /// ```
     pub fn offered(&self) -> &[AgentId] {
@@ -80,13 +80,15 @@ impl Routed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.route("v1").unwrap().group().unwrap(), "de");
     /// ```
     pub fn group(&self) -> Option<&GroupId> {
         self.group.as_ref()
     }
-    /// Whether routing moved the chat to a fallback group (R17).
+    /// Whether routing moved the chat on to a fallback group (R17): it
+    /// landed in another group than the one it was routed from (the
+    /// visitor's effective group, or a transfer's target).
     ///
     /// ```
     /// # use groupgate::*;
@@ -95,7 +97,7 @@ impl Routed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.route("v1").unwrap().moved());
     /// ```
     pub fn moved(&self) -> bool {
@@ -110,7 +112,7 @@ impl Routed {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.route("v1").unwrap().queued());
     /// ```
     pub fn queued(&self) -> bool {
@@ -154,12 +156,16 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let routed = account.route("v1").unwrap();
     /// assert_eq!(routed.offered(), ["anna"]);
     /// assert_eq!(account.route("v1").unwrap_err().code(), "chat_open");
     /// ```
     pub fn route(&mut self, visitor: &str) -> Result<Routed, ActionError> {
+        self.guarded(|account| account.route_event(visitor))
+    }
+
+    fn route_event(&mut self, visitor: &str) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_some() {
             return Err(ActionError::ChatOpen(shown(visitor)));
@@ -180,7 +186,7 @@ impl Account {
     ///     .build().unwrap());
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// let err = account.transfer("v1", &TransferTarget::Agent("bob".parse().unwrap())).unwrap_err();
     /// assert_eq!(err.code(), "not_in_group"); // bob does not see an "en" visitor
@@ -191,6 +197,10 @@ impl Account {
     ///
     /// Cost: O(viewers of the target group · chain length), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     pub fn transfer(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
+        self.guarded(|account| account.transfer_event(visitor, to))
+    }
+
+    fn transfer_event(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
         let Some(holder) = holder else {
@@ -212,8 +222,13 @@ impl Account {
             return Err(ActionError::SameGroup(target.clone()));
         }
         let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
-        // `land` moves the chat: to `g`, or to the fallback that serves it (R2, R17).
+        // R2: a transfer always records where the chat goes. The target first;
+        // `land` then moves it on to the fallback that serves it (R17) — even
+        // when that is the group the visitor was in, so that no later page tag
+        // or selection takes the chat away.
+        let target = snap.group(g).map(|(id, _)| id.clone());
         self.close(visitor);
+        self.retag(visitor, |v| v.moved_to = target);
         let plan = route::plan(&self.latest, &self.state, Some(g), preferred);
         Ok(self.land(visitor, plan))
     }
@@ -344,7 +359,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.drain_served().is_empty());
     /// ```
     pub fn drain_served(&mut self) -> Vec<VisitorId> {
@@ -368,7 +383,7 @@ impl Account {
 /// for account in [&mut one, &mut two] {
 ///     account.set_status("anna", Status::Online).unwrap();
 ///     account.set_status("bob", Status::Online).unwrap();
-///     account.visit("v1".parse().unwrap(), None);
+///     account.visit("v1".parse().unwrap(), None).unwrap();
 /// }
 /// one.set_clock(7);
 /// one.route("v1").unwrap(); // anna
@@ -391,9 +406,9 @@ impl Assignments {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_clock(3);
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
     /// account.claim("bob", "v2").unwrap();
     /// assert_eq!((account.assignments().get("bob"), account.assignments().get("anna")), (Some(3), None));
     /// ```
@@ -410,9 +425,9 @@ impl Assignments {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_clock(3);
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap()));
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
     /// account.claim("bob", "v2").unwrap();
     /// assert_eq!(account.assignments().iter().count(), 1);
     /// ```
@@ -432,7 +447,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_clock(5);
     /// account.claim("anna", "v1").unwrap();
     /// assert_eq!(account.assignments().get("anna"), Some(5));
@@ -452,7 +467,7 @@ impl Account {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .group_selection(true).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_assignments(&Assignments::default());
     /// assert_eq!(account.assignments().get("anna"), None);
     /// ```
@@ -477,7 +492,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
     ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
     /// account.set_status("bob", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), None);
+    /// account.visit("v1".parse().unwrap(), None).unwrap();
     /// assert_eq!(account.next_agent("v1").unwrap(), "bob");
     /// assert_eq!(account.holder("v1"), None);
     /// ```

@@ -11,6 +11,7 @@ mod validate;
 use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
+pub(crate) use policy::str_enum;
 pub use policy::{Plan, Policy, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
 pub use spec::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec};
 

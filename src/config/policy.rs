@@ -8,10 +8,35 @@ macro_rules! str_enum {
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         pub enum $name {
             $( $(#[$vdoc])* $variant, )+
+        }
+
+        /// Read from its snake_case name. Anything else — `null`, a number,
+        /// an unknown name — is a data error that names the type and its
+        /// values, so a reader can tell what is wrong and where.
+        #[cfg(feature = "serde")]
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Name;
+                impl serde::de::Visitor<'_> for Name {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        write!(f, "a {} name, one of ", stringify!($name))?;
+                        let names: &[&str] = &[$($text),+];
+                        for (i, name) in names.iter().enumerate() {
+                            write!(f, "{}`{name}`", if i == 0 { "" } else { ", " })?;
+                        }
+                        Ok(())
+                    }
+                    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$name, E> {
+                        value.parse().map_err(|_| E::unknown_variant(value, &[$($text),+]))
+                    }
+                }
+                d.deserialize_str(Name)
+            }
         }
 
         impl $name {
@@ -56,6 +81,8 @@ macro_rules! str_enum {
         }
     };
 }
+
+pub(crate) use str_enum;
 
 /// A string that names no value of an enumeration (`"gold"` as a [`Plan`]).
 ///

@@ -22,7 +22,7 @@ use crate::state::State;
 ///     .build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.set_status("bob", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let c = account.candidates("v1");
 /// assert_eq!(c.agents(), ["bob"]); // `last` only when no `normal` agent is
 /// ```
@@ -44,7 +44,7 @@ impl<'a> Candidates<'a> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["bob"]);
     /// ```
     pub fn agents(&self) -> &[&'a AgentId] {
@@ -60,7 +60,7 @@ impl<'a> Candidates<'a> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.candidates("v1").group().unwrap(), "de"); // R17
     /// ```
     pub fn group(&self) -> Option<&'a GroupId> {
@@ -75,7 +75,7 @@ impl<'a> Candidates<'a> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.candidates("v1").moved());
     /// ```
     pub fn moved(&self) -> bool {
@@ -124,20 +124,57 @@ pub(crate) fn each_in_group(
     }
 }
 
+/// Whether a new chat in `group` itself (no fallback) has a candidate (R15).
+/// O(viewers of the group), no allocation.
+fn has_candidate(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> bool {
+    viewers(snap, group).any(|a| offerable(snap, state, a, group).is_some())
+}
+
 /// R17: the group a new chat in `group` is served in — the first of the
 /// fallback chain with a candidate (`Some(None)` for an ungrouped chat with
-/// one) — or `None` when nobody could take it. Cost: O(agents · chain).
+/// one) — or `None` when nobody could take it. Cost: O(viewers of each group
+/// of the chain up to the first with a candidate).
 pub(crate) fn serving_group(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Option<GroupIx>> {
-    let any = |g: Option<GroupIx>| viewers(snap, g).any(|a| offerable(snap, state, a, g).is_some());
     match group {
-        None => any(None).then_some(None),
-        Some(own) => snap.chain(own).find(|&g| any(Some(g))).map(Some),
+        None => has_candidate(snap, state, None).then_some(None),
+        Some(own) => snap.chain(own).find(|&g| has_candidate(snap, state, Some(g))).map(Some),
     }
 }
 
 /// R10: whether a new chat in `group` would have a candidate, following the
-/// fallback chain: the same computation as R15's. Cost: O(agents · chain
-/// length), no allocation.
+/// fallback chain: the same computation as R15's. Cost: that of
+/// [`serving_group`], no allocation.
 pub(crate) fn is_online(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> bool {
     serving_group(snap, state, group).is_some()
+}
+
+/// [`is_online`] for every group of `snap` at once, by group index (empty
+/// under R1). Each group's own candidates are looked for at most once and
+/// each chain link is followed once: a walk stops at the first group already
+/// answered, and every group it passed gets that answer. Cost: O(groups +
+/// viewers of the groups looked at), however long the chains.
+pub(crate) fn online_groups(snap: &Snapshot, state: &State) -> Vec<bool> {
+    let n = snap.live_groups().count();
+    let mut known: Vec<Option<bool>> = vec![None; n];
+    let mut path: Vec<GroupIx> = Vec::new();
+    for start in 0..n {
+        let mut online = false;
+        for g in snap.chain(start) {
+            if let Some(answer) = known.get(g).copied().flatten() {
+                online = answer;
+                break;
+            }
+            path.push(g);
+            if has_candidate(snap, state, Some(g)) {
+                online = true;
+                break;
+            }
+        }
+        for g in path.drain(..) {
+            if let Some(slot) = known.get_mut(g) {
+                *slot = Some(online);
+            }
+        }
+    }
+    known.into_iter().map(|k| k.unwrap_or(false)).collect()
 }

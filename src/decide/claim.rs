@@ -12,7 +12,7 @@ use crate::state::{State, Status, VisitorLive};
 /// ```
 /// use groupgate::{Account, AgentSpec, ClaimCheck, ConfigBuilder, Reason, Status};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), None);
+/// account.visit("v1".parse().unwrap(), None).unwrap();
 /// assert_eq!(account.can_claim("anna", "v1").reason(), Some(Reason::AgentOffline));
 /// account.set_status("anna", Status::Online).unwrap();
 /// assert!(account.can_claim("anna", "v1").is_allowed());
@@ -45,7 +45,7 @@ impl ClaimCheck<'_> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(!account.can_claim("anna", "v1").is_allowed()); // anna is offline
     /// ```
     pub fn is_allowed(&self) -> bool {
@@ -60,7 +60,7 @@ impl ClaimCheck<'_> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
     pub fn reason(&self) -> Option<Reason> {

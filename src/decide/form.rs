@@ -1,67 +1,50 @@
 //! R20–R22: the contact form's group choices.
 
-use super::candidates::is_online;
-use crate::snapshot::{GroupIx, Snapshot};
+use super::candidates::{is_online, online_groups};
+use crate::snapshot::{CompiledGroup, GroupIx, Snapshot};
 use crate::state::State;
 
 /// R21: the groups the form offers now, in configuration order. Cost:
-/// O(groups), or O(groups · agents) with `hide_unavailable_groups`.
+/// O(groups), or O(groups + memberships) with `hide_unavailable_groups`
+/// (availability of all groups at once, [`online_groups`]).
 pub(crate) fn choices<'a>(snap: &'a Snapshot, state: &'a State) -> impl Iterator<Item = GroupIx> + 'a {
     let on = snap.config().group_selection();
-    let hide = snap.policy().hide_unavailable_groups;
+    let online = (on && snap.policy().hide_unavailable_groups).then(|| online_groups(snap, state));
     snap.live_groups()
         .filter(move |_| on)
-        .filter(|(_, _, g)| g.in_contact_form)
-        .filter(move |(i, _, _)| !hide || is_online(snap, state, Some(*i)))
+        .filter(move |(i, _, g)| {
+            offers(snap, g, || online.as_ref().is_some_and(|o| o.get(*i).copied().unwrap_or(false)))
+        })
         .map(|(i, _, _)| i)
 }
 
-/// Why a contact-form selection was refused (R22). Nothing changed.
-///
-/// ```
-/// use groupgate::{Account, ConfigBuilder, GroupSpec, SelectError};
-/// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), None);
-/// assert_eq!(account.select_group("v1", "en"), Err(SelectError::GroupSelectionDisabled));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SelectError {
-    /// No visitor with that id.
-    #[error("unknown visitor `{0}`")]
-    UnknownVisitor(String),
-    /// The form has no group selection (switched off, or a plan without groups).
-    #[error("the contact form has no group selection")]
-    GroupSelectionDisabled,
-    /// The form does not offer that group now.
-    #[error("the contact form does not offer group `{0}`")]
-    GroupNotOffered(String),
+/// R21 for one group, given how to learn whether its chat box is online:
+/// asked only under `hide_unavailable_groups`.
+fn offers(snap: &Snapshot, group: &CompiledGroup, online: impl FnOnce() -> bool) -> bool {
+    group.in_contact_form && (!snap.policy().hide_unavailable_groups || online())
 }
 
-impl SelectError {
-    /// The stable code of the scenario format.
-    ///
-    /// ```
-    /// assert_eq!(groupgate::SelectError::GroupSelectionDisabled.code(), "group_selection_disabled");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            SelectError::UnknownVisitor(_) => "unknown_visitor",
-            SelectError::GroupSelectionDisabled => "group_selection_disabled",
-            SelectError::GroupNotOffered(_) => "group_not_offered",
-        }
-    }
+/// Why R22 refuses a selection; the account turns it into its event error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// No group selection on the form (switched off, or a plan without groups).
+    SelectionDisabled,
+    /// The form does not offer that group now.
+    NotOffered,
 }
 
 /// R22: checks a selection of `group` without changing anything.
-pub(crate) fn check_selection(snap: &Snapshot, state: &State, group: &str) -> Result<GroupIx, SelectError> {
+pub(crate) fn check_selection(snap: &Snapshot, state: &State, group: &str) -> Result<GroupIx, Refused> {
     if !snap.config().group_selection() || !snap.plan().has_groups() {
-        return Err(SelectError::GroupSelectionDisabled);
+        return Err(Refused::SelectionDisabled);
     }
-    let g = snap.group_ix(group).ok_or_else(|| SelectError::GroupNotOffered(crate::ids::shown(group)))?;
-    if choices(snap, state).any(|c| c == g) {
+    let not_offered = || Refused::NotOffered;
+    let (g, compiled) = snap.group_ix(group).and_then(|g| Some((g, snap.group(g)?.1))).ok_or_else(not_offered)?;
+    // One chain walk for this group alone: the cost does not grow with the
+    // number of groups before it in the form.
+    if offers(snap, compiled, || is_online(snap, state, Some(g))) {
         Ok(g)
     } else {
-        Err(SelectError::GroupNotOffered(crate::ids::shown(group)))
+        Err(not_offered())
     }
 }

@@ -41,7 +41,7 @@ impl GroupSource {
 /// ```
 /// use groupgate::{Account, ConfigBuilder, GroupSource, GroupSpec};
 /// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("xx".parse().unwrap()));
+/// account.visit("v1".parse().unwrap(), Some("xx".parse().unwrap())).unwrap();
 /// let g = account.effective_group("v1").unwrap();
 /// assert_eq!(g.group(), None);
 /// assert_eq!(g.unknown()[0].1.as_str(), "xx");
@@ -62,7 +62,7 @@ impl<'a> EffectiveGroup<'a> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
     /// ```
     pub fn group(&self) -> Option<&'a GroupId> {
@@ -77,7 +77,7 @@ impl<'a> EffectiveGroup<'a> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.effective_group("v1").unwrap().source(), Some(GroupSource::PageTag));
     /// ```
     pub fn source(&self) -> Option<GroupSource> {
@@ -94,7 +94,7 @@ impl<'a> EffectiveGroup<'a> {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.effective_group("v1").unwrap().unknown().is_empty());
     /// ```
     pub fn unknown(&self) -> &[(GroupSource, &'a GroupId)] {

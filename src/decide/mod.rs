@@ -15,7 +15,6 @@ pub(crate) mod visibility;
 
 pub use candidates::Candidates;
 pub use claim::ClaimCheck;
-pub use form::SelectError;
 pub use group::{EffectiveGroup, GroupSource};
 pub use reason::Reason;
 pub use refresh::AvailabilityChange;

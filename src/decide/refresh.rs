@@ -1,7 +1,7 @@
 //! R9: which agents' visibility differs between two revisions, and which
 //! pages' chat-box availability (R10) did.
 
-use super::candidates::is_online;
+use super::candidates::{is_online, online_groups};
 use super::visibility::visibility;
 use crate::ids::GroupId;
 use crate::snapshot::{GroupIx, Snapshot};
@@ -20,11 +20,19 @@ pub(crate) struct Diff<'a> {
 }
 
 impl<'a> Diff<'a> {
-    /// O(groups of both).
+    /// O(groups of both); without lookups when both have the same groups
+    /// (the correspondence is then the identity).
     pub(crate) fn new(old: &'a Snapshot, new: &'a Snapshot) -> Self {
-        let old_to_new = old.live_groups().map(|(_, id, _)| new.group_ix(id.as_str())).collect();
-        let added = new.live_groups().filter(|(_, id, _)| !old.resolves(id.as_str())).map(|(i, _, _)| i).collect();
-        Diff { old, new, same_groups: old.same_groups(new), old_to_new, added }
+        let same_groups = old.same_groups(new);
+        let (old_to_new, added) = if same_groups {
+            (old.live_groups().map(|(i, _, _)| Some(i)).collect(), Vec::new())
+        } else {
+            (
+                old.live_groups().map(|(_, id, _)| new.group_ix(id.as_str())).collect(),
+                new.live_groups().filter(|(_, id, _)| !old.resolves(id.as_str())).map(|(i, _, _)| i).collect(),
+            )
+        };
+        Diff { old, new, same_groups, old_to_new, added }
     }
 
     /// Whether `agent` must refresh a dashboard loaded at `old` to see what
@@ -106,7 +114,7 @@ impl AvailabilityChange {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
     /// assert_eq!(report.availability()[1].page_group().unwrap(), "de");
     /// ```
@@ -122,7 +130,7 @@ impl AvailabilityChange {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
     /// assert!(report.availability().iter().all(|a| !a.online()));
     /// ```
@@ -131,29 +139,55 @@ impl AvailabilityChange {
     }
 }
 
-/// The pages whose availability a change from `old` to `new` can affect:
-/// `new`'s groups in config order, then groups only `old` had, then the
-/// ungrouped page (R25).
-pub(crate) fn pages(old: &Snapshot, new: &Snapshot) -> Vec<Option<GroupId>> {
-    let removed = old.config().groups().iter().filter(|g| !new.defines(g.id().as_str()));
-    new.config().groups().iter().chain(removed).map(|g| Some(g.id().clone())).chain(std::iter::once(None)).collect()
+/// Chat-box availability (R10) of every page under one snapshot and state:
+/// each group's by index ([`online_groups`]), and the ungrouped page's.
+pub(crate) struct Availability {
+    groups: Vec<bool>,
+    ungrouped: bool,
 }
 
-/// R10 for each page of [`pages`].
-pub(crate) fn online_pages(snap: &Snapshot, state: &State, pages: &[Option<GroupId>]) -> Vec<bool> {
-    pages.iter().map(|p| is_online(snap, state, p.as_ref().and_then(|g| snap.group_ix(g.as_str())))).collect()
+impl Availability {
+    /// O(groups + memberships), whatever the fallback chains.
+    pub(crate) fn of(snap: &Snapshot, state: &State) -> Self {
+        Availability { groups: online_groups(snap, state), ungrouped: is_online(snap, state, None) }
+    }
+
+    /// The page of the group at index `g` of the snapshot this was computed
+    /// under (a group that does not work there, R1: the ungrouped page). O(1).
+    fn at(&self, g: GroupIx) -> bool {
+        self.groups.get(g).copied().unwrap_or(self.ungrouped)
+    }
+
+    /// The page with code `id` under `snap`. O(1) expected.
+    fn page(&self, snap: &Snapshot, id: &str) -> bool {
+        snap.group_ix(id).map_or(self.ungrouped, |g| self.at(g))
+    }
 }
 
-/// The pages whose availability differs between `before` and `after`.
+/// The pages whose availability differs between `before` (under `old`) and
+/// `after` (under `new`): `new`'s groups in config order, then groups only
+/// `old` had, then the ungrouped page (R25). When both revisions have the
+/// same groups, pages are compared by index: O(groups), no lookups.
 pub(crate) fn availability_changes(
-    pages: Vec<Option<GroupId>>,
-    before: &[bool],
-    after: &[bool],
+    (old, before): (&Snapshot, &Availability),
+    (new, after): (&Snapshot, &Availability),
 ) -> Vec<AvailabilityChange> {
-    pages
-        .into_iter()
-        .zip(before.iter().zip(after))
-        .filter(|(_, (b, a))| b != a)
-        .map(|(page_group, (_, &online))| AvailabilityChange { page_group, online })
-        .collect()
+    let same = old.same_groups(new);
+    let mut out = Vec::new();
+    let mut compare = |page_group: Option<&GroupId>, was: bool, online: bool| {
+        if was != online {
+            out.push(AvailabilityChange { page_group: page_group.cloned(), online });
+        }
+    };
+    for (j, g) in new.config().groups().iter().enumerate() {
+        let was = if same { before.at(j) } else { before.page(old, g.id().as_str()) };
+        compare(Some(g.id()), was, after.at(j));
+    }
+    if !same {
+        for g in old.config().groups().iter().filter(|g| !new.defines(g.id().as_str())) {
+            compare(Some(g.id()), before.page(old, g.id().as_str()), after.ungrouped);
+        }
+    }
+    compare(None, before.ungrouped, after.ungrouped);
+    out
 }

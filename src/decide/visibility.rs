@@ -11,7 +11,7 @@ use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Scope, Snapshot};
 ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("anna").member("en"))
 ///     .build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("de".parse().unwrap()));
+/// account.visit("v1".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
 /// let v = account.sees("anna", "v1");
 /// assert!(!v.is_visible());
 /// assert_eq!((v.reason(), v.rule()), (Some(Reason::NotInGroup), "R4"));
@@ -42,7 +42,7 @@ impl Visibility {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(!account.sees("bob", "v1").is_visible());
     /// ```
     #[inline]
@@ -58,7 +58,7 @@ impl Visibility {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.sees("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
     #[inline]
@@ -77,7 +77,7 @@ impl Visibility {
     /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap()));
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.sees("anna", "v1").rule(), "R4");
     /// ```
     #[inline]

@@ -141,8 +141,7 @@ fn perform(account: &mut Account, action: &Action) -> Result<(), String> {
                 Some(g) => Some(g.parse::<GroupId>().map_err(|_| "invalid_id".to_string())?),
                 None => None,
             };
-            account.visit(visitor, page);
-            Ok(())
+            account.visit(visitor, page).map_err(|e| code(&e))
         }
         Action::SelectGroup(s) => account.select_group(&s.visitor, &s.group).map_err(|e| code(&e)),
         Action::PreferAgent(p) => {
@@ -175,12 +174,6 @@ trait Coded {
 impl Coded for crate::ActionError {
     fn code(&self) -> &'static str {
         crate::ActionError::code(self)
-    }
-}
-
-impl Coded for crate::SelectError {
-    fn code(&self) -> &'static str {
-        crate::SelectError::code(self)
     }
 }
 

@@ -135,6 +135,10 @@ pub enum ChangeError {
     /// The revision counter would overflow `u64`.
     #[error("revision counter exhausted")]
     RevisionExhausted,
+    /// The account's counter of chat versions (R13) has no value left for
+    /// the chats this change puts back in the queue (R14).
+    #[error("chat versions are exhausted")]
+    VersionExhausted,
 }
 
 impl ChangeError {
@@ -151,6 +155,7 @@ impl ChangeError {
             ChangeError::GroupsNotInPlan => "groups_not_in_plan",
             ChangeError::Invalid(e) => e.code(),
             ChangeError::RevisionExhausted => "revision_exhausted",
+            ChangeError::VersionExhausted => "version_exhausted",
         }
     }
 }

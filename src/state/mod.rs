@@ -15,56 +15,22 @@ pub(crate) use visitors::{Entry, Visitors};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, BitSet, GroupIx};
 
-/// An agent's presence.
-///
-/// ```
-/// assert_eq!("away".parse::<groupgate::Status>().unwrap(), groupgate::Status::Away);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-pub enum Status {
-    /// Available and offered chats.
-    Online,
-    /// May claim by hand, never offered chats (R15).
-    Away,
-    /// Neither (R11: `agent_offline`). The status of an agent nobody set.
-    #[default]
-    Offline,
-}
-
-impl Status {
-    /// The snake_case name.
+crate::config::str_enum!(
+    /// An agent's presence.
     ///
     /// ```
-    /// assert_eq!(groupgate::Status::Away.as_str(), "away");
+    /// assert_eq!("away".parse::<groupgate::Status>().unwrap(), groupgate::Status::Away);
     /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Online => "online",
-            Status::Away => "away",
-            Status::Offline => "offline",
-        }
+    Status {
+        /// Available and offered chats.
+        Online => "online",
+        /// May claim by hand, never offered chats (R15).
+        Away => "away",
+        /// Neither (R11: `agent_offline`). The status of an agent nobody set.
+        Offline => "offline",
     }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Status {
-    type Err = crate::config::UnknownValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "online" => Ok(Status::Online),
-            "away" => Ok(Status::Away),
-            "offline" => Ok(Status::Offline),
-            _ => Err(crate::config::UnknownValue { kind: "Status", value: crate::ids::shown(s) }),
-        }
-    }
-}
+    default Offline
+);
 
 /// The live part of an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +85,7 @@ pub(crate) struct VisitorLive {
 /// # use groupgate::*;
 /// let mut one = Account::new(ConfigBuilder::new().build().unwrap());
 /// let two = one.clone();
-/// one.visit("v1".parse().unwrap(), None);
+/// one.visit("v1".parse().unwrap(), None).unwrap();
 /// assert_ne!(one.state(), two.state());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -129,6 +95,10 @@ pub struct State {
     /// In order of arrival, indexed.
     pub(crate) visitors: Visitors,
     pub(crate) counter: u64,
+    /// Set when [`State::tick`] found the counter at its end: the event
+    /// under way must be undone (see `Account::guarded`). Always false
+    /// between events.
+    pub(crate) exhausted: bool,
     /// Agents whose status is `online`, by index (an index of `agents`).
     pub(crate) online: BitSet,
 }
@@ -136,9 +106,23 @@ pub struct State {
 impl State {
     /// The next value of the account's one counter: arrival numbers, chat
     /// versions and queue keys all come from it, so none ever repeats (R13).
+    /// At the counter's end it returns the last value again and marks the
+    /// state [`exhausted`](Self::exhausted), for the event to be undone.
     pub(crate) fn tick(&mut self) -> u64 {
-        self.counter = self.counter.saturating_add(1);
+        match self.counter.checked_add(1) {
+            Some(next) => self.counter = next,
+            None => self.exhausted = true,
+        }
         self.counter
+    }
+
+    /// Whether the next event could use up the counter: fewer values are
+    /// left than the most any event takes (one per visitor it creates, two
+    /// per chat it closes, queues, re-queues or serves, with room to spare).
+    /// O(1).
+    pub(crate) fn near_counter_end(&self) -> bool {
+        let most = u64::try_from(self.visitors.len()).unwrap_or(u64::MAX).saturating_mul(2).saturating_add(8);
+        u64::MAX - self.counter < most
     }
 
     pub(crate) fn agent(&self, id: &str) -> Option<&AgentLive> {

@@ -53,6 +53,11 @@ fn slot_of(i: usize) -> u32 {
 }
 
 impl Visitors {
+    /// Visitors on the site. O(1).
+    pub(crate) fn len(&self) -> usize {
+        self.index.len()
+    }
+
     /// O(1) expected.
     pub(crate) fn slot(&self, id: &str) -> Option<u32> {
         self.index.get(id).copied()

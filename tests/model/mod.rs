@@ -131,6 +131,12 @@ pub fn effective(c: &MConfig, moved: Option<&str>, selection: Option<&str>, tag:
     None
 }
 
+/// R2: which of the visitor's ids gave its effective group.
+pub fn source_of(c: &MConfig, v: &MVisitor) -> Option<&'static str> {
+    let named = [("moved_to", &v.moved), ("selection", &v.selection), ("page_tag", &v.tag)];
+    named.into_iter().find(|(_, id)| id.as_deref().is_some_and(|id| c.exists(id))).map(|(source, _)| source)
+}
+
 pub fn effective_of(c: &MConfig, v: &MVisitor) -> Option<String> {
     effective(c, v.moved.as_deref(), v.selection.as_deref(), v.tag.as_deref())
 }

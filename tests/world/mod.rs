@@ -82,7 +82,7 @@ fn engine(account: &mut Account, op: &Op) -> String {
     }
     match *op {
         Op::Visit(v, g) => {
-            account.visit(VISITORS[v].parse().unwrap(), g.map(gid));
+            account.visit(VISITORS[v].parse().unwrap(), g.map(gid)).unwrap();
             "ok".into()
         }
         Op::Select(v, g) => code(account.select_group(VISITORS[v], GROUPS[g]).map_err(|e| e.code())),
@@ -237,6 +237,9 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         };
         let eff = account.effective_group(v).unwrap();
         assert_eq!(eff.group().map(|g| g.to_string()), model::effective_of(c, mv), "R2 {v}");
+        // Where it comes from too: a moved-to group that equals the page tag
+        // still decides once the tag changes (R2, R19).
+        assert_eq!(eff.source().map(|s| s.as_str()), model::source_of(c, mv), "R2 source {v}");
         assert_eq!(strings(account.visible_agents(v)), model::visible_agents(c, mv), "R4-R8 {v}");
         assert_eq!(strings(account.candidates(v).agents()), model::candidates(c, s, mv), "R15 {v}");
         assert_eq!(account.holder(v).map(|h| h.to_string()), mv.holder, "R13 {v}");
