@@ -32,6 +32,39 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A raw configuration from small pools of ids, some invalid (empty, a
+/// control character, 65 bytes) and some never defined, so that every R23
+/// problem — and several in one entry — comes up often.
+fn raw_config() -> impl Strategy<Value = groupgate::ConfigBuilder> {
+    const IDS: [&str; 6] = ["g0", "g1", "g2", "", "bad\u{7}", "zz"];
+    let long = "x".repeat(65);
+    let id = move || {
+        let long = long.clone();
+        (0..IDS.len() + 1).prop_map(move |i| IDS.get(i).map_or(long.clone(), |s| (*s).to_string()))
+    };
+    let group = (id(), proptest::option::weighted(0.5, id()));
+    let agent = (id(), proptest::collection::vec(id(), 0..4), proptest::collection::vec(id(), 0..2));
+    (proptest::collection::vec(group, 0..5), proptest::collection::vec(agent, 0..4), any::<bool>()).prop_map(
+        |(groups, agents, selection)| {
+            let mut b = groupgate::ConfigBuilder::new().group_selection(selection);
+            for (id, fallback) in groups {
+                let mut g = GroupSpec::new(id);
+                g.fallback = fallback;
+                b = b.group(g);
+            }
+            for (id, memberships, tiers) in agents {
+                let mut a = AgentSpec::new(id);
+                a.groups = memberships;
+                for t in tiers {
+                    a.tiers.insert(t, groupgate::Tier::First);
+                }
+                b = b.agent(a);
+            }
+            b
+        },
+    )
+}
+
 /// Events around group transfers: few visitors, so the same chats are
 /// claimed, moved and re-tagged again and again.
 fn transfer_op() -> impl Strategy<Value = Op> {
@@ -91,6 +124,41 @@ proptest! {
         world::count(ops.len());
     }
 
+    /// R13 at the end of the counter: every event either succeeds, giving
+    /// each chat it touches a version above every version given before, or
+    /// fails with `version_exhausted` and changes nothing.
+    #[test]
+    fn versions_never_repeat_near_the_counter_end(
+        raw in common::config(),
+        left in 1u64..40,
+        ops in proptest::collection::vec(op(), 0..24),
+    ) {
+        let mut account = Account::new(raw.build().unwrap());
+        for a in AGENTS {
+            let _ = account.set_status(a, groupgate::Status::Online);
+        }
+        account.visit(VISITORS[0].parse().unwrap(), None).unwrap();
+        account.restore_chat(VISITORS[0], None, u64::MAX - left).unwrap();
+        let mut highest = u64::MAX - left;
+        for op in &ops {
+            let before = account.clone();
+            let code = world::engine(&mut account, op);
+            if code == "version_exhausted" {
+                prop_assert!(account == before, "{:?} failed but changed the account", op);
+                continue;
+            }
+            let mut new_highest = highest;
+            for v in VISITORS {
+                let (was, now) = (before.chat_version(v), account.chat_version(v));
+                if let Some(now) = now.filter(|_| now != was) {
+                    prop_assert!(now > highest, "{:?}: {} got version {} again (highest {})", op, v, now, highest);
+                    new_highest = new_highest.max(now);
+                }
+            }
+            highest = new_highest;
+        }
+    }
+
     /// R25: the same inputs give byte-identical answers on a second run.
     #[test]
     fn answers_are_deterministic(raw in common::config(), ops in proptest::collection::vec(op(), 0..24)) {
@@ -111,6 +179,18 @@ proptest! {
             out
         };
         prop_assert_eq!(run(), run());
+    }
+
+    /// R23: every problem of a raw configuration — repeated, invalid and
+    /// unknown ids anywhere, loops, selection without groups — with its code,
+    /// in the documented order, equals the model's; no problem, no error.
+    #[test]
+    fn validation_reports_every_problem_like_the_model(raw in raw_config()) {
+        let want = model::problems(&raw);
+        match raw.build() {
+            Ok(_) => prop_assert!(want.is_empty(), "built, but the model finds {:?}", want),
+            Err(e) => prop_assert_eq!(e.codes().collect::<Vec<_>>(), want),
+        }
     }
 
     /// R24: a configuration survives serde and the builder, order included.

@@ -490,3 +490,103 @@ pub fn serve(c: &MConfig, s: &mut MState, r: &mut MRouting, now: u64) {
         }
     }
 }
+
+/// R23's id rules: not empty, at most 64 bytes, no control character (Cc).
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control)
+}
+
+/// R23, every problem of a raw configuration, as codes in the documented
+/// order (`invalid_id`, `duplicate_group`, `duplicate_agent`,
+/// `unknown_group`, `fallback_cycle`, `no_groups`). Every entry is checked
+/// for everything, a repeated or invalid one included.
+pub fn problems(raw: &groupgate::ConfigBuilder) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    // The groups the account has: each valid id, once.
+    let mut defined: Vec<&str> = Vec::new();
+    for g in &raw.groups {
+        if !valid_id(&g.id) {
+            out.push("invalid_id");
+        } else if defined.contains(&g.id.as_str()) {
+            out.push("duplicate_group");
+        } else {
+            defined.push(&g.id);
+        }
+    }
+    for g in &raw.groups {
+        match g.fallback.as_deref() {
+            Some(f) if !valid_id(f) => out.push("invalid_id"),
+            Some(f) if !defined.contains(&f) => out.push("unknown_group"),
+            _ => {}
+        }
+    }
+    let mut agents: Vec<&str> = Vec::new();
+    for a in &raw.agents {
+        if !valid_id(&a.id) {
+            out.push("invalid_id");
+        } else if agents.contains(&a.id.as_str()) {
+            out.push("duplicate_agent");
+        } else {
+            agents.push(&a.id);
+        }
+        let mut listed: Vec<&str> = Vec::new();
+        for m in &a.groups {
+            if !valid_id(m) {
+                out.push("invalid_id");
+            } else if listed.contains(&m.as_str()) {
+                out.push("duplicate_group");
+            } else {
+                listed.push(m);
+                if !defined.contains(&m.as_str()) {
+                    out.push("unknown_group");
+                }
+            }
+        }
+        for t in a.tiers.keys() {
+            if !valid_id(t) {
+                out.push("invalid_id");
+            } else if !listed.contains(&t.as_str()) {
+                out.push("unknown_group");
+            }
+        }
+    }
+    // Each loop once: a group is on a loop when following fallbacks from it
+    // comes back to it; the loop is counted at its first group in order.
+    let fallback_of = |id: &str| raw.groups.iter().find(|g| g.id == id).and_then(|g| g.fallback.as_deref());
+    let on_loop = |start: &str| {
+        let mut at = fallback_of(start);
+        for _ in 0..defined.len() {
+            match at {
+                Some(x) if x == start => return true,
+                Some(x) if defined.contains(&x) => at = fallback_of(x),
+                _ => return false,
+            }
+        }
+        false
+    };
+    let mut counted: Vec<&str> = Vec::new();
+    for &g in &defined {
+        if counted.contains(&g) || !on_loop(g) {
+            continue;
+        }
+        let mut at = g;
+        loop {
+            counted.push(at);
+            match fallback_of(at) {
+                Some(x) if x != g => at = x,
+                _ => break,
+            }
+        }
+        out.push("fallback_cycle");
+    }
+    if raw.contact_form.group_selection && raw.groups.is_empty() {
+        out.push("no_groups");
+    }
+    let rank = |c: &str| {
+        ["invalid_id", "duplicate_group", "duplicate_agent", "unknown_group", "fallback_cycle", "no_groups"]
+            .iter()
+            .position(|x| *x == c)
+    };
+    out.sort_by_key(|c| rank(c));
+    out
+}

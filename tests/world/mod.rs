@@ -76,15 +76,12 @@ pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
     model::serve(&w.c, &mut w.s, &mut w.r, now);
 }
 
-fn engine(account: &mut Account, op: &Op) -> String {
+pub fn engine(account: &mut Account, op: &Op) -> String {
     fn code<T, E: Into<String>>(r: Result<T, E>) -> String {
         r.map(|_| "ok".to_string()).unwrap_or_else(Into::into)
     }
     match *op {
-        Op::Visit(v, g) => {
-            account.visit(VISITORS[v].parse().unwrap(), g.map(gid)).unwrap();
-            "ok".into()
-        }
+        Op::Visit(v, g) => code(account.visit(VISITORS[v].parse().unwrap(), g.map(gid)).map_err(|e| e.code())),
         Op::Select(v, g) => code(account.select_group(VISITORS[v], GROUPS[g]).map_err(|e| e.code())),
         Op::Claim(a, v) => code(account.claim(AGENTS[a], VISITORS[v]).map_err(|e| e.code())),
         Op::Release(v) => code(account.release(VISITORS[v]).map_err(|e| e.code())),
