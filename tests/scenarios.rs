@@ -1,11 +1,11 @@
 //! The conformance suite: every file of `tests/scenarios/` through the same
-//! runner as `cargo run --example routecheck`, plus the runner's handling of
+//! runner as `routecheck` (`cli/`), plus the runner's handling of
 //! malformed and failing files.
 
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-#[path = "../examples/routecheck/check.rs"]
+#[path = "../cli/src/check.rs"]
 mod check;
 
 use std::collections::BTreeSet;

@@ -2,8 +2,7 @@
 //! in the database, every decision is groupgate's, and claims commit with a
 //! compare-and-set on the chat's version (R13) plus a guarded load update
 //! (R12), so servers racing for one chat cannot both win and no agent goes
-//! past its limit. Shared by the example and the load test.
-#![allow(dead_code)]
+//! past its limit. Used by the example `postgres_host` and the load test.
 
 use groupgate::{Account, Change, ChangeReport, Config, Snapshot, Status};
 use postgres::{Client, NoTls};
@@ -102,7 +101,9 @@ pub fn install(db: &mut Client, config: &Config, visitors: &[(String, Option<Str
 /// One server: a database connection and an in-memory account kept in step
 /// with the database's revision and chats.
 pub struct Host {
+    /// This server's connection.
     pub db: Client,
+    /// This server's view of the account.
     pub account: Account,
 }
 

@@ -2,7 +2,7 @@
 //! hand-written string-keyed model (`naive`) and an in-memory SQLite database
 //! (`sqlite`). Ids are `operation/implementation`, so ratios read off directly.
 //!
-//! `cargo bench --bench hot_path`; `cargo test --benches` runs each once.
+//! `cargo bench -p groupgate-bench --bench hot_path`; `cargo test -p groupgate-bench --benches` runs each once.
 // Bench code may unwrap; criterion's macros generate undocumented functions.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 

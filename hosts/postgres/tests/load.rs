@@ -10,8 +10,7 @@
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-#[path = "../examples/postgres_host/host.rs"]
-mod host;
+use groupgate_postgres as host;
 
 use std::collections::HashMap;
 use std::time::Instant;

@@ -4,7 +4,7 @@
 //! every page is online through the whole chain: the worst case for an
 //! availability walk.
 //!
-//! `cargo bench --bench chain`; `cargo test --benches` runs each once.
+//! `cargo bench -p groupgate-bench --bench chain`; `cargo test -p groupgate-bench --benches` runs each once.
 // Bench code may unwrap; criterion's macros generate undocumented functions.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 

@@ -2,10 +2,10 @@
 //! database, every decision by groupgate, claims committed with
 //! compare-and-set on the chat's version (R13).
 //!
-//! `GROUPGATE_PG="host=127.0.0.1 port=54329 user=postgres dbname=groupgate" cargo run --example postgres_host`
+//! `GROUPGATE_PG="host=127.0.0.1 port=54329 user=postgres dbname=groupgate" cargo run -p groupgate-postgres --example postgres_host`
 //! (`.ci/run` starts such a server.)
 
-mod host;
+use groupgate_postgres as host;
 
 use groupgate::{AgentSpec, Change, ConfigBuilder, GroupSpec, Tier};
 use host::{Host, Outcome};

@@ -1,6 +1,6 @@
 //! Checks routing rules written as scenario files (`SCENARIO-FORMAT.md`).
 //!
-//! `cargo run --example routecheck -- FILE_OR_DIR...` runs every `.json` file
+//! `cargo run -p routecheck -- FILE_OR_DIR...` (or `routecheck FILE_OR_DIR...` after `cargo install --path cli`) runs every `.json` file
 //! given (directories recursively, in sorted order), prints one line per file
 //! and then `N passed, M failed`. The exit status is 0 only when nothing failed.
 
