@@ -9,6 +9,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::error::{ErrorCode, ErrorKind};
+
 /// The longest id, in bytes (R23).
 ///
 /// ```
@@ -48,14 +50,19 @@ pub enum IdError {
     },
 }
 
-impl IdError {
-    /// The stable error code of the scenario format: always `invalid_id`.
-    ///
-    /// ```
-    /// assert_eq!(groupgate::IdError::Empty.code(), "invalid_id");
-    /// ```
-    pub fn code(&self) -> &'static str {
+/// Always `invalid_id`, of kind [`Invalid`](ErrorKind::Invalid).
+///
+/// ```
+/// use groupgate::{ErrorCode, IdError};
+/// assert_eq!(IdError::Empty.code(), "invalid_id");
+/// ```
+impl ErrorCode for IdError {
+    fn code(&self) -> &'static str {
         "invalid_id"
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
     }
 }
 

@@ -1,12 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-// The data's one-way trip: what the admin configures → the compiled snapshot
+// The data's one-way trip: the error vocabulary, ids → what the admin configures (and the rules
+// decisions cite) → the compiled snapshot
 // of one revision → live state → decisions → routing → the account that
 // ties them → the scenario runner, which uses only the public API.
 // A module only imports modules above it in this list.
+mod error;
 mod ids;
 mod config;
+mod rule;
 mod snapshot;
 mod state;
 mod decide;
@@ -25,6 +28,8 @@ pub use config::{
 pub use decide::{
     needs_refresh, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility,
 };
+pub use error::{ErrorCode, ErrorKind};
 pub use ids::{check_id, AgentId, GroupId, IdError, VisitorId, MAX_ID_LEN};
+pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
 pub use state::{State, Status};

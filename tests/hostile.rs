@@ -4,7 +4,9 @@
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use groupgate::{Account, AgentId, AgentSpec, Change, ConfigBuilder, GroupId, GroupSpec, IdError, Status, VisitorId};
+use groupgate::{
+    Account, AgentId, AgentSpec, Change, ConfigBuilder, ErrorCode, GroupId, GroupSpec, IdError, Status, VisitorId,
+};
 
 const HOSTILE: [&str; 6] = ["", "\u{0}", "a\u{1b}[31mred", "\u{85}", "line\nbreak", "\u{7f}"];
 

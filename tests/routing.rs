@@ -9,7 +9,8 @@ mod model;
 mod world;
 
 use groupgate::{
-    Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Plan, Policy, Routing, Status, Tier, TransferTarget,
+    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, GroupSpec, Plan, Policy, Routing, Status, Tier,
+    TransferTarget,
 };
 use proptest::prelude::*;
 

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use groupgate::{
-    Account, AgentSpec, Change, ConfigBuilder, GroupSource, GroupSpec, Plan, Policy, Reason, Role, Status, Tier,
-    UnassignedAgents, UngroupedVisitors,
+    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, GroupSource, GroupSpec, Plan, Policy, Reason, Role, Status,
+    Tier, UnassignedAgents, UngroupedVisitors,
 };
 
 fn id<T: std::str::FromStr>(s: &str) -> T
@@ -57,7 +57,7 @@ fn r1_without_groups_everyone_enabled_sees_everyone_and_the_form_offers_nothing(
     assert_eq!(account.effective_group("v1").unwrap().group(), None);
     assert_eq!(names(account.visible_agents("v1")), ["anna", "bob", "carla"]);
     assert!(account.form_choices().is_empty());
-    assert_eq!(account.sees("bob", "v1").rule(), "R1");
+    assert_eq!(account.sees("bob", "v1").rule(), groupgate::Rule::R1);
     change(&mut account, Change::SetEnabled { agent: id("bob"), enabled: false });
     assert_eq!(names(account.visible_agents("v1")), ["anna", "carla"]);
 }
@@ -184,7 +184,7 @@ fn r4_members_see_only_their_groups() {
     visit(&mut account, "v2", Some("de"));
     assert!(account.sees("anna", "v1").is_visible());
     let hidden = account.sees("anna", "v2");
-    assert_eq!((hidden.reason(), hidden.rule()), (Some(Reason::NotInGroup), "R4"));
+    assert_eq!((hidden.reason(), hidden.rule()), (Some(Reason::NotInGroup), groupgate::Rule::R4));
     assert_eq!(names(account.visible_agents("v2")), ["bob", "carla"]);
 }
 
@@ -203,7 +203,7 @@ fn r5_unassigned_agents_follow_the_policy() {
         visit(&mut account, "ungrouped", None);
         assert_eq!(account.sees("carla", "grouped").is_visible(), sees_grouped, "{policy}");
         assert_eq!(account.sees("carla", "ungrouped").is_visible(), sees_ungrouped, "{policy}");
-        assert_eq!(account.sees("carla", "grouped").rule(), "R5");
+        assert_eq!(account.sees("carla", "grouped").rule(), groupgate::Rule::R5);
     }
 }
 
@@ -241,7 +241,7 @@ fn r7_admins_see_all_only_when_the_policy_says_so() {
     let mut on = Account::new(config(true));
     visit(&mut on, "v1", Some("de"));
     assert_eq!(names(on.visible_agents("v1")), ["olga", "adam"]);
-    assert_eq!(on.sees("olga", "v1").rule(), "R7");
+    assert_eq!(on.sees("olga", "v1").rule(), groupgate::Rule::R7);
 }
 
 #[test]

@@ -240,7 +240,7 @@ impl Account {
     /// the version it read, and the loser of a race gets `already_claimed`.
     ///
     /// ```
-    /// # use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
+    /// # use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, Status};
     /// # let mut account = Account::new(ConfigBuilder::new()
     /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
     /// # account.set_status("anna", Status::Online).unwrap();

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::decide::{self, group, refresh};
 use crate::decide::{AvailabilityChange, Reason};
+use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{Change, ChangeError, Snapshot};
 use crate::state::{AgentLive, Chat, State, VisitorLive};
@@ -24,7 +25,7 @@ use crate::state::{AgentLive, Chat, State, VisitorLive};
 /// backend keeps per account.
 ///
 /// ```
-/// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Status};
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, GroupSpec, Status};
 /// let mut account = Account::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("support-en"))
 ///     .group(GroupSpec::new("support-de"))
@@ -51,7 +52,7 @@ pub struct Account {
 /// Why an event was refused. Nothing changed.
 ///
 /// ```
-/// use groupgate::{Account, ConfigBuilder};
+/// use groupgate::{Account, ConfigBuilder, ErrorCode};
 /// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
 /// let err = account.release("ghost").unwrap_err();
 /// assert_eq!((err.code(), err.to_string().as_str()), ("unknown_visitor", "unknown visitor `ghost`"));
@@ -108,21 +109,19 @@ pub enum ActionError {
     VersionExhausted,
 }
 
-impl ActionError {
-    /// The stable code of the scenario format. A version mismatch is
-    /// `already_claimed`: the caller lost a race (R13).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.release("v1").unwrap_err().code(), "no_chat");
-    /// ```
-    pub fn code(&self) -> &'static str {
+/// Codes are the scenario format's. A version mismatch is
+/// `already_claimed`: the caller lost a race (R13).
+///
+/// ```
+/// # use groupgate::*;
+/// # let mut account = Account::new(ConfigBuilder::new()
+/// #     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+/// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// let err = account.release("v1").unwrap_err();
+/// assert_eq!((err.code(), err.kind()), ("no_chat", ErrorKind::Conflict));
+/// ```
+impl ErrorCode for ActionError {
+    fn code(&self) -> &'static str {
         match self {
             ActionError::UnknownAgent(_) => "unknown_agent",
             ActionError::UnknownVisitor(_) => "unknown_visitor",
@@ -135,6 +134,21 @@ impl ActionError {
             ActionError::GroupSelectionDisabled => "group_selection_disabled",
             ActionError::GroupNotOffered(_) => "group_not_offered",
             ActionError::VersionExhausted => "version_exhausted",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ActionError::UnknownAgent(_) | ActionError::UnknownVisitor(_) | ActionError::UnknownGroup(_) => {
+                ErrorKind::NotFound
+            }
+            ActionError::Denied { reason, .. } => reason.kind(),
+            ActionError::GroupSelectionDisabled | ActionError::GroupNotOffered(_) => ErrorKind::Forbidden,
+            ActionError::VersionMismatch { .. }
+            | ActionError::NoChat(_)
+            | ActionError::ChatOpen(_)
+            | ActionError::SameGroup(_)
+            | ActionError::VersionExhausted => ErrorKind::Conflict,
         }
     }
 }

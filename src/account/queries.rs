@@ -4,6 +4,7 @@ use super::Account;
 use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
 use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
 use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::rule::Rule;
 use crate::state::{AgentLive, Status};
 
 impl Account {
@@ -42,10 +43,10 @@ impl Account {
     pub fn sees(&self, agent: &str, visitor: &str) -> Visibility {
         let snap = &*self.latest;
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else {
-            return Visibility::Hidden { reason: Reason::UnknownAgent, rule: "R4" };
+            return Visibility::Hidden { reason: Reason::UnknownAgent, rule: Rule::R4 };
         };
         let Some(v) = self.state.visitor(visitor) else {
-            return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" };
+            return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: Rule::R4 };
         };
         visibility::visibility(a, v.group)
     }
@@ -140,10 +141,10 @@ impl Account {
     /// ```
     pub fn can_claim(&self, agent: &str, visitor: &str) -> ClaimCheck<'_> {
         let Some(ax) = self.latest.agent_ix(agent) else {
-            return claim::denied(Reason::UnknownAgent, "R11");
+            return claim::denied(Reason::UnknownAgent, Rule::R11);
         };
         let Some(v) = self.state.visitor(visitor) else {
-            return claim::denied(Reason::UnknownVisitor, "R11");
+            return claim::denied(Reason::UnknownVisitor, Rule::R11);
         };
         claim::check_visitor(&self.latest, &self.state, ax, v)
     }
@@ -461,9 +462,9 @@ impl Account {
                 visibility::visibility(a, group)
             }
             (Some(_), _) if agent.revision == snap.revision() => {
-                Visibility::Hidden { reason: Reason::UnknownVisitor, rule: "R4" }
+                Visibility::Hidden { reason: Reason::UnknownVisitor, rule: Rule::R4 }
             }
-            _ => Visibility::Hidden { reason: Reason::UnknownAgent, rule: "R4" },
+            _ => Visibility::Hidden { reason: Reason::UnknownAgent, rule: Rule::R4 },
         }
     }
 }

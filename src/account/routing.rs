@@ -178,7 +178,7 @@ impl Account {
     /// Transfers a held chat (R19) to a group or to an agent.
     ///
     /// ```
-    /// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Status, TransferTarget};
+    /// use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, GroupSpec, Status, TransferTarget};
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en"))

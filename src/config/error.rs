@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::IdError;
 
 /// Where an invalid id was written.
@@ -50,7 +51,7 @@ impl fmt::Display for IdPlace {
 /// display when they are themselves invalid.
 ///
 /// ```
-/// use groupgate::Problem;
+/// use groupgate::{ErrorCode, Problem};
 /// let p = Problem::DuplicateAgent { agent: "anna".into() };
 /// assert_eq!(p.code(), "duplicate_agent");
 /// assert_eq!(p.to_string(), "agent `anna` is defined more than once");
@@ -136,13 +137,15 @@ impl fmt::Display for Chain<'_> {
     }
 }
 
-impl Problem {
-    /// The stable code of the scenario format.
-    ///
-    /// ```
-    /// assert_eq!(groupgate::Problem::NoGroups.code(), "no_groups");
-    /// ```
-    pub fn code(&self) -> &'static str {
+/// Codes are the scenario format's; every problem is of kind
+/// [`Invalid`](ErrorKind::Invalid).
+///
+/// ```
+/// use groupgate::{ErrorCode, Problem};
+/// assert_eq!(Problem::NoGroups.code(), "no_groups");
+/// ```
+impl ErrorCode for Problem {
+    fn code(&self) -> &'static str {
         match self {
             Problem::InvalidId { .. } => "invalid_id",
             Problem::DuplicateGroup { .. } | Problem::DuplicateMembership { .. } => "duplicate_group",
@@ -155,6 +158,12 @@ impl Problem {
         }
     }
 
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+}
+
+impl Problem {
     /// Rank in the order the scenario format reports codes in.
     pub(crate) fn rank(&self) -> u8 {
         match self.code() {
@@ -211,17 +220,25 @@ impl ConfigError {
     /// assert_eq!(err.codes().collect::<Vec<_>>(), ["no_groups"]);
     /// ```
     pub fn codes(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.problems.iter().map(Problem::code)
+        self.problems.iter().map(ErrorCode::code)
+    }
+}
+
+/// The code of the first problem — the one a failed change reports — of
+/// kind [`Invalid`](ErrorKind::Invalid).
+///
+/// ```
+/// use groupgate::ErrorCode;
+/// let err = groupgate::ConfigBuilder::new().group_selection(true).build().unwrap_err();
+/// assert_eq!(err.code(), "no_groups");
+/// ```
+impl ErrorCode for ConfigError {
+    fn code(&self) -> &'static str {
+        self.problems.first().map_or("invalid_config", ErrorCode::code)
     }
 
-    /// The code of the first problem: the one a failed change reports.
-    ///
-    /// ```
-    /// let err = groupgate::ConfigBuilder::new().group_selection(true).build().unwrap_err();
-    /// assert_eq!(err.code(), "no_groups");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        self.problems.first().map_or("invalid_config", Problem::code)
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
     }
 }
 

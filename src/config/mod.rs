@@ -24,7 +24,7 @@ impl ConfigBuilder {
     /// Cost: O(groups + agents + memberships · groups-per-agent).
     ///
     /// ```
-    /// use groupgate::{ConfigBuilder, GroupSpec};
+    /// use groupgate::{ConfigBuilder, ErrorCode, GroupSpec};
     /// let err = ConfigBuilder::new()
     ///     .group(GroupSpec::new("a").fallback("b"))
     ///     .group(GroupSpec::new("b").fallback("a"))

@@ -99,6 +99,23 @@ pub struct UnknownValue {
     pub value: String,
 }
 
+/// `unknown_value` (a code the library adds), of kind
+/// [`Invalid`](crate::ErrorKind::Invalid).
+///
+/// ```
+/// use groupgate::ErrorCode;
+/// assert_eq!("gold".parse::<groupgate::Plan>().unwrap_err().code(), "unknown_value");
+/// ```
+impl crate::ErrorCode for UnknownValue {
+    fn code(&self) -> &'static str {
+        "unknown_value"
+    }
+
+    fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Invalid
+    }
+}
+
 str_enum!(
     /// The account's plan. Only [`Plan::Pro`] has groups (R1).
     ///

@@ -318,6 +318,7 @@ impl ConfigBuilder {
     /// Turns contact-form group selection on or off (R20).
     ///
     /// ```
+    /// use groupgate::ErrorCode;
     /// let raw = groupgate::ConfigBuilder::new().group_selection(true);
     /// assert_eq!(raw.build().unwrap_err().code(), "no_groups");
     /// ```

@@ -3,6 +3,7 @@
 use super::visibility::{visibility, Visibility};
 use super::Reason;
 use crate::ids::AgentId;
+use crate::rule::Rule;
 use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};
 use crate::state::{State, Status, VisitorLive};
 
@@ -29,7 +30,7 @@ pub enum ClaimCheck<'a> {
         /// The first failing check of R11.
         reason: Reason,
         /// The rule that decided.
-        rule: &'static str,
+        rule: Rule,
         /// The agent holding the chat, for [`Reason::AlreadyClaimed`].
         holder: Option<&'a AgentId>,
     },
@@ -71,7 +72,7 @@ impl ClaimCheck<'_> {
     }
 }
 
-pub(crate) const fn denied(reason: Reason, rule: &'static str) -> ClaimCheck<'static> {
+pub(crate) const fn denied(reason: Reason, rule: Rule) -> ClaimCheck<'static> {
     ClaimCheck::Denied { reason, rule, holder: None }
 }
 
@@ -95,23 +96,23 @@ pub(crate) fn check<'a>(
     holder: Option<&'a AgentId>,
 ) -> ClaimCheck<'a> {
     let Some((id, compiled)) = snap.agent(agent) else {
-        return denied(Reason::UnknownAgent, "R11");
+        return denied(Reason::UnknownAgent, Rule::R11);
     };
     if let Visibility::Hidden { reason, rule } = visibility(compiled, group) {
         return denied(reason, rule);
     }
     match holder {
         Some(h) if h == id => return ClaimCheck::Allowed { already_holder: true },
-        Some(h) => return ClaimCheck::Denied { reason: Reason::AlreadyClaimed, rule: "R13", holder: Some(h) },
+        Some(h) => return ClaimCheck::Denied { reason: Reason::AlreadyClaimed, rule: Rule::R13, holder: Some(h) },
         None => {}
     }
     let live = state.agent_at(agent);
     if live.map_or(Status::Offline, |a| a.status) == Status::Offline {
-        return denied(Reason::AgentOffline, "R11");
+        return denied(Reason::AgentOffline, Rule::R11);
     }
     let load = live.map_or(0, |a| a.load());
     if limit(snap, compiled, group).is_some_and(|l| load >= l) {
-        return denied(Reason::AtCapacity, "R12");
+        return denied(Reason::AtCapacity, Rule::R12);
     }
     ClaimCheck::Allowed { already_holder: false }
 }

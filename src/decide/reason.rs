@@ -48,6 +48,29 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// The kind of error a refusal for this reason is, when an event fails
+    /// with it: `unknown_*` are not found, `already_claimed` a conflict, the
+    /// others forbidden.
+    ///
+    /// ```
+    /// use groupgate::{ErrorKind, Reason};
+    /// assert_eq!(Reason::AtCapacity.kind(), ErrorKind::Forbidden);
+    /// ```
+    pub fn kind(self) -> crate::ErrorKind {
+        use crate::ErrorKind;
+        match self {
+            Reason::UnknownAgent | Reason::UnknownVisitor => ErrorKind::NotFound,
+            Reason::AlreadyClaimed => ErrorKind::Conflict,
+            Reason::AgentDisabled
+            | Reason::NotInGroup
+            | Reason::UngroupedHidden
+            | Reason::AgentOffline
+            | Reason::AtCapacity => ErrorKind::Forbidden,
+        }
+    }
+}
+
 impl std::fmt::Display for Reason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())

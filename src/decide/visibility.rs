@@ -1,12 +1,13 @@
 //! R1, R4–R8: whether an agent sees a visitor of a given effective group.
 
 use super::Reason;
+use crate::rule::Rule;
 use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Scope, Snapshot};
 
 /// Whether an agent sees a visitor, and the rule that decided.
 ///
 /// ```
-/// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Reason};
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Reason, Rule};
 /// let mut account = Account::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("anna").member("en"))
@@ -14,21 +15,21 @@ use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Scope, Snapshot};
 /// account.visit("v1".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
 /// let v = account.sees("anna", "v1");
 /// assert!(!v.is_visible());
-/// assert_eq!((v.reason(), v.rule()), (Some(Reason::NotInGroup), "R4"));
+/// assert_eq!((v.reason(), v.rule()), (Some(Reason::NotInGroup), Rule::R4));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     /// The agent sees the visitor.
     Visible {
         /// The rule that grants it.
-        rule: &'static str,
+        rule: Rule,
     },
     /// The agent does not see the visitor.
     Hidden {
         /// Why.
         reason: Reason,
         /// The rule that decided.
-        rule: &'static str,
+        rule: Rule,
     },
 }
 
@@ -78,17 +79,17 @@ impl Visibility {
     /// #     .build().unwrap());
     /// # account.set_status("bob", Status::Online).unwrap();
     /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.sees("anna", "v1").rule(), "R4");
+    /// assert_eq!(account.sees("anna", "v1").rule(), Rule::R4);
     /// ```
     #[inline]
-    pub fn rule(self) -> &'static str {
+    pub fn rule(self) -> Rule {
         match self {
             Visibility::Visible { rule } | Visibility::Hidden { rule, .. } => rule,
         }
     }
 }
 
-const fn hidden(reason: Reason, rule: &'static str) -> Visibility {
+const fn hidden(reason: Reason, rule: Rule) -> Visibility {
     Visibility::Hidden { reason, rule }
 }
 
@@ -107,15 +108,15 @@ pub(crate) fn viewers(snap: &Snapshot, group: Option<GroupIx>) -> impl Iterator<
 pub(crate) fn visibility(agent: &CompiledAgent, group: Option<GroupIx>) -> Visibility {
     let visible = |rule| Visibility::Visible { rule };
     match (agent.scope, group) {
-        (Scope::Disabled, _) => hidden(Reason::AgentDisabled, "R8"),
+        (Scope::Disabled, _) => hidden(Reason::AgentDisabled, Rule::R8),
         (Scope::Everything(grant), _) => visible(grant.rule()),
-        (Scope::Groups { ungrouped: true }, None) => visible("R6"),
-        (Scope::Groups { ungrouped: false }, None) => hidden(Reason::UngroupedHidden, "R6"),
-        (Scope::Groups { .. }, Some(g)) if agent.groups.contains(g) => visible("R4"),
-        (Scope::Groups { .. }, Some(_)) => hidden(Reason::NotInGroup, "R4"),
-        (Scope::UngroupedOnly, None) => visible("R5"),
-        (Scope::UngroupedOnly, Some(_)) => hidden(Reason::NotInGroup, "R5"),
-        (Scope::Nothing, None) => hidden(Reason::UngroupedHidden, "R5"),
-        (Scope::Nothing, Some(_)) => hidden(Reason::NotInGroup, "R5"),
+        (Scope::Groups { ungrouped: true }, None) => visible(Rule::R6),
+        (Scope::Groups { ungrouped: false }, None) => hidden(Reason::UngroupedHidden, Rule::R6),
+        (Scope::Groups { .. }, Some(g)) if agent.groups.contains(g) => visible(Rule::R4),
+        (Scope::Groups { .. }, Some(_)) => hidden(Reason::NotInGroup, Rule::R4),
+        (Scope::UngroupedOnly, None) => visible(Rule::R5),
+        (Scope::UngroupedOnly, Some(_)) => hidden(Reason::NotInGroup, Rule::R5),
+        (Scope::Nothing, None) => hidden(Reason::UngroupedHidden, Rule::R5),
+        (Scope::Nothing, Some(_)) => hidden(Reason::NotInGroup, Rule::R5),
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::step::{Action, PolicyPatch, Transfer};
 use super::{Scenario, Step};
-use crate::{Account, AgentId, Change, GroupId, Policy, TransferTarget, VisitorId};
+use crate::{Account, AgentId, Change, ErrorCode, GroupId, Policy, TransferTarget, VisitorId};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -133,7 +133,7 @@ fn lookup<T: std::str::FromStr>(s: &str) -> Option<T> {
 }
 
 fn perform(account: &mut Account, action: &Action) -> Result<(), String> {
-    let code = |e: &dyn Coded| e.code().to_string();
+    let code = |e: &dyn ErrorCode| e.code().to_string();
     match action {
         Action::Visit(v) => {
             let visitor: VisitorId = v.visitor.parse().map_err(|_| "invalid_id".to_string())?;
@@ -164,22 +164,6 @@ fn perform(account: &mut Account, action: &Action) -> Result<(), String> {
             account.set_status(&a.id, a.status).map_err(|e| code(&e))
         }
         _ => change(account, action),
-    }
-}
-
-trait Coded {
-    fn code(&self) -> &'static str;
-}
-
-impl Coded for crate::ActionError {
-    fn code(&self) -> &'static str {
-        crate::ActionError::code(self)
-    }
-}
-
-impl Coded for crate::ChangeError {
-    fn code(&self) -> &'static str {
-        crate::ChangeError::code(self)
     }
 }
 

@@ -4,6 +4,7 @@ use super::Snapshot;
 use crate::config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, Role, Tier,
 };
+use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId};
 
 /// One change to an account's configuration.
@@ -98,7 +99,7 @@ pub enum Change {
 /// Why a change was refused. The previous revision is untouched (R24).
 ///
 /// ```
-/// use groupgate::{Change, ConfigBuilder, Snapshot};
+/// use groupgate::{Change, ConfigBuilder, ErrorCode, Snapshot};
 /// let v1 = Snapshot::new(ConfigBuilder::new().build().unwrap());
 /// let err = v1.apply(&Change::SetGroupSelection(true)).unwrap_err();
 /// assert_eq!(err.code(), "no_groups");
@@ -141,13 +142,16 @@ pub enum ChangeError {
     VersionExhausted,
 }
 
-impl ChangeError {
-    /// The stable code of the scenario format.
-    ///
-    /// ```
-    /// assert_eq!(groupgate::ChangeError::GroupsNotInPlan.code(), "groups_not_in_plan");
-    /// ```
-    pub fn code(&self) -> &'static str {
+/// Codes are the scenario format's; `revision_exhausted` and
+/// `version_exhausted` are the library's own.
+///
+/// ```
+/// use groupgate::{ChangeError, ErrorCode, ErrorKind};
+/// assert_eq!(ChangeError::GroupsNotInPlan.code(), "groups_not_in_plan");
+/// assert_eq!(ChangeError::GroupsNotInPlan.kind(), ErrorKind::Forbidden);
+/// ```
+impl ErrorCode for ChangeError {
+    fn code(&self) -> &'static str {
         match self {
             ChangeError::UnknownAgent { .. } => "unknown_agent",
             ChangeError::UnknownGroup { .. } => "unknown_group",
@@ -156,6 +160,17 @@ impl ChangeError {
             ChangeError::Invalid(e) => e.code(),
             ChangeError::RevisionExhausted => "revision_exhausted",
             ChangeError::VersionExhausted => "version_exhausted",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ChangeError::UnknownAgent { .. } | ChangeError::UnknownGroup { .. } => ErrorKind::NotFound,
+            ChangeError::NotInGroup { .. } | ChangeError::RevisionExhausted | ChangeError::VersionExhausted => {
+                ErrorKind::Conflict
+            }
+            ChangeError::GroupsNotInPlan => ErrorKind::Forbidden,
+            ChangeError::Invalid(e) => e.kind(),
         }
     }
 }

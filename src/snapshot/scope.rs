@@ -5,6 +5,7 @@
 //! `visible_agents`, candidates and availability come from the same rules.
 
 use crate::config::{Plan, Policy, Role, UnassignedAgents, UngroupedVisitors};
+use crate::rule::Rule;
 
 /// Which visitors an agent sees, by their effective group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +66,11 @@ pub(crate) enum Grant {
 }
 
 impl Grant {
-    pub(crate) fn rule(self) -> &'static str {
+    pub(crate) fn rule(self) -> Rule {
         match self {
-            Grant::R1 => "R1",
-            Grant::R5 => "R5",
-            Grant::R7 => "R7",
+            Grant::R1 => Rule::R1,
+            Grant::R5 => Rule::R5,
+            Grant::R7 => Rule::R7,
         }
     }
 }

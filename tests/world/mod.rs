@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use groupgate::{Account, GroupId, Plan, Status, Tier, TransferTarget};
+use groupgate::{Account, ErrorCode, GroupId, Plan, Status, Tier, TransferTarget};
 
 use crate::model::{self, MConfig, MRouting, MState, MVisitor};
 
