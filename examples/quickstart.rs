@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== the admin moves carla into Support DE");
     let change = Change::Assign { agent: "carla".parse()?, group: "support-de".parse()?, tier: Tier::Normal };
     let changed = account.apply(&change)?;
-    println!("revision {}; must refresh: {}", changed.revision(), list(changed.needs_refresh()));
+    println!("revision {}; must refresh: {}", changed.revision(), list(changed.visibility_changed()));
     println!("carla's dashboard until she refreshes: {}", list(account.dashboard("carla")));
     account.refresh("carla")?;
     println!("carla's dashboard after refreshing:    {}", list(account.dashboard("carla")));

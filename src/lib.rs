@@ -26,7 +26,7 @@ pub use config::{
     Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
-    needs_refresh, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility,
+    visibility_changed, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility,
 };
 pub use error::{ErrorCode, ErrorKind};
 pub use ids::{check_id, AgentId, GroupId, IdError, VisitorId, MAX_ID_LEN};

@@ -277,8 +277,8 @@ proptest! {
                         Ok(report) => {
                             let new = MConfig::of(account.snapshot().config());
                             let want: Vec<String> = new.agents.iter()
-                                .filter(|a| model::needs_refresh(&w.c, &new, &a.id)).map(|a| a.id.clone()).collect();
-                            prop_assert_eq!(strings(report.needs_refresh()), want, "R9 report for {:?}", ch);
+                                .filter(|a| model::visibility_changed(&w.c, &new, &a.id)).map(|a| a.id.clone()).collect();
+                            prop_assert_eq!(strings(report.visibility_changed()), want, "R9 report for {:?}", ch);
                             let pages = pages(&w.c, &new);
                             let old_online: Vec<bool> = pages.iter().map(|p| model::online(&w.c, &w.s, p.as_deref())).collect();
                             requeue(&w.c, &new, &mut w.s, &mut w.r);
@@ -304,7 +304,7 @@ proptest! {
             }
             let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
             let stale: Vec<String> = w.c.agents.iter()
-                .filter(|a| model::needs_refresh(&loaded_of(&a.id), &w.c, &a.id)).map(|a| a.id.clone()).collect();
+                .filter(|a| model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id)).map(|a| a.id.clone()).collect();
             prop_assert_eq!(strings(account.needs_refresh()), stale, "R9 stale agents");
             compare(&account, &w, &loaded_of);
         }

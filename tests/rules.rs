@@ -268,7 +268,7 @@ fn r9_dashboards_keep_the_loaded_revision_until_refresh() {
     assert_eq!(account.snapshot().revision(), 1);
     let report = account.apply(&Change::Assign { agent: id("anna"), group: id("de"), tier: Tier::Normal }).unwrap();
     assert_eq!(report.revision(), 2);
-    assert_eq!(names(report.needs_refresh()), ["anna"]);
+    assert_eq!(names(report.visibility_changed()), ["anna"]);
     assert_eq!(names(account.needs_refresh()), ["anna"]);
     assert_eq!(names(account.dashboard("anna")), ["v1"], "pinned to revision 1");
     // Visitors are live: a new one shows under the pinned configuration.
@@ -296,18 +296,18 @@ fn r9_changes_that_do_not_change_visibility_need_no_refresh() {
     let mut account = seed(Policy::default());
     // Tiers and limits do not change what anna sees.
     let report = account.apply(&Change::Assign { agent: id("anna"), group: id("en"), tier: Tier::First }).unwrap();
-    assert!(report.needs_refresh().is_empty());
+    assert!(report.visibility_changed().is_empty());
     let report = account.apply(&Change::SetAgentChatLimit { agent: id("anna"), limit: Some(1) }).unwrap();
-    assert!(report.needs_refresh().is_empty());
+    assert!(report.visibility_changed().is_empty());
     // Renaming-free flag changes do not either.
     let report = account.apply(&Change::SetInContactForm { group: id("de"), offered: false }).unwrap();
-    assert!(report.needs_refresh().is_empty());
+    assert!(report.visibility_changed().is_empty());
     // Turning on R7 for an admin changes what they see.
     change(&mut account, Change::SetRole { agent: id("bob"), role: Role::Admin });
     let mut p = Policy::default();
     p.admins_see_all = true;
     let report = account.apply(&Change::SetPolicy(p)).unwrap();
-    assert_eq!(names(report.needs_refresh()), ["bob"]);
+    assert_eq!(names(report.visibility_changed()), ["bob"]);
 }
 
 #[test]
@@ -319,7 +319,7 @@ fn r9_new_groups_change_visibility_of_tags_that_were_unknown() {
     visit(&mut account, "v1", Some("fr"));
     assert_eq!(names(account.visible_agents("v1")), ["anna", "bob", "carla"]);
     let report = account.apply(&Change::AddGroup(GroupSpec::new("fr"))).unwrap();
-    assert_eq!(names(report.needs_refresh()), ["anna", "bob"]);
+    assert_eq!(names(report.visibility_changed()), ["anna", "bob"]);
     assert_eq!(names(account.visible_agents("v1")), ["carla"]);
 }
 

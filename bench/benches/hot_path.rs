@@ -92,7 +92,7 @@ fn benches(c: &mut Criterion) {
                 Change::Assign { agent: Clone::clone(&member), group: Clone::clone(&group), tier: Tier::Normal }
             };
             assigned = !assigned;
-            account.apply(&change).unwrap().needs_refresh().len()
+            account.apply(&change).unwrap().visibility_changed().len()
         })
     });
     g.finish();

@@ -1,10 +1,10 @@
 //! Visitor and agent events: each succeeds or changes nothing.
 
-use super::routing::Freed;
 use super::{Account, ActionError, Claimed};
 use crate::decide::{claim, form, group, ClaimCheck};
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::state::{Chat, Status, VisitorLive};
+use crate::route::Freed;
+use crate::state::{Status, Tag, VisitorLive};
 
 impl Account {
     /// A visitor is on a page (R2): creates it on first mention; `Some(tag)`
@@ -33,33 +33,15 @@ impl Account {
 
     fn visit_event(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
-        if self.state.visitors.slot(visitor.as_str()).is_some() {
-            if page_group.is_some() {
-                self.retag(visitor.as_str(), |v| v.page_tag = page_group);
-                self.settle_for(Freed::Visitor(visitor.as_str()));
-            }
-            return;
-        }
-        let version = self.state.tick();
-        let live = VisitorLive {
-            id: visitor,
-            group: None,
-            page_tag: page_group,
-            selection: None,
-            moved_to: None,
-            preferred: None,
-            chat: None,
-            version,
-        };
-        let group = group::effective(&self.latest, &live).map(|(g, _)| g);
-        // A new visitor has no chat yet: nothing in the queue changes.
-        self.state.visitors.insert(live, group);
-    }
-
-    /// Changes a visitor's tags and keeps its effective group (R2) in step.
-    pub(super) fn retag(&mut self, visitor: &str, edit: impl FnOnce(&mut VisitorLive)) {
         let snap = &*self.latest;
-        self.state.visitors.retag(visitor, edit, |v| group::effective(snap, v).map(|(g, _)| g));
+        let effective = |v: &VisitorLive| group::effective(snap, v).map(|(g, _)| g);
+        if self.state.visitor(visitor.as_str()).is_none() {
+            // A new visitor has no chat yet: nothing in the queue changes.
+            self.state.add_visitor(visitor, page_group, effective);
+        } else if let Some(tag) = page_group {
+            self.state.retag(visitor.as_str(), Tag::Page(tag), effective);
+            self.serve(Freed::Visitor(visitor.as_str()));
+        }
     }
 
     /// The visitor picks a group in the contact form (R22). Cost: O(groups),
@@ -89,9 +71,11 @@ impl Account {
             form::Refused::SelectionDisabled => ActionError::GroupSelectionDisabled,
             form::Refused::NotOffered => ActionError::GroupNotOffered(crate::ids::shown(group)),
         })?;
-        let id = self.latest.group(g).map(|(id, _)| id.clone());
-        self.retag(visitor, |v| v.selection = id);
-        self.settle_for(Freed::Visitor(visitor));
+        if let Some((id, _)) = self.latest.group(g) {
+            let snap = &*self.latest;
+            self.state.retag(visitor, Tag::Selection(id.clone()), |v| group::effective(snap, v).map(|(g, _)| g));
+        }
+        self.serve(Freed::Visitor(visitor));
         Ok(())
     }
 
@@ -116,8 +100,9 @@ impl Account {
     }
 
     fn prefer_agent_event(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
-        self.visitor_mut(visitor)?.preferred = Some(agent);
-        self.settle_for(Freed::Visitor(visitor));
+        self.visitor(visitor)?;
+        self.state.set_preferred(visitor, agent);
+        self.serve(Freed::Visitor(visitor));
         Ok(())
     }
 
@@ -140,11 +125,9 @@ impl Account {
     }
 
     fn leave_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        let holder = self.visitor(visitor)?.chat.as_ref().and_then(|c| c.holder.clone());
-        self.close(visitor);
-        self.state.visitors.remove(visitor);
-        if let Some(holder) = holder {
-            self.settle_for(Freed::Agent(holder.as_str()));
+        self.visitor(visitor)?;
+        if let Some(holder) = self.state.remove_visitor(visitor) {
+            self.serve(Freed::Agent(holder.as_str()));
         }
         Ok(())
     }
@@ -171,7 +154,7 @@ impl Account {
     fn set_status_event(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         self.state.set_status(ix, status);
-        self.settle_for(Freed::Agent(agent));
+        self.serve(Freed::Agent(agent));
         Ok(())
     }
 
@@ -193,11 +176,8 @@ impl Account {
     /// assert_eq!(account.loaded_revision("anna"), Some(2));
     /// ```
     pub fn refresh(&mut self, agent: &str) -> Result<(), ActionError> {
-        self.agent_ix(agent)?;
-        let rev = self.latest.revision();
-        if let Some(a) = self.state.agents.get_mut(agent) {
-            a.loaded = rev;
-        }
+        let ix = self.agent_ix(agent)?;
+        self.state.set_loaded(ix, self.latest.revision());
         self.gc_loaded();
         Ok(())
     }
@@ -224,14 +204,16 @@ impl Account {
 
     fn claim_event(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
         let ax = self.agent_ix(agent)?;
-        let slot = self.state.visitors.slot(visitor);
-        let Some((slot, v)) = slot.and_then(|s| Some((s, self.state.visitors.at(s)?))) else {
+        let slot = self.state.visitors().slot(visitor);
+        let Some((slot, v)) = slot.and_then(|s| Some((s, self.state.visitors().at(s)?))) else {
             return Err(ActionError::UnknownVisitor(crate::ids::shown(visitor)));
         };
         match claim::check_visitor(&self.latest, &self.state, ax, v) {
             ClaimCheck::Denied { reason, holder, .. } => Err(ActionError::Denied { reason, holder: holder.cloned() }),
             ClaimCheck::Allowed { already_holder: true } => Ok(Claimed { version: v.version, changed: false }),
-            ClaimCheck::Allowed { already_holder: false } => Ok(self.assign_at(ax, slot)),
+            ClaimCheck::Allowed { already_holder: false } => {
+                Ok(Claimed { version: self.state.assign(ax, slot), changed: true })
+            }
         }
     }
 
@@ -266,43 +248,6 @@ impl Account {
         self.claim_event(agent, visitor)
     }
 
-    /// Makes the agent at `ax` hold `visitor`'s chat. Both exist; the caller checked R11.
-    pub(super) fn assign(&mut self, ax: usize, visitor: &str) -> Claimed {
-        match self.state.visitors.slot(visitor) {
-            Some(slot) => self.assign_at(ax, slot),
-            None => Claimed { version: 0, changed: false },
-        }
-    }
-
-    /// [`Self::assign`] by slot: no hashing. Stamps the assignment (R16).
-    fn assign_at(&mut self, ax: usize, slot: u32) -> Claimed {
-        let claimed = self.hold(ax, slot);
-        if let Some((_, a)) = self.state.agents.get_index_mut(ax) {
-            a.last_assigned = Some(self.clock);
-        }
-        claimed
-    }
-
-    /// Makes the agent at `ax` hold the chat in `slot`, without stamping the
-    /// assignment: the mechanism under both a local assignment and a restore.
-    fn hold(&mut self, ax: usize, slot: u32) -> Claimed {
-        let version = self.state.tick();
-        self.hold_at_version(ax, slot, version)
-    }
-
-    /// [`Self::hold`] with a given version (a restore's, decided elsewhere).
-    fn hold_at_version(&mut self, ax: usize, slot: u32, version: u64) -> Claimed {
-        let Some(vid) = self.state.visitors.at(slot).map(|v| v.id.clone()) else {
-            return Claimed { version, changed: false };
-        };
-        let holder = self.state.agents.get_index_mut(ax).map(|(id, a)| {
-            a.held.push(vid);
-            id.clone()
-        });
-        self.state.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
-        Claimed { version, changed: true }
-    }
-
     /// Closes the visitor's chat, held or queued (R14): the holder's load
     /// drops at once.
     ///
@@ -326,30 +271,14 @@ impl Account {
 
     fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
-        let Some(chat) = &v.chat else {
+        if v.chat.is_none() {
             return Err(ActionError::NoChat(v.id.to_string()));
-        };
-        let holder = chat.holder.clone();
-        self.close(visitor);
+        }
+        let holder = self.state.visitors().slot(visitor).and_then(|slot| self.state.close(slot));
         if let Some(holder) = holder {
-            self.settle_for(Freed::Agent(holder.as_str()));
+            self.serve(Freed::Agent(holder.as_str()));
         }
         Ok(())
-    }
-
-    pub(super) fn close(&mut self, visitor: &str) {
-        let version = self.state.tick();
-        self.close_at_version(visitor, version);
-    }
-
-    /// [`Self::close`] with a given version (a restore's, decided elsewhere).
-    fn close_at_version(&mut self, visitor: &str, version: u64) {
-        let Some(slot) = self.state.visitors.slot(visitor) else { return };
-        let holder = self.state.visitors.at(slot).and_then(|v| v.chat.as_ref()?.holder.clone());
-        self.state.visitors.set_chat_at(slot, None, version);
-        if let Some(a) = holder.and_then(|h| self.state.agents.get_mut(h.as_str())) {
-            a.held.retain(|h| h.as_str() != visitor);
-        }
     }
 }
 
@@ -396,11 +325,9 @@ impl Account {
         }
         // The stored version is the chat's: the restore takes none of the
         // counter's values, and the counter moves past it.
-        self.close_at_version(visitor, version);
-        if let (Some(ax), Some(slot)) = (ax, self.state.visitors.slot(visitor)) {
-            self.hold_at_version(ax, slot, version);
+        if let Some(slot) = self.state.visitors().slot(visitor) {
+            self.state.restore(slot, ax, version);
         }
-        self.state.counter = self.state.counter.max(version);
         Ok(())
     }
 

@@ -1,14 +1,28 @@
 //! One account: the latest snapshot, the snapshots agents' dashboards still
-//! show, and the live state, kept in step. Every query is `&self` and pure;
-//! every event and change is `&mut self` and either succeeds or changes
-//! nothing.
+//! show, and the live state. The account looks ids up, checks the errors an
+//! event can have, and delegates: chats and the clock to [`State`], routing
+//! and the queue to `route/`, decisions to `decide/`. Every query is `&self`
+//! and pure; every event and change is `&mut self` and either succeeds or
+//! changes nothing.
+//!
+//! Where each family of methods is:
+//! - this file: building an account, the clock, configuration changes
+//!   ([`Account::apply`]), the error and report types;
+//! - `events.rs`: visitor and agent events (`visit`, `select_group`,
+//!   `prefer_agent`, `leave`, `set_status`, `refresh`, `claim`,
+//!   `claim_at_version`, `release`, `restore_chat`, `chat_limit`);
+//! - `routing.rs`: `route`, `transfer`, `next_agent`, the strategy state
+//!   (`assignments`, `set_assignments`) and `drain_served`;
+//! - `queries.rs`: decisions and reads (`sees`, `visible_agents`,
+//!   `dashboard`, `can_claim`, `candidates`, `is_online`, `form_choices`,
+//!   `queue`, `holder`, `load`, keys, …).
 
 mod events;
 mod queries;
 mod routing;
 
+pub use crate::route::{Assignments, Routed, TransferTarget};
 pub use queries::{AgentKey, VisitorKey};
-pub use routing::{Assignments, Routed, TransferTarget};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,8 +32,9 @@ use crate::decide::{self, group, refresh};
 use crate::decide::{AvailabilityChange, Reason};
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::route::Freed;
 use crate::snapshot::{Change, ChangeError, Snapshot};
-use crate::state::{AgentLive, Chat, State, VisitorLive};
+use crate::state::{State, VisitorLive};
 
 /// An account's configuration history and live state: the object a chat
 /// backend keeps per account.
@@ -44,7 +59,6 @@ pub struct Account {
     /// Revisions some agent's dashboard shows, other than `latest`.
     loaded: BTreeMap<u64, Arc<Snapshot>>,
     state: State,
-    clock: u64,
     /// Chats served from the queue not yet drained by the host.
     served: Vec<VisitorId>,
 }
@@ -220,12 +234,12 @@ impl Claimed {
 ///     agent: "anna".parse().unwrap(), group: "en".parse().unwrap(), tier: Default::default(),
 /// }).unwrap();
 /// assert_eq!(report.revision(), 2);
-/// assert_eq!(report.needs_refresh(), ["anna"]); // she no longer sees "de" visitors
+/// assert_eq!(report.visibility_changed(), ["anna"]); // she no longer sees "de" visitors
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeReport {
     revision: u64,
-    needs_refresh: Vec<AgentId>,
+    visibility_changed: Vec<AgentId>,
     availability: Vec<AvailabilityChange>,
     requeued: Vec<VisitorId>,
 }
@@ -258,10 +272,10 @@ impl ChangeReport {
     /// # account.set_status("bob", Status::Online).unwrap();
     /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::SetPlan(Plan::Free)).unwrap();
-    /// assert_eq!(report.needs_refresh(), ["anna", "bob"]); // both see everything now
+    /// assert_eq!(report.visibility_changed(), ["anna", "bob"]); // both see everything now
     /// ```
-    pub fn needs_refresh(&self) -> &[AgentId] {
-        &self.needs_refresh
+    pub fn visibility_changed(&self) -> &[AgentId] {
+        &self.visibility_changed
     }
     /// Pages whose chat box went online or offline.
     ///
@@ -332,7 +346,7 @@ impl Account {
         }
         let before = self.clone();
         let out = event(self);
-        if self.state.exhausted {
+        if self.state.exhausted() {
             *self = before;
             return Err(Exhausted.into());
         }
@@ -363,12 +377,8 @@ impl Account {
     /// assert_eq!(Account::from_snapshot(snapshot).snapshot().revision(), 7);
     /// ```
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
-        let rev = snapshot.revision();
-        let state = State {
-            agents: snapshot.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(rev))).collect(),
-            ..State::default()
-        };
-        Account { latest: Arc::new(snapshot), loaded: BTreeMap::new(), state, clock: 0, served: Vec::new() }
+        let state = State::new(snapshot.agents().map(|(_, id, _)| id), snapshot.revision());
+        Account { latest: Arc::new(snapshot), loaded: BTreeMap::new(), state, served: Vec::new() }
     }
 
     /// The latest revision's snapshot.
@@ -422,7 +432,7 @@ impl Account {
     /// assert_eq!(account.clock(), 1_700_000_000);
     /// ```
     pub fn set_clock(&mut self, now: u64) {
-        self.clock = now;
+        self.state.set_clock(now);
     }
 
     /// The host clock.
@@ -438,7 +448,7 @@ impl Account {
     /// assert_eq!(account.clock(), 0);
     /// ```
     pub fn clock(&self) -> u64 {
-        self.clock
+        self.state.clock()
     }
 
     pub(super) fn agent_ix(&self, agent: &str) -> Result<usize, ActionError> {
@@ -447,10 +457,6 @@ impl Account {
 
     pub(super) fn visitor(&self, visitor: &str) -> Result<&VisitorLive, ActionError> {
         self.state.visitor(visitor).ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))
-    }
-
-    pub(super) fn visitor_mut(&mut self, visitor: &str) -> Result<&mut VisitorLive, ActionError> {
-        self.state.visitors.get_mut(visitor).ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))
     }
 
     pub(super) fn snapshot_at(&self, revision: u64) -> &Snapshot {
@@ -488,18 +494,19 @@ impl Account {
     fn apply_event(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
         let before = refresh::Availability::of(&self.latest, &self.state);
-        let needs_refresh = decide::needs_refresh(&self.latest, &next).into_iter().cloned().collect();
+        let visibility_changed = decide::visibility_changed(&self.latest, &next).into_iter().cloned().collect();
         let previous = std::mem::replace(&mut self.latest, next);
-        if self.state.agents.values().any(|a| a.loaded == previous.revision()) {
+        if self.state.shows_revision(previous.revision()) {
             self.loaded.insert(previous.revision(), previous.clone());
         }
         self.regroup(&previous);
-        let requeued = self.sync_agents(&previous);
-        self.settle();
+        let requeued = self.state.sync_agents(&previous, &self.latest);
+        self.gc_loaded();
+        self.serve(Freed::All);
         let after = refresh::Availability::of(&self.latest, &self.state);
         Ok(ChangeReport {
             revision: self.latest.revision(),
-            needs_refresh,
+            visibility_changed,
             availability: refresh::availability_changes((&previous, &before), (&self.latest, &after)),
             requeued,
         })
@@ -511,55 +518,11 @@ impl Account {
             return;
         }
         let snap = &*self.latest;
-        self.state.visitors.regroup(snap.config().groups().len(), |v| group::effective(snap, v).map(|(g, _)| g));
-    }
-
-    /// Brings agents' live state in step with the latest snapshot: new agents
-    /// load it, removed or newly disabled agents lose their chats to the queue (R14).
-    fn sync_agents(&mut self, previous: &Snapshot) -> Vec<VisitorId> {
-        let rev = self.latest.revision();
-        let mut lost: Vec<VisitorId> = Vec::new();
-        let was_enabled = |id: &AgentId| {
-            previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
-        };
-        if previous.same_agents(&self.latest) {
-            for ((_, id, compiled), (_, live)) in self.latest.agents().zip(self.state.agents.iter_mut()) {
-                if !compiled.enabled() && was_enabled(id) {
-                    lost.extend(live.held.drain(..));
-                }
-            }
-            return self.requeue(lost);
-        }
-        let mut old = std::mem::take(&mut self.state.agents);
-        for (_, id, compiled) in self.latest.agents() {
-            let mut live = old.swap_remove(id).unwrap_or_else(|| AgentLive::new(rev));
-            if !compiled.enabled() && was_enabled(id) {
-                lost.extend(live.held.drain(..));
-            }
-            self.state.agents.insert(id.clone(), live);
-        }
-        lost.extend(old.into_values().flat_map(|a| a.held));
-        self.state.reindex_online();
-        self.requeue(lost)
-    }
-
-    /// Puts chats back in the queue, together (R18: ties by arrival).
-    fn requeue(&mut self, mut visitors: Vec<VisitorId>) -> Vec<VisitorId> {
-        self.gc_loaded();
-        if visitors.is_empty() {
-            return visitors;
-        }
-        visitors.sort_by_key(|v| self.state.visitors.slot(v.as_str()));
-        let key = self.state.tick();
-        for v in &visitors {
-            let version = self.state.tick();
-            self.state.visitors.set_chat(v.as_str(), Some(Chat { holder: None, queued: Some(key) }), version);
-        }
-        visitors
+        self.state.regroup(snap.config().groups().len(), |v| group::effective(snap, v).map(|(g, _)| g));
     }
 
     fn gc_loaded(&mut self) {
-        let agents = &self.state.agents;
-        self.loaded.retain(|rev, _| agents.values().any(|a| a.loaded == *rev));
+        let state = &self.state;
+        self.loaded.retain(|rev, _| state.shows_revision(*rev));
     }
 }

@@ -88,9 +88,9 @@ impl Account {
     /// ```
     pub fn dashboard(&self, agent: &str) -> Vec<&VisitorId> {
         let Some(live) = self.state.agent(agent) else { return Vec::new() };
-        let snap = self.snapshot_at(live.loaded);
+        let snap = self.snapshot_at(live.loaded());
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else { return Vec::new() };
-        if live.loaded == self.latest.revision() {
+        if live.loaded() == self.latest.revision() {
             dashboard::current(snap, &self.state, a)
         } else {
             dashboard::pinned(snap, &self.state, a)
@@ -118,7 +118,7 @@ impl Account {
         self.latest
             .agents()
             .filter(|(ix, id, _)| {
-                let loaded = self.state.agent_at(*ix).map_or(self.latest.revision(), |a| a.loaded);
+                let loaded = self.state.agent_at(*ix).map_or(self.latest.revision(), |a| a.loaded());
                 diffs.iter().find(|(rev, _)| *rev == loaded).is_some_and(|(_, diff)| diff.stale(id.as_str()))
             })
             .map(|(_, id, _)| id)
@@ -290,7 +290,7 @@ impl Account {
     /// assert_eq!(account.status("bob"), Some(Status::Offline));
     /// ```
     pub fn status(&self, agent: &str) -> Option<Status> {
-        self.state.agent(agent).map(|a| a.status)
+        self.state.agent(agent).map(|a| a.status())
     }
 
     /// The revision the agent's dashboard shows (R9).
@@ -308,7 +308,7 @@ impl Account {
     /// assert_eq!(account.loaded_revision("anna"), Some(1));
     /// ```
     pub fn loaded_revision(&self, agent: &str) -> Option<u64> {
-        self.state.agent(agent).map(|a| a.loaded)
+        self.state.agent(agent).map(|a| a.loaded())
     }
 
     /// Whether a visitor with this id is on the site.
@@ -346,7 +346,7 @@ impl Account {
     /// assert_eq!(ids, ["v1", "v0"]); // arrival order
     /// ```
     pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
-        self.state.visitors.iter().map(|v| &v.id)
+        self.state.visitors().iter().map(|v| &v.id)
     }
 
     /// Queued chats (R18): routed, held by nobody, oldest first.
@@ -364,7 +364,7 @@ impl Account {
     /// assert_eq!(account.queue(), ["v1"]);
     /// ```
     pub fn queue(&self) -> Vec<&VisitorId> {
-        self.state.visitors.queue().map(|v| &v.id).collect()
+        self.state.visitors().queue().map(|v| &v.id).collect()
     }
 }
 
@@ -438,7 +438,7 @@ impl Account {
     /// ```
     #[inline]
     pub fn visitor_key(&self, visitor: &str) -> Option<VisitorKey> {
-        Some(VisitorKey { slot: self.state.visitors.slot(visitor)?, epoch: self.state.visitors.epoch() })
+        Some(VisitorKey { slot: self.state.visitors().slot(visitor)?, epoch: self.state.visitors().epoch() })
     }
 
     /// [`sees`](Self::sees) by keys: a few loads, a match and a bit test.
@@ -456,7 +456,7 @@ impl Account {
     #[inline]
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;
-        let visitors = &self.state.visitors;
+        let visitors = &self.state.visitors();
         match (snap.agent(agent.ix as usize), visitors.group_at(visitor.slot)) {
             (Some((_, a)), Some(group)) if agent.revision == snap.revision() && visitor.epoch == visitors.epoch() => {
                 visibility::visibility(a, group)

@@ -70,6 +70,29 @@ impl ClaimCheck<'_> {
             ClaimCheck::Denied { reason, .. } => Some(*reason),
         }
     }
+
+    /// The rule that decided: the refusing one, R13 for a repeat claim by
+    /// the holder, R11 for any other allowed claim.
+    ///
+    /// ```
+    /// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Rule, Status};
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en").chat_limit(0))
+    ///     .agent(AgentSpec::new("bob").member("de"))
+    ///     .build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// assert_eq!(account.can_claim("bob", "v1").rule(), Rule::R4); // not in "en"
+    /// assert_eq!(account.can_claim("anna", "v1").rule(), Rule::R12); // a limit of 0
+    /// ```
+    pub fn rule(&self) -> Rule {
+        match self {
+            ClaimCheck::Allowed { already_holder: true } => Rule::R13,
+            ClaimCheck::Allowed { already_holder: false } => Rule::R11,
+            ClaimCheck::Denied { rule, .. } => *rule,
+        }
+    }
 }
 
 pub(crate) const fn denied(reason: Reason, rule: Rule) -> ClaimCheck<'static> {
@@ -107,7 +130,7 @@ pub(crate) fn check<'a>(
         None => {}
     }
     let live = state.agent_at(agent);
-    if live.map_or(Status::Offline, |a| a.status) == Status::Offline {
+    if live.map_or(Status::Offline, |a| a.status()) == Status::Offline {
         return denied(Reason::AgentOffline, Rule::R11);
     }
     let load = live.map_or(0, |a| a.load());

@@ -21,11 +21,11 @@ pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAge
     let mut lists: smallvec::SmallVec<[Option<GroupIx>; MERGE_AT_MOST]> = smallvec::SmallVec::new();
     for g in groups.filter(|g| visible(*g)) {
         if lists.len() == MERGE_AT_MOST {
-            return state.visitors.iter().filter(|v| visible(v.group)).map(|v| &v.id).collect();
+            return state.visitors().iter().filter(|v| visible(v.group)).map(|v| &v.id).collect();
         }
         lists.push(g);
     }
-    merge(lists.iter().map(|g| state.visitors.group_slots(*g)).collect())
+    merge(lists.iter().map(|g| state.visitors().group_slots(*g)).collect())
 }
 
 /// Merges lists sorted by slot, taking whole runs at a time: the list with
@@ -57,7 +57,7 @@ fn merge(mut heads: smallvec::SmallVec<[&[Entry]; 4]>) -> Vec<&VisitorId> {
 /// in `snap` recomputed. Cost: O(visitors).
 pub(crate) fn pinned<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
     let sees = |g| visibility(agent, g).is_visible();
-    state.visitors.iter().filter(|v| sees(effective(snap, v).map(|(g, _)| g))).map(|v| &v.id).collect()
+    state.visitors().iter().filter(|v| sees(effective(snap, v).map(|(g, _)| g))).map(|v| &v.id).collect()
 }
 
 #[cfg(test)]

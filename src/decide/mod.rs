@@ -32,7 +32,7 @@ use crate::snapshot::Snapshot;
 /// O(agents · groups) otherwise. Allocates the output.
 ///
 /// ```
-/// use groupgate::{needs_refresh, AgentSpec, Change, ConfigBuilder, GroupSpec, Snapshot};
+/// use groupgate::{visibility_changed, AgentSpec, Change, ConfigBuilder, GroupSpec, Snapshot};
 /// let v1 = Snapshot::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("en"))
 ///     .group(GroupSpec::new("de"))
@@ -41,9 +41,9 @@ use crate::snapshot::Snapshot;
 ///     .build().unwrap());
 /// let v2 = v1.apply(&Change::Unassign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
 /// // bob now has no group: under `see_all` he sees "de" visitors too (R5).
-/// assert_eq!(needs_refresh(&v1, &v2), ["bob"]);
+/// assert_eq!(visibility_changed(&v1, &v2), ["bob"]);
 /// ```
-pub fn needs_refresh<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a AgentId> {
+pub fn visibility_changed<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a AgentId> {
     let diff = refresh::Diff::new(old, new);
     new.agents().filter(|(_, id, _)| diff.stale(id.as_str())).map(|(_, id, _)| id).collect()
 }

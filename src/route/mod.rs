@@ -1,14 +1,23 @@
-//! Routing (R15–R18): whom a new chat goes to. Pure functions of
-//! (snapshot, state); the [`Account`](crate::Account) applies their answers.
+//! Routing (R15–R19): whom a new chat goes to (pure functions of snapshot
+//! and state: [`destination`], [`pick`]), and applying those answers to the state —
+//! landing a chat ([`land`]), group transfers ([`to_group`]), serving the
+//! queue ([`serve`]). The [`Account`](crate::Account) looks ids up and calls
+//! these.
+
+use std::sync::Arc;
 
 use crate::config::Routing;
 use crate::decide::candidates::{each_in_group, serving_group};
+use crate::decide::group;
+use crate::decide::visibility::visibility;
+use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{State, VisitorLive};
+use crate::state::{State, Tag, VisitorLive};
 
-/// Where and to whom a chat would be routed now.
+/// Where and to whom a chat would be routed now: a routing plan, applied by
+/// [`land`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Plan {
+pub(crate) struct Destination {
     /// The group the chat lands in: the first of its chain with a candidate
     /// (R17), or its own group when none has one.
     pub(crate) group: Option<GroupIx>,
@@ -19,18 +28,23 @@ pub(crate) struct Plan {
 }
 
 /// R15–R17 for a chat whose effective group is `own`. Cost: O(agents · chain).
-pub(crate) fn plan(snap: &Snapshot, state: &State, own: Option<GroupIx>, preferred: Option<AgentIx>) -> Plan {
+pub(crate) fn destination(
+    snap: &Snapshot,
+    state: &State,
+    own: Option<GroupIx>,
+    preferred: Option<AgentIx>,
+) -> Destination {
     match serving_group(snap, state, own) {
-        None => Plan { group: own, found: false, pick: None },
-        Some(group) => Plan { group, found: true, pick: pick(snap, state, group, preferred) },
+        None => Destination { group: own, found: false, pick: None },
+        Some(group) => Destination { group, found: true, pick: pick(snap, state, group, preferred) },
     }
 }
 
 /// The plan for a visitor's chat as it stands.
-pub(crate) fn plan_for(snap: &Snapshot, state: &State, v: &VisitorLive) -> Plan {
+pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: &VisitorLive) -> Destination {
     let own = v.group;
     let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
-    plan(snap, state, own, preferred)
+    destination(snap, state, own, preferred)
 }
 
 /// R16: the one agent a single-agent strategy gives a chat in `group` to;
@@ -51,7 +65,7 @@ pub(crate) fn pick(
     let key = |a: AgentIx| {
         let live = state.agent_at(a);
         let load = live.map_or(0, |l| l.load());
-        let last = live.and_then(|l| l.last_assigned);
+        let last = live.and_then(|l| l.last_assigned());
         match routing {
             Routing::LeastBusy => (load, last),
             _ => (0, last),
@@ -75,4 +89,304 @@ pub(crate) fn pick(
         }
     });
     best.map(|(_, a)| a)
+}
+
+/// What routing did with a chat (R15–R18).
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Policy, Routing, Status};
+/// let mut policy = Policy::default();
+/// policy.routing = Routing::LeastBusy;
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .policy(policy)
+///     .group(GroupSpec::new("en").fallback("de"))
+///     .group(GroupSpec::new("de"))
+///     .agent(AgentSpec::new("bob").member("de"))
+///     .build().unwrap());
+/// account.set_status("bob", Status::Online).unwrap();
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// let routed = account.route("v1").unwrap();
+/// assert_eq!(routed.agent().map(|a| a.as_str()), Some("bob"));
+/// assert_eq!(routed.group().map(|g| g.as_str()), Some("de")); // R17: moved to the fallback
+/// assert!(routed.moved());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Routed {
+    pub(crate) agent: Option<AgentId>,
+    pub(crate) offered: Vec<AgentId>,
+    pub(crate) group: Option<GroupId>,
+    pub(crate) moved: bool,
+}
+
+impl Routed {
+    /// The agent now holding the chat (single-agent strategies); `None` when
+    /// it waits in the queue.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// assert!(account.route("v1").unwrap().agent().is_none()); // broadcast
+    /// ```
+    pub fn agent(&self) -> Option<&AgentId> {
+        self.agent.as_ref()
+    }
+    /// Under `broadcast`, the agents offered the chat, in offer order (R15);
+    /// empty otherwise.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// assert_eq!(account.route("v1").unwrap().offered(), ["bob"]);
+    /// ```
+    pub fn offered(&self) -> &[AgentId] {
+        &self.offered
+    }
+    /// The group the chat is in now.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// assert_eq!(account.route("v1").unwrap().group().unwrap(), "de");
+    /// ```
+    pub fn group(&self) -> Option<&GroupId> {
+        self.group.as_ref()
+    }
+    /// Whether routing moved the chat on to a fallback group (R17): it
+    /// landed in another group than the one it was routed from (the
+    /// visitor's effective group, or a transfer's target).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// assert!(account.route("v1").unwrap().moved());
+    /// ```
+    pub fn moved(&self) -> bool {
+        self.moved
+    }
+    /// Whether the chat waits in the queue (R18).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// assert!(account.route("v1").unwrap().queued());
+    /// ```
+    pub fn queued(&self) -> bool {
+        self.agent.is_none()
+    }
+}
+
+/// Where a transfer sends a chat (R19).
+///
+/// ```
+/// use groupgate::TransferTarget;
+/// let to_de = TransferTarget::Group("de".parse().unwrap());
+/// assert!(matches!(to_de, TransferTarget::Group(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// To a group: unclaimed and routed there.
+    Group(GroupId),
+    /// To an agent who may claim it.
+    Agent(AgentId),
+}
+
+/// What an event may have made available, for queue serving (R18).
+pub(crate) enum Freed<'a> {
+    /// Anything: a configuration change.
+    All,
+    /// This agent (a status change, a freed slot).
+    Agent(&'a str),
+    /// This visitor's own chat (its tags changed).
+    Visitor(&'a str),
+}
+
+/// R2's effective group under `snap`, for [`State::retag`].
+fn effective(snap: &Snapshot) -> impl Fn(&VisitorLive) -> Option<GroupIx> + '_ {
+    move |v| group::effective(snap, v).map(|(g, _)| g)
+}
+
+/// Applies a routing plan to the visitor's unheld chat: moves it to the
+/// serving group when that differs from its effective group (R2, R17), then
+/// assigns the pick or queues it at the back (R18). O(viewers of the group)
+/// for the offers, plus the state's costs.
+pub(crate) fn land(snap: &Snapshot, state: &mut State, visitor: &str, plan: Destination) -> Routed {
+    let Some(slot) = state.visitors().slot(visitor) else {
+        return Routed { agent: None, offered: Vec::new(), group: None, moved: false };
+    };
+    let own = state.visitors().at(slot).and_then(|v| v.group);
+    let moved = plan.group != own;
+    let group = plan.group.and_then(|g| snap.group(g)).map(|(id, _)| id.clone());
+    if let (true, Some(id)) = (moved, group.clone()) {
+        state.retag(visitor, Tag::MovedTo(id), effective(snap));
+    }
+    if let Some((ax, agent)) = plan.pick.and_then(|a| Some((a, snap.agent(a)?.0.clone()))) {
+        state.assign(ax, slot);
+        return Routed { agent: Some(agent), offered: Vec::new(), group, moved };
+    }
+    let offered = offers(snap, state, visitor, plan);
+    state.enqueue(slot);
+    Routed { agent: None, offered, group, moved }
+}
+
+/// Under broadcast, the candidates offered the chat (R15, R16).
+fn offers(snap: &Snapshot, state: &State, visitor: &str, plan: Destination) -> Vec<AgentId> {
+    if !plan.found || snap.policy().routing != Routing::Broadcast {
+        return Vec::new();
+    }
+    let preferred = state.visitor(visitor).and_then(|v| v.preferred.as_ref()).and_then(|p| snap.agent_ix(p.as_str()));
+    let mut out = Vec::new();
+    each_in_group(snap, state, plan.group, preferred, |a| {
+        out.extend(snap.agent(a).map(|(id, _)| id.clone()));
+    });
+    out
+}
+
+/// R19 to a group (the caller checked the ids and R19's errors): the chat is
+/// unclaimed, its moved-to group becomes the target — always, even when the
+/// target's fallback chain leads back to the visitor's group (R2) — and it
+/// is routed from there, moving on to the fallback that serves it (R17).
+pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target: GroupIx) -> Routed {
+    let preferred = state.visitor(visitor).and_then(|v| v.preferred.as_ref()).and_then(|p| snap.agent_ix(p.as_str()));
+    if let Some(slot) = state.visitors().slot(visitor) {
+        state.close(slot);
+    }
+    if let Some((id, _)) = snap.group(target) {
+        state.retag(visitor, Tag::MovedTo(id.clone()), effective(snap));
+    }
+    let plan = destination(snap, state, Some(target), preferred);
+    land(snap, state, visitor, plan)
+}
+
+/// Serves the queue after a successful event, under the single-agent
+/// strategies (R18): oldest first, each chat to the agent `route` would pick;
+/// chats without a candidate stay. Only the chats the event can have given a
+/// candidate are planned: after a visitor's tags changed, its own chat; after
+/// an agent became free, the chats it could serve somewhere on their fallback
+/// chain. Every other queued chat still has no candidate, so the outcome is
+/// the full pass's. Returns the chats served, in order. Cost: O(queue)
+/// visibility tests plus a routing plan per chat that may have changed.
+pub(crate) fn serve(snap: &Arc<Snapshot>, state: &mut State, freed: Freed<'_>) -> Vec<VisitorId> {
+    if snap.policy().routing == Routing::Broadcast || state.visitors().queue().next().is_none() {
+        return Vec::new();
+    }
+    let agent = match freed {
+        Freed::Agent(id) => match snap.agent_ix(id).and_then(|a| snap.agent(a)) {
+            Some((_, agent)) => Some(agent),
+            None => return Vec::new(),
+        },
+        _ => None,
+    };
+    let may_serve = |v: &VisitorLive| match (&freed, agent) {
+        (Freed::Visitor(id), _) => v.id == **id,
+        (Freed::Agent(_), Some(agent)) => match v.group {
+            None => visibility(agent, None).is_visible(),
+            Some(g) => snap.chain(g).any(|g| visibility(agent, Some(g)).is_visible()),
+        },
+        _ => true,
+    };
+    let queue: Vec<VisitorId> = state.visitors().queue().filter(|v| may_serve(v)).map(|v| v.id.clone()).collect();
+    let mut served = Vec::new();
+    for visitor in queue {
+        let Some(v) = state.visitor(visitor.as_str()) else { continue };
+        let plan = destination_of(snap, state, v);
+        if plan.pick.is_some() {
+            land(snap, state, visitor.as_str(), plan);
+            served.push(visitor);
+        }
+    }
+    served
+}
+
+/// The routing strategies' state (R16): when each agent was last assigned,
+/// by the host clock, in configuration order. Agents never assigned are not
+/// listed. Hosts with several servers share it so that every server picks
+/// the same agent.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Policy, Routing, Status};
+/// let mut policy = Policy::default();
+/// policy.routing = Routing::RoundRobin;
+/// let config = ConfigBuilder::new().policy(policy)
+///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap();
+/// let mut one = Account::new(config.clone());
+/// let mut two = Account::new(config);
+/// for account in [&mut one, &mut two] {
+///     account.set_status("anna", Status::Online).unwrap();
+///     account.set_status("bob", Status::Online).unwrap();
+///     account.visit("v1".parse().unwrap(), None).unwrap();
+/// }
+/// one.set_clock(7);
+/// one.route("v1").unwrap(); // anna
+/// assert_eq!(one.assignments().get("anna"), Some(7));
+/// two.set_assignments(&one.assignments());
+/// assert_eq!(two.route("v1").unwrap().agent().unwrap(), "bob"); // same answer as on `one`
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct Assignments(pub(crate) indexmap::IndexMap<AgentId, u64>);
+
+impl Assignments {
+    /// When the agent was last assigned. Cost: O(1).
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.set_clock(3);
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+    /// account.claim("bob", "v2").unwrap();
+    /// assert_eq!((account.assignments().get("bob"), account.assignments().get("anna")), (Some(3), None));
+    /// ```
+    pub fn get(&self, agent: &str) -> Option<u64> {
+        self.0.get(agent).copied()
+    }
+
+    /// Every stamp, in configuration order.
+    ///
+    /// ```
+    /// # use groupgate::*;
+    /// # let mut account = Account::new(ConfigBuilder::new()
+    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
+    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    /// #     .build().unwrap());
+    /// # account.set_status("bob", Status::Online).unwrap();
+    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.set_clock(3);
+    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+    /// account.claim("bob", "v2").unwrap();
+    /// assert_eq!(account.assignments().iter().count(), 1);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&AgentId, u64)> {
+        self.0.iter().map(|(a, t)| (a, *t))
+    }
 }

@@ -1,10 +1,15 @@
-//! Live state that is not configuration: agent status and dashboards,
-//! visitors with their tags, selections and chats.
+//! Live state that is not configuration: the clock, agent status and
+//! dashboards, visitors with their tags, selections and chats.
 //!
 //! It lives apart from the [`Snapshot`](crate::Snapshot) so that every decision
-//! is a pure function of (snapshot, state). Only the crate mutates it, through
-//! [`Account`](crate::Account), which keeps it in step with the latest snapshot.
+//! is a pure function of (snapshot, state). Its fields are private: every
+//! change goes through a method here, which keeps the invariants — a chat's
+//! holder is recorded on the visitor, and the agent's list of held chats (its
+//! load, R12) follows in the same method (see `chats.rs`); the queue index
+//! follows every chat change; versions come from one counter that never
+//! repeats (R13).
 
+mod chats;
 mod visitors;
 
 use indexmap::IndexMap;
@@ -13,7 +18,7 @@ use smallvec::SmallVec;
 pub(crate) use visitors::{Entry, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::snapshot::{AgentIx, BitSet, GroupIx};
+use crate::snapshot::{AgentIx, BitSet, GroupIx, Snapshot};
 
 crate::config::str_enum!(
     /// An agent's presence.
@@ -32,26 +37,41 @@ crate::config::str_enum!(
     default Offline
 );
 
-/// The live part of an agent.
+/// The live part of an agent. Only [`State`] changes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AgentLive {
-    pub(crate) status: Status,
+    status: Status,
     /// The revision the agent's dashboard last loaded (R9).
-    pub(crate) loaded: u64,
-    /// Visitors whose chat the agent holds, in the order it came to hold them.
-    pub(crate) held: SmallVec<[VisitorId; 4]>,
-    /// The host clock of the agent's last assignment (R16).
-    pub(crate) last_assigned: Option<u64>,
+    loaded: u64,
+    /// Visitors whose chat the agent holds, in the order it came to hold
+    /// them: an index of the visitors' chats, kept by `State` alone.
+    held: SmallVec<[VisitorId; 4]>,
+    /// The clock of the agent's last assignment (R16).
+    last_assigned: Option<u64>,
 }
 
 impl AgentLive {
-    pub(crate) fn new(loaded: u64) -> Self {
+    fn new(loaded: u64) -> Self {
         AgentLive { status: Status::Offline, loaded, held: SmallVec::new(), last_assigned: None }
     }
 
     /// Chats held now (R12). Saturates: a `u32` of chats cannot be exceeded in memory.
     pub(crate) fn load(&self) -> u32 {
         u32::try_from(self.held.len()).unwrap_or(u32::MAX)
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The revision its dashboard shows (R9).
+    pub(crate) fn loaded(&self) -> u64 {
+        self.loaded
+    }
+
+    /// When it was last assigned a chat (R16).
+    pub(crate) fn last_assigned(&self) -> Option<u64> {
+        self.last_assigned
     }
 }
 
@@ -63,7 +83,7 @@ pub(crate) struct Chat {
     pub(crate) queued: Option<u64>,
 }
 
-/// The live part of a visitor.
+/// The live part of a visitor. Read through `&`; only [`State`] changes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VisitorLive {
     pub(crate) id: VisitorId,
@@ -79,6 +99,17 @@ pub(crate) struct VisitorLive {
     pub(crate) version: u64,
 }
 
+/// The tags a visitor's effective group (R2) is computed from, as a change
+/// to make: used by [`State::retag`].
+pub(crate) enum Tag {
+    /// A page's `smartsupp('group', …)` code.
+    Page(GroupId),
+    /// A contact-form selection.
+    Selection(GroupId),
+    /// Where a route, transfer or fallback moved the chat.
+    MovedTo(GroupId),
+}
+
 /// Live state of one account. Read it through [`Account`](crate::Account).
 ///
 /// ```
@@ -90,25 +121,33 @@ pub(crate) struct VisitorLive {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct State {
+    /// The clock (R16): stamps assignments.
+    clock: u64,
     /// In the order of the latest snapshot's agents.
-    pub(crate) agents: IndexMap<AgentId, AgentLive>,
+    agents: IndexMap<AgentId, AgentLive>,
     /// In order of arrival, indexed.
-    pub(crate) visitors: Visitors,
-    pub(crate) counter: u64,
+    visitors: Visitors,
+    counter: u64,
     /// Set when [`State::tick`] found the counter at its end: the event
     /// under way must be undone (see `Account::guarded`). Always false
     /// between events.
-    pub(crate) exhausted: bool,
+    exhausted: bool,
     /// Agents whose status is `online`, by index (an index of `agents`).
-    pub(crate) online: BitSet,
+    online: BitSet,
 }
 
 impl State {
+    /// The state of a new account: these agents, in order, offline, with
+    /// `loaded` on their dashboards; no visitors; the clock at 0. O(agents).
+    pub(crate) fn new<'a>(agents: impl Iterator<Item = &'a AgentId>, loaded: u64) -> Self {
+        State { agents: agents.map(|id| (id.clone(), AgentLive::new(loaded))).collect(), ..State::default() }
+    }
+
     /// The next value of the account's one counter: arrival numbers, chat
     /// versions and queue keys all come from it, so none ever repeats (R13).
     /// At the counter's end it returns the last value again and marks the
-    /// state [`exhausted`](Self::exhausted), for the event to be undone.
-    pub(crate) fn tick(&mut self) -> u64 {
+    /// state exhausted, for the event to be undone.
+    fn tick(&mut self) -> u64 {
         match self.counter.checked_add(1) {
             Some(next) => self.counter = next,
             None => self.exhausted = true,
@@ -125,8 +164,37 @@ impl State {
         u64::MAX - self.counter < most
     }
 
+    /// Whether the counter ran out during the event under way.
+    pub(crate) fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    // ----- the clock ------------------------------------------------------
+
+    /// The clock that stamps assignments (R16).
+    pub(crate) fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// Sets the clock.
+    pub(crate) fn set_clock(&mut self, now: u64) {
+        self.clock = now;
+    }
+
+    // ----- agents ---------------------------------------------------------
+
     pub(crate) fn agent(&self, id: &str) -> Option<&AgentLive> {
         self.agents.get(id)
+    }
+
+    /// The live part of the agent at `ix` of the snapshot the state is in step with. O(1).
+    pub(crate) fn agent_at(&self, ix: AgentIx) -> Option<&AgentLive> {
+        self.agents.get_index(ix).map(|(_, a)| a)
+    }
+
+    /// Agents in the order of the snapshot the state is in step with.
+    pub(crate) fn agents(&self) -> impl Iterator<Item = (&AgentId, &AgentLive)> {
+        self.agents.iter()
     }
 
     /// Sets an agent's status, keeping the online index in step. O(1).
@@ -141,8 +209,65 @@ impl State {
         }
     }
 
+    /// Whether the agent at `ix` is online. O(1).
+    #[inline]
+    pub(crate) fn is_online(&self, ix: AgentIx) -> bool {
+        self.online.contains(ix)
+    }
+
+    /// The agent's dashboard now shows `revision` (R9). O(1).
+    pub(crate) fn set_loaded(&mut self, ix: AgentIx, revision: u64) {
+        if let Some((_, a)) = self.agents.get_index_mut(ix) {
+            a.loaded = revision;
+        }
+    }
+
+    /// Whether some agent's dashboard shows `revision`. O(agents).
+    pub(crate) fn shows_revision(&self, revision: u64) -> bool {
+        self.agents.values().any(|a| a.loaded == revision)
+    }
+
+    /// Replaces every agent's last assignment (R16): `stamp` gives it by id.
+    /// O(agents).
+    pub(crate) fn set_assignments(&mut self, stamp: impl Fn(&str) -> Option<u64>) {
+        for (id, live) in &mut self.agents {
+            live.last_assigned = stamp(id.as_str());
+        }
+    }
+
+    /// Brings the agents in step with the snapshot `latest` after a change
+    /// from `previous`: new agents load `latest`, removed agents go, and the
+    /// chats of removed or newly disabled agents go back to the queue (R14),
+    /// together. Returns those chats in visitor arrival order. O(agents)
+    /// plus O(log queue) per chat re-queued.
+    pub(crate) fn sync_agents(&mut self, previous: &Snapshot, latest: &Snapshot) -> Vec<VisitorId> {
+        let was_enabled = |id: &AgentId| {
+            previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
+        };
+        let mut lost: Vec<VisitorId> = Vec::new();
+        if previous.same_agents(latest) {
+            for ((_, id, compiled), (_, live)) in latest.agents().zip(self.agents.iter_mut()) {
+                if !compiled.enabled() && was_enabled(id) {
+                    lost.extend(live.held.drain(..));
+                }
+            }
+        } else {
+            let mut old = std::mem::take(&mut self.agents);
+            for (_, id, compiled) in latest.agents() {
+                let mut live = old.swap_remove(id).unwrap_or_else(|| AgentLive::new(latest.revision()));
+                if !compiled.enabled() && was_enabled(id) {
+                    lost.extend(live.held.drain(..));
+                }
+                self.agents.insert(id.clone(), live);
+            }
+            lost.extend(old.into_values().flat_map(|a| a.held));
+            self.reindex_online();
+        }
+        self.requeue(lost)
+    }
+
     /// Rebuilds the online index after agents were added or removed. O(agents).
-    pub(crate) fn reindex_online(&mut self) {
+    fn reindex_online(&mut self) {
         self.online = BitSet::default();
         for (ix, (_, a)) in self.agents.iter().enumerate() {
             if a.status == Status::Online {
@@ -151,18 +276,71 @@ impl State {
         }
     }
 
-    /// Whether the agent at `ix` is online. O(1).
-    #[inline]
-    pub(crate) fn is_online(&self, ix: AgentIx) -> bool {
-        self.online.contains(ix)
-    }
-
-    /// The live part of the agent at `ix` of the snapshot the state is in step with. O(1).
-    pub(crate) fn agent_at(&self, ix: AgentIx) -> Option<&AgentLive> {
-        self.agents.get_index(ix).map(|(_, a)| a)
-    }
+    // ----- visitors -------------------------------------------------------
 
     pub(crate) fn visitor(&self, id: &str) -> Option<&VisitorLive> {
         self.visitors.get(id)
+    }
+
+    /// The visitors, with their indexes (read only).
+    pub(crate) fn visitors(&self) -> &Visitors {
+        &self.visitors
+    }
+
+    /// Adds a new visitor with a page tag; `effective` gives its group (R2).
+    /// O(1) amortized.
+    pub(crate) fn add_visitor(
+        &mut self,
+        id: VisitorId,
+        page_tag: Option<GroupId>,
+        effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>,
+    ) {
+        let version = self.tick();
+        let live = VisitorLive {
+            id,
+            group: None,
+            page_tag,
+            selection: None,
+            moved_to: None,
+            preferred: None,
+            chat: None,
+            version,
+        };
+        let group = effective(&live);
+        self.visitors.insert(live, group);
+    }
+
+    /// Sets one of the visitor's tags and keeps its effective group (R2),
+    /// which `effective` computes, in step. O(size of its group).
+    pub(crate) fn retag(&mut self, id: &str, tag: Tag, effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>) {
+        let edit = |v: &mut VisitorLive| match tag {
+            Tag::Page(g) => v.page_tag = Some(g),
+            Tag::Selection(g) => v.selection = Some(g),
+            Tag::MovedTo(g) => v.moved_to = Some(g),
+        };
+        self.visitors.retag(id, edit, effective);
+    }
+
+    /// Records a returning visitor's last agent (R15). O(1) expected.
+    pub(crate) fn set_preferred(&mut self, id: &str, agent: AgentId) {
+        if let Some(v) = self.visitors.get_mut(id) {
+            v.preferred = Some(agent);
+        }
+    }
+
+    /// Recomputes every visitor's effective group for a snapshot with
+    /// another group list. O(visitors).
+    pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
+        self.visitors.regroup(groups, effective);
+    }
+
+    /// The visitor leaves (R14): its chat closes and it is forgotten.
+    /// Returns the agent that held its chat. O(chats that agent holds +
+    /// size of its group), amortized.
+    pub(crate) fn remove_visitor(&mut self, id: &str) -> Option<AgentId> {
+        let slot = self.visitors.slot(id)?;
+        let holder = self.close(slot);
+        self.visitors.remove(id);
+        holder
     }
 }

@@ -92,7 +92,7 @@ impl Visitors {
     }
 
     /// Mutable access for fields that no index depends on (version,
-    /// preferred agent). Use [`Self::retag`] and [`Self::set_chat`] for the rest.
+    /// preferred agent). Use [`Self::retag`] and [`Self::set_chat_at`] for the rest.
     pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut VisitorLive> {
         let slot = self.slot(id)?;
         self.slots.get_mut(slot as usize)?.as_mut()
@@ -153,15 +153,8 @@ impl Visitors {
         }
     }
 
-    /// Replaces the visitor's chat, keeping the queue index in step.
-    /// O(log queue).
-    pub(crate) fn set_chat(&mut self, id: &str, chat: Option<Chat>, version: u64) {
-        if let Some(slot) = self.slot(id) {
-            self.set_chat_at(slot, chat, version);
-        }
-    }
-
-    /// [`Self::set_chat`] by slot. O(log queue).
+    /// Replaces the chat of the visitor in `slot` and its version, keeping
+    /// the queue index in step. Only `State` calls it. O(log queue).
     pub(crate) fn set_chat_at(&mut self, slot: u32, chat: Option<Chat>, version: u64) {
         let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {

@@ -336,7 +336,7 @@ pub fn form_choices(c: &MConfig, s: &MState) -> Vec<String> {
 /// R9, brute force from the definition: every combination of moved-to group,
 /// selection and page tag drawn from the groups of both revisions, an id
 /// neither has, and nothing.
-pub fn needs_refresh(old: &MConfig, new: &MConfig, agent: &str) -> bool {
+pub fn visibility_changed(old: &MConfig, new: &MConfig, agent: &str) -> bool {
     let (Some(a_old), Some(a_new)) = (old.agent(agent), new.agent(agent)) else { return false };
     let mut ids: Vec<Option<String>> = vec![None, Some("zz-nowhere".into())];
     for g in old.groups.iter().chain(&new.groups) {

@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A configuration change is a new revision; the other server picks it up.
     let change = Change::Assign { agent: "bob".parse()?, group: "support-de".parse()?, tier: Tier::Normal };
     if let Some(report) = one.change(&change)? {
-        println!("revision {}; must refresh: {:?}", report.revision(), report.needs_refresh());
+        println!("revision {}; must refresh: {:?}", report.revision(), report.visibility_changed());
     }
     two.sync()?;
     println!("server two now on revision {}", two.account.snapshot().revision());

@@ -196,7 +196,7 @@ impl Host {
         let new = to_db("revision", report.revision())?;
         tx.execute("UPDATE account SET revision = $1, config = $2 WHERE id = 1", &[&new, &json])?;
         tx.execute("INSERT INTO revisions VALUES ($1, $2)", &[&new, &json])?;
-        let stale: Vec<&str> = report.needs_refresh().iter().map(|a| a.as_str()).collect();
+        let stale: Vec<&str> = report.visibility_changed().iter().map(|a| a.as_str()).collect();
         tx.execute("SELECT pg_notify('groupgate_refresh', $1)", &[&stale.join(",")])?;
         tx.commit()?;
         self.account = next;

@@ -1,0 +1,110 @@
+//! Chats: the one place that changes who holds a visitor's chat, whether it
+//! waits in the queue, and its version (R11–R14, R18). A chat's holder is
+//! recorded on the visitor; the holder's list of held chats (its load, R12)
+//! and the queue index follow in the same method, so they never disagree.
+
+use super::{Chat, State};
+use crate::ids::{AgentId, VisitorId};
+use crate::snapshot::AgentIx;
+
+impl State {
+    /// The agent at `ax` comes to hold the chat of the visitor in `slot`,
+    /// taking it from any other holder and out of the queue; the chat gets a
+    /// new version, which is returned. Not an assignment for R16: see
+    /// [`Self::assign`]. O(chats the previous holder holds + log queue).
+    pub(crate) fn hold(&mut self, ax: AgentIx, slot: u32) -> u64 {
+        let version = self.tick();
+        self.hold_at_version(ax, slot, version);
+        version
+    }
+
+    /// [`Self::hold`], stamped with the clock as the agent's last assignment
+    /// (R16): a claim, a pick, a transfer, a queue serving.
+    pub(crate) fn assign(&mut self, ax: AgentIx, slot: u32) -> u64 {
+        let version = self.hold(ax, slot);
+        let now = self.clock;
+        if let Some((_, a)) = self.agents.get_index_mut(ax) {
+            a.last_assigned = Some(now);
+        }
+        version
+    }
+
+    fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
+        self.let_go(slot);
+        let Some(vid) = self.visitors.at(slot).map(|v| v.id.clone()) else { return };
+        let holder = self.agents.get_index_mut(ax).map(|(id, a)| {
+            a.held.push(vid);
+            id.clone()
+        });
+        self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
+    }
+
+    /// Closes the chat of the visitor in `slot`, held or queued (R14): the
+    /// holder's load drops at once. Returns the holder. The visitor's state
+    /// gets a new version even when it had no chat, so a stale
+    /// compare-and-set fails (R13). O(chats the holder holds + log queue).
+    pub(crate) fn close(&mut self, slot: u32) -> Option<AgentId> {
+        let version = self.tick();
+        self.close_at_version(slot, version)
+    }
+
+    fn close_at_version(&mut self, slot: u32, version: u64) -> Option<AgentId> {
+        let holder = self.let_go(slot);
+        self.visitors.set_chat_at(slot, None, version);
+        holder
+    }
+
+    /// Removes the chat in `slot` from its holder's list (the chat itself is
+    /// rewritten by the caller). O(chats the holder holds).
+    fn let_go(&mut self, slot: u32) -> Option<AgentId> {
+        let v = self.visitors.at(slot)?;
+        let holder = v.chat.as_ref()?.holder.clone()?;
+        let visitor = v.id.clone();
+        if let Some(a) = self.agents.get_mut(holder.as_str()) {
+            a.held.retain(|h| *h != visitor);
+        }
+        Some(holder)
+    }
+
+    /// Opens (or re-opens) the chat of the visitor in `slot` unheld, at the
+    /// back of the queue (R18). O(chats the previous holder holds + log queue).
+    pub(crate) fn enqueue(&mut self, slot: u32) {
+        self.let_go(slot);
+        let key = self.tick();
+        let version = self.tick();
+        self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
+    }
+
+    /// Puts chats back in the queue together (R14, R18): one queue key, so
+    /// they keep visitor arrival order among themselves. Returns them in that
+    /// order. O(n log n + n · log queue).
+    pub(crate) fn requeue(&mut self, mut visitors: Vec<VisitorId>) -> Vec<VisitorId> {
+        visitors.retain(|v| self.visitors.slot(v.as_str()).is_some());
+        if visitors.is_empty() {
+            return visitors;
+        }
+        visitors.sort_by_key(|v| self.visitors.slot(v.as_str()));
+        let key = self.tick();
+        for v in &visitors {
+            let Some(slot) = self.visitors.slot(v.as_str()) else { continue };
+            self.let_go(slot);
+            let version = self.tick();
+            self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
+        }
+        visitors
+    }
+
+    /// Records a chat state decided elsewhere (a restore): `holder` holds the
+    /// chat of the visitor in `slot`, or with `None` it is closed, at the
+    /// given version. Takes no value of the counter; the counter moves past
+    /// `version`. O(chats the holders hold + log queue).
+    pub(crate) fn restore(&mut self, slot: u32, holder: Option<AgentIx>, version: u64) {
+        match holder {
+            Some(ax) => self.hold_at_version(ax, slot, version),
+            None => {
+                self.close_at_version(slot, version);
+            }
+        }
+        self.counter = self.counter.max(version);
+    }
+}
