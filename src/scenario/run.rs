@@ -110,11 +110,11 @@ impl Scenario {
 }
 
 fn run_step(account: &mut Account, step: &Step) -> Result<(), Mismatch> {
-    if step.action.is_expectation() {
-        return check(account, &step.action);
-    }
     let before = step.expect_error.as_ref().map(|_| account.clone());
-    let result = perform(account, &step.action);
+    let result = match run_action(account, &step.action) {
+        Ran::Checked(check) => return check,
+        Ran::Done(result) => result,
+    };
     match (&step.expect_error, result) {
         (None, Ok(())) => Ok(()),
         (None, Err(code)) => Err(("success".into(), format!("error `{code}`"))),
@@ -127,44 +127,126 @@ fn run_step(account: &mut Account, step: &Step) -> Result<(), Mismatch> {
     }
 }
 
+/// What running one action gave.
+enum Ran {
+    /// An event or a change: success, or the code it failed with.
+    Done(Result<(), String>),
+    /// An expectation: held, or (expected, found).
+    Checked(Result<(), Mismatch>),
+}
+
+/// Every action, each named once: no arm for "the others".
+fn run_action(account: &mut Account, action: &Action) -> Ran {
+    use Ran::{Checked, Done};
+    let agent = |id: &str, account: &Account| {
+        lookup::<AgentId>(id)
+            .filter(|a| account.snapshot().has_agent(a.as_str()))
+            .ok_or_else(|| "unknown_agent".to_string())
+    };
+    let group = |id: &str| lookup::<GroupId>(id).ok_or_else(|| "unknown_group".to_string());
+    match action {
+        Action::Visit(v) => Done(visit(account, v)),
+        Action::SelectGroup(s) => Done(account.select_group(&s.visitor, &s.group).map_err(code)),
+        Action::PreferAgent(p) => Done(prefer_agent(account, &p.visitor, &p.agent)),
+        Action::Claim(c) => Done(account.claim(&c.agent, &c.visitor).map(drop).map_err(code)),
+        Action::Route(r) => Done(account.route(&r.visitor).map(drop).map_err(code)),
+        Action::Release(r) => Done(account.release(&r.visitor).map_err(code)),
+        Action::Transfer(t) => Done(transfer(account, t)),
+        Action::Leave(l) => Done(account.leave(&l.visitor).map_err(code)),
+        Action::SetStatus(s) => Done(account.set_status(&s.agent, s.status).map_err(code)),
+        Action::Refresh(r) => Done(account.refresh(&r.agent).map_err(code)),
+        Action::AddGroup(g) => Done(apply(account, Ok(Change::AddGroup(g.clone())))),
+        Action::RemoveGroup(g) => Done(apply(account, group(&g.group).map(Change::RemoveGroup))),
+        Action::AddAgent(a) => Done(
+            apply(account, Ok(Change::AddAgent(a.spec())))
+                .and_then(|()| account.set_status(&a.id, a.status).map_err(code)),
+        ),
+        Action::RemoveAgent(a) => Done(apply(account, agent(&a.agent, account).map(Change::RemoveAgent))),
+        Action::Assign(a) => {
+            let change = agent(&a.agent, account)
+                .and_then(|agent| Ok(Change::Assign { agent, group: group(&a.group)?, tier: a.tier }));
+            Done(apply(account, change))
+        }
+        Action::Unassign(u) => {
+            let change =
+                agent(&u.agent, account).and_then(|agent| Ok(Change::Unassign { agent, group: group(&u.group)? }));
+            Done(apply(account, change))
+        }
+        Action::SetEnabled(s) => {
+            let change = agent(&s.agent, account).map(|agent| Change::SetEnabled { agent, enabled: s.enabled });
+            Done(apply(account, change))
+        }
+        Action::SetPlan(p) => Done(apply(account, Ok(Change::SetPlan(*p)))),
+        Action::SetPolicy(p) => {
+            let policy = patched(*account.snapshot().policy(), p);
+            Done(apply(account, Ok(Change::SetPolicy(policy))))
+        }
+        Action::SetGroupSelection(on) => Done(apply(account, Ok(Change::SetGroupSelection(*on)))),
+        Action::ExpectGroup(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
+            let found = account.effective_group(&e.visitor).and_then(|g| g.group().map(ToString::to_string));
+            same(e.group.clone(), found, |g| opt(g.as_deref()))
+        })),
+        Action::ExpectVisible(e) => Checked(
+            visitor_exists(account, &e.visitor)
+                .and_then(|()| lists(&e.agents, names(account.visible_agents(&e.visitor)))),
+        ),
+        Action::ExpectDashboard(e) => Checked(
+            agent_exists(account, &e.agent).and_then(|()| lists(&e.visitors, names(account.dashboard(&e.agent)))),
+        ),
+        Action::ExpectClaim(e) => {
+            let found = account.can_claim(&e.agent, &e.visitor).reason().map(|r| r.code().to_string());
+            Checked(same(e.reason.clone(), found, |r| {
+                r.as_ref().map_or_else(|| "allowed".into(), |r| format!("refused: `{r}`"))
+            }))
+        }
+        Action::ExpectHolder(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
+            same(e.agent.clone(), account.holder(&e.visitor).map(ToString::to_string), |h| opt(h.as_deref()))
+        })),
+        Action::ExpectCandidates(e) => Checked(
+            visitor_exists(account, &e.visitor)
+                .and_then(|()| lists(&e.agents, names(account.candidates(&e.visitor).agents()))),
+        ),
+        Action::ExpectQueue(q) => Checked(lists(q, names(account.queue()))),
+        Action::ExpectOnline(e) => {
+            let show = |on: &bool| if *on { "online".to_string() } else { "offline".to_string() };
+            Checked(same(e.online, account.is_online(e.page_group.as_deref()), show))
+        }
+        Action::ExpectFormChoices(c) => Checked(lists(c, names(account.form_choices()))),
+        Action::ExpectNeedsRefresh(n) => Checked(lists(n, names(account.needs_refresh()))),
+        Action::ExpectLoad(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
+            same(Some(e.chats), account.load(&e.agent), |n| n.map_or_else(|| "none".into(), |n| n.to_string()))
+        })),
+    }
+}
+
+/// The code of a failed event or change.
+fn code(e: impl ErrorCode) -> String {
+    e.code().to_string()
+}
+
 /// Parses an id a step only looks up; `None` for one that cannot exist.
 fn lookup<T: std::str::FromStr>(s: &str) -> Option<T> {
     s.parse().ok()
 }
 
-fn perform(account: &mut Account, action: &Action) -> Result<(), String> {
-    let code = |e: &dyn ErrorCode| e.code().to_string();
-    match action {
-        Action::Visit(v) => {
-            let visitor: VisitorId = v.visitor.parse().map_err(|_| "invalid_id".to_string())?;
-            let page = match &v.page_group {
-                Some(g) => Some(g.parse::<GroupId>().map_err(|_| "invalid_id".to_string())?),
-                None => None,
-            };
-            account.visit(visitor, page).map_err(|e| code(&e))
-        }
-        Action::SelectGroup(s) => account.select_group(&s.visitor, &s.group).map_err(|e| code(&e)),
-        Action::PreferAgent(p) => {
-            if !account.has_visitor(&p.visitor) {
-                return Err("unknown_visitor".into());
-            }
-            let agent = lookup::<AgentId>(&p.agent).filter(|a| account.snapshot().has_agent(a.as_str()));
-            let agent = agent.ok_or_else(|| "unknown_agent".to_string())?;
-            account.prefer_agent(&p.visitor, agent).map_err(|e| code(&e))
-        }
-        Action::Claim(c) => account.claim(&c.agent, &c.visitor).map(drop).map_err(|e| code(&e)),
-        Action::Route(r) => account.route(&r.visitor).map(drop).map_err(|e| code(&e)),
-        Action::Release(r) => account.release(&r.visitor).map_err(|e| code(&e)),
-        Action::Transfer(t) => transfer(account, t),
-        Action::Leave(l) => account.leave(&l.visitor).map_err(|e| code(&e)),
-        Action::SetStatus(s) => account.set_status(&s.agent, s.status).map_err(|e| code(&e)),
-        Action::Refresh(r) => account.refresh(&r.agent).map_err(|e| code(&e)),
-        Action::AddAgent(a) => {
-            account.apply(&Change::AddAgent(a.spec())).map_err(|e| code(&e))?;
-            account.set_status(&a.id, a.status).map_err(|e| code(&e))
-        }
-        _ => change(account, action),
+/// `visit` stores its ids: ones that break R23 are `invalid_id`.
+fn visit(account: &mut Account, v: &super::Visit) -> Result<(), String> {
+    let visitor: VisitorId = v.visitor.parse().map_err(|_| "invalid_id".to_string())?;
+    let page = match &v.page_group {
+        Some(g) => Some(g.parse::<GroupId>().map_err(|_| "invalid_id".to_string())?),
+        None => None,
+    };
+    account.visit(visitor, page).map_err(code)
+}
+
+/// `prefer_agent` naming an agent the configuration lacks is `unknown_agent`.
+fn prefer_agent(account: &mut Account, visitor: &str, agent: &str) -> Result<(), String> {
+    if !account.has_visitor(visitor) {
+        return Err("unknown_visitor".into());
     }
+    let agent = lookup::<AgentId>(agent).filter(|a| account.snapshot().has_agent(a.as_str()));
+    let agent = agent.ok_or_else(|| "unknown_agent".to_string())?;
+    account.prefer_agent(visitor, agent).map_err(code)
 }
 
 /// R19: an id that cannot exist is unknown, after the visitor and held checks.
@@ -178,34 +260,36 @@ fn transfer(account: &mut Account, t: &Transfer) -> Result<(), String> {
         }
     };
     match target {
-        Some(target) => account.transfer(visitor, &target).map(drop).map_err(|e| e.code().to_string()),
+        Some(target) => account.transfer(visitor, &target).map(drop).map_err(code),
         None if !account.has_visitor(visitor) => Err("unknown_visitor".into()),
         None if account.holder(visitor).is_none() => Err("no_chat".into()),
         None => Err(unknown.into()),
     }
 }
 
-/// Configuration changes; ids that cannot exist are unknown, checked in field order.
-fn change(account: &mut Account, action: &Action) -> Result<(), String> {
-    let agent = |id: &str, account: &Account| {
-        lookup::<AgentId>(id)
-            .filter(|a| account.snapshot().has_agent(a.as_str()))
-            .ok_or_else(|| "unknown_agent".to_string())
-    };
-    let group = |id: &str| lookup::<GroupId>(id).ok_or_else(|| "unknown_group".to_string());
-    let change = match action {
-        Action::AddGroup(g) => Change::AddGroup(g.clone()),
-        Action::RemoveGroup(g) => Change::RemoveGroup(group(&g.group)?),
-        Action::RemoveAgent(a) => Change::RemoveAgent(agent(&a.agent, account)?),
-        Action::Assign(a) => Change::Assign { agent: agent(&a.agent, account)?, group: group(&a.group)?, tier: a.tier },
-        Action::Unassign(u) => Change::Unassign { agent: agent(&u.agent, account)?, group: group(&u.group)? },
-        Action::SetEnabled(s) => Change::SetEnabled { agent: agent(&s.agent, account)?, enabled: s.enabled },
-        Action::SetPlan(p) => Change::SetPlan(*p),
-        Action::SetPolicy(p) => Change::SetPolicy(patched(*account.snapshot().policy(), p)),
-        Action::SetGroupSelection(on) => Change::SetGroupSelection(*on),
-        other => return Err(format!("`{}` is not a change", other.key())),
-    };
-    account.apply(&change).map(drop).map_err(|e| e.code().to_string())
+/// A configuration change whose ids were looked up (in field order).
+fn apply(account: &mut Account, change: Result<Change, String>) -> Result<(), String> {
+    account.apply(&change?).map(drop).map_err(code)
+}
+
+fn visitor_exists(account: &Account, v: &str) -> Result<(), Mismatch> {
+    if account.has_visitor(v) {
+        Ok(())
+    } else {
+        Err((format!("visitor {v:?} on the site"), "no such visitor".to_string()))
+    }
+}
+
+fn agent_exists(account: &Account, a: &str) -> Result<(), Mismatch> {
+    if account.snapshot().has_agent(a) {
+        Ok(())
+    } else {
+        Err((format!("agent {a:?} in the configuration"), "no such agent".to_string()))
+    }
+}
+
+fn lists(want: &[String], got: Vec<String>) -> Result<(), Mismatch> {
+    same(want.to_vec(), got, |l| list(l))
 }
 
 fn patched(mut policy: Policy, p: &PolicyPatch) -> Policy {
@@ -238,63 +322,4 @@ fn same<T: PartialEq>(expected: T, found: T, show: impl Fn(&T) -> String) -> Res
 
 fn names<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
     items.into_iter().map(|i| i.to_string()).collect()
-}
-
-fn check(account: &Account, action: &Action) -> Result<(), Mismatch> {
-    let visitor = |v: &str| {
-        if account.has_visitor(v) {
-            Ok(())
-        } else {
-            Err((format!("visitor {v:?} on the site"), "no such visitor".to_string()))
-        }
-    };
-    let agent = |a: &str| {
-        if account.snapshot().has_agent(a) {
-            Ok(())
-        } else {
-            Err((format!("agent {a:?} in the configuration"), "no such agent".to_string()))
-        }
-    };
-    let lists = |want: &[String], got: Vec<String>| same(want.to_vec(), got, |l| list(l));
-    match action {
-        Action::ExpectGroup(e) => {
-            visitor(&e.visitor)?;
-            let found = account.effective_group(&e.visitor).and_then(|g| g.group().map(ToString::to_string));
-            same(e.group.clone(), found, |g| opt(g.as_deref()))
-        }
-        Action::ExpectVisible(e) => {
-            visitor(&e.visitor)?;
-            lists(&e.agents, names(account.visible_agents(&e.visitor)))
-        }
-        Action::ExpectDashboard(e) => {
-            agent(&e.agent)?;
-            lists(&e.visitors, names(account.dashboard(&e.agent)))
-        }
-        Action::ExpectClaim(e) => {
-            let found = account.can_claim(&e.agent, &e.visitor).reason().map(|r| r.code().to_string());
-            same(e.reason.clone(), found, |r| {
-                r.as_ref().map_or_else(|| "allowed".into(), |r| format!("refused: `{r}`"))
-            })
-        }
-        Action::ExpectHolder(e) => {
-            visitor(&e.visitor)?;
-            same(e.agent.clone(), account.holder(&e.visitor).map(ToString::to_string), |h| opt(h.as_deref()))
-        }
-        Action::ExpectCandidates(e) => {
-            visitor(&e.visitor)?;
-            lists(&e.agents, names(account.candidates(&e.visitor).agents()))
-        }
-        Action::ExpectQueue(q) => lists(q, names(account.queue())),
-        Action::ExpectOnline(e) => {
-            let show = |on: &bool| if *on { "online".to_string() } else { "offline".to_string() };
-            same(e.online, account.is_online(e.page_group.as_deref()), show)
-        }
-        Action::ExpectFormChoices(c) => lists(c, names(account.form_choices())),
-        Action::ExpectNeedsRefresh(n) => lists(n, names(account.needs_refresh())),
-        Action::ExpectLoad(e) => {
-            agent(&e.agent)?;
-            same(Some(e.chats), account.load(&e.agent), |n| n.map_or_else(|| "none".into(), |n| n.to_string()))
-        }
-        other => Err(("an expectation".into(), format!("`{}`", other.key()))),
-    }
 }

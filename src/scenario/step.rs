@@ -16,74 +16,154 @@ macro_rules! payload {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
-        #[allow(missing_docs)]
         pub struct $name { $($(#[$fdoc])* pub $field: $ty),* }
     };
 }
 
 payload!(
     /// `visit`.
-    Visit { visitor: String, #[serde(default, skip_serializing_if = "Option::is_none")] page_group: Option<String> }
+    Visit {
+        /// The visitor; created on first mention.
+        visitor: String,
+        /// The page's group code; left out for a page without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_group: Option<String>,
+    }
 );
 payload!(
     /// `select_group`.
-    SelectGroup { visitor: String, group: String }
+    SelectGroup {
+        /// The visitor.
+        visitor: String,
+        /// The group it picks in the contact form.
+        group: String,
+    }
 );
 payload!(
     /// `prefer_agent`, `claim`.
-    AgentVisitor { agent: String, visitor: String }
+    AgentVisitor {
+        /// The agent.
+        agent: String,
+        /// The visitor.
+        visitor: String,
+    }
 );
 payload!(
     /// `route`, `release`, `leave`.
-    VisitorOnly { visitor: String }
+    VisitorOnly {
+        /// The visitor.
+        visitor: String,
+    }
 );
 payload!(
     /// `set_status`.
-    SetStatus { agent: String, status: Status }
+    SetStatus {
+        /// The agent.
+        agent: String,
+        /// Its new presence.
+        status: Status,
+    }
 );
 payload!(
     /// `refresh`, `remove_agent`.
-    AgentOnly { agent: String }
+    AgentOnly {
+        /// The agent.
+        agent: String,
+    }
 );
 payload!(
     /// `remove_group`.
-    GroupOnly { group: String }
+    GroupOnly {
+        /// The group.
+        group: String,
+    }
 );
 payload!(
     /// `assign`.
-    Assign { agent: String, group: String, #[serde(default)] tier: Tier }
+    Assign {
+        /// The agent.
+        agent: String,
+        /// The group it becomes a member of.
+        group: String,
+        /// Its tier there; `normal` when left out.
+        #[serde(default)]
+        tier: Tier,
+    }
 );
 payload!(
     /// `unassign`.
-    Unassign { agent: String, group: String }
+    Unassign {
+        /// The agent.
+        agent: String,
+        /// The group it leaves.
+        group: String,
+    }
 );
 payload!(
     /// `set_enabled`.
-    SetEnabled { agent: String, enabled: bool }
+    SetEnabled {
+        /// The agent.
+        agent: String,
+        /// Enabled or disabled (R8).
+        enabled: bool,
+    }
 );
 payload!(
     /// `expect_group`.
-    ExpectGroup { visitor: String, #[serde(default)] group: Option<String> }
+    ExpectGroup {
+        /// The visitor.
+        visitor: String,
+        /// Its effective group; `null` for ungrouped.
+        #[serde(default)]
+        group: Option<String>,
+    }
 );
 payload!(
     /// `expect_visible`, `expect_candidates`.
-    ExpectAgents { visitor: String, agents: Vec<String> }
+    ExpectAgents {
+        /// The visitor.
+        visitor: String,
+        /// The agents, in configuration order (the preferred agent first for candidates).
+        agents: Vec<String>,
+    }
 );
 payload!(
     /// `expect_dashboard`.
-    ExpectDashboard { agent: String, visitors: Vec<String> }
+    ExpectDashboard {
+        /// The agent.
+        agent: String,
+        /// The visitors on its dashboard, in order of arrival.
+        visitors: Vec<String>,
+    }
 );
 payload!(
     /// `expect_holder`.
-    ExpectHolder { visitor: String, #[serde(default)] agent: Option<String> }
+    ExpectHolder {
+        /// The visitor.
+        visitor: String,
+        /// The agent holding its chat; `null` for nobody.
+        #[serde(default)]
+        agent: Option<String>,
+    }
 );
 payload!(
     /// `expect_online`.
-    ExpectOnline { #[serde(default, skip_serializing_if = "Option::is_none")] page_group: Option<String>, online: bool }
+    ExpectOnline {
+        /// The page's group code; left out for a page without one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_group: Option<String>,
+        /// Whether the chat box is online.
+        online: bool,
+    }
 );
 payload!(
     /// `expect_load`.
-    ExpectLoad { agent: String, chats: u32 }
+    ExpectLoad {
+        /// The agent.
+        agent: String,
+        /// The chats it holds.
+        chats: u32,
+    }
 );
 
 /// `transfer`: exactly one of `to_group`, `to_agent`.
@@ -94,10 +174,21 @@ payload!(
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "RawTransfer", into = "RawTransfer")]
-#[allow(missing_docs)]
 pub enum Transfer {
-    ToGroup { visitor: String, group: String },
-    ToAgent { visitor: String, agent: String },
+    /// `to_group`: unclaimed and routed in that group (R19).
+    ToGroup {
+        /// The visitor whose chat moves.
+        visitor: String,
+        /// The target group.
+        group: String,
+    },
+    /// `to_agent`: to an agent who may claim it (R19).
+    ToAgent {
+        /// The visitor whose chat moves.
+        visitor: String,
+        /// The target agent.
+        agent: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,18 +276,23 @@ impl From<ExpectClaim> for RawExpectClaim {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct PolicyPatch {
+    /// R5, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unassigned_agents: Option<UnassignedAgents>,
+    /// R6, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ungrouped_visitors: Option<UngroupedVisitors>,
+    /// R7, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admins_see_all: Option<bool>,
+    /// R16, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<Routing>,
+    /// R21, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hide_unavailable_groups: Option<bool>,
+    /// R12, when given: `Some(None)` (written `null`) is unlimited.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub default_chat_limit: Option<Option<u32>>,
 }
@@ -206,115 +302,146 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Er
     Option::<u32>::deserialize(d).map(Some)
 }
 
-/// What a step does. Names and payloads are those of the scenario format.
-///
-/// ```
-/// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"set_plan": "free"}"#).unwrap();
-/// assert_eq!(step.action, groupgate::scenario::Action::SetPlan(groupgate::Plan::Free));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum Action {
-    Visit(Visit),
-    SelectGroup(SelectGroup),
-    PreferAgent(AgentVisitor),
-    Claim(AgentVisitor),
-    Route(VisitorOnly),
-    Release(VisitorOnly),
-    Transfer(Transfer),
-    Leave(VisitorOnly),
-    SetStatus(SetStatus),
-    Refresh(AgentOnly),
-    AddGroup(GroupSpec),
-    RemoveGroup(GroupOnly),
-    AddAgent(AgentFile),
-    RemoveAgent(AgentOnly),
-    Assign(Assign),
-    Unassign(Unassign),
-    SetEnabled(SetEnabled),
-    SetPlan(Plan),
-    SetPolicy(PolicyPatch),
-    SetGroupSelection(bool),
-    ExpectGroup(ExpectGroup),
-    ExpectVisible(ExpectAgents),
-    ExpectDashboard(ExpectDashboard),
-    ExpectClaim(ExpectClaim),
-    ExpectHolder(ExpectHolder),
-    ExpectCandidates(ExpectAgents),
-    ExpectQueue(Vec<String>),
-    ExpectOnline(ExpectOnline),
-    ExpectFormChoices(Vec<String>),
-    ExpectNeedsRefresh(Vec<String>),
-    ExpectLoad(ExpectLoad),
+/// The one table of actions: each variant with its key, its payload and
+/// whether it is an event, a configuration change or an expectation. The
+/// enum, [`ACTIONS`], [`Action::key`], reading and writing all come from it.
+macro_rules! actions {
+    ($( $(#[$doc:meta])* $variant:ident($payload:ty) = $key:literal, $kind:ident; )+) => {
+        /// What a step does. Names and payloads are those of the scenario format.
+        ///
+        /// ```
+        /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"set_plan": "free"}"#).unwrap();
+        /// assert_eq!(step.action, groupgate::scenario::Action::SetPlan(groupgate::Plan::Free));
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Action {
+            $( $(#[$doc])* $variant($payload), )+
+        }
+
+        /// Every action key, in the format's order.
+        ///
+        /// ```
+        /// assert!(groupgate::scenario::ACTIONS.contains(&"expect_needs_refresh"));
+        /// ```
+        pub const ACTIONS: &[&str] = &[$($key),+];
+
+        impl Action {
+            /// The action's key in the file.
+            ///
+            /// ```
+            /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
+            /// assert_eq!(step.action.key(), "refresh");
+            /// ```
+            pub fn key(&self) -> &'static str {
+                match self { $( Action::$variant(_) => $key, )+ }
+            }
+
+            /// What kind of step it is.
+            ///
+            /// ```
+            /// use groupgate::scenario::{Step, StepKind};
+            /// let step: Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
+            /// assert_eq!(step.action.kind(), StepKind::Expectation);
+            /// ```
+            pub fn kind(&self) -> StepKind {
+                match self { $( Action::$variant(_) => StepKind::$kind, )+ }
+            }
+
+            fn read<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Action, A::Error> {
+                match key {
+                    $( $key => Ok(Action::$variant(map.next_value()?)), )+
+                    other => {
+                        let known = ACTIONS.join("`, `");
+                        Err(de::Error::custom(format!("unknown step `{other}`, expected one of `{known}`")))
+                    }
+                }
+            }
+
+            fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                match self { $( Action::$variant(p) => map.serialize_entry($key, p), )+ }
+            }
+        }
+    };
 }
 
-/// Every action key, in the format's order.
-///
-/// ```
-/// assert!(groupgate::scenario::ACTIONS.contains(&"expect_needs_refresh"));
-/// ```
-pub const ACTIONS: &[&str] = &[
-    "visit",
-    "select_group",
-    "prefer_agent",
-    "claim",
-    "route",
-    "release",
-    "transfer",
-    "leave",
-    "set_status",
-    "refresh",
-    "add_group",
-    "remove_group",
-    "add_agent",
-    "remove_agent",
-    "assign",
-    "unassign",
-    "set_enabled",
-    "set_plan",
-    "set_policy",
-    "set_group_selection",
-    "expect_group",
-    "expect_visible",
-    "expect_dashboard",
-    "expect_claim",
-    "expect_holder",
-    "expect_candidates",
-    "expect_queue",
-    "expect_online",
-    "expect_form_choices",
-    "expect_needs_refresh",
-    "expect_load",
-];
+/// The three kinds of step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StepKind {
+    /// A visitor, chat or agent event; may carry `expect_error`.
+    Event,
+    /// A configuration change (a new revision, R9); may carry `expect_error`.
+    Change,
+    /// A check that changes nothing; never carries `expect_error`.
+    Expectation,
+}
+
+actions! {
+    /// The visitor is on a page with that group code (R2).
+    Visit(Visit) = "visit", Event;
+    /// The visitor picks a group in the contact form (R22).
+    SelectGroup(SelectGroup) = "select_group", Event;
+    /// A returning visitor's last agent (R15).
+    PreferAgent(AgentVisitor) = "prefer_agent", Event;
+    /// The agent claims the visitor's chat (R11, R13).
+    Claim(AgentVisitor) = "claim", Event;
+    /// The visitor starts a chat, routed under the policy (R15–R18).
+    Route(VisitorOnly) = "route", Event;
+    /// The visitor's chat is closed (R14).
+    Release(VisitorOnly) = "release", Event;
+    /// The holder transfers the chat (R19).
+    Transfer(Transfer) = "transfer", Event;
+    /// The visitor leaves the site (R14).
+    Leave(VisitorOnly) = "leave", Event;
+    /// Agent presence.
+    SetStatus(SetStatus) = "set_status", Event;
+    /// The agent reloads its dashboard (R9).
+    Refresh(AgentOnly) = "refresh", Event;
+    /// Appends a group.
+    AddGroup(GroupSpec) = "add_group", Change;
+    /// Removes a group (R3).
+    RemoveGroup(GroupOnly) = "remove_group", Change;
+    /// Appends an agent, with its status.
+    AddAgent(AgentFile) = "add_agent", Change;
+    /// Removes an agent (R14).
+    RemoveAgent(AgentOnly) = "remove_agent", Change;
+    /// Makes an agent a member, or sets its tier.
+    Assign(Assign) = "assign", Change;
+    /// Ends a membership.
+    Unassign(Unassign) = "unassign", Change;
+    /// Enables or disables an agent (R8).
+    SetEnabled(SetEnabled) = "set_enabled", Change;
+    /// Sets the plan (R1).
+    SetPlan(Plan) = "set_plan", Change;
+    /// Changes the policy fields given.
+    SetPolicy(PolicyPatch) = "set_policy", Change;
+    /// Turns contact-form group selection on or off (R20).
+    SetGroupSelection(bool) = "set_group_selection", Change;
+    /// The visitor's effective group (R2, R3).
+    ExpectGroup(ExpectGroup) = "expect_group", Expectation;
+    /// Exactly these agents see the visitor (R4–R8).
+    ExpectVisible(ExpectAgents) = "expect_visible", Expectation;
+    /// The agent's dashboard under its loaded revision (R9).
+    ExpectDashboard(ExpectDashboard) = "expect_dashboard", Expectation;
+    /// Whether the agent may claim, and why not (R11).
+    ExpectClaim(ExpectClaim) = "expect_claim", Expectation;
+    /// Who holds the visitor's chat.
+    ExpectHolder(ExpectHolder) = "expect_holder", Expectation;
+    /// The candidates for a new chat of the visitor (R15, R17).
+    ExpectCandidates(ExpectAgents) = "expect_candidates", Expectation;
+    /// The queued chats, oldest first (R18).
+    ExpectQueue(Vec<String>) = "expect_queue", Expectation;
+    /// Chat box availability of a page (R10).
+    ExpectOnline(ExpectOnline) = "expect_online", Expectation;
+    /// The groups the contact form offers (R20, R21).
+    ExpectFormChoices(Vec<String>) = "expect_form_choices", Expectation;
+    /// Exactly the agents whose dashboards are stale (R9).
+    ExpectNeedsRefresh(Vec<String>) = "expect_needs_refresh", Expectation;
+    /// The chats the agent holds (R12, R14).
+    ExpectLoad(ExpectLoad) = "expect_load", Expectation;
+}
 
 impl Action {
-    /// The action's key in the file.
-    ///
-    /// ```
-    /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
-    /// assert_eq!(step.action.key(), "refresh");
-    /// ```
-    pub fn key(&self) -> &'static str {
-        macro_rules! keys {
-            ($($variant:ident => $key:literal),* $(,)?) => {
-                match self { $(Action::$variant(_) => $key,)* }
-            };
-        }
-        keys!(
-            Visit => "visit", SelectGroup => "select_group", PreferAgent => "prefer_agent", Claim => "claim",
-            Route => "route", Release => "release", Transfer => "transfer", Leave => "leave",
-            SetStatus => "set_status", Refresh => "refresh", AddGroup => "add_group", RemoveGroup => "remove_group",
-            AddAgent => "add_agent", RemoveAgent => "remove_agent", Assign => "assign", Unassign => "unassign",
-            SetEnabled => "set_enabled", SetPlan => "set_plan", SetPolicy => "set_policy",
-            SetGroupSelection => "set_group_selection", ExpectGroup => "expect_group",
-            ExpectVisible => "expect_visible", ExpectDashboard => "expect_dashboard", ExpectClaim => "expect_claim",
-            ExpectHolder => "expect_holder", ExpectCandidates => "expect_candidates", ExpectQueue => "expect_queue",
-            ExpectOnline => "expect_online", ExpectFormChoices => "expect_form_choices",
-            ExpectNeedsRefresh => "expect_needs_refresh", ExpectLoad => "expect_load",
-        )
-    }
-
     /// Whether this is an expectation (which may not carry `expect_error`).
     ///
     /// ```
@@ -322,79 +449,7 @@ impl Action {
     /// assert!(step.action.is_expectation());
     /// ```
     pub fn is_expectation(&self) -> bool {
-        self.key().starts_with("expect_")
-    }
-
-    fn read<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Action, A::Error> {
-        Ok(match key {
-            "visit" => Action::Visit(map.next_value()?),
-            "select_group" => Action::SelectGroup(map.next_value()?),
-            "prefer_agent" => Action::PreferAgent(map.next_value()?),
-            "claim" => Action::Claim(map.next_value()?),
-            "route" => Action::Route(map.next_value()?),
-            "release" => Action::Release(map.next_value()?),
-            "transfer" => Action::Transfer(map.next_value()?),
-            "leave" => Action::Leave(map.next_value()?),
-            "set_status" => Action::SetStatus(map.next_value()?),
-            "refresh" => Action::Refresh(map.next_value()?),
-            "add_group" => Action::AddGroup(map.next_value()?),
-            "remove_group" => Action::RemoveGroup(map.next_value()?),
-            "add_agent" => Action::AddAgent(map.next_value()?),
-            "remove_agent" => Action::RemoveAgent(map.next_value()?),
-            "assign" => Action::Assign(map.next_value()?),
-            "unassign" => Action::Unassign(map.next_value()?),
-            "set_enabled" => Action::SetEnabled(map.next_value()?),
-            "set_plan" => Action::SetPlan(map.next_value()?),
-            "set_policy" => Action::SetPolicy(map.next_value()?),
-            "set_group_selection" => Action::SetGroupSelection(map.next_value()?),
-            "expect_group" => Action::ExpectGroup(map.next_value()?),
-            "expect_visible" => Action::ExpectVisible(map.next_value()?),
-            "expect_dashboard" => Action::ExpectDashboard(map.next_value()?),
-            "expect_claim" => Action::ExpectClaim(map.next_value()?),
-            "expect_holder" => Action::ExpectHolder(map.next_value()?),
-            "expect_candidates" => Action::ExpectCandidates(map.next_value()?),
-            "expect_queue" => Action::ExpectQueue(map.next_value()?),
-            "expect_online" => Action::ExpectOnline(map.next_value()?),
-            "expect_form_choices" => Action::ExpectFormChoices(map.next_value()?),
-            "expect_needs_refresh" => Action::ExpectNeedsRefresh(map.next_value()?),
-            "expect_load" => Action::ExpectLoad(map.next_value()?),
-            other => {
-                let known = ACTIONS.join("`, `");
-                return Err(de::Error::custom(format!("unknown step `{other}`, expected one of `{known}`")));
-            }
-        })
-    }
-
-    fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        let key = self.key();
-        match self {
-            Action::Visit(p) => map.serialize_entry(key, p),
-            Action::SelectGroup(p) => map.serialize_entry(key, p),
-            Action::PreferAgent(p) | Action::Claim(p) => map.serialize_entry(key, p),
-            Action::Route(p) | Action::Release(p) | Action::Leave(p) => map.serialize_entry(key, p),
-            Action::Transfer(p) => map.serialize_entry(key, p),
-            Action::SetStatus(p) => map.serialize_entry(key, p),
-            Action::Refresh(p) | Action::RemoveAgent(p) => map.serialize_entry(key, p),
-            Action::AddGroup(p) => map.serialize_entry(key, p),
-            Action::RemoveGroup(p) => map.serialize_entry(key, p),
-            Action::AddAgent(p) => map.serialize_entry(key, p),
-            Action::Assign(p) => map.serialize_entry(key, p),
-            Action::Unassign(p) => map.serialize_entry(key, p),
-            Action::SetEnabled(p) => map.serialize_entry(key, p),
-            Action::SetPlan(p) => map.serialize_entry(key, p),
-            Action::SetPolicy(p) => map.serialize_entry(key, p),
-            Action::SetGroupSelection(p) => map.serialize_entry(key, p),
-            Action::ExpectGroup(p) => map.serialize_entry(key, p),
-            Action::ExpectVisible(p) | Action::ExpectCandidates(p) => map.serialize_entry(key, p),
-            Action::ExpectDashboard(p) => map.serialize_entry(key, p),
-            Action::ExpectClaim(p) => map.serialize_entry(key, p),
-            Action::ExpectHolder(p) => map.serialize_entry(key, p),
-            Action::ExpectQueue(p) | Action::ExpectFormChoices(p) | Action::ExpectNeedsRefresh(p) => {
-                map.serialize_entry(key, p)
-            }
-            Action::ExpectOnline(p) => map.serialize_entry(key, p),
-            Action::ExpectLoad(p) => map.serialize_entry(key, p),
-        }
+        self.kind() == StepKind::Expectation
     }
 }
 
