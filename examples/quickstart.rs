@@ -72,17 +72,9 @@ fn report(account: &Account) {
 
 fn list<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
-    if items.is_empty() {
-        "nobody".into()
-    } else {
-        items.join(", ")
-    }
+    if items.is_empty() { "nobody".into() } else { items.join(", ") }
 }
 
 fn online(on: bool) -> &'static str {
-    if on {
-        "online"
-    } else {
-        "offline"
-    }
+    if on { "online" } else { "offline" }
 }

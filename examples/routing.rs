@@ -78,9 +78,5 @@ fn show<T: std::fmt::Display>(x: Option<T>) -> String {
 
 fn join<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|i| i.to_string()).collect();
-    if items.is_empty() {
-        "nobody".into()
-    } else {
-        items.join(", ")
-    }
+    if items.is_empty() { "nobody".into() } else { items.join(", ") }
 }

@@ -26,10 +26,10 @@ pub use config::{
     Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
-    visibility_changed, AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility,
+    AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,
 };
 pub use error::{ErrorCode, ErrorKind};
-pub use ids::{check_id, AgentId, GroupId, IdError, VisitorId, MAX_ID_LEN};
+pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, VisitorId, check_id};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
 pub use state::{State, Status};

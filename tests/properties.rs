@@ -12,7 +12,7 @@ mod world;
 use groupgate::{Account, AgentSpec, Change, GroupSpec, Plan};
 use model::{MConfig, MRouting, MState};
 use proptest::prelude::*;
-use world::{compare, gid, step, strings, Op, World, AGENTS, GROUPS, VISITORS};
+use world::{AGENTS, GROUPS, Op, VISITORS, World, compare, gid, step, strings};
 
 fn op() -> impl Strategy<Value = Op> {
     let v = 0..VISITORS.len();

@@ -11,7 +11,7 @@ mod check;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use groupgate::scenario::{Scenario, ACTIONS};
+use groupgate::scenario::{ACTIONS, Scenario};
 
 fn suite() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")

@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Policy, Status, Tier};
 
 /// A chain of `n` groups, ten offline agents spread over it, one online agent

@@ -10,7 +10,7 @@ mod workload;
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use groupgate::{Account, Change, Routing, Tier};
 use workload::{Naive, Sqlite, Workload};
 

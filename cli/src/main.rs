@@ -20,9 +20,5 @@ fn main() -> ExitCode {
         println!("{line}");
     }
     println!("{}", summary.total());
-    if summary.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if summary.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

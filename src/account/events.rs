@@ -1,7 +1,7 @@
 //! Visitor and agent events: each succeeds or changes nothing.
 
 use super::{Account, ActionError, Claimed};
-use crate::decide::{claim, form, group, ClaimCheck};
+use crate::decide::{ClaimCheck, claim, form, group};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::Freed;
 use crate::state::{Status, Tag, VisitorLive};

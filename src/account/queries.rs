@@ -1,8 +1,8 @@
 //! Decisions: every query is `&self`, pure, and cannot fail.
 
 use super::Account;
-use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
 use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
+use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::rule::Rule;
 use crate::state::{AgentLive, Status};

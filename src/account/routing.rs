@@ -3,8 +3,8 @@
 //! chats and serves the queue.
 
 use super::{Account, ActionError};
-use crate::decide::{claim, ClaimCheck};
-use crate::ids::{shown, AgentId, GroupId, VisitorId};
+use crate::decide::{ClaimCheck, claim};
+use crate::ids::{AgentId, GroupId, VisitorId, shown};
 use crate::route::{self, Assignments, Freed, Routed, TransferTarget};
 
 impl Account {

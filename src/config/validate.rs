@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use super::error::{ConfigError, IdPlace, Problem};
 use super::{Agent, Config, ConfigBuilder, Group, Membership, Tier};
-use crate::ids::{shown, AgentId, GroupId};
+use crate::ids::{AgentId, GroupId, shown};
 
 /// Collects problems while typed pieces are made.
 struct Checker {

@@ -1,7 +1,7 @@
 //! R11 and R12: whether an agent may claim a visitor's chat.
 
-use super::visibility::{visibility, Visibility};
 use super::Reason;
+use super::visibility::{Visibility, visibility};
 use crate::ids::AgentId;
 use crate::rule::Rule;
 use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};

@@ -42,9 +42,5 @@ pub(crate) fn check_selection(snap: &Snapshot, state: &State, group: &str) -> Re
     let (g, compiled) = snap.group_ix(group).and_then(|g| Some((g, snap.group(g)?.1))).ok_or_else(not_offered)?;
     // One chain walk for this group alone: the cost does not grow with the
     // number of groups before it in the form.
-    if offers(snap, compiled, || is_online(snap, state, Some(g))) {
-        Ok(g)
-    } else {
-        Err(not_offered())
-    }
+    if offers(snap, compiled, || is_online(snap, state, Some(g))) { Ok(g) } else { Err(not_offered()) }
 }

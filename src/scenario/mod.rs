@@ -27,7 +27,7 @@ mod step;
 pub use format::{AccountFile, AgentFile, Scenario};
 pub use run::{Failure, Report};
 pub use step::{
-    Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup, ExpectHolder,
-    ExpectLoad, ExpectOnline, GroupOnly, PolicyPatch, SelectGroup, SetEnabled, SetStatus, Step, StepKind, Transfer,
-    Unassign, Visit, VisitorOnly, ACTIONS,
+    ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup,
+    ExpectHolder, ExpectLoad, ExpectOnline, GroupOnly, PolicyPatch, SelectGroup, SetEnabled, SetStatus, Step, StepKind,
+    Transfer, Unassign, Visit, VisitorOnly,
 };

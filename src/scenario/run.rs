@@ -91,7 +91,7 @@ impl Scenario {
             }
             (Err(e), None) => return fail(None, ("a valid account".into(), e.to_string())),
             (Ok(_), Some(codes)) => {
-                return fail(None, (format!("invalid with {}", list(codes)), "a valid account".into()))
+                return fail(None, (format!("invalid with {}", list(codes)), "a valid account".into()));
             }
             (Ok(config), None) => Account::new(config),
         };
@@ -313,11 +313,7 @@ fn opt<S: AsRef<str>>(item: Option<S>) -> String {
 }
 
 fn same<T: PartialEq>(expected: T, found: T, show: impl Fn(&T) -> String) -> Result<(), Mismatch> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err((show(&expected), show(&found)))
-    }
+    if expected == found { Ok(()) } else { Err((show(&expected), show(&found))) }
 }
 
 fn names<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {

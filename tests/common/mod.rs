@@ -8,7 +8,7 @@ use groupgate::{
 use proptest::prelude::*;
 
 #[allow(unused_imports)]
-pub use crate::world::{limit, status, tier, AGENTS, GROUPS, VISITORS};
+pub use crate::world::{AGENTS, GROUPS, VISITORS, limit, status, tier};
 
 /// Cases per property: 1,000 unless `PROPTEST_CASES` says otherwise.
 pub fn cases() -> u32 {

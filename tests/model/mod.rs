@@ -243,11 +243,7 @@ pub fn offerable(c: &MConfig, s: &MState, a: &MAgent, group: Option<&str>) -> Op
         return None;
     }
     let t = tier(a, group);
-    if t == Tier::Supervisor {
-        None
-    } else {
-        Some(t)
-    }
+    if t == Tier::Supervisor { None } else { Some(t) }
 }
 
 /// R17: the chain of groups tried, the group itself first.
