@@ -125,11 +125,6 @@ macro_rules! define_id {
             }
 
             /// The id as a string slice. Cost: O(1).
-            ///
-            /// ```
-            #[doc = concat!("let id: groupgate::", stringify!($name), " = \"", $example, "\".parse().unwrap();")]
-            #[doc = concat!("assert_eq!(id.as_str(), \"", $example, "\");")]
-            /// ```
             pub fn as_str(&self) -> &str {
                 &self.0
             }

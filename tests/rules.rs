@@ -848,3 +848,13 @@ fn r09_dashboards_of_agents_who_see_many_groups_keep_arrival_order() {
     let everyone: Vec<String> = arrivals.iter().map(|(v, _)| v.clone()).chain(["none".to_string()]).collect();
     assert_eq!(names(account.dashboard("all")), everyone);
 }
+
+#[test]
+fn an_account_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<Account>();
+    let account = std::sync::Arc::new(std::sync::RwLock::new(seed(Policy::default())));
+    let writer = std::sync::Arc::clone(&account);
+    std::thread::spawn(move || visit(&mut writer.write().unwrap(), "v1", Some("en"))).join().unwrap();
+    assert_eq!(names(account.read().unwrap().visible_agents("v1")), ["anna", "carla"]);
+}

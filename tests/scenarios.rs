@@ -178,3 +178,25 @@ fn the_readme_example_scenario_passes() {
     let end = start + readme[start..].find("```").unwrap();
     assert_eq!(check::check_text(&readme[start..end]), Ok(()));
 }
+
+/// The README's JSON blocks, in order.
+fn readme_json_blocks() -> Vec<String> {
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    readme.split("```json\n").skip(1).map(|rest| rest[..rest.find("```").unwrap()].to_string()).collect()
+}
+
+#[test]
+fn the_readme_configuration_json_loads_and_differs_from_a_scenario_account_as_documented() {
+    let blocks = readme_json_blocks();
+    let config: groupgate::Config = serde_json::from_str(&blocks[1]).unwrap();
+    assert_eq!(config.groups().len(), 2);
+    assert_eq!(config.groups()[1].fallback().unwrap(), "support-en");
+    assert_eq!(config.agents()[0].tier_in("support-en"), Some(groupgate::Tier::First));
+    // The scenario's `account` carries statuses: not a `Config`, but the
+    // `Config` is a valid `account`.
+    let scenario: serde_json::Value = serde_json::from_str(&blocks[0]).unwrap();
+    let err = serde_json::from_value::<groupgate::Config>(scenario["account"].clone()).unwrap_err();
+    assert!(err.to_string().contains("unknown field `status`"), "{err}");
+    let account: groupgate::scenario::AccountFile = serde_json::from_str(&blocks[1]).unwrap();
+    assert_eq!(account.builder().build().unwrap(), config);
+}

@@ -12,16 +12,21 @@ impl Account {
     /// Cost: O(1) amortized for a new visitor; O(size of its group) for a
     /// new tag.
     ///
+    /// # Errors
+    ///
+    /// `version_exhausted` when the account's version counter has no value left
+    /// (R13); nothing changes.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// account.visit("v2".parse().unwrap(), None); // a page without the code keeps the tag
+    /// account.visit("v2".parse().unwrap(), None).unwrap(); // a page without the code keeps the tag
     /// assert_eq!(account.effective_group("v2").unwrap().group().unwrap(), "de");
     /// ```
     pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) -> Result<(), ActionError> {
@@ -47,14 +52,20 @@ impl Account {
     /// The visitor picks a group in the contact form (R22). Cost: O(groups),
     /// or O(groups · agents) with `hide_unavailable_groups`.
     ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`; `group_selection_disabled` when the form has no group
+    /// selection; `group_not_offered` for a group the form does not offer now
+    /// (R22).
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.select_group("v1", "de").unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["bob"]);
     /// assert_eq!(account.select_group("v1", "fr").unwrap_err().code(), "group_not_offered");
@@ -84,14 +95,18 @@ impl Account {
     ///
     /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.prefer_agent("v1", "anna".parse().unwrap()).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
     /// ```
@@ -109,14 +124,18 @@ impl Account {
     /// The visitor leaves (R14): its chat closes and it is forgotten.
     /// Cost: O(size of its group), amortized.
     ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.leave("v1").unwrap();
     /// assert!(!account.has_visitor("v1"));
     /// ```
@@ -136,14 +155,18 @@ impl Account {
     ///
     /// Cost: O(1) expected, then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     ///
+    /// # Errors
+    ///
+    /// `unknown_agent`.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
     /// assert!(account.is_online(Some("de")));
     /// ```
@@ -162,14 +185,18 @@ impl Account {
     ///
     /// Cost: O(revisions still shown by some dashboard · agents).
     ///
+    /// # Errors
+    ///
+    /// `unknown_agent`.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.apply(&Change::Unassign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]); // still revision 1
     /// account.refresh("anna").unwrap();
@@ -186,14 +213,21 @@ impl Account {
     /// visitor has none (a proactive chat). A repeat claim by the holder
     /// succeeds and changes nothing. Cost: O(1).
     ///
+    /// # Errors
+    ///
+    /// `unknown_agent`, `unknown_visitor`, then the first failing check of R11
+    /// as [`ActionError::Denied`]: `agent_disabled`, `not_in_group` /
+    /// `ungrouped_hidden`, `already_claimed` (naming the holder),
+    /// `agent_offline`, `at_capacity`.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let claimed = account.claim("anna", "v1").unwrap();
     /// assert!(claimed.changed());
     /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
@@ -221,13 +255,19 @@ impl Account {
     /// `version` (compare-and-set, R13): a host with several servers passes
     /// the version it read, and the loser of a race gets `already_claimed`.
     ///
+    /// # Errors
+    ///
+    /// As [`claim`](Self::claim), and `already_claimed`
+    /// ([`ActionError::VersionMismatch`]) when the chat is no longer at
+    /// `version`.
+    ///
     /// ```
-    /// # use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, Status};
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), None).unwrap();
+    /// use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, Status};
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.set_status("bob", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), None).unwrap();
     /// let read = account.chat_version("v1").unwrap();
     /// account.claim_at_version("anna", "v1", read).unwrap();
     /// let lost = account.claim_at_version("bob", "v1", read).unwrap_err();
@@ -253,14 +293,18 @@ impl Account {
     ///
     /// Cost: O(chats the holder holds), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`; `no_chat` when the visitor has no open chat.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// account.release("v1").unwrap();
     /// assert_eq!(account.load("anna"), Some(0));
@@ -290,7 +334,7 @@ impl Account {
     /// here are greater. Loads follow at once; the strategy state (R16) is
     /// not touched — share it with [`set_assignments`](Self::set_assignments).
     ///
-    /// # Errors
+    /// Errors
     ///
     /// `unknown_agent`, `unknown_visitor`; `version_exhausted` for
     /// `u64::MAX`, which would leave the counter no later version to give.
@@ -298,9 +342,9 @@ impl Account {
     /// Cost: O(chats the previous holder holds).
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
     /// account.visit("v1".parse().unwrap(), None).unwrap();
     /// account.restore_chat("v1", Some("bob"), 41).unwrap(); // bob won it on another server
     /// assert_eq!((account.holder("v1").unwrap().as_str(), account.load("bob")), ("bob", Some(1)));
@@ -338,10 +382,10 @@ impl Account {
     /// Cost: O(1) expected.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").chat_limit(2)).agent(AgentSpec::new("anna").member("en").chat_limit(5))
-    /// #     .build().unwrap());
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en").chat_limit(2)).agent(AgentSpec::new("anna").member("en").chat_limit(5))
+    ///     .build().unwrap());
     /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.chat_limit("anna", "v1"), Some(2));
     /// assert_eq!(account.chat_limit("ghost", "v1"), Some(0));

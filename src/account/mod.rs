@@ -127,10 +127,10 @@ pub enum ActionError {
 /// `already_claimed`: the caller lost a race (R13).
 ///
 /// ```
-/// # use groupgate::*;
-/// # let mut account = Account::new(ConfigBuilder::new()
-/// #     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
-/// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// use groupgate::*;
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let err = account.release("v1").unwrap_err();
 /// assert_eq!((err.code(), err.kind()), ("no_chat", ErrorKind::Conflict));
 /// ```
@@ -170,10 +170,10 @@ impl ErrorCode for ActionError {
 /// A successful claim.
 ///
 /// ```
-/// # use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
-/// # let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-/// # account.set_status("anna", Status::Online).unwrap();
-/// # account.visit("v1".parse().unwrap(), None).unwrap();
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// account.set_status("anna", Status::Online).unwrap();
+/// account.visit("v1".parse().unwrap(), None).unwrap();
 /// let first = account.claim("anna", "v1").unwrap();
 /// let again = account.claim("anna", "v1").unwrap();
 /// assert!(first.changed() && !again.changed());
@@ -187,35 +187,10 @@ pub struct Claimed {
 
 impl Claimed {
     /// The chat's version after the claim (R13).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// let claimed = account.claim("bob", "v2").unwrap();
-    /// assert_eq!(Some(claimed.version()), account.chat_version("v2"));
-    /// ```
     pub fn version(&self) -> u64 {
         self.version
     }
     /// False for a repeat claim by the holder, which changes nothing.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// assert!(account.claim("bob", "v2").unwrap().changed());
-    /// ```
     pub fn changed(&self) -> bool {
         self.changed
     }
@@ -235,6 +210,7 @@ impl Claimed {
 /// }).unwrap();
 /// assert_eq!(report.revision(), 2);
 /// assert_eq!(report.visibility_changed(), ["anna"]); // she no longer sees "de" visitors
+/// assert!(report.availability().is_empty() && report.requeued().is_empty()); // she is offline, holds nothing
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeReport {
@@ -246,69 +222,20 @@ pub struct ChangeReport {
 
 impl ChangeReport {
     /// The new revision.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.apply(&Change::SetPlan(Plan::Pro)).unwrap().revision(), 2);
-    /// ```
     pub fn revision(&self) -> u64 {
         self.revision
     }
     /// Agents whose visibility differs between the previous revision and this
     /// one, in configuration order: tell them to refresh.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// let report = account.apply(&Change::SetPlan(Plan::Free)).unwrap();
-    /// assert_eq!(report.visibility_changed(), ["anna", "bob"]); // both see everything now
-    /// ```
     pub fn visibility_changed(&self) -> &[AgentId] {
         &self.visibility_changed
     }
     /// Pages whose chat box went online or offline.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
-    /// assert_eq!(report.availability().len(), 3); // en (via de), de, and pages without a code
-    /// ```
     pub fn availability(&self) -> &[AvailabilityChange] {
         &self.availability
     }
     /// Chats put back in the queue because their agent was removed or
     /// disabled (R14), in order of visitor arrival.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// account.claim("bob", "v2").unwrap();
-    /// let report = account.apply(&Change::RemoveAgent("bob".parse().unwrap())).unwrap();
-    /// assert_eq!(report.requeued(), ["v2"]);
-    /// ```
     pub fn requeued(&self) -> &[VisitorId] {
         &self.requeued
     }
@@ -359,7 +286,7 @@ impl Account {
     /// Cost: O(size of the configuration).
     ///
     /// ```
-    /// # use groupgate::*;
+    /// use groupgate::*;
     /// let account = Account::new(ConfigBuilder::new().build().unwrap());
     /// assert_eq!(account.snapshot().revision(), 1);
     /// ```
@@ -372,7 +299,7 @@ impl Account {
     /// Cost: O(agents).
     ///
     /// ```
-    /// # use groupgate::*;
+    /// use groupgate::*;
     /// let snapshot = Snapshot::with_revision(ConfigBuilder::new().build().unwrap(), 7);
     /// assert_eq!(Account::from_snapshot(snapshot).snapshot().revision(), 7);
     /// ```
@@ -384,17 +311,6 @@ impl Account {
     /// The latest revision's snapshot.
     ///
     /// Cost: O(1).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.snapshot().config().groups().len(), 2);
-    /// ```
     pub fn snapshot(&self) -> &Snapshot {
         &self.latest
     }
@@ -402,51 +318,16 @@ impl Account {
     /// The live state.
     ///
     /// Cost: O(1).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// let copy = account.clone();
-    /// assert_eq!(copy.state(), account.state());
-    /// ```
     pub fn state(&self) -> &State {
         &self.state
     }
 
     /// Sets the host clock that stamps assignments (R16).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.set_clock(1_700_000_000);
-    /// assert_eq!(account.clock(), 1_700_000_000);
-    /// ```
     pub fn set_clock(&mut self, now: u64) {
         self.state.set_clock(now);
     }
 
     /// The host clock.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.clock(), 0);
-    /// ```
     pub fn clock(&self) -> u64 {
         self.state.clock()
     }
@@ -474,14 +355,20 @@ impl Account {
     /// otherwise); O(groups · viewers) for the availability changes;
     /// O(visitors) to regroup visitors when the group list changes.
     ///
+    /// # Errors
+    ///
+    /// The change's [`ChangeError`]: an unknown id, a configuration that breaks
+    /// R23 or R20 (the first problem in the documented order), or a counter at
+    /// its end. The account is unchanged.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let report = account.apply(&Change::AddGroup(GroupSpec::new("sales"))).unwrap();
     /// assert_eq!(report.revision(), 2);
     /// assert!(account.apply(&Change::AddGroup(GroupSpec::new("sales"))).is_err());

@@ -12,13 +12,13 @@ impl Account {
     /// an unknown visitor. Cost: O(1), no allocation.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
     /// assert!(account.effective_group("ghost").is_none());
     /// ```
@@ -30,13 +30,13 @@ impl Account {
     /// Unknown ids are hidden. Cost: O(1), no allocation.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.sees("anna", "v1").is_visible());
     /// assert_eq!(account.sees("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
@@ -55,13 +55,13 @@ impl Account {
     /// configuration order; empty for an unknown visitor. Cost: O(agents).
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["anna"]);
     /// ```
     pub fn visible_agents(&self, visitor: &str) -> Vec<&AgentId> {
@@ -76,13 +76,13 @@ impl Account {
     /// arrival; empty for an unknown agent. Cost: O(visitors).
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]);
     /// assert!(account.dashboard("bob").is_empty());
     /// ```
@@ -102,13 +102,13 @@ impl Account {
     /// order. Cost: O(agents · groups).
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.apply(&Change::Assign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap(), tier: Tier::Normal }).unwrap();
     /// assert_eq!(account.needs_refresh(), ["bob"]);
     /// ```
@@ -129,13 +129,13 @@ impl Account {
     /// first failing reason. Cost: O(1), no allocation.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.can_claim("anna", "v1").is_allowed());
     /// assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
@@ -153,13 +153,13 @@ impl Account {
     /// for an unknown visitor. Cost: O(agents · chain length).
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
     /// ```
     pub fn candidates(&self, visitor: &str) -> Candidates<'_> {
@@ -183,13 +183,13 @@ impl Account {
     /// Cost: O(agents · chain length), no allocation.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.is_online(Some("en")));
     /// assert!(!account.is_online(Some("de"))); // bob is offline
     /// ```
@@ -203,13 +203,13 @@ impl Account {
     /// Cost: O(groups), or O(groups · viewers of a group) with `hide_unavailable_groups`; allocates the output.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert_eq!(account.form_choices(), ["en", "de"]);
     /// ```
     pub fn form_choices(&self) -> Vec<&GroupId> {
@@ -219,18 +219,6 @@ impl Account {
     /// The agent holding the visitor's chat, if any.
     ///
     /// Cost: O(1) expected.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.claim("anna", "v1").unwrap();
-    /// assert_eq!(account.holder("v1").unwrap(), "anna");
-    /// ```
     pub fn holder(&self, visitor: &str) -> Option<&AgentId> {
         self.state.visitor(visitor)?.chat.as_ref()?.holder.as_ref()
     }
@@ -239,19 +227,6 @@ impl Account {
     /// visitor. Versions never repeat within an account.
     ///
     /// Cost: O(1) expected.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// let before = account.chat_version("v1").unwrap();
-    /// account.claim("anna", "v1").unwrap();
-    /// assert!(account.chat_version("v1").unwrap() > before);
-    /// ```
     pub fn chat_version(&self, visitor: &str) -> Option<u64> {
         Some(self.state.visitor(visitor)?.version)
     }
@@ -259,18 +234,6 @@ impl Account {
     /// Chats the agent holds (R12); `None` for an unknown agent.
     ///
     /// Cost: O(1) expected.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.claim("anna", "v1").unwrap();
-    /// assert_eq!(account.load("anna"), Some(1));
-    /// ```
     pub fn load(&self, agent: &str) -> Option<u32> {
         self.state.agent(agent).map(AgentLive::load)
     }
@@ -278,17 +241,6 @@ impl Account {
     /// The agent's presence; `None` for an unknown agent.
     ///
     /// Cost: O(1) expected.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.status("bob"), Some(Status::Offline));
-    /// ```
     pub fn status(&self, agent: &str) -> Option<Status> {
         self.state.agent(agent).map(|a| a.status())
     }
@@ -296,17 +248,6 @@ impl Account {
     /// The revision the agent's dashboard shows (R9).
     ///
     /// Cost: O(1) expected.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.loaded_revision("anna"), Some(1));
-    /// ```
     pub fn loaded_revision(&self, agent: &str) -> Option<u64> {
         self.state.agent(agent).map(|a| a.loaded())
     }
@@ -314,17 +255,6 @@ impl Account {
     /// Whether a visitor with this id is on the site.
     ///
     /// Cost: O(1) expected.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.has_visitor("v1") && !account.has_visitor("v2"));
-    /// ```
     pub fn has_visitor(&self, visitor: &str) -> bool {
         self.state.visitor(visitor).is_some()
     }
@@ -332,19 +262,6 @@ impl Account {
     /// The visitors on the site, in order of arrival.
     ///
     /// Cost: O(1) per visitor yielded, plus the gaps left by visitors who left (compacted when they outnumber those on the site).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.visit("v0".parse().unwrap(), None).unwrap();
-    /// let ids: Vec<&str> = account.visitors().map(|v| v.as_str()).collect();
-    /// assert_eq!(ids, ["v1", "v0"]); // arrival order
-    /// ```
     pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
         self.state.visitors().iter().map(|v| &v.id)
     }
@@ -353,13 +270,13 @@ impl Account {
     /// Cost: O(visitors + queue · log queue).
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.route("v1").unwrap(); // broadcast: offered, waiting for a claim
     /// assert_eq!(account.queue(), ["v1"]);
     /// ```
@@ -409,13 +326,13 @@ impl Account {
     /// Resolves an agent of the latest revision. Cost: O(1) expected.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.agent_key("anna").is_some() && account.agent_key("ghost").is_none());
     /// ```
     #[inline]
@@ -427,13 +344,13 @@ impl Account {
     /// Resolves a visitor on the site. Cost: O(1) expected.
     ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// assert!(account.visitor_key("v1").is_some());
     /// ```
     #[inline]
@@ -445,7 +362,7 @@ impl Account {
     /// Cost: O(1), no hashing, no allocation.
     ///
     /// ```
-    /// # use groupgate::*;
+    /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
     /// account.visit("v1".parse().unwrap(), None).unwrap();
     /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());

@@ -11,14 +11,19 @@ impl Account {
     /// The visitor starts a chat, routed under the routing policy (R15–R18).
     /// `chat_open` when it has one (held or queued). Cost: O(agents · chain).
     ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`; `chat_open` when the visitor already has a chat, held
+    /// or queued.
+    ///
     /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// let routed = account.route("v1").unwrap();
     /// assert_eq!(routed.offered(), ["anna"]);
     /// assert_eq!(account.route("v1").unwrap_err().code(), "chat_open");
@@ -38,6 +43,12 @@ impl Account {
     }
 
     /// Transfers a held chat (R19) to a group or to an agent.
+    ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`; `no_chat` when nobody holds the chat; for a group,
+    /// `unknown_group` then `same_group`; for an agent, `unknown_agent` then
+    /// R11's checks as if the chat were unheld.
     ///
     /// ```
     /// use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, GroupSpec, Status, TransferTarget};
@@ -116,17 +127,6 @@ impl Account {
     /// [`holder`](Self::holder) for who got each.
     ///
     /// Cost: O(1).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.drain_served().is_empty());
-    /// ```
     pub fn drain_served(&mut self) -> Vec<VisitorId> {
         std::mem::take(&mut self.served)
     }
@@ -135,19 +135,6 @@ impl Account {
 impl Account {
     /// The strategy state (R16), to share with other servers.
     /// Cost: O(agents).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.set_clock(5);
-    /// account.claim("anna", "v1").unwrap();
-    /// assert_eq!(account.assignments().get("anna"), Some(5));
-    /// ```
     pub fn assignments(&self) -> Assignments {
         Assignments(self.state.agents().filter_map(|(id, a)| Some((id.clone(), a.last_assigned()?))).collect())
     }
@@ -155,18 +142,6 @@ impl Account {
     /// Replaces the strategy state (R16) with one read from elsewhere: agents
     /// not listed count as never assigned; unknown agents are ignored.
     /// Cost: O(agents).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .group_selection(true).build().unwrap());
-    /// # account.set_status("anna", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.set_assignments(&Assignments::default());
-    /// assert_eq!(account.assignments().get("anna"), None);
-    /// ```
     pub fn set_assignments(&mut self, assignments: &Assignments) {
         self.state.set_assignments(|id| assignments.get(id));
     }

@@ -23,6 +23,11 @@ impl ConfigBuilder {
     ///
     /// Cost: O(groups + agents + memberships · groups-per-agent).
     ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] with every problem of R23 (and R20's `no_groups`), each
+    /// naming its ids, in the documented order of codes.
+    ///
     /// ```
     /// use groupgate::{ConfigBuilder, ErrorCode, GroupSpec};
     /// let err = ConfigBuilder::new()
@@ -59,72 +64,22 @@ pub struct Group {
 
 impl Group {
     /// The id.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.groups()[0].id(), "en");
-    /// ```
     pub fn id(&self) -> &GroupId {
         &self.id
     }
     /// The display name.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.groups()[0].name(), "Support EN");
-    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
     /// Whether the contact form offers it (R21).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert!(!config.groups()[1].in_contact_form());
-    /// ```
     pub fn in_contact_form(&self) -> bool {
         self.in_contact_form
     }
     /// The fallback group (R17).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.groups()[0].fallback().unwrap(), "de");
-    /// ```
     pub fn fallback(&self) -> Option<&GroupId> {
         self.fallback.as_ref()
     }
     /// The per-agent chat limit while serving this group (R12).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.groups()[0].chat_limit(), Some(3));
-    /// ```
     pub fn chat_limit(&self) -> Option<u32> {
         self.chat_limit
     }
@@ -150,30 +105,10 @@ pub struct Membership {
 
 impl Membership {
     /// The group.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].memberships()[0].group(), "en");
-    /// ```
     pub fn group(&self) -> &GroupId {
         &self.group
     }
     /// The tier (R15).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].memberships()[0].tier(), Tier::First);
-    /// ```
     pub fn tier(&self) -> Tier {
         self.tier
     }
@@ -200,44 +135,14 @@ pub struct Agent {
 
 impl Agent {
     /// The id.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].id(), "anna");
-    /// ```
     pub fn id(&self) -> &AgentId {
         &self.id
     }
     /// The role.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].role(), Role::Admin);
-    /// ```
     pub fn role(&self) -> Role {
         self.role
     }
     /// Memberships, in the agent's order.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].memberships().len(), 1);
-    /// ```
     pub fn memberships(&self) -> &[Membership] {
         &self.memberships
     }
@@ -258,30 +163,10 @@ impl Agent {
         self.memberships.iter().find(|m| m.group == *group).map(|m| m.tier)
     }
     /// Whether the agent is enabled (R8).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert!(config.agents()[0].enabled());
-    /// ```
     pub fn enabled(&self) -> bool {
         self.enabled
     }
     /// The agent's own chat limit (R12).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].chat_limit(), Some(2));
-    /// ```
     pub fn chat_limit(&self) -> Option<u32> {
         self.chat_limit
     }
@@ -313,73 +198,23 @@ pub struct Config {
 
 impl Config {
     /// The plan (R1).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.plan(), Plan::Pro);
-    /// ```
     pub fn plan(&self) -> Plan {
         self.plan
     }
     /// The policies.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.policy(), &Policy::default());
-    /// ```
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
     /// Groups in configuration order.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.groups().len(), 2);
-    /// ```
     pub fn groups(&self) -> &[Group] {
         &self.groups
     }
     /// Agents in configuration order.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert_eq!(config.agents().len(), 1);
-    /// ```
     pub fn agents(&self) -> &[Agent] {
         &self.agents
     }
     /// Whether the contact form lets visitors pick a group (R20). Kept, inert,
     /// on plans without groups.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// let config = ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en").name("Support EN").fallback("de").chat_limit(3))
-    ///     .group(GroupSpec::new("de").in_contact_form(false))
-    ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
-    ///     .build().unwrap();
-    /// assert!(!config.group_selection());
-    /// ```
     pub fn group_selection(&self) -> bool {
         self.group_selection
     }

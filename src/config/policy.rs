@@ -41,17 +41,9 @@ macro_rules! str_enum {
 
         impl $name {
             /// Every value, in declaration order.
-            ///
-            /// ```
-            /// assert_eq!(groupgate::Tier::ALL.len(), 4);
-            /// ```
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The snake_case name used by the scenario format and serde.
-            ///
-            /// ```
-            /// assert_eq!(groupgate::Routing::LeastBusy.as_str(), "least_busy");
-            /// ```
             pub fn as_str(self) -> &'static str {
                 match self { $( $name::$variant => $text, )+ }
             }

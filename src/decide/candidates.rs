@@ -25,6 +25,7 @@ use crate::state::State;
 /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let c = account.candidates("v1");
 /// assert_eq!(c.agents(), ["bob"]); // `last` only when no `normal` agent is
+/// assert_eq!((c.group().map(|g| g.as_str()), c.moved()), (Some("en"), false)); // its own group
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Candidates<'a> {
@@ -36,48 +37,15 @@ pub struct Candidates<'a> {
 impl<'a> Candidates<'a> {
     /// The candidates: the preferred agent first, then configuration order.
     /// Empty: the chat would be queued.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.candidates("v1").agents(), ["bob"]);
-    /// ```
     pub fn agents(&self) -> &[&'a AgentId] {
         &self.agents
     }
     /// The group the candidates were found in (the visitor's own, or one on
     /// its fallback chain); `None` for an ungrouped visitor.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.candidates("v1").group().unwrap(), "de"); // R17
-    /// ```
     pub fn group(&self) -> Option<&'a GroupId> {
         self.group
     }
     /// Whether the group is a fallback, not the visitor's own (R17).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.candidates("v1").moved());
-    /// ```
     pub fn moved(&self) -> bool {
         self.moved
     }

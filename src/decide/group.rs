@@ -42,9 +42,14 @@ impl GroupSource {
 /// use groupgate::{Account, ConfigBuilder, GroupSource, GroupSpec};
 /// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
 /// account.visit("v1".parse().unwrap(), Some("xx".parse().unwrap())).unwrap();
+/// {
+///     let g = account.effective_group("v1").unwrap();
+///     assert_eq!((g.group(), g.source()), (None, None)); // ungrouped
+///     assert_eq!(g.unknown()[0], (GroupSource::PageTag, &"xx".parse().unwrap())); // R3
+/// }
+/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let g = account.effective_group("v1").unwrap();
-/// assert_eq!(g.group(), None);
-/// assert_eq!(g.unknown()[0].1.as_str(), "xx");
+/// assert_eq!((g.group().unwrap().as_str(), g.source()), ("en", Some(GroupSource::PageTag)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EffectiveGroup<'a> {
@@ -54,49 +59,16 @@ pub struct EffectiveGroup<'a> {
 
 impl<'a> EffectiveGroup<'a> {
     /// The effective group; `None` for an ungrouped visitor.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
-    /// ```
     pub fn group(&self) -> Option<&'a GroupId> {
         self.group.map(|(g, _)| g)
     }
     /// Which of the visitor's fields gave the group.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.effective_group("v1").unwrap().source(), Some(GroupSource::PageTag));
-    /// ```
     pub fn source(&self) -> Option<GroupSource> {
         self.group.map(|(_, s)| s)
     }
     /// Tags and selections that name no group of the configuration (R3), in
     /// R2's order. They are kept as written and match again if such a group is
     /// created.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.effective_group("v1").unwrap().unknown().is_empty());
-    /// ```
     pub fn unknown(&self) -> &[(GroupSource, &'a GroupId)] {
         &self.unknown
     }

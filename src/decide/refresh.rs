@@ -106,34 +106,10 @@ pub struct AvailabilityChange {
 
 impl AvailabilityChange {
     /// The page's group code; `None` for pages without one.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
-    /// assert_eq!(report.availability()[1].page_group().unwrap(), "de");
-    /// ```
     pub fn page_group(&self) -> Option<&GroupId> {
         self.page_group.as_ref()
     }
     /// Whether the chat box is online now.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// let report = account.apply(&Change::SetEnabled { agent: "bob".parse().unwrap(), enabled: false }).unwrap();
-    /// assert!(report.availability().iter().all(|a| !a.online()));
-    /// ```
     pub fn online(&self) -> bool {
         self.online
     }

@@ -35,33 +35,11 @@ pub enum Visibility {
 
 impl Visibility {
     /// Whether visible.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(!account.sees("bob", "v1").is_visible());
-    /// ```
     #[inline]
     pub fn is_visible(self) -> bool {
         matches!(self, Visibility::Visible { .. })
     }
     /// The reason when hidden.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.sees("bob", "v1").reason(), Some(Reason::NotInGroup));
-    /// ```
     #[inline]
     pub fn reason(self) -> Option<Reason> {
         match self {
@@ -70,17 +48,6 @@ impl Visibility {
         }
     }
     /// The rule id that decided.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.sees("anna", "v1").rule(), Rule::R4);
-    /// ```
     #[inline]
     pub fn rule(self) -> Rule {
         match self {

@@ -106,9 +106,16 @@ pub(crate) fn pick(
 /// account.set_status("bob", Status::Online).unwrap();
 /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
 /// let routed = account.route("v1").unwrap();
-/// assert_eq!(routed.agent().map(|a| a.as_str()), Some("bob"));
+/// assert_eq!(routed.agent().map(|a| a.as_str()), Some("bob")); // least busy: bob holds it
 /// assert_eq!(routed.group().map(|g| g.as_str()), Some("de")); // R17: moved to the fallback
-/// assert!(routed.moved());
+/// assert!(routed.moved() && !routed.queued() && routed.offered().is_empty());
+///
+/// // Under broadcast nobody holds a routed chat: it waits, offered to the candidates.
+/// account.apply(&Change::SetPolicy(Policy::default())).unwrap();
+/// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+/// let routed = account.route("v2").unwrap();
+/// assert!(routed.queued() && routed.agent().is_none());
+/// assert_eq!(routed.offered(), ["bob"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routed {
@@ -121,80 +128,25 @@ pub struct Routed {
 impl Routed {
     /// The agent now holding the chat (single-agent strategies); `None` when
     /// it waits in the queue.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.route("v1").unwrap().agent().is_none()); // broadcast
-    /// ```
     pub fn agent(&self) -> Option<&AgentId> {
         self.agent.as_ref()
     }
     /// Under `broadcast`, the agents offered the chat, in offer order (R15);
     /// empty otherwise.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.route("v1").unwrap().offered(), ["bob"]);
-    /// ```
     pub fn offered(&self) -> &[AgentId] {
         &self.offered
     }
     /// The group the chat is in now.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert_eq!(account.route("v1").unwrap().group().unwrap(), "de");
-    /// ```
     pub fn group(&self) -> Option<&GroupId> {
         self.group.as_ref()
     }
     /// Whether routing moved the chat on to a fallback group (R17): it
     /// landed in another group than the one it was routed from (the
     /// visitor's effective group, or a transfer's target).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.route("v1").unwrap().moved());
-    /// ```
     pub fn moved(&self) -> bool {
         self.moved
     }
     /// Whether the chat waits in the queue (R18).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// assert!(account.route("v1").unwrap().queued());
-    /// ```
     pub fn queued(&self) -> bool {
         self.agent.is_none()
     }
@@ -353,39 +305,11 @@ pub struct Assignments(pub(crate) indexmap::IndexMap<AgentId, u64>);
 
 impl Assignments {
     /// When the agent was last assigned. Cost: O(1).
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.set_clock(3);
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// account.claim("bob", "v2").unwrap();
-    /// assert_eq!((account.assignments().get("bob"), account.assignments().get("anna")), (Some(3), None));
-    /// ```
     pub fn get(&self, agent: &str) -> Option<u64> {
         self.0.get(agent).copied()
     }
 
     /// Every stamp, in configuration order.
-    ///
-    /// ```
-    /// # use groupgate::*;
-    /// # let mut account = Account::new(ConfigBuilder::new()
-    /// #     .group(GroupSpec::new("en").fallback("de")).group(GroupSpec::new("de"))
-    /// #     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    /// #     .build().unwrap());
-    /// # account.set_status("bob", Status::Online).unwrap();
-    /// # account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.set_clock(3);
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// account.claim("bob", "v2").unwrap();
-    /// assert_eq!(account.assignments().iter().count(), 1);
-    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&AgentId, u64)> {
         self.0.iter().map(|(a, t)| (a, *t))
     }

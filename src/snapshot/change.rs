@@ -184,6 +184,13 @@ impl Snapshot {
     /// [`ConfigBuilder::build`]; the others cannot break R23 and only look
     /// their ids up.
     ///
+    /// # Errors
+    ///
+    /// `unknown_agent` / `unknown_group` for ids the configuration lacks,
+    /// `not_in_group` for unassigning a non-member, `groups_not_in_plan`,
+    /// [`ChangeError::Invalid`] when the result would break R23 or R20, and
+    /// `revision_exhausted` after 2^64 − 1 revisions.
+    ///
     /// ```
     /// # use groupgate::*;
     /// let v1 = Snapshot::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
