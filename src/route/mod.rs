@@ -4,7 +4,7 @@
 //! queue ([`serve`]). The [`Account`](crate::Account) looks ids up and calls
 //! these.
 
-use std::sync::Arc;
+use smallvec::SmallVec;
 
 use crate::config::Routing;
 use crate::decide::candidates::{each_in_group, serving_group};
@@ -236,39 +236,84 @@ pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target
 
 /// Serves the queue after a successful event, under the single-agent
 /// strategies (R18): oldest first, each chat to the agent `route` would pick;
-/// chats without a candidate stay. Only the chats the event can have given a
-/// candidate are planned: after a visitor's tags changed, its own chat; after
-/// an agent became free, the chats it could serve somewhere on their fallback
-/// chain. Every other queued chat still has no candidate, so the outcome is
-/// the full pass's. Returns the chats served, in order. Cost: O(queue)
-/// visibility tests plus a routing plan per chat that may have changed.
-pub(crate) fn serve(snap: &Arc<Snapshot>, state: &mut State, freed: Freed<'_>) -> Vec<VisitorId> {
+/// chats without a candidate stay. Returns the chats served, in order.
+///
+/// Between events every queued chat has no candidate (the previous serving
+/// left it so), so only the chats the event can have given one are planned:
+/// - a visitor's tags changed: its own chat, if queued — O(1) expected plus
+///   one routing plan;
+/// - an agent freed a slot or came online: it is the only agent that can have
+///   become a candidate, so only the queues of groups whose fallback chain it
+///   sees are merged, oldest first, and serving stops once it is full by its
+///   own limit — O(groups with queued chats · chain) to choose the queues,
+///   then O(log queue + a routing plan) per chat looked at. An agent that is
+///   not online serves nothing;
+/// - a configuration change: every queued chat, oldest first.
+pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> Vec<VisitorId> {
     if snap.policy().routing == Routing::Broadcast || state.visitors().queue().next().is_none() {
         return Vec::new();
     }
-    let agent = match freed {
-        Freed::Agent(id) => match snap.agent_ix(id).and_then(|a| snap.agent(a)) {
-            Some((_, agent)) => Some(agent),
-            None => return Vec::new(),
-        },
-        _ => None,
+    match freed {
+        Freed::All => {
+            let queue: Vec<VisitorId> = state.visitors().queue().map(|v| v.id.clone()).collect();
+            queue.into_iter().filter(|v| serve_one(snap, state, v.as_str())).collect()
+        }
+        Freed::Visitor(id) => {
+            let queued = state.visitor(id).filter(|v| v.chat.as_ref().is_some_and(|c| c.queued.is_some()));
+            match queued.map(|v| v.id.clone()) {
+                Some(v) if serve_one(snap, state, id) => vec![v],
+                _ => Vec::new(),
+            }
+        }
+        Freed::Agent(id) => serve_for_agent(snap, state, id),
+    }
+}
+
+/// Routes one queued chat if it has a candidate now. O(one routing plan).
+fn serve_one(snap: &Snapshot, state: &mut State, visitor: &str) -> bool {
+    let Some(v) = state.visitor(visitor) else { return false };
+    let to = destination_of(snap, state, v);
+    if to.pick.is_none() {
+        return false;
+    }
+    land(snap, state, visitor, to);
+    true
+}
+
+/// [`serve`] after agent `id` freed a slot or came online.
+fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> Vec<VisitorId> {
+    let Some((ax, (_, agent))) = snap.agent_ix(id).and_then(|a| Some((a, snap.agent(a)?))) else { return Vec::new() };
+    if !state.is_online(ax) {
+        return Vec::new();
+    }
+    let own_limit = crate::decide::claim::limit(snap, agent, None);
+    let full = |state: &State| {
+        let load = state.agent_at(ax).map_or(0, |a| a.load());
+        own_limit.is_some_and(|limit| load >= limit)
     };
-    let may_serve = |v: &VisitorLive| match (&freed, agent) {
-        (Freed::Visitor(id), _) => v.id == **id,
-        (Freed::Agent(_), Some(agent)) => match v.group {
-            None => visibility(agent, None).is_visible(),
-            Some(g) => snap.chain(g).any(|g| visibility(agent, Some(g)).is_visible()),
-        },
-        _ => true,
+    let serves = |g: Option<GroupIx>| match g {
+        None => visibility(agent, None).is_visible(),
+        Some(g) => snap.chain(g).any(|h| visibility(agent, Some(h)).is_visible()),
     };
-    let queue: Vec<VisitorId> = state.visitors().queue().filter(|v| may_serve(v)).map(|v| v.id.clone()).collect();
+    let groups: SmallVec<[Option<GroupIx>; 8]> = state.visitors().queued_groups().filter(|g| serves(*g)).collect();
+    // A merge of those queues by (queue key, arrival): the next entry of
+    // each, looked up again after every step, since landing a chat takes it
+    // out of its queue and nothing else. A freed slot is usually filled by
+    // the first chat looked at, so the oldest head is found by a plain scan.
+    let next = |state: &State, g: Option<GroupIx>, after| state.visitors().next_queued(g, after);
+    let mut heads: SmallVec<[Option<(u64, u32)>; 8]> = groups.iter().map(|g| next(state, *g, None)).collect();
     let mut served = Vec::new();
-    for visitor in queue {
-        let Some(v) = state.visitor(visitor.as_str()) else { continue };
-        let plan = destination_of(snap, state, v);
-        if plan.pick.is_some() {
-            land(snap, state, visitor.as_str(), plan);
-            served.push(visitor);
+    while !full(state) {
+        let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);
+        let Some((i, entry)) = oldest else { break };
+        let visitor = state.visitors().at(entry.1).map(|v| v.id.clone());
+        if let Some(visitor) = visitor {
+            if serve_one(snap, state, visitor.as_str()) {
+                served.push(visitor);
+            }
+        }
+        if let (Some(head), Some(g)) = (heads.get_mut(i), groups.get(i)) {
+            *head = next(state, *g, Some(entry));
         }
     }
     served

@@ -31,6 +31,10 @@ pub(crate) struct Visitors {
     ungrouped: Vec<Entry>,
     /// Queued chats: (queue key, slot) — ordered by key, then arrival (R18).
     queue: BTreeSet<(u64, u32)>,
+    /// The same queued chats by effective group (index: group; the last
+    /// entry: ungrouped), so queue serving looks only where an agent can
+    /// serve.
+    queues: Vec<BTreeSet<(u64, u32)>>,
     /// Bumped whenever slots are renumbered, so stale keys are detected.
     epoch: u32,
 }
@@ -123,6 +127,9 @@ impl Visitors {
         remove_sorted(self.list_mut(v.group), slot);
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
             self.queue.remove(&(key, slot));
+            if let Some(q) = self.queue_of(v.group) {
+                q.remove(&(key, slot));
+            }
         }
         if self.slots.len() - self.index.len() > self.index.len().max(COMPACT_AT) {
             self.compact();
@@ -148,8 +155,17 @@ impl Visitors {
         }
         if old != new {
             let id = v.id.clone();
+            let queued = v.chat.as_ref().and_then(|c| c.queued);
             remove_sorted(self.list_mut(old), slot);
             insert_sorted(self.list_mut(new), (slot, id));
+            if let Some(key) = queued {
+                if let Some(q) = self.queue_of(old) {
+                    q.remove(&(key, slot));
+                }
+                if let Some(q) = self.queue_of(new) {
+                    q.insert((key, slot));
+                }
+            }
         }
     }
 
@@ -157,14 +173,21 @@ impl Visitors {
     /// the queue index in step. Only `State` calls it. O(log queue).
     pub(crate) fn set_chat_at(&mut self, slot: u32, chat: Option<Chat>, version: u64) {
         let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
-        if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
-            self.queue.remove(&(key, slot));
-        }
-        if let Some(key) = chat.as_ref().and_then(|c| c.queued) {
-            self.queue.insert((key, slot));
-        }
+        let (was, now, group) = (v.chat.as_ref().and_then(|c| c.queued), chat.as_ref().and_then(|c| c.queued), v.group);
         v.chat = chat;
         v.version = version;
+        if let Some(key) = was {
+            self.queue.remove(&(key, slot));
+            if let Some(q) = self.queue_of(group) {
+                q.remove(&(key, slot));
+            }
+        }
+        if let Some(key) = now {
+            self.queue.insert((key, slot));
+            if let Some(q) = self.queue_of(group) {
+                q.insert((key, slot));
+            }
+        }
     }
 
     /// Queued visitors, oldest first (R18). O(queue).
@@ -185,6 +208,7 @@ impl Visitors {
     pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
         self.by_group = vec![Vec::new(); groups];
         self.ungrouped.clear();
+        self.queues = vec![BTreeSet::new(); groups + 1];
         for (slot, v) in self.slots.iter_mut().enumerate() {
             let Some(v) = v else { continue };
             v.group = effective(v);
@@ -199,6 +223,54 @@ impl Visitors {
                 },
             };
             list.push((slot_of(slot), v.id.clone()));
+            if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
+                let q = match v.group.filter(|g| *g < groups) {
+                    Some(g) => self.queues.get_mut(g),
+                    None => self.queues.last_mut(),
+                };
+                if let Some(q) = q {
+                    q.insert((key, slot_of(slot)));
+                }
+            }
+        }
+    }
+
+    /// The oldest queued chat whose effective group is `group` (R18), after
+    /// the entry `after` when given: (queue key, slot). O(log queue).
+    pub(crate) fn next_queued(&self, group: Option<GroupIx>, after: Option<(u64, u32)>) -> Option<(u64, u32)> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let q = match group {
+            None => self.queues.last(),
+            Some(g) => self.queues.get(g).filter(|_| g + 1 < self.queues.len()),
+        }?;
+        match after {
+            None => q.first().copied(),
+            Some(a) => q.range((Excluded(a), Unbounded)).next().copied(),
+        }
+    }
+
+    /// The groups (and `None`, ungrouped) that have queued chats. O(groups).
+    pub(crate) fn queued_groups(&self) -> impl Iterator<Item = Option<GroupIx>> + '_ {
+        let n = self.queues.len();
+        self.queues.iter().enumerate().filter(|(_, q)| !q.is_empty()).map(move |(i, _)| (i + 1 < n).then_some(i))
+    }
+
+    /// The per-group queue of `group`, grown to hold it (the ungrouped queue
+    /// stays last).
+    fn queue_of(&mut self, group: Option<GroupIx>) -> Option<&mut BTreeSet<(u64, u32)>> {
+        if self.queues.is_empty() {
+            self.queues.push(BTreeSet::new());
+        }
+        match group {
+            None => self.queues.last_mut(),
+            Some(g) => {
+                if self.queues.len() <= g + 1 {
+                    let ungrouped = self.queues.pop().unwrap_or_default();
+                    self.queues.resize_with(g + 1, BTreeSet::new);
+                    self.queues.push(ungrouped);
+                }
+                self.queues.get_mut(g)
+            }
         }
     }
 
@@ -236,6 +308,9 @@ impl Visitors {
             }
         }
         self.queue = self.queue.iter().map(|(k, s)| (*k, new(s))).collect();
+        for q in &mut self.queues {
+            *q = q.iter().map(|(k, s)| (*k, new(s))).collect();
+        }
     }
 }
 
