@@ -183,7 +183,7 @@ impl Account {
 
     /// The agent reloads its dashboard: it now shows the latest revision (R9).
     ///
-    /// Cost: O(revisions still shown by some dashboard · agents).
+    /// Cost: O(log revisions shown).
     ///
     /// # Errors
     ///
@@ -204,8 +204,12 @@ impl Account {
     /// ```
     pub fn refresh(&mut self, agent: &str) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
-        self.state.set_loaded(ix, self.latest.revision());
-        self.gc_loaded();
+        // Only the revision it showed can have lost its last dashboard.
+        if let Some(before) = self.state.set_loaded(ix, self.latest.revision()) {
+            if !self.state.shows_revision(before) {
+                self.loaded.remove(&before);
+            }
+        }
         Ok(())
     }
 
@@ -396,5 +400,29 @@ impl Account {
             (Some((_, a)), Some(v)) => claim::limit(&self.latest, a, v.group),
             _ => Some(0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec};
+
+    #[test]
+    fn a_revision_no_dashboard_shows_is_dropped_when_its_last_agent_refreshes() {
+        let config = ConfigBuilder::new()
+            .group(GroupSpec::new("en"))
+            .agent(AgentSpec::new("anna"))
+            .agent(AgentSpec::new("bob"))
+            .build()
+            .unwrap();
+        let mut account = Account::new(config);
+        account.apply(&Change::SetGroupSelection(true)).unwrap();
+        assert_eq!(account.loaded.keys().copied().collect::<Vec<_>>(), [1], "both still show revision 1");
+        account.refresh("anna").unwrap();
+        assert_eq!(account.loaded.len(), 1, "bob still shows revision 1");
+        account.refresh("bob").unwrap();
+        assert!(account.loaded.is_empty(), "nobody shows revision 1");
+        assert!(!account.state.shows_revision(1));
+        assert!(account.state.shows_revision(2));
     }
 }

@@ -73,7 +73,12 @@ impl Account {
 
     /// The visitors on the agent's dashboard: those on the site now that the
     /// agent sees under the revision it last loaded (R9), in order of
-    /// arrival; empty for an unknown agent. Cost: O(visitors).
+    /// arrival; empty for an unknown agent. Cost: a merge of the per-group
+    /// visitor lists the agent sees — O(groups + output · lists), or
+    /// O(visitors) for an agent who sees more than eight lists — whenever its
+    /// revision has the latest's groups (a fresh dashboard, or one stale only
+    /// by memberships or policies); O(visitors) with a lookup each when the
+    /// group list changed since it loaded.
     ///
     /// ```
     /// use groupgate::*;
@@ -90,7 +95,9 @@ impl Account {
         let Some(live) = self.state.agent(agent) else { return Vec::new() };
         let snap = self.snapshot_at(live.loaded());
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else { return Vec::new() };
-        if live.loaded() == self.latest.revision() {
+        // Visitors' cached effective groups hold for every revision with the
+        // latest's groups: only a revision with other groups recomputes them.
+        if live.loaded() == self.latest.revision() || snap.same_groups(&self.latest) {
             dashboard::current(snap, &self.state, a)
         } else {
             dashboard::pinned(snap, &self.state, a)

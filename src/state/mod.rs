@@ -134,13 +134,27 @@ pub struct State {
     exhausted: bool,
     /// Agents whose status is `online`, by index (an index of `agents`).
     online: BitSet,
+    /// How many agents' dashboards show each revision (R9): an index of
+    /// `agents`, so that whether a revision is still shown is O(log).
+    shown: std::collections::BTreeMap<u64, u32>,
 }
 
 impl State {
     /// The state of a new account: these agents, in order, offline, with
     /// `loaded` on their dashboards; no visitors; the clock at 0. O(agents).
     pub(crate) fn new<'a>(agents: impl Iterator<Item = &'a AgentId>, loaded: u64) -> Self {
-        State { agents: agents.map(|id| (id.clone(), AgentLive::new(loaded))).collect(), ..State::default() }
+        let agents: IndexMap<AgentId, AgentLive> = agents.map(|id| (id.clone(), AgentLive::new(loaded))).collect();
+        let mut state = State { agents, ..State::default() };
+        state.recount_shown();
+        state
+    }
+
+    /// Rebuilds the count of dashboards per revision. O(agents).
+    fn recount_shown(&mut self) {
+        self.shown.clear();
+        for a in self.agents.values() {
+            *self.shown.entry(a.loaded).or_insert(0) += 1;
+        }
     }
 
     /// The next value of the account's one counter: arrival numbers, chat
@@ -215,16 +229,24 @@ impl State {
         self.online.contains(ix)
     }
 
-    /// The agent's dashboard now shows `revision` (R9). O(1).
-    pub(crate) fn set_loaded(&mut self, ix: AgentIx, revision: u64) {
-        if let Some((_, a)) = self.agents.get_index_mut(ix) {
-            a.loaded = revision;
+    /// The agent's dashboard now shows `revision` (R9); returns the revision
+    /// it showed before. O(log revisions shown).
+    pub(crate) fn set_loaded(&mut self, ix: AgentIx, revision: u64) -> Option<u64> {
+        let (_, a) = self.agents.get_index_mut(ix)?;
+        let before = std::mem::replace(&mut a.loaded, revision);
+        if let Some(n) = self.shown.get_mut(&before) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.shown.remove(&before);
+            }
         }
+        *self.shown.entry(revision).or_insert(0) += 1;
+        Some(before)
     }
 
-    /// Whether some agent's dashboard shows `revision`. O(agents).
+    /// Whether some agent's dashboard shows `revision`. O(log revisions shown).
     pub(crate) fn shows_revision(&self, revision: u64) -> bool {
-        self.agents.values().any(|a| a.loaded == revision)
+        self.shown.contains_key(&revision)
     }
 
     /// Replaces every agent's last assignment (R16): `stamp` gives it by id.
@@ -262,6 +284,7 @@ impl State {
             }
             lost.extend(old.into_values().flat_map(|a| a.held));
             self.reindex_online();
+            self.recount_shown();
         }
         self.requeue(lost)
     }
