@@ -32,6 +32,21 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Runs `ops` on the engine and the model side by side (after setting every
+/// agent online first, when asked) and compares every answer after each.
+fn run_against_model(raw: &groupgate::ConfigBuilder, online_first: bool, ops: &[Op]) {
+    let config = raw.build().unwrap();
+    let mut w = World { c: MConfig::of(&config), s: MState::default(), r: MRouting::default() };
+    let mut account = Account::new(config);
+    let start: Vec<Op> = (0..AGENTS.len()).filter(|_| online_first).map(|a| Op::SetStatus(a, 0)).collect();
+    for (now, op) in start.iter().chain(ops).enumerate() {
+        step(&mut account, &mut w, now as u64, op);
+        let c = w.c.clone();
+        compare(&account, &w, &|_| c.clone());
+    }
+    world::count(ops.len());
+}
+
 /// A raw configuration from small pools of ids, some invalid (empty, a
 /// control character, 65 bytes) and some never defined, so that every R23
 /// problem — and several in one entry — comes up often.
@@ -93,18 +108,9 @@ proptest! {
         online_first in any::<bool>(),
         ops in proptest::collection::vec(op(), 0..24),
     ) {
-        let config = raw.build().unwrap();
-        let mut w = World { c: MConfig::of(&config), s: MState::default(), r: MRouting::default() };
-        let mut account = Account::new(config);
         // Half the accounts start with every agent online (as scenario files
         // do), so that chats are held and moved early in the sequence.
-        let start: Vec<Op> = (0..AGENTS.len()).filter(|_| online_first).map(|a| Op::SetStatus(a, 0)).collect();
-        for (now, op) in start.iter().chain(&ops).enumerate() {
-            step(&mut account, &mut w, now as u64, op);
-            let c = w.c.clone();
-            compare(&account, &w, &|_| c.clone());
-        }
-        world::count(ops.len());
+        run_against_model(&raw, online_first, &ops);
     }
 
     /// R2, R17, R19: group transfers — including those whose fallback chain
@@ -112,16 +118,7 @@ proptest! {
     /// and selections changing afterwards; every answer equals the model's.
     #[test]
     fn group_transfers_match_the_model(raw in common::config(), ops in proptest::collection::vec(transfer_op(), 0..32)) {
-        let config = raw.build().unwrap();
-        let mut w = World { c: MConfig::of(&config), s: MState::default(), r: MRouting::default() };
-        let mut account = Account::new(config);
-        let start: Vec<Op> = (0..AGENTS.len()).map(|a| Op::SetStatus(a, 0)).collect();
-        for (now, op) in start.iter().chain(&ops).enumerate() {
-            step(&mut account, &mut w, now as u64, op);
-            let c = w.c.clone();
-            compare(&account, &w, &|_| c.clone());
-        }
-        world::count(ops.len());
+        run_against_model(&raw, true, &ops);
     }
 
     /// R13 at the end of the counter: every event either succeeds, giving
