@@ -76,11 +76,11 @@ impl Account {
 
     fn select_group_event(&mut self, visitor: &str, group: &str) -> Result<(), ActionError> {
         if self.state.visitor(visitor).is_none() {
-            return Err(ActionError::UnknownVisitor(crate::ids::shown(visitor)));
+            return Err(super::unknown(visitor, ActionError::UnknownVisitor));
         }
         let g = form::check_selection(&self.latest, &self.state, group).map_err(|refused| match refused {
             form::Refused::SelectionDisabled => ActionError::GroupSelectionDisabled,
-            form::Refused::NotOffered => ActionError::GroupNotOffered(crate::ids::shown(group)),
+            form::Refused::NotOffered => super::unknown(group, ActionError::GroupNotOffered),
         })?;
         if let Some((id, _)) = self.latest.group(g) {
             let snap = &*self.latest;
@@ -244,7 +244,7 @@ impl Account {
         let ax = self.agent_ix(agent)?;
         let slot = self.state.visitors().slot(visitor);
         let Some((slot, v)) = slot.and_then(|s| Some((s, self.state.visitors().at(s)?))) else {
-            return Err(ActionError::UnknownVisitor(crate::ids::shown(visitor)));
+            return Err(super::unknown(visitor, ActionError::UnknownVisitor));
         };
         match claim::check_visitor(&self.latest, &self.state, ax, v) {
             ClaimCheck::Denied { reason, holder, .. } => Err(ActionError::Denied { reason, holder: holder.cloned() }),
@@ -320,7 +320,7 @@ impl Account {
     fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_none() {
-            return Err(ActionError::NoChat(v.id.to_string()));
+            return Err(ActionError::NoChat(v.id.clone()));
         }
         let holder = self.state.visitors().slot(visitor).and_then(|slot| self.state.close(slot));
         if let Some(holder) = holder {

@@ -65,6 +65,11 @@ pub struct Account {
 
 /// Why an event was refused. Nothing changed.
 ///
+/// Every event may also fail with `invalid_id` ([`ActionError::InvalidId`])
+/// for text that cannot be an id, and with `version_exhausted`. Ids are
+/// looked up in the order of the event's parameters; unknown ones are
+/// reported typed.
+///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode};
 /// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
@@ -74,12 +79,16 @@ pub struct Account {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ActionError {
+    /// An id given to the event breaks R23's id rules, so it can name
+    /// nothing.
+    #[error("invalid id: {0}")]
+    InvalidId(crate::IdError),
     /// No agent with that id.
     #[error("unknown agent `{0}`")]
-    UnknownAgent(String),
+    UnknownAgent(AgentId),
     /// No visitor with that id.
     #[error("unknown visitor `{0}`")]
-    UnknownVisitor(String),
+    UnknownVisitor(VisitorId),
     /// R11 refused a claim.
     #[error("claim refused: {reason}{}", .holder.as_ref().map(|h| format!(" (held by `{h}`)")).unwrap_or_default())]
     Denied {
@@ -98,13 +107,13 @@ pub enum ActionError {
     },
     /// The visitor has no chat held by an agent (release: no open chat).
     #[error("visitor `{0}` has no chat to act on")]
-    NoChat(String),
+    NoChat(VisitorId),
     /// The visitor already has an open chat, held or queued.
     #[error("visitor `{0}` already has an open chat")]
-    ChatOpen(String),
+    ChatOpen(VisitorId),
     /// No group with that id works on the latest revision (R1, R3).
     #[error("unknown group `{0}`")]
-    UnknownGroup(String),
+    UnknownGroup(GroupId),
     /// A transfer to the group the chat is already in (R19).
     #[error("the chat is already in group `{0}`")]
     SameGroup(GroupId),
@@ -114,7 +123,7 @@ pub enum ActionError {
     GroupSelectionDisabled,
     /// The contact form does not offer that group now (R22).
     #[error("the contact form does not offer group `{0}`")]
-    GroupNotOffered(String),
+    GroupNotOffered(GroupId),
     /// The account's counter of chat versions (R13) has no value left for
     /// this event: versions never repeat, so the event is refused. Also a
     /// [`restore_chat`](Account::restore_chat) of a version that would leave
@@ -137,6 +146,7 @@ pub enum ActionError {
 impl ErrorCode for ActionError {
     fn code(&self) -> &'static str {
         match self {
+            ActionError::InvalidId(_) => "invalid_id",
             ActionError::UnknownAgent(_) => "unknown_agent",
             ActionError::UnknownVisitor(_) => "unknown_visitor",
             ActionError::Denied { reason, .. } => reason.code(),
@@ -157,6 +167,7 @@ impl ErrorCode for ActionError {
                 ErrorKind::NotFound
             }
             ActionError::Denied { reason, .. } => reason.kind(),
+            ActionError::InvalidId(_) => ErrorKind::Invalid,
             ActionError::GroupSelectionDisabled | ActionError::GroupNotOffered(_) => ErrorKind::Forbidden,
             ActionError::VersionMismatch { .. }
             | ActionError::NoChat(_)
@@ -239,6 +250,13 @@ impl ChangeReport {
     pub fn requeued(&self) -> &[VisitorId] {
         &self.requeued
     }
+}
+
+/// The error for an id an event looked up and did not find: `invalid_id`
+/// when the text cannot be an id at all, else `not_found` with the typed
+/// id. Only on the error path: a lookup that succeeds parses nothing.
+pub(super) fn unknown<T: std::str::FromStr<Err = crate::IdError>>(id: &str, make: fn(T) -> ActionError) -> ActionError {
+    id.parse().map_or_else(ActionError::InvalidId, make)
 }
 
 /// The account's counter of chat versions, arrival numbers and queue keys
@@ -333,11 +351,11 @@ impl Account {
     }
 
     pub(super) fn agent_ix(&self, agent: &str) -> Result<usize, ActionError> {
-        self.latest.agent_ix(agent).ok_or_else(|| ActionError::UnknownAgent(crate::ids::shown(agent)))
+        self.latest.agent_ix(agent).ok_or_else(|| unknown(agent, ActionError::UnknownAgent))
     }
 
     pub(super) fn visitor(&self, visitor: &str) -> Result<&VisitorLive, ActionError> {
-        self.state.visitor(visitor).ok_or_else(|| ActionError::UnknownVisitor(crate::ids::shown(visitor)))
+        self.state.visitor(visitor).ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
     }
 
     pub(super) fn snapshot_at(&self, revision: u64) -> &Snapshot {

@@ -4,7 +4,7 @@
 
 use super::{Account, ActionError};
 use crate::decide::{ClaimCheck, claim};
-use crate::ids::{AgentId, GroupId, VisitorId, shown};
+use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::{self, Assignments, Freed, Routed, TransferTarget};
 
 impl Account {
@@ -35,7 +35,7 @@ impl Account {
     fn route_event(&mut self, visitor: &str) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_some() {
-            return Err(ActionError::ChatOpen(shown(visitor)));
+            return Err(ActionError::ChatOpen(v.id.clone()));
         }
         let plan = route::destination_of(&self.latest, &self.state, v);
         // Routing a new chat frees no agent: the queue has nothing new to serve.
@@ -77,7 +77,7 @@ impl Account {
         let v = self.visitor(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
         let Some(holder) = holder else {
-            return Err(ActionError::NoChat(shown(visitor)));
+            return Err(ActionError::NoChat(v.id.clone()));
         };
         let routed = match to {
             TransferTarget::Group(g) => self.transfer_to_group(visitor, g)?,
@@ -88,8 +88,7 @@ impl Account {
     }
 
     fn transfer_to_group(&mut self, visitor: &str, target: &GroupId) -> Result<Routed, ActionError> {
-        let g =
-            self.latest.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(shown(target.as_str())))?;
+        let g = self.latest.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(target.clone()))?;
         if self.visitor(visitor)?.group == Some(g) {
             return Err(ActionError::SameGroup(target.clone()));
         }

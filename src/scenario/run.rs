@@ -146,15 +146,29 @@ fn run_action(account: &mut Account, action: &Action) -> Ran {
     let group = |id: &str| lookup::<GroupId>(id).ok_or_else(|| "unknown_group".to_string());
     match action {
         Action::Visit(v) => Done(visit(account, v)),
-        Action::SelectGroup(s) => Done(account.select_group(&s.visitor, &s.group).map_err(code)),
+        Action::SelectGroup(s) => Done(looked_up(
+            account.select_group(&s.visitor, &s.group).map_err(code),
+            &[(&s.visitor, "unknown_visitor"), (&s.group, "group_not_offered")],
+        )),
         Action::PreferAgent(p) => Done(prefer_agent(account, &p.visitor, &p.agent)),
-        Action::Claim(c) => Done(account.claim(&c.agent, &c.visitor).map(drop).map_err(code)),
-        Action::Route(r) => Done(account.route(&r.visitor).map(drop).map_err(code)),
-        Action::Release(r) => Done(account.release(&r.visitor).map_err(code)),
+        Action::Claim(c) => Done(looked_up(
+            account.claim(&c.agent, &c.visitor).map(drop).map_err(code),
+            &[(&c.agent, "unknown_agent"), (&c.visitor, "unknown_visitor")],
+        )),
+        Action::Route(r) => {
+            Done(looked_up(account.route(&r.visitor).map(drop).map_err(code), &[(&r.visitor, "unknown_visitor")]))
+        }
+        Action::Release(r) => {
+            Done(looked_up(account.release(&r.visitor).map_err(code), &[(&r.visitor, "unknown_visitor")]))
+        }
         Action::Transfer(t) => Done(transfer(account, t)),
-        Action::Leave(l) => Done(account.leave(&l.visitor).map_err(code)),
-        Action::SetStatus(s) => Done(account.set_status(&s.agent, s.status).map_err(code)),
-        Action::Refresh(r) => Done(account.refresh(&r.agent).map_err(code)),
+        Action::Leave(l) => {
+            Done(looked_up(account.leave(&l.visitor).map_err(code), &[(&l.visitor, "unknown_visitor")]))
+        }
+        Action::SetStatus(s) => {
+            Done(looked_up(account.set_status(&s.agent, s.status).map_err(code), &[(&s.agent, "unknown_agent")]))
+        }
+        Action::Refresh(r) => Done(looked_up(account.refresh(&r.agent).map_err(code), &[(&r.agent, "unknown_agent")])),
         Action::AddGroup(g) => Done(apply(account, Ok(Change::AddGroup(g.clone())))),
         Action::RemoveGroup(g) => Done(apply(account, group(&g.group).map(Change::RemoveGroup))),
         Action::AddAgent(a) => Done(
@@ -222,6 +236,20 @@ fn run_action(account: &mut Account, action: &Action) -> Ran {
 /// The code of a failed event or change.
 fn code(e: impl ErrorCode) -> String {
     e.code().to_string()
+}
+
+/// The format does not check ids a step only looks up: one that cannot be
+/// an id is simply unknown. The library says `invalid_id` for it, at the
+/// first such field in the order it checks them (the fields' order), so that
+/// field's unknown code replaces it.
+fn looked_up(result: Result<(), String>, fields: &[(&str, &'static str)]) -> Result<(), String> {
+    match result {
+        Err(code) if code == "invalid_id" => {
+            let unknown = fields.iter().find(|(id, _)| crate::check_id(id).is_err()).map(|(_, code)| *code);
+            Err(unknown.map_or(code, str::to_string))
+        }
+        other => other,
+    }
 }
 
 /// Parses an id a step only looks up; `None` for one that cannot exist.

@@ -108,17 +108,11 @@ pub enum Change {
 #[non_exhaustive]
 pub enum ChangeError {
     /// The change names an agent the configuration does not have.
-    #[error("unknown agent `{agent}`")]
-    UnknownAgent {
-        /// The agent.
-        agent: AgentId,
-    },
+    #[error("unknown agent `{0}`")]
+    UnknownAgent(AgentId),
     /// The change names a group the configuration does not have.
-    #[error("unknown group `{group}`")]
-    UnknownGroup {
-        /// The group.
-        group: GroupId,
-    },
+    #[error("unknown group `{0}`")]
+    UnknownGroup(GroupId),
     /// Unassigning an agent from a group it is not in.
     #[error("agent `{agent}` is not a member of group `{group}`")]
     NotInGroup {
@@ -153,8 +147,8 @@ pub enum ChangeError {
 impl ErrorCode for ChangeError {
     fn code(&self) -> &'static str {
         match self {
-            ChangeError::UnknownAgent { .. } => "unknown_agent",
-            ChangeError::UnknownGroup { .. } => "unknown_group",
+            ChangeError::UnknownAgent(_) => "unknown_agent",
+            ChangeError::UnknownGroup(_) => "unknown_group",
             ChangeError::NotInGroup { .. } => "not_in_group",
             ChangeError::GroupsNotInPlan => "groups_not_in_plan",
             ChangeError::Invalid(e) => e.code(),
@@ -165,7 +159,7 @@ impl ErrorCode for ChangeError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ChangeError::UnknownAgent { .. } | ChangeError::UnknownGroup { .. } => ErrorKind::NotFound,
+            ChangeError::UnknownAgent(_) | ChangeError::UnknownGroup(_) => ErrorKind::NotFound,
             ChangeError::NotInGroup { .. } | ChangeError::RevisionExhausted | ChangeError::VersionExhausted => {
                 ErrorKind::Conflict
             }
@@ -212,21 +206,21 @@ impl Snapshot {
     }
 
     fn agent_index(&self, id: &AgentId) -> Result<usize, ChangeError> {
-        self.agent_ix(id.as_str()).ok_or_else(|| ChangeError::UnknownAgent { agent: id.clone() })
+        self.agent_ix(id.as_str()).ok_or_else(|| ChangeError::UnknownAgent(id.clone()))
     }
 
     fn group_index(&self, id: &GroupId) -> Result<usize, ChangeError> {
-        self.groups.get_index_of(id.as_str()).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+        self.groups.get_index_of(id.as_str()).ok_or_else(|| ChangeError::UnknownGroup(id.clone()))
     }
 
     fn agent_in<'c>(&self, config: &'c mut Config, id: &AgentId) -> Result<&'c mut Agent, ChangeError> {
         let ix = self.agent_index(id)?;
-        config.agents.get_mut(ix).ok_or_else(|| ChangeError::UnknownAgent { agent: id.clone() })
+        config.agents.get_mut(ix).ok_or_else(|| ChangeError::UnknownAgent(id.clone()))
     }
 
     fn group_in<'c>(&self, config: &'c mut Config, id: &GroupId) -> Result<&'c mut Group, ChangeError> {
         let ix = self.group_index(id)?;
-        config.groups.get_mut(ix).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+        config.groups.get_mut(ix).ok_or_else(|| ChangeError::UnknownGroup(id.clone()))
     }
 
     /// The changes that cannot break R23, made on a copy of the typed
@@ -279,7 +273,7 @@ fn assign(agent: &mut Agent, group: &GroupId, tier: Tier) {
 }
 
 fn group_mut<'a>(raw: &'a mut ConfigBuilder, id: &GroupId) -> Result<&'a mut GroupSpec, ChangeError> {
-    raw.groups.iter_mut().find(|g| g.id == id.as_str()).ok_or_else(|| ChangeError::UnknownGroup { group: id.clone() })
+    raw.groups.iter_mut().find(|g| g.id == id.as_str()).ok_or_else(|| ChangeError::UnknownGroup(id.clone()))
 }
 
 /// The changes that may break R23: made on the builder form and checked by
