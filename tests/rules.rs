@@ -742,7 +742,7 @@ fn r24_a_failed_change_leaves_the_previous_revision_untouched() {
     let codes: Vec<&str> = failing.iter().map(|c| account.apply(c).unwrap_err().code()).collect();
     assert_eq!(
         codes,
-        ["duplicate_group", "unknown_group", "fallback_cycle", "unknown_agent", "not_in_group", "duplicate_agent"]
+        ["duplicate_group", "unknown_group", "fallback_cycle", "unknown_agent", "not_a_member", "duplicate_agent"]
     );
     assert_eq!(account, before);
     assert_eq!(account.snapshot().revision(), 1);

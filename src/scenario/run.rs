@@ -184,7 +184,10 @@ fn run_action(account: &mut Account, action: &Action) -> Ran {
         Action::Unassign(u) => {
             let change =
                 agent(&u.agent, account).and_then(|agent| Ok(Change::Unassign { agent, group: group(&u.group)? }));
-            Done(apply(account, change))
+            // The format names this failure `not_in_group`; the library's
+            // own code is `not_a_member`, since a claim's `not_in_group`
+            // means something else.
+            Done(apply(account, change).map_err(|c| if c == "not_a_member" { "not_in_group".into() } else { c }))
         }
         Action::SetEnabled(s) => {
             let change = agent(&s.agent, account).map(|agent| Change::SetEnabled { agent, enabled: s.enabled });

@@ -39,7 +39,7 @@ pub enum Change {
         /// The tier.
         tier: Tier,
     },
-    /// Ends a membership; `not_in_group` for a non-member.
+    /// Ends a membership; `not_a_member` for a non-member.
     Unassign {
         /// The agent.
         agent: AgentId,
@@ -113,9 +113,12 @@ pub enum ChangeError {
     /// The change names a group the configuration does not have.
     #[error("unknown group `{0}`")]
     UnknownGroup(GroupId),
-    /// Unassigning an agent from a group it is not in.
+    /// Unassigning an agent from a group it is not in: `not_a_member`, a
+    /// code of the library's own (a claim's `not_in_group` means the agent
+    /// does not see the visitor's group). The scenario format calls this
+    /// step's failure `not_in_group`; its runner says so.
     #[error("agent `{agent}` is not a member of group `{group}`")]
-    NotInGroup {
+    NotAMember {
         /// The agent.
         agent: AgentId,
         /// The group.
@@ -149,7 +152,7 @@ impl ErrorCode for ChangeError {
         match self {
             ChangeError::UnknownAgent(_) => "unknown_agent",
             ChangeError::UnknownGroup(_) => "unknown_group",
-            ChangeError::NotInGroup { .. } => "not_in_group",
+            ChangeError::NotAMember { .. } => "not_a_member",
             ChangeError::GroupsNotInPlan => "groups_not_in_plan",
             ChangeError::Invalid(e) => e.code(),
             ChangeError::RevisionExhausted => "revision_exhausted",
@@ -160,7 +163,7 @@ impl ErrorCode for ChangeError {
     fn kind(&self) -> ErrorKind {
         match self {
             ChangeError::UnknownAgent(_) | ChangeError::UnknownGroup(_) => ErrorKind::NotFound,
-            ChangeError::NotInGroup { .. } | ChangeError::RevisionExhausted | ChangeError::VersionExhausted => {
+            ChangeError::NotAMember { .. } | ChangeError::RevisionExhausted | ChangeError::VersionExhausted => {
                 ErrorKind::Conflict
             }
             ChangeError::GroupsNotInPlan => ErrorKind::Forbidden,
@@ -181,7 +184,7 @@ impl Snapshot {
     /// # Errors
     ///
     /// `unknown_agent` / `unknown_group` for ids the configuration lacks,
-    /// `not_in_group` for unassigning a non-member, `groups_not_in_plan`,
+    /// `not_a_member` for unassigning a non-member, `groups_not_in_plan`,
     /// [`ChangeError::Invalid`] when the result would break R23 or R20, and
     /// `revision_exhausted` after 2^64 − 1 revisions.
     ///
@@ -244,7 +247,7 @@ impl Snapshot {
                 let before = member.memberships.len();
                 member.memberships.retain(|m| m.group != *g);
                 if member.memberships.len() == before {
-                    return Err(ChangeError::NotInGroup { agent: a.clone(), group: g.clone() });
+                    return Err(ChangeError::NotAMember { agent: a.clone(), group: g.clone() });
                 }
             }
             Change::SetEnabled { agent: a, enabled } => self.agent_in(&mut config, a)?.enabled = *enabled,
