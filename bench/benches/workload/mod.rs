@@ -53,7 +53,7 @@ impl Workload {
         Self::generate(5, 2, 50, 7)
     }
 
-    fn generate(agents: usize, groups: usize, visitors: usize, seed: u64) -> Self {
+    pub fn generate(agents: usize, groups: usize, visitors: usize, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         let group_ids: Vec<String> = (0..groups).map(|g| format!("group-{g}")).collect();
         let mut agent_rows = Vec::with_capacity(agents);

@@ -1,0 +1,45 @@
+//! Prints the medians of `cargo bench -p groupgate-bench --bench scale` from
+//! criterion's results, one line per operation, with the growth exponent
+//! between consecutive sizes: `log(t2 / t1) / log(n2 / n1)` — 0 when the
+//! cost does not grow with the number of visitors, 1 when it grows linearly.
+//!
+//! `cargo run -p groupgate-bench --bin scale_report [TARGET_DIR]`
+
+use std::path::{Path, PathBuf};
+
+fn median_ns(dir: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join("new/estimates.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("median")?.get("point_estimate")?.as_f64()
+}
+
+fn main() {
+    let target = std::env::args_os().nth(1).map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let root = target.join("criterion/scale");
+    let Ok(ops) = std::fs::read_dir(&root) else {
+        eprintln!("no results under {}: run `cargo bench -p groupgate-bench --bench scale` first", root.display());
+        std::process::exit(2);
+    };
+    let mut ops: Vec<PathBuf> = ops.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    ops.sort();
+    for op in ops.iter().filter(|p| p.file_name().is_some_and(|n| n != "report")) {
+        let mut sizes: Vec<(f64, f64)> = std::fs::read_dir(op)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                let path = e.ok()?.path();
+                let n: f64 = path.file_name()?.to_str()?.parse().ok()?;
+                Some((n, median_ns(&path)?))
+            })
+            .collect();
+        sizes.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut line = format!("{:<30}", op.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        for (i, (n, t)) in sizes.iter().enumerate() {
+            line += &format!("  {n:>9}: {:>10.0} ns", t);
+            if let Some((n0, t0)) = i.checked_sub(1).and_then(|j| sizes.get(j)) {
+                line += &format!(" (exp {:+.2})", (t / t0).ln() / (n / n0).ln());
+            }
+        }
+        println!("{line}");
+    }
+}
