@@ -70,6 +70,10 @@ impl ErrorCode for IdError {
 ///
 /// Cost: O(length of `s`), no allocation unless the id is invalid.
 ///
+/// # Errors
+///
+/// [`IdError`]: empty, over 64 bytes, or holding a control character.
+///
 /// ```
 /// assert!(groupgate::check_id("support-en").is_ok());
 /// assert!(groupgate::check_id(&"x".repeat(65)).is_err());
@@ -113,6 +117,10 @@ macro_rules! define_id {
             /// Validates `s` (R23) and makes an id of it.
             ///
             /// Cost: O(length), one allocation.
+            ///
+            /// # Errors
+            ///
+            /// [`IdError`] when `s` breaks R23's id rules ([`check_id`]).
             ///
             /// ```
             #[doc = concat!("let id = groupgate::", stringify!($name), "::new(\"", $example, "\").unwrap();")]
