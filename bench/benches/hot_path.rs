@@ -12,11 +12,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use groupgate::{Account, Change, Routing, Tier};
-use workload::{Naive, Sqlite, Workload};
+use workload::{Indexed, Naive, Sqlite, Workload};
 
 fn benches(c: &mut Criterion) {
     let w = Workload::large();
     let naive = Naive::new(&w);
+    let indexed = Indexed::new(&w);
     let mut account = w.account(Routing::LeastBusy);
     let (agent, visitor) = w.probe();
     let fresh = w.visitors.iter().rev().find(|(_, g)| g.is_some()).unwrap().0.clone();
@@ -30,27 +31,43 @@ fn benches(c: &mut Criterion) {
         b.iter(|| account.sees(black_box(&agent), black_box(&visitor)).is_visible())
     });
     g.bench_function("naive", |b| b.iter(|| naive.sees(black_box(&agent), black_box(&visitor))));
+    let (ia, iv) = (indexed.agent_ix[&agent], indexed.visitor_ix[&visitor]);
+    assert_eq!(indexed.sees_by_key(ia, iv), account.sees_key(agent_key, visitor_key).is_visible());
+    g.bench_function("indexed", |b| b.iter(|| indexed.sees_by_key(black_box(ia), black_box(iv))));
+    g.bench_function("indexed_by_id", |b| b.iter(|| indexed.sees(black_box(&agent), black_box(&visitor))));
     g.finish();
 
     let mut g = c.benchmark_group("visible_agents");
     g.bench_function("groupgate", |b| b.iter(|| account.visible_agents(black_box(&fresh)).len()));
     g.bench_function("naive", |b| b.iter(|| naive.visible_agents(black_box(&fresh)).len()));
+    let gg: Vec<String> = account.visible_agents(&fresh).iter().map(|a| a.to_string()).collect();
+    assert_eq!(indexed.visible_agents(&fresh), gg, "indexed agrees");
+    g.bench_function("indexed", |b| b.iter(|| indexed.visible_agents(black_box(&fresh)).len()));
     g.finish();
 
     let sqlite = Sqlite::new(&w);
     assert_eq!(sqlite.dashboard(&agent).len(), account.dashboard(&agent).len());
     assert_eq!(naive.dashboard(&agent).len(), account.dashboard(&agent).len());
+    let gg: Vec<String> = account.dashboard(&agent).iter().map(|v| v.to_string()).collect();
+    assert_eq!(indexed.dashboard(&agent), gg, "indexed agrees");
     let mut g = c.benchmark_group("dashboard");
     g.bench_function("groupgate", |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
     g.bench_function("naive", |b| b.iter(|| naive.dashboard(black_box(&agent)).len()));
     g.bench_function("sqlite", |b| b.iter(|| sqlite.dashboard(black_box(&agent)).len()));
+    g.bench_function("indexed", |b| b.iter(|| indexed.dashboard(black_box(&agent)).len()));
     g.finish();
     drop(sqlite);
 
     assert_eq!(account.next_agent(&fresh).map(|a| a.as_str()), naive.route(&fresh));
+    assert_eq!(account.next_agent(&fresh).map(|a| a.as_str()), indexed.route(&fresh));
+    let ungrouped = w.visitors.iter().find(|(_, g)| g.is_none()).unwrap().0.clone();
+    assert_eq!(account.next_agent(&ungrouped).map(|a| a.as_str()), indexed.route(&ungrouped));
     let mut g = c.benchmark_group("route");
     g.bench_function("groupgate", |b| b.iter(|| account.next_agent(black_box(&fresh)).is_some()));
     g.bench_function("naive", |b| b.iter(|| naive.route(black_box(&fresh)).is_some()));
+    g.bench_function("indexed", |b| b.iter(|| indexed.route(black_box(&fresh)).is_some()));
+    g.bench_function("groupgate_ungrouped", |b| b.iter(|| account.next_agent(black_box(&ungrouped)).is_some()));
+    g.bench_function("indexed_ungrouped", |b| b.iter(|| indexed.route(black_box(&ungrouped)).is_some()));
     g.bench_function("groupgate_route_and_release", |b| {
         b.iter(|| {
             account.route(black_box(&fresh)).unwrap();

@@ -222,6 +222,176 @@ impl Naive {
     }
 }
 
+/// What a competent backend developer writes by hand: groups interned as
+/// `u32`, a group → members index (configuration order), a group → visitor
+/// index (arrival order), sorted group lists per agent; strings hashed only
+/// to resolve ids. Same rules as the workload's policies (unassigned agents
+/// see everything, ungrouped visitors are visible to all, least busy).
+pub struct Indexed {
+    pub agent_ix: HashMap<String, u32>,
+    pub visitor_ix: HashMap<String, u32>,
+    pub agents: Vec<IndexedAgent>,
+    /// (id, group)
+    pub visitors: Vec<(String, Option<u32>)>,
+    /// Group → its members, in configuration order.
+    pub members: Vec<Vec<u32>>,
+    /// Agents in no group (they see every visitor), in configuration order.
+    pub unassigned: Vec<u32>,
+    /// Group → its visitors, by arrival; the last list is the ungrouped.
+    pub by_group: Vec<Vec<u32>>,
+}
+
+pub struct IndexedAgent {
+    pub id: String,
+    /// Sorted group numbers.
+    pub groups: Vec<u32>,
+    pub online: bool,
+    pub chats: u32,
+    pub limit: u32,
+    pub last_assigned: Option<u64>,
+}
+
+impl Indexed {
+    pub fn new(w: &Workload) -> Self {
+        let group_ix: HashMap<&str, u32> = w.groups.iter().enumerate().map(|(i, g)| (g.as_str(), i as u32)).collect();
+        let mut agents: Vec<IndexedAgent> = w
+            .agents
+            .iter()
+            .map(|(id, groups, online)| {
+                let mut groups: Vec<u32> = groups.iter().map(|g| group_ix[g.as_str()]).collect();
+                groups.sort_unstable();
+                IndexedAgent { id: id.clone(), groups, online: *online, chats: 0, limit: w.limit, last_assigned: None }
+            })
+            .collect();
+        let agent_ix: HashMap<String, u32> = agents.iter().enumerate().map(|(i, a)| (a.id.clone(), i as u32)).collect();
+        for (agent, _) in &w.chats {
+            agents[agent_ix[agent] as usize].chats += 1;
+        }
+        let mut members = vec![Vec::new(); w.groups.len()];
+        let mut unassigned = Vec::new();
+        for (i, a) in agents.iter().enumerate() {
+            if a.groups.is_empty() {
+                unassigned.push(i as u32);
+            }
+            for g in &a.groups {
+                members[*g as usize].push(i as u32);
+            }
+        }
+        let visitors: Vec<(String, Option<u32>)> =
+            w.visitors.iter().map(|(id, g)| (id.clone(), g.as_ref().map(|g| group_ix[g.as_str()]))).collect();
+        let visitor_ix = visitors.iter().enumerate().map(|(i, (id, _))| (id.clone(), i as u32)).collect();
+        let mut by_group = vec![Vec::new(); w.groups.len() + 1];
+        for (i, (_, g)) in visitors.iter().enumerate() {
+            by_group[g.map_or(w.groups.len(), |g| g as usize)].push(i as u32);
+        }
+        Indexed { agent_ix, visitor_ix, agents, visitors, members, unassigned, by_group }
+    }
+
+    fn sees_ix(&self, a: u32, v: u32) -> bool {
+        let a = &self.agents[a as usize];
+        a.groups.is_empty() || self.visitors[v as usize].1.is_none_or(|g| a.groups.binary_search(&g).is_ok())
+    }
+
+    /// By key: both ids already resolved, as `sees_key` is.
+    pub fn sees_by_key(&self, a: u32, v: u32) -> bool {
+        self.sees_ix(a, v)
+    }
+
+    pub fn sees(&self, agent: &str, visitor: &str) -> bool {
+        self.sees_ix(self.agent_ix[agent], self.visitor_ix[visitor])
+    }
+
+    /// The agents who see a visitor of `group`, in configuration order:
+    /// its members merged with the unassigned; every agent for an
+    /// ungrouped visitor.
+    fn viewers(&self, group: Option<u32>) -> Vec<u32> {
+        let Some(g) = group else { return (0..self.agents.len() as u32).collect() };
+        let (m, u) = (&self.members[g as usize], &self.unassigned);
+        let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(m.len() + u.len()));
+        while i < m.len() || j < u.len() {
+            if j == u.len() || (i < m.len() && m[i] < u[j]) {
+                out.push(m[i]);
+                i += 1;
+            } else {
+                out.push(u[j]);
+                j += 1;
+            }
+        }
+        out
+    }
+
+    pub fn visible_agents(&self, visitor: &str) -> Vec<&str> {
+        let g = self.visitors[self.visitor_ix[visitor] as usize].1;
+        self.viewers(g).into_iter().map(|a| self.agents[a as usize].id.as_str()).collect()
+    }
+
+    /// The agent's groups' visitor lists and the ungrouped one, merged by
+    /// arrival; everyone for an unassigned agent.
+    pub fn dashboard(&self, agent: &str) -> Vec<&str> {
+        let a = &self.agents[self.agent_ix[agent] as usize];
+        if a.groups.is_empty() {
+            return self.visitors.iter().map(|(id, _)| id.as_str()).collect();
+        }
+        let lists: Vec<&[u32]> = a
+            .groups
+            .iter()
+            .map(|g| self.by_group[*g as usize].as_slice())
+            .chain(std::iter::once(self.by_group[self.by_group.len() - 1].as_slice()))
+            .collect();
+        let mut merged: Vec<u32> = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+        let mut heads = vec![0usize; lists.len()];
+        loop {
+            let next = (0..lists.len()).filter(|&l| heads[l] < lists[l].len()).min_by_key(|&l| lists[l][heads[l]]);
+            let Some(l) = next else { break };
+            merged.push(lists[l][heads[l]]);
+            heads[l] += 1;
+        }
+        merged.into_iter().map(|v| self.visitors[v as usize].0.as_str()).collect()
+    }
+
+    /// Least busy among the viewers that are online and under their limit:
+    /// fewest chats, then least recently assigned, then configuration order.
+    pub fn route(&self, visitor: &str) -> Option<&str> {
+        let g = self.visitors[self.visitor_ix[visitor] as usize].1;
+        let pick = |candidates: &mut dyn Iterator<Item = u32>| {
+            candidates
+                .filter(|a| {
+                    let a = &self.agents[*a as usize];
+                    a.online && a.chats < a.limit
+                })
+                .min_by_key(|a| {
+                    let a = &self.agents[*a as usize];
+                    (a.chats, a.last_assigned)
+                })
+        };
+        let best = match g {
+            None => pick(&mut (0..self.agents.len() as u32)),
+            Some(g) => {
+                // Members and unassigned merged in configuration order, no
+                // allocation: `min_by_key` keeps the first of equals.
+                let (m, u) = (&self.members[g as usize], &self.unassigned);
+                let (mut i, mut j) = (0, 0);
+                let mut merged = std::iter::from_fn(|| {
+                    let next = match (m.get(i), u.get(j)) {
+                        (Some(a), Some(b)) if a < b => Some(*a),
+                        (_, Some(b)) => Some(*b),
+                        (Some(a), None) => Some(*a),
+                        (None, None) => None,
+                    }?;
+                    if m.get(i) == Some(&next) {
+                        i += 1;
+                    } else {
+                        j += 1;
+                    }
+                    Some(next)
+                });
+                pick(&mut merged)
+            }
+        };
+        best.map(|a| self.agents[a as usize].id.as_str())
+    }
+}
+
 /// The same data in an in-memory SQLite database, queried with a membership join.
 pub struct Sqlite {
     pub db: rusqlite::Connection,
