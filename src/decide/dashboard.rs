@@ -28,25 +28,56 @@ pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAge
     merge(lists.iter().map(|g| state.visitors().group_slots(*g)).collect())
 }
 
-/// Merges lists sorted by slot, taking whole runs at a time: the list with
-/// the smallest head gives every entry below the next smallest head.
-fn merge(mut heads: smallvec::SmallVec<[&[Entry]; 4]>) -> Vec<&VisitorId> {
-    let mut out = Vec::with_capacity(heads.iter().map(|h| h.len()).sum());
-    heads.retain(|h| !h.is_empty());
-    while let Some(first) = heads.iter().enumerate().min_by_key(|(_, h)| h.first().map(|e| e.0)).map(|(i, _)| i) {
+/// A list being merged: the rest of its current chunk, then its other
+/// chunks.
+struct Cursor<'a> {
+    run: &'a [Entry],
+    chunks: &'a [Vec<Entry>],
+}
+
+impl<'a> Cursor<'a> {
+    fn new(chunks: &'a [Vec<Entry>]) -> Self {
+        let mut c = Cursor { run: &[], chunks };
+        c.refill();
+        c
+    }
+
+    /// Moves on to the next non-empty chunk once the current one is used up.
+    fn refill(&mut self) {
+        while self.run.is_empty() {
+            let Some((first, rest)) = self.chunks.split_first() else { return };
+            self.run = first;
+            self.chunks = rest;
+        }
+    }
+
+    fn head(&self) -> Option<u32> {
+        self.run.first().map(|e| e.0)
+    }
+}
+
+/// Merges lists sorted by slot (each in chunks), taking whole runs at a
+/// time: the list with the smallest head gives every entry of its current
+/// chunk below the next smallest head.
+fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
+    let mut out = Vec::with_capacity(lists.iter().map(|l| l.iter().map(Vec::len).sum::<usize>()).sum());
+    let mut heads: smallvec::SmallVec<[Cursor<'_>; 4]> = lists.into_iter().map(Cursor::new).collect();
+    heads.retain(|h| h.head().is_some());
+    while let Some(first) = heads.iter().enumerate().min_by_key(|(_, h)| h.head()).map(|(i, _)| i) {
         let bound = heads
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != first)
-            .filter_map(|(_, h)| h.first().map(|e| e.0))
+            .filter_map(|(_, h)| h.head())
             .min()
             .unwrap_or(u32::MAX);
         let Some(head) = heads.get_mut(first) else { break };
-        let run = head.iter().take_while(|e| e.0 < bound).count().max(1);
-        let (taken, rest) = head.split_at(run.min(head.len()));
+        let run = head.run.iter().take_while(|e| e.0 < bound).count().max(1);
+        let (taken, rest) = head.run.split_at(run.min(head.run.len()));
         out.extend(taken.iter().map(|(_, id)| id));
-        *head = rest;
-        if head.is_empty() {
+        head.run = rest;
+        head.refill();
+        if head.head().is_none() {
             heads.swap_remove(first);
         }
     }
@@ -67,15 +98,17 @@ mod tests {
     #[test]
     fn merge_matches_sorting() {
         let id = |n: u32| -> Entry { (n, VisitorId::new(&format!("v{n}")).unwrap()) };
-        let lists: Vec<Vec<Entry>> = vec![
-            [1, 2, 3, 40, 41, 90].map(id).to_vec(),
-            [0, 5, 42, 43, 44].map(id).to_vec(),
+        // Lists in chunks, with an empty list and chunk boundaries that
+        // interleave with the other lists.
+        let lists: Vec<Vec<Vec<Entry>>> = vec![
+            vec![[1, 2, 3].map(id).to_vec(), [40, 41, 90].map(id).to_vec()],
+            vec![[0, 5, 42].map(id).to_vec(), [43, 44].map(id).to_vec()],
             vec![],
-            [4, 6, 7, 8, 100, 101, 102].map(id).to_vec(),
+            vec![[4, 6].map(id).to_vec(), [7, 8, 100].map(id).to_vec(), [101, 102].map(id).to_vec()],
         ];
         let heads = lists.iter().map(Vec::as_slice).collect();
         let merged: Vec<String> = merge(heads).into_iter().map(ToString::to_string).collect();
-        let mut all: Vec<u32> = lists.iter().flatten().map(|e| e.0).collect();
+        let mut all: Vec<u32> = lists.iter().flatten().flatten().map(|e| e.0).collect();
         all.sort_unstable();
         let expected: Vec<String> = all.into_iter().map(|n| format!("v{n}")).collect();
         assert_eq!(merged, expected);

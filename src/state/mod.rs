@@ -10,6 +10,7 @@
 //! repeats (R13).
 
 mod chats;
+mod chunked;
 mod visitors;
 
 use indexmap::IndexMap;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
+use super::chunked::Chunked;
 use super::{Chat, VisitorLive};
 use crate::ids::VisitorId;
 use crate::snapshot::GroupIx;
@@ -24,11 +25,11 @@ pub(crate) struct Visitors {
     packed: Vec<u32>,
     /// Id → slot. Lookups only: never iterated into an output (R25).
     index: IndexMap<VisitorId, u32>,
-    /// Per effective group of the synced snapshot: (slot, id), by slot. The
-    /// id is kept here too so dashboards read one contiguous list.
-    by_group: Vec<Vec<Entry>>,
+    /// Per effective group of the synced snapshot: (slot, id), by slot, in
+    /// chunks. The id is kept here too so dashboards read contiguous runs.
+    by_group: Vec<Chunked>,
     /// Ungrouped visitors, by slot.
-    ungrouped: Vec<Entry>,
+    ungrouped: Chunked,
     /// Queued chats: (queue key, slot) — ordered by key, then arrival (R18).
     queue: BTreeSet<(u64, u32)>,
     /// The same queued chats by effective group (index: group; the last
@@ -124,7 +125,7 @@ impl Visitors {
         if let Some(p) = self.packed.get_mut(slot as usize) {
             *p = GONE;
         }
-        remove_sorted(self.list_mut(v.group), slot);
+        self.list_mut(v.group).remove(slot);
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
             self.queue.remove(&(key, slot));
             if let Some(q) = self.queue_of(v.group) {
@@ -156,8 +157,8 @@ impl Visitors {
         if old != new {
             let id = v.id.clone();
             let queued = v.chat.as_ref().and_then(|c| c.queued);
-            remove_sorted(self.list_mut(old), slot);
-            insert_sorted(self.list_mut(new), (slot, id));
+            self.list_mut(old).remove(slot);
+            self.list_mut(new).insert((slot, id));
             if let Some(key) = queued {
                 if let Some(q) = self.queue_of(old) {
                     q.remove(&(key, slot));
@@ -195,19 +196,19 @@ impl Visitors {
         self.queue.iter().filter_map(|(_, slot)| self.at(*slot))
     }
 
-    /// A group's list, by slot (for merging). O(1).
-    pub(crate) fn group_slots(&self, group: Option<GroupIx>) -> &[Entry] {
+    /// A group's list, by slot, as chunks (for merging). O(1).
+    pub(crate) fn group_slots(&self, group: Option<GroupIx>) -> &[Vec<Entry>] {
         match group {
-            None => &self.ungrouped,
-            Some(g) => self.by_group.get(g).map_or(&[][..], Vec::as_slice),
+            None => self.ungrouped.chunks(),
+            Some(g) => self.by_group.get(g).map_or(&[][..], Chunked::chunks),
         }
     }
 
     /// Recomputes every visitor's effective group, for a snapshot with
     /// another group list. O(visitors).
     pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
-        self.by_group = vec![Vec::new(); groups];
-        self.ungrouped.clear();
+        self.by_group = vec![Chunked::default(); groups];
+        self.ungrouped = Chunked::default();
         self.queues = vec![BTreeSet::new(); groups + 1];
         for (slot, v) in self.slots.iter_mut().enumerate() {
             let Some(v) = v else { continue };
@@ -274,10 +275,10 @@ impl Visitors {
         }
     }
 
-    fn list_mut(&mut self, group: Option<GroupIx>) -> &mut Vec<Entry> {
+    fn list_mut(&mut self, group: Option<GroupIx>) -> &mut Chunked {
         let Some(g) = group else { return &mut self.ungrouped };
         if self.by_group.len() <= g {
-            self.by_group.resize_with(g + 1, Vec::new);
+            self.by_group.resize_with(g + 1, Chunked::default);
         }
         match self.by_group.get_mut(g) {
             Some(list) => list,
@@ -303,25 +304,11 @@ impl Visitors {
             *slot = new(slot);
         }
         for list in self.by_group.iter_mut().chain(std::iter::once(&mut self.ungrouped)) {
-            for (slot, _) in list.iter_mut() {
-                *slot = new(slot);
-            }
+            list.renumber(|s| new(&s));
         }
         self.queue = self.queue.iter().map(|(k, s)| (*k, new(s))).collect();
         for q in &mut self.queues {
             *q = q.iter().map(|(k, s)| (*k, new(s))).collect();
         }
-    }
-}
-
-fn remove_sorted(list: &mut Vec<Entry>, slot: u32) {
-    if let Ok(i) = list.binary_search_by_key(&slot, |(s, _)| *s) {
-        list.remove(i);
-    }
-}
-
-fn insert_sorted(list: &mut Vec<Entry>, entry: Entry) {
-    if let Err(i) = list.binary_search_by_key(&entry.0, |(s, _)| *s) {
-        list.insert(i, entry);
     }
 }
