@@ -39,7 +39,7 @@ impl Account {
     fn visit_event(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
         let snap = &*self.latest;
-        let effective = |v: &VisitorLive| group::effective(snap, v).map(|(g, _)| g);
+        let effective = |v: &VisitorLive| group::effective_ix(snap, v);
         if self.state.visitor(visitor.as_str()).is_none() {
             // A new visitor has no chat yet: nothing in the queue changes.
             self.state.add_visitor(visitor, page_group, effective);
@@ -84,7 +84,7 @@ impl Account {
         })?;
         if let Some((id, _)) = self.latest.group(g) {
             let snap = &*self.latest;
-            self.state.retag(visitor, Tag::Selection(id.clone()), |v| group::effective(snap, v).map(|(g, _)| g));
+            self.state.retag(visitor, Tag::Selection(id.clone()), |v| group::effective_ix(snap, v));
         }
         self.serve(Freed::Visitor(visitor));
         Ok(())

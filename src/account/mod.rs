@@ -423,7 +423,7 @@ impl Account {
             return;
         }
         let snap = &*self.latest;
-        self.state.regroup(snap.config().groups().len(), |v| group::effective(snap, v).map(|(g, _)| g));
+        self.state.regroup(snap.config().groups().len(), |v| group::effective_ix(snap, v));
     }
 
     fn gc_loaded(&mut self) {

@@ -173,7 +173,7 @@ impl Account {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Candidates::default() };
         let own = v.group;
-        let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
+        let preferred = candidates::preferred(snap, v);
         let found = candidates::serving_group(snap, &self.state, own);
         let mut agents = Vec::new();
         if let Some(g) = found {

@@ -67,6 +67,12 @@ pub(crate) fn offerable(snap: &Snapshot, state: &State, agent: AgentIx, group: O
     Some(tier(snap, agent, group)).filter(|t| *t != Tier::Supervisor)
 }
 
+/// R15: the visitor's preferred agent, when the snapshot has one by that id
+/// (an unknown one is never a candidate). O(1) expected.
+pub(crate) fn preferred(snap: &Snapshot, v: &crate::state::VisitorLive) -> Option<AgentIx> {
+    v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()))
+}
+
 /// R15 in one group: calls `emit` with each candidate in offer order — the
 /// preferred agent first when it is offerable, then the agents of the best
 /// tier in configuration order. One pass over the group's viewers; the

@@ -88,6 +88,11 @@ pub(crate) fn effective(snap: &Snapshot, v: &VisitorLive) -> Option<(GroupIx, Gr
     sources(v).into_iter().find_map(|(s, id)| Some((snap.group_ix(id?.as_str())?, s)))
 }
 
+/// R2's group alone, as the state's cache of effective groups wants it.
+pub(crate) fn effective_ix(snap: &Snapshot, v: &VisitorLive) -> Option<GroupIx> {
+    effective(snap, v).map(|(g, _)| g)
+}
+
 /// R2 and R3 with explanations, built on [`effective`].
 pub(crate) fn explain<'a>(snap: &'a Snapshot, v: &'a VisitorLive) -> EffectiveGroup<'a> {
     let group = effective(snap, v).and_then(|(g, s)| Some((snap.group(g)?.0, s)));

@@ -7,7 +7,7 @@
 use smallvec::SmallVec;
 
 use crate::config::Routing;
-use crate::decide::candidates::{each_in_group, serving_group};
+use crate::decide::candidates::{each_in_group, preferred, serving_group};
 use crate::decide::group;
 use crate::decide::visibility::visibility;
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -43,8 +43,7 @@ pub(crate) fn destination(
 /// The plan for a visitor's chat as it stands.
 pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: &VisitorLive) -> Destination {
     let own = v.group;
-    let preferred = v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()));
-    destination(snap, state, own, preferred)
+    destination(snap, state, own, preferred(snap, v))
 }
 
 /// R16: the one agent a single-agent strategy gives a chat in `group` to;
@@ -177,11 +176,6 @@ pub(crate) enum Freed<'a> {
     Visitor(&'a str),
 }
 
-/// R2's effective group under `snap`, for [`State::retag`].
-fn effective(snap: &Snapshot) -> impl Fn(&VisitorLive) -> Option<GroupIx> + '_ {
-    move |v| group::effective(snap, v).map(|(g, _)| g)
-}
-
 /// Applies a routing plan to the visitor's unheld chat: moves it to the
 /// serving group when that differs from its effective group (R2, R17), then
 /// assigns the pick or queues it at the back (R18). O(viewers of the group)
@@ -194,7 +188,7 @@ pub(crate) fn land(snap: &Snapshot, state: &mut State, visitor: &str, plan: Dest
     let moved = plan.group != own;
     let group = plan.group.and_then(|g| snap.group(g)).map(|(id, _)| id.clone());
     if let (true, Some(id)) = (moved, group.clone()) {
-        state.retag(visitor, Tag::MovedTo(id), effective(snap));
+        state.retag(visitor, Tag::MovedTo(id), |v| group::effective_ix(snap, v));
     }
     if let Some((ax, agent)) = plan.pick.and_then(|a| Some((a, snap.agent(a)?.0.clone()))) {
         state.assign(ax, slot);
@@ -210,7 +204,7 @@ fn offers(snap: &Snapshot, state: &State, visitor: &str, plan: Destination) -> V
     if !plan.found || snap.policy().routing != Routing::Broadcast {
         return Vec::new();
     }
-    let preferred = state.visitor(visitor).and_then(|v| v.preferred.as_ref()).and_then(|p| snap.agent_ix(p.as_str()));
+    let preferred = state.visitor(visitor).and_then(|v| preferred(snap, v));
     let mut out = Vec::new();
     each_in_group(snap, state, plan.group, preferred, |a| {
         out.extend(snap.agent(a).map(|(id, _)| id.clone()));
@@ -223,12 +217,12 @@ fn offers(snap: &Snapshot, state: &State, visitor: &str, plan: Destination) -> V
 /// target's fallback chain leads back to the visitor's group (R2) — and it
 /// is routed from there, moving on to the fallback that serves it (R17).
 pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target: GroupIx) -> Routed {
-    let preferred = state.visitor(visitor).and_then(|v| v.preferred.as_ref()).and_then(|p| snap.agent_ix(p.as_str()));
+    let preferred = state.visitor(visitor).and_then(|v| preferred(snap, v));
     if let Some(slot) = state.visitors().slot(visitor) {
         state.close(slot);
     }
     if let Some((id, _)) = snap.group(target) {
-        state.retag(visitor, Tag::MovedTo(id.clone()), effective(snap));
+        state.retag(visitor, Tag::MovedTo(id.clone()), |v| group::effective_ix(snap, v));
     }
     let plan = destination(snap, state, Some(target), preferred);
     land(snap, state, visitor, plan)
