@@ -268,9 +268,10 @@ impl Account {
 
     /// The visitors on the site, in order of arrival.
     ///
-    /// Cost: O(1) per visitor yielded, plus the gaps left by visitors who left (compacted when they outnumber those on the site).
+    /// Cost: O(groups) to start, then O(log groups) per visitor yielded
+    /// (a merge of the per-group lists).
     pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
-        self.state.visitors().iter().map(|v| &v.id)
+        self.state.visitors().ids()
     }
 
     /// Queued chats (R18): routed, held by nobody, oldest first.
@@ -311,8 +312,9 @@ pub struct AgentKey {
 }
 
 /// A visitor resolved once, for queries that skip the id lookup. Valid while
-/// the visitor is on the site and the store keeps its numbering; otherwise
-/// queries answer `unknown_visitor` and the host makes a new key.
+/// the visitor is on the site; once it leaves, queries answer
+/// `unknown_visitor` (also when another visitor has taken its place in the
+/// store), and a host makes a new key if it comes back.
 ///
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Reason};
@@ -326,7 +328,7 @@ pub struct AgentKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitorKey {
     slot: u32,
-    epoch: u32,
+    generation: u32,
 }
 
 impl Account {
@@ -362,7 +364,9 @@ impl Account {
     /// ```
     #[inline]
     pub fn visitor_key(&self, visitor: &str) -> Option<VisitorKey> {
-        Some(VisitorKey { slot: self.state.visitors().slot(visitor)?, epoch: self.state.visitors().epoch() })
+        let visitors = self.state.visitors();
+        let slot = visitors.slot(visitor)?;
+        Some(VisitorKey { slot, generation: visitors.generation(slot)? })
     }
 
     /// [`sees`](Self::sees) by keys: a few loads, a match and a bit test.
@@ -381,10 +385,8 @@ impl Account {
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;
         let visitors = &self.state.visitors();
-        match (snap.agent(agent.ix as usize), visitors.group_at(visitor.slot)) {
-            (Some((_, a)), Some(group)) if agent.revision == snap.revision() && visitor.epoch == visitors.epoch() => {
-                visibility::visibility(a, group)
-            }
+        match (snap.agent(agent.ix as usize), visitors.group_at(visitor.slot, visitor.generation)) {
+            (Some((_, a)), Some(group)) if agent.revision == snap.revision() => visibility::visibility(a, group),
             (Some(_), _) if agent.revision == snap.revision() => {
                 Visibility::Hidden { reason: Reason::UnknownVisitor, rule: Rule::R4 }
             }

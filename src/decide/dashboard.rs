@@ -5,23 +5,25 @@ use super::group::effective;
 use super::visibility::visibility;
 use crate::ids::VisitorId;
 use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
-use crate::state::{Entry, State};
+use crate::state::{Entry, Merged, State};
 
-/// Lists merged at most; an agent who sees more groups gets a filtered scan.
+/// Lists merged by runs at most; more are merged with a heap.
 const MERGE_AT_MOST: usize = 8;
 
 /// The dashboard under the revision the state is in step with: the groups
 /// `visibility` lets the agent see (ungrouped included), their visitor lists
-/// merged by arrival — or, for an agent who sees many groups, every visitor
-/// filtered by the same rule. Cost: O(groups + output · lists), or
-/// O(visitors) for the scan; allocates only the output.
+/// merged by arrival — by runs for a few lists, with a heap for an agent who
+/// sees many groups. Cost: O(groups + output · min(lists, log lists));
+/// allocates the output (and the heap).
 pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
     let visible = |g: Option<GroupIx>| visibility(agent, g).is_visible();
     let groups = std::iter::once(None).chain(snap.live_groups().map(|(g, _, _)| Some(g)));
     let mut lists: smallvec::SmallVec<[Option<GroupIx>; MERGE_AT_MOST]> = smallvec::SmallVec::new();
     for g in groups.filter(|g| visible(*g)) {
         if lists.len() == MERGE_AT_MOST {
-            return state.visitors().iter().filter(|v| visible(v.group)).map(|v| &v.id).collect();
+            let all = std::iter::once(None).chain(snap.live_groups().map(|(g, _, _)| Some(g)));
+            let lists = all.filter(|g| visible(*g)).map(|g| state.visitors().group_slots(g));
+            return Merged::new(lists).map(|(_, id)| id).collect();
         }
         lists.push(g);
     }
@@ -51,12 +53,12 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn head(&self) -> Option<u32> {
+    fn head(&self) -> Option<u64> {
         self.run.first().map(|e| e.0)
     }
 }
 
-/// Merges lists sorted by slot (each in chunks), taking whole runs at a
+/// Merges lists sorted by arrival (each in chunks), taking whole runs at a
 /// time: the list with the smallest head gives every entry of its current
 /// chunk below the next smallest head.
 fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
@@ -70,7 +72,7 @@ fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
             .filter(|(i, _)| *i != first)
             .filter_map(|(_, h)| h.head())
             .min()
-            .unwrap_or(u32::MAX);
+            .unwrap_or(u64::MAX);
         let Some(head) = heads.get_mut(first) else { break };
         let run = head.run.iter().take_while(|e| e.0 < bound).count().max(1);
         let (taken, rest) = head.run.split_at(run.min(head.run.len()));
@@ -85,10 +87,12 @@ fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
 }
 
 /// The dashboard under an older revision: every visitor's effective group
-/// in `snap` recomputed. Cost: O(visitors).
+/// in `snap` recomputed. Cost: O(visitors + output · log output).
 pub(crate) fn pinned<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
     let sees = |g| visibility(agent, g).is_visible();
-    state.visitors().iter().filter(|v| sees(effective(snap, v).map(|(g, _)| g))).map(|v| &v.id).collect()
+    let mut shown = state.visitors().matching(|v| sees(effective(snap, v).map(|(g, _)| g)));
+    shown.sort_unstable_by_key(|v| v.arrival);
+    shown.into_iter().map(|v| &v.id).collect()
 }
 
 #[cfg(test)]
@@ -97,7 +101,7 @@ mod tests {
 
     #[test]
     fn merge_matches_sorting() {
-        let id = |n: u32| -> Entry { (n, VisitorId::new(&format!("v{n}")).unwrap()) };
+        let id = |n: u64| -> Entry { (n, VisitorId::new(&format!("v{n}")).unwrap()) };
         // Lists in chunks, with an empty list and chunk boundaries that
         // interleave with the other lists.
         let lists: Vec<Vec<Vec<Entry>>> = vec![
@@ -108,7 +112,7 @@ mod tests {
         ];
         let heads = lists.iter().map(Vec::as_slice).collect();
         let merged: Vec<String> = merge(heads).into_iter().map(ToString::to_string).collect();
-        let mut all: Vec<u32> = lists.iter().flatten().flatten().map(|e| e.0).collect();
+        let mut all: Vec<u64> = lists.iter().flatten().flatten().map(|e| e.0).collect();
         all.sort_unstable();
         let expected: Vec<String> = all.into_iter().map(|n| format!("v{n}")).collect();
         assert_eq!(merged, expected);

@@ -75,19 +75,16 @@ impl State {
         self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
     }
 
-    /// Puts chats back in the queue together (R14, R18): one queue key, so
-    /// they keep visitor arrival order among themselves. Returns them in that
-    /// order. O(n log n + n · log queue).
+    /// Puts chats back in the queue together (R14, R18): at the back, in
+    /// visitor arrival order among themselves (consecutive queue keys given
+    /// in that order). Returns them in that order. O(n log n + n · log queue).
     pub(crate) fn requeue(&mut self, mut visitors: Vec<VisitorId>) -> Vec<VisitorId> {
         visitors.retain(|v| self.visitors.slot(v.as_str()).is_some());
-        if visitors.is_empty() {
-            return visitors;
-        }
-        visitors.sort_by_key(|v| self.visitors.slot(v.as_str()));
-        let key = self.tick();
+        visitors.sort_by_cached_key(|v| self.visitors.get(v.as_str()).map(|v| v.arrival));
         for v in &visitors {
             let Some(slot) = self.visitors.slot(v.as_str()) else { continue };
             self.let_go(slot);
+            let key = self.tick();
             let version = self.tick();
             self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
         }

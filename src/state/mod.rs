@@ -16,6 +16,7 @@ mod visitors;
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
+pub(crate) use chunked::Merged;
 pub(crate) use visitors::{Entry, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -88,6 +89,9 @@ pub(crate) struct Chat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VisitorLive {
     pub(crate) id: VisitorId,
+    /// Its arrival number: orders visitors by arrival (from the account's
+    /// one counter, so unique).
+    pub(crate) arrival: u64,
     /// R2's answer for the snapshot the state is in step with (a cache,
     /// kept by [`Visitors`]).
     pub(crate) group: Option<GroupIx>,
@@ -322,6 +326,7 @@ impl State {
         let version = self.tick();
         let live = VisitorLive {
             id,
+            arrival: version,
             group: None,
             page_tag,
             selection: None,
@@ -335,7 +340,7 @@ impl State {
     }
 
     /// Sets one of the visitor's tags and keeps its effective group (R2),
-    /// which `effective` computes, in step. O(size of its group).
+    /// which `effective` computes, in step. O(log size of its group).
     pub(crate) fn retag(&mut self, id: &str, tag: Tag, effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>) {
         let edit = |v: &mut VisitorLive| match tag {
             Tag::Page(g) => v.page_tag = Some(g),
@@ -353,14 +358,14 @@ impl State {
     }
 
     /// Recomputes every visitor's effective group for a snapshot with
-    /// another group list. O(visitors).
+    /// another group list. O(visitors · log visitors).
     pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
         self.visitors.regroup(groups, effective);
     }
 
     /// The visitor leaves (R14): its chat closes and it is forgotten.
     /// Returns the agent that held its chat. O(chats that agent holds +
-    /// size of its group), amortized.
+    /// log size of its group + log queue).
     pub(crate) fn remove_visitor(&mut self, id: &str) -> Option<AgentId> {
         let slot = self.visitors.slot(id)?;
         let holder = self.close(slot);

@@ -1,49 +1,62 @@
-//! The visitors on the site: stored in arrival order, indexed by id, by
-//! effective group (for the snapshot the state is in step with) and by queue
-//! position, so that dashboards, the queue and lookups never scan everyone.
+//! The visitors on the site: stored in reusable slots, indexed by id, by
+//! effective group in arrival order (for the snapshot the state is in step
+//! with) and by queue position, so that dashboards, the queue and lookups
+//! never scan everyone.
 
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
-use super::chunked::Chunked;
+use super::chunked::{Chunked, Merged};
 use super::{Chat, VisitorLive};
 use crate::ids::VisitorId;
 use crate::snapshot::GroupIx;
 
-/// Tombstones are compacted away once they outnumber live visitors (and at
-/// least this many exist).
-const COMPACT_AT: usize = 1024;
-
-/// Visitors in arrival order, with indexes. Cost of each method stated.
+/// Visitors, with indexes. Cost of each method stated.
+///
+/// A visitor keeps its slot for as long as it stays; a slot left free is
+/// reused by a later arrival, with its generation bumped so that keys made
+/// for the visitor who left are refused. Nothing is ever renumbered, so no
+/// event pauses to compact. Arrival order comes from each visitor's arrival
+/// number, which the per-group lists are sorted by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Visitors {
-    /// Arrival order; `None` where a visitor left (compacted later).
+    /// The visitors by slot; `None` where a slot is free.
     slots: Vec<Option<VisitorLive>>,
-    /// Each slot's effective group packed in 4 bytes (see [`pack`]), so the
-    /// hottest query reads one small array.
-    packed: Vec<u32>,
+    /// Each slot's effective group and generation packed in 8 bytes (see
+    /// [`Packed`]), so the hottest query reads one small array.
+    packed: Vec<Packed>,
+    /// Free slots, reused last freed first.
+    free: Vec<u32>,
     /// Id → slot. Lookups only: never iterated into an output (R25).
     index: IndexMap<VisitorId, u32>,
-    /// Per effective group of the synced snapshot: (slot, id), by slot, in
-    /// chunks. The id is kept here too so dashboards read contiguous runs.
+    /// Per effective group of the synced snapshot: (arrival, id), by
+    /// arrival, in chunks. The id is kept here too so dashboards read
+    /// contiguous runs. Together with `ungrouped`, every visitor is in
+    /// exactly one list.
     by_group: Vec<Chunked>,
-    /// Ungrouped visitors, by slot.
+    /// Ungrouped visitors, by arrival.
     ungrouped: Chunked,
-    /// Queued chats: (queue key, slot) — ordered by key, then arrival (R18).
+    /// Queued chats: (queue key, slot), ordered by key (R18); keys are
+    /// unique, given in arrival order to chats queued together.
     queue: BTreeSet<(u64, u32)>,
     /// The same queued chats by effective group (index: group; the last
     /// entry: ungrouped), so queue serving looks only where an agent can
     /// serve.
     queues: Vec<BTreeSet<(u64, u32)>>,
-    /// Bumped whenever slots are renumbered, so stale keys are detected.
-    epoch: u32,
 }
 
-/// A visitor in a group list: its slot and id.
-pub(crate) type Entry = (u32, VisitorId);
+/// A visitor in a group list: its arrival number and id.
+pub(crate) type Entry = (u64, VisitorId);
 
-/// A slot whose visitor left.
+/// A slot's effective group (or [`GONE`], [`UNGROUPED`]) and generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed {
+    group: u32,
+    generation: u32,
+}
+
+/// A free slot.
 const GONE: u32 = u32::MAX;
 /// An ungrouped visitor.
 const UNGROUPED: u32 = u32::MAX - 1;
@@ -68,17 +81,19 @@ impl Visitors {
         self.index.get(id).copied()
     }
 
-    /// The current numbering of slots.
+    /// The generation of `slot`: changes whenever the slot is freed. O(1).
     #[inline]
-    pub(crate) fn epoch(&self) -> u32 {
-        self.epoch
+    pub(crate) fn generation(&self, slot: u32) -> Option<u32> {
+        self.packed.get(slot as usize).map(|p| p.generation)
     }
 
-    /// The effective group of the visitor in `slot` — `None` when it left.
-    /// O(1), one 4-byte read.
+    /// The effective group of the visitor in `slot` while the slot is at
+    /// `generation` — `None` when that visitor left. O(1), one 8-byte read.
     #[inline]
-    pub(crate) fn group_at(&self, slot: u32) -> Option<Option<GroupIx>> {
-        match *self.packed.get(slot as usize)? {
+    pub(crate) fn group_at(&self, slot: u32, generation: u32) -> Option<Option<GroupIx>> {
+        let p = self.packed.get(slot as usize)?;
+        match p.group {
+            _ if p.generation != generation => None,
             GONE => None,
             UNGROUPED => Some(None),
             g => Some(Some(g as GroupIx)),
@@ -103,43 +118,76 @@ impl Visitors {
         self.slots.get_mut(slot as usize)?.as_mut()
     }
 
-    /// Visitors in arrival order. O(slots).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &VisitorLive> {
-        self.slots.iter().flatten()
+    /// Every list, ungrouped first: together they hold each visitor once.
+    fn lists(&self) -> impl Iterator<Item = &[Vec<Entry>]> {
+        std::iter::once(self.ungrouped.chunks()).chain(self.by_group.iter().map(Chunked::chunks))
     }
 
-    /// Appends a new visitor whose effective group is `group`. O(1) amortized.
+    /// The ids of the visitors on the site in order of arrival: a merge of
+    /// the group lists. O(groups) to start, O(log groups) per visitor.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &VisitorId> {
+        Merged::new(self.lists()).map(|(_, id)| id)
+    }
+
+    /// The visitors for which `keep` holds, in no particular order. O(slots).
+    pub(crate) fn matching(&self, keep: impl Fn(&VisitorLive) -> bool) -> Vec<&VisitorLive> {
+        self.slots.iter().flatten().filter(|v| keep(v)).collect()
+    }
+
+    /// Adds a new visitor whose effective group is `group`; its arrival
+    /// number must be above every other. O(1) amortized.
     pub(crate) fn insert(&mut self, v: VisitorLive, group: Option<GroupIx>) {
-        let slot = slot_of(self.slots.len());
-        self.index.insert(v.id.clone(), slot);
-        self.list_mut(group).push((slot, v.id.clone()));
-        self.slots.push(Some(VisitorLive { group, ..v }));
-        self.packed.push(pack(group));
+        let live = VisitorLive { group, ..v };
+        let (id, arrival) = (live.id.clone(), live.arrival);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                if let Some(s) = self.slots.get_mut(slot as usize) {
+                    *s = Some(live);
+                }
+                if let Some(p) = self.packed.get_mut(slot as usize) {
+                    p.group = pack(group);
+                }
+                slot
+            }
+            None => {
+                self.slots.push(Some(live));
+                self.packed.push(Packed { group: pack(group), generation: 0 });
+                slot_of(self.slots.len() - 1)
+            }
+        };
+        self.index.insert(id.clone(), slot);
+        self.list_mut(group).push((arrival, id));
     }
 
-    /// Removes a visitor (its chat must be closed). O(group size), amortized
-    /// O(1) for compaction.
+    /// Removes a visitor (its chat must be closed) and frees its slot.
+    /// O(log group size + one chunk).
     pub(crate) fn remove(&mut self, id: &str) -> Option<VisitorLive> {
         let slot = self.index.swap_remove(id)?;
         let v = self.slots.get_mut(slot as usize)?.take()?;
         if let Some(p) = self.packed.get_mut(slot as usize) {
-            *p = GONE;
+            p.group = GONE;
+            // A slot whose generation would wrap is retired, so that no
+            // key can ever name two visitors.
+            match p.generation.checked_add(1) {
+                Some(next) => {
+                    p.generation = next;
+                    self.free.push(slot);
+                }
+                None => p.generation = u32::MAX,
+            }
         }
-        self.list_mut(v.group).remove(slot);
+        self.list_mut(v.group).remove(v.arrival);
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
             self.queue.remove(&(key, slot));
             if let Some(q) = self.queue_of(v.group) {
                 q.remove(&(key, slot));
             }
         }
-        if self.slots.len() - self.index.len() > self.index.len().max(COMPACT_AT) {
-            self.compact();
-        }
         Some(v)
     }
 
     /// Changes tags with `edit`, then moves the visitor to the list of its
-    /// new effective group, which `effective` computes. O(group size).
+    /// new effective group, which `effective` computes. O(log group size + one chunk).
     pub(crate) fn retag(
         &mut self,
         id: &str,
@@ -152,13 +200,13 @@ impl Visitors {
         let (old, new) = (v.group, effective(v));
         v.group = new;
         if let Some(p) = self.packed.get_mut(slot as usize) {
-            *p = pack(new);
+            p.group = pack(new);
         }
         if old != new {
-            let id = v.id.clone();
+            let (id, arrival) = (v.id.clone(), v.arrival);
             let queued = v.chat.as_ref().and_then(|c| c.queued);
-            self.list_mut(old).remove(slot);
-            self.list_mut(new).insert((slot, id));
+            self.list_mut(old).remove(arrival);
+            self.list_mut(new).insert((arrival, id));
             if let Some(key) = queued {
                 if let Some(q) = self.queue_of(old) {
                     q.remove(&(key, slot));
@@ -205,27 +253,21 @@ impl Visitors {
     }
 
     /// Recomputes every visitor's effective group, for a snapshot with
-    /// another group list. O(visitors).
+    /// another group list. O(visitors · log visitors).
     pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
         self.by_group = vec![Chunked::default(); groups];
         self.ungrouped = Chunked::default();
         self.queues = vec![BTreeSet::new(); groups + 1];
+        let mut order: Vec<(u64, u32)> = Vec::with_capacity(self.index.len());
         for (slot, v) in self.slots.iter_mut().enumerate() {
             let Some(v) = v else { continue };
-            v.group = effective(v);
+            v.group = effective(v).filter(|g| *g < groups);
             if let Some(p) = self.packed.get_mut(slot) {
-                *p = pack(v.group);
+                p.group = pack(v.group);
             }
-            let list = match v.group {
-                None => &mut self.ungrouped,
-                Some(g) => match self.by_group.get_mut(g) {
-                    Some(list) => list,
-                    None => &mut self.ungrouped,
-                },
-            };
-            list.push((slot_of(slot), v.id.clone()));
+            order.push((v.arrival, slot_of(slot)));
             if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
-                let q = match v.group.filter(|g| *g < groups) {
+                let q = match v.group {
                     Some(g) => self.queues.get_mut(g),
                     None => self.queues.last_mut(),
                 };
@@ -233,6 +275,18 @@ impl Visitors {
                     q.insert((key, slot_of(slot)));
                 }
             }
+        }
+        order.sort_unstable();
+        for (arrival, slot) in order {
+            let Some(v) = self.slots.get(slot as usize).and_then(Option::as_ref) else { continue };
+            let list = match v.group {
+                None => &mut self.ungrouped,
+                Some(g) => match self.by_group.get_mut(g) {
+                    Some(list) => list,
+                    None => &mut self.ungrouped,
+                },
+            };
+            list.push((arrival, v.id.clone()));
         }
     }
 
@@ -283,32 +337,6 @@ impl Visitors {
         match self.by_group.get_mut(g) {
             Some(list) => list,
             None => &mut self.ungrouped,
-        }
-    }
-
-    /// Drops tombstones, renumbering slots in every index. O(slots).
-    fn compact(&mut self) {
-        self.epoch = self.epoch.wrapping_add(1);
-        let mut renumber = vec![u32::MAX; self.slots.len()];
-        let old = std::mem::take(&mut self.slots);
-        self.packed.clear();
-        for (i, v) in old.into_iter().enumerate() {
-            if let (Some(v), Some(r)) = (v, renumber.get_mut(i)) {
-                *r = slot_of(self.slots.len());
-                self.packed.push(pack(v.group));
-                self.slots.push(Some(v));
-            }
-        }
-        let new = |s: &u32| renumber.get(*s as usize).copied().unwrap_or(u32::MAX);
-        for slot in self.index.values_mut() {
-            *slot = new(slot);
-        }
-        for list in self.by_group.iter_mut().chain(std::iter::once(&mut self.ungrouped)) {
-            list.renumber(|s| new(&s));
-        }
-        self.queue = self.queue.iter().map(|(k, s)| (*k, new(s))).collect();
-        for q in &mut self.queues {
-            *q = q.iter().map(|(k, s)| (*k, new(s))).collect();
         }
     }
 }
