@@ -322,7 +322,7 @@ impl Account {
     /// assert_eq!(Account::from_snapshot(snapshot).snapshot().revision(), 7);
     /// ```
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
-        let state = State::new(snapshot.agents().map(|(_, id, _)| id), snapshot.revision());
+        let state = State::new(&snapshot);
         Account { latest: Arc::new(snapshot), loaded: BTreeMap::new(), state, served: Vec::new() }
     }
 

@@ -7,7 +7,7 @@
 use smallvec::SmallVec;
 
 use crate::config::Routing;
-use crate::decide::candidates::{each_in_group, preferred, serving_group};
+use crate::decide::candidates::{each_in_group, first_by_key, preferred, serving_group};
 use crate::decide::group;
 use crate::decide::visibility::visibility;
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -48,7 +48,8 @@ pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: &VisitorLive) ->
 
 /// R16: the one agent a single-agent strategy gives a chat in `group` to;
 /// `None` under broadcast or without candidates. The preferred agent, when a
-/// candidate, is emitted first and wins. Cost: O(agents), no allocation.
+/// candidate, wins. Cost: O(members of the group + log agents), no
+/// allocation.
 pub(crate) fn pick(
     snap: &Snapshot,
     state: &State,
@@ -59,35 +60,8 @@ pub(crate) fn pick(
     if routing == Routing::Broadcast {
         return None;
     }
-    // Keys compare least-first; `None` (never assigned) sorts before any stamp,
-    // and ties keep the earlier agent: configuration order.
-    let key = |a: AgentIx| {
-        let live = state.agent_at(a);
-        let load = live.map_or(0, |l| l.load());
-        let last = live.and_then(|l| l.last_assigned());
-        match routing {
-            Routing::LeastBusy => (load, last),
-            _ => (0, last),
-        }
-    };
-    let mut best: Option<((u32, Option<u64>), AgentIx)> = None;
-    let mut first = true;
-    let mut preferred_won = false;
-    each_in_group(snap, state, group, preferred, |a| {
-        if first && Some(a) == preferred {
-            preferred_won = true;
-        }
-        first = false;
-        if preferred_won {
-            best = best.or(Some(((0, None), a)));
-            return;
-        }
-        let k = key(a);
-        if best.is_none_or(|(b, _)| k < b) {
-            best = Some((k, a));
-        }
-    });
-    best.map(|(_, a)| a)
+    let key = |a: AgentIx| state.agent_at(a).map_or((0, None, a), |live| crate::state::key(routing, a, live));
+    first_by_key(snap, state, group, preferred, key)
 }
 
 /// What routing did with a chat (R15–R18).

@@ -26,6 +26,7 @@ impl State {
         if let Some((_, a)) = self.agents.get_index_mut(ax) {
             a.last_assigned = Some(now);
         }
+        self.repool(ax);
         version
     }
 
@@ -36,6 +37,7 @@ impl State {
             a.held.push(vid);
             id.clone()
         });
+        self.repool(ax);
         self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
     }
 
@@ -60,8 +62,9 @@ impl State {
         let v = self.visitors.at(slot)?;
         let holder = v.chat.as_ref()?.holder.clone()?;
         let visitor = v.id.clone();
-        if let Some(a) = self.agents.get_mut(holder.as_str()) {
+        if let Some((ix, _, a)) = self.agents.get_full_mut(holder.as_str()) {
             a.held.retain(|h| *h != visitor);
+            self.repool(ix);
         }
         Some(holder)
     }

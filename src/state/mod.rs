@@ -11,12 +11,14 @@
 
 mod chats;
 mod chunked;
+mod pool;
 mod visitors;
 
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub(crate) use chunked::Merged;
+pub(crate) use pool::{Key, Tree, key};
 pub(crate) use visitors::{Entry, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -142,16 +144,45 @@ pub struct State {
     /// How many agents' dashboards show each revision (R9): an index of
     /// `agents`, so that whether a revision is still shown is O(log).
     shown: std::collections::BTreeMap<u64, u32>,
+    /// The agents who could be offered a chat among those who see every
+    /// visitor or every ungrouped visitor (R15, R16): an index of `agents`,
+    /// updated with every change of status, load or last assignment.
+    pools: pool::Pools,
 }
 
 impl State {
-    /// The state of a new account: these agents, in order, offline, with
-    /// `loaded` on their dashboards; no visitors; the clock at 0. O(agents).
-    pub(crate) fn new<'a>(agents: impl Iterator<Item = &'a AgentId>, loaded: u64) -> Self {
-        let agents: IndexMap<AgentId, AgentLive> = agents.map(|id| (id.clone(), AgentLive::new(loaded))).collect();
+    /// The state of a new account at `snap`: its agents, in order, offline,
+    /// with its revision on their dashboards; no visitors; the clock at 0.
+    /// O(agents).
+    pub(crate) fn new(snap: &Snapshot) -> Self {
+        let agents = snap.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(snap.revision()))).collect();
         let mut state = State { agents, ..State::default() };
         state.recount_shown();
+        state.reindex_pools(snap);
         state
+    }
+
+    /// Rebuilds the routing indexes for `snap`. O(agents).
+    fn reindex_pools(&mut self, snap: &Snapshot) {
+        self.pools = pool::Pools::new(snap, self.agents.values());
+    }
+
+    /// Brings agent `ix`'s place in the routing indexes in step. O(log agents).
+    fn repool(&mut self, ix: AgentIx) {
+        if let Some((_, a)) = self.agents.get_index(ix) {
+            self.pools.update(ix, a);
+        }
+    }
+
+    /// The index of online agents who see every visitor and are below their
+    /// own chat limit, by routing key (R15, R16).
+    pub(crate) fn pool_everyone(&self) -> &Tree {
+        &self.pools.everyone
+    }
+
+    /// The same for agents who see ungrouped visitors.
+    pub(crate) fn pool_ungrouped(&self) -> &Tree {
+        &self.pools.ungrouped
     }
 
     /// Rebuilds the count of dashboards per revision. O(agents).
@@ -226,6 +257,7 @@ impl State {
         } else {
             self.online.remove(ix);
         }
+        self.repool(ix);
     }
 
     /// Whether the agent at `ix` is online. O(1).
@@ -255,18 +287,19 @@ impl State {
     }
 
     /// Replaces every agent's last assignment (R16): `stamp` gives it by id.
-    /// O(agents).
+    /// O(agents · log agents).
     pub(crate) fn set_assignments(&mut self, stamp: impl Fn(&str) -> Option<u64>) {
-        for (id, live) in &mut self.agents {
+        for (ix, (id, live)) in self.agents.iter_mut().enumerate() {
             live.last_assigned = stamp(id.as_str());
+            self.pools.update(ix, live);
         }
     }
 
     /// Brings the agents in step with the snapshot `latest` after a change
     /// from `previous`: new agents load `latest`, removed agents go, and the
     /// chats of removed or newly disabled agents go back to the queue (R14),
-    /// together. Returns those chats in visitor arrival order. O(agents)
-    /// plus O(log queue) per chat re-queued.
+    /// together; the routing indexes follow `latest`. Returns those chats in
+    /// visitor arrival order. O(agents) plus O(log queue) per chat re-queued.
     pub(crate) fn sync_agents(&mut self, previous: &Snapshot, latest: &Snapshot) -> Vec<VisitorId> {
         let was_enabled = |id: &AgentId| {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
@@ -291,6 +324,7 @@ impl State {
             self.reindex_online();
             self.recount_shown();
         }
+        self.reindex_pools(latest);
         self.requeue(lost)
     }
 
