@@ -72,62 +72,48 @@ pub(crate) fn preferred(snap: &Snapshot, v: &crate::state::VisitorLive) -> Optio
     v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()))
 }
 
-/// The viewers of a chat in `group` who are not on the group's member list
-/// — for a group, the agents who see every visitor; for an ungrouped chat,
-/// the agents who see ungrouped visitors — as the live state indexes them
-/// (online, below their own limit, by routing key). All count as `normal`
-/// (R15). Members of the group are left to the member scan, where their own
-/// tier counts; the group's chat limit (R12) bounds the load.
-struct Wide<'a> {
+/// Where the candidates of a chat in `group` are indexed (R15): the group's
+/// own members with their tiers, and the viewers who are not members — for
+/// a group, the agents who see every visitor; for an ungrouped chat, the
+/// agents who see ungrouped visitors — who all count as `normal`. Members
+/// are left out of the second index, where their own tier counts; the
+/// group's chat limit (R12) bounds the load in both.
+struct Sources<'a> {
     snap: &'a Snapshot,
-    tree: &'a Tree,
+    members: Option<&'a Tree>,
+    wide: &'a Tree,
     group: Option<GroupIx>,
     below: Option<u32>,
 }
 
-impl<'a> Wide<'a> {
+impl<'a> Sources<'a> {
     fn of(snap: &'a Snapshot, state: &'a State, group: Option<GroupIx>) -> Self {
         match group.and_then(|g| Some((g, snap.group(g)?.1))) {
-            Some((g, compiled)) => {
-                Wide { snap, tree: state.pool_everyone(), group: Some(g), below: compiled.chat_limit }
-            }
-            None => Wide { snap, tree: state.pool_ungrouped(), group: None, below: None },
+            Some((g, compiled)) => Sources {
+                snap,
+                members: state.pool_group(g),
+                wide: state.pool_everyone(),
+                group: Some(g),
+                below: compiled.chat_limit,
+            },
+            None => Sources { snap, members: None, wide: state.pool_ungrouped(), group: None, below: None },
         }
     }
 
-    /// Whether `a` is a member of the group (so not counted here).
+    /// Whether `a` is a member of the group (so not counted as a wide viewer).
     fn member(&self, a: AgentIx) -> bool {
         self.group.is_some_and(|g| self.snap.agent(a).is_some_and(|(_, c)| c.groups.contains(g)))
     }
 
-    /// The one that comes first in R16's order. O(log agents) plus the
-    /// members skipped.
-    fn best(&self) -> Option<AgentIx> {
-        self.tree.best(self.below, |a| self.member(a))
-    }
-
-    /// Each of them, in configuration order. O(output · log agents).
-    fn each(&self, emit: impl FnMut(AgentIx)) {
-        self.tree.each(self.below, |a| self.member(a), emit);
-    }
-}
-
-/// The group's own members who could be offered the chat, with their tiers,
-/// in configuration order. O(members), in a stack buffer up to 32.
-fn offered_members(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> SmallVec<[(AgentIx, Tier); 32]> {
-    let members = group.and_then(|g| snap.group(g)).map_or(&[][..], |(_, c)| c.members.as_slice());
-    members.iter().filter_map(|&a| Some((a, offerable(snap, state, a, group)?))).collect()
-}
-
-/// The best tier among the candidates of a chat in `group` (R15), given its
-/// offerable members and whether a wide viewer is offerable (always `normal`).
-fn best_tier(members: &[(AgentIx, Tier)], wide: bool) -> Option<Tier> {
-    let of_members = members.iter().map(|(_, t)| *t).min();
-    match (of_members, wide) {
-        (Some(t), true) => Some(t.min(Tier::Normal)),
-        (Some(t), false) => Some(t),
-        (None, true) => Some(Tier::Normal),
-        (None, false) => None,
+    /// The candidate with the least key: best tier, then R16's order.
+    /// O(log agents), plus the members among the wide viewers skipped.
+    fn best(&self) -> Option<(Key, AgentIx)> {
+        let mine = self.members.and_then(|t| t.best(self.below, |_| false));
+        let wide = self.wide.best(self.below, |a| self.member(a));
+        match (mine, wide) {
+            (Some(m), Some(w)) => Some(m.min(w)),
+            (m, w) => m.or(w),
+        }
     }
 }
 
@@ -143,8 +129,8 @@ fn offerable_preferred(
 
 /// R15 in one group: calls `emit` with each candidate in offer order — the
 /// preferred agent first when it is offerable, then the agents of the best
-/// tier in configuration order: the group's members merged with the wide
-/// viewers. O(members + output · log agents).
+/// tier in configuration order (the group's members merged with the wide
+/// viewers). O((1 + output) · log agents).
 pub(crate) fn each_in_group(
     snap: &Snapshot,
     state: &State,
@@ -152,18 +138,20 @@ pub(crate) fn each_in_group(
     preferred: Option<AgentIx>,
     mut emit: impl FnMut(AgentIx),
 ) {
-    let members = offered_members(snap, state, group);
-    let wide = Wide::of(snap, state, group);
-    let Some(best) = best_tier(&members, wide.best().is_some()) else { return };
+    let sources = Sources::of(snap, state, group);
+    let Some(((best, ..), _)) = sources.best() else { return };
     let pref = offerable_preferred(snap, state, group, preferred);
     if let Some(p) = pref {
         emit(p);
     }
-    let mut others: SmallVec<[AgentIx; 32]> = SmallVec::new();
-    if best == Tier::Normal {
-        wide.each(|a| others.push(a));
+    let (mut mine, mut others): (SmallVec<[AgentIx; 32]>, SmallVec<[AgentIx; 32]>) = Default::default();
+    if let Some(tree) = sources.members {
+        tree.each(best, sources.below, |_| false, |a| mine.push(a));
     }
-    let mut mine = members.iter().filter(|(_, t)| *t == best).map(|(a, _)| *a).peekable();
+    if best == Tier::Normal {
+        sources.wide.each(best, sources.below, |a| sources.member(a), |a| others.push(a));
+    }
+    let mut mine = mine.into_iter().peekable();
     let mut others = others.into_iter().peekable();
     loop {
         let next = match (mine.peek(), others.peek()) {
@@ -179,32 +167,23 @@ pub(crate) fn each_in_group(
 }
 
 /// R16: the candidate a single-agent strategy gives a chat in `group` to —
-/// the preferred agent when it is a candidate, else the best-tier candidate
-/// first in `key`'s order — without listing the wide viewers.
-/// O(members + log agents).
+/// the preferred agent when it is a candidate, else the candidate with the
+/// least key (best tier, then the strategy's order; the indexes are kept
+/// in the order of the account's strategy). O(log agents).
 pub(crate) fn first_by_key(
     snap: &Snapshot,
     state: &State,
     group: Option<GroupIx>,
     preferred: Option<AgentIx>,
-    key: impl Fn(AgentIx) -> Key,
 ) -> Option<AgentIx> {
-    let members = offered_members(snap, state, group);
-    let wide = Wide::of(snap, state, group).best();
-    let best = best_tier(&members, wide.is_some())?;
-    if let Some(p) = offerable_preferred(snap, state, group, preferred) {
-        return Some(p);
-    }
-    let mine = members.iter().filter(|(_, t)| *t == best).map(|(a, _)| *a);
-    let others = wide.filter(|_| best == Tier::Normal);
-    mine.chain(others).min_by_key(|a| key(*a))
+    let (_, best) = Sources::of(snap, state, group).best()?;
+    Some(offerable_preferred(snap, state, group, preferred).unwrap_or(best))
 }
 
 /// Whether a new chat in `group` itself (no fallback) has a candidate (R15).
-/// O(members + log agents), no allocation.
+/// O(log agents), no allocation.
 fn has_candidate(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> bool {
-    let members = group.and_then(|g| snap.group(g)).map_or(&[][..], |(_, c)| c.members.as_slice());
-    members.iter().any(|&a| offerable(snap, state, a, group).is_some()) || Wide::of(snap, state, group).best().is_some()
+    Sources::of(snap, state, group).best().is_some()
 }
 
 /// R17: the group a new chat in `group` is served in — the first of the

@@ -48,8 +48,7 @@ pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: &VisitorLive) ->
 
 /// R16: the one agent a single-agent strategy gives a chat in `group` to;
 /// `None` under broadcast or without candidates. The preferred agent, when a
-/// candidate, wins. Cost: O(members of the group + log agents), no
-/// allocation.
+/// candidate, wins. Cost: O(log agents), no allocation.
 pub(crate) fn pick(
     snap: &Snapshot,
     state: &State,
@@ -60,8 +59,7 @@ pub(crate) fn pick(
     if routing == Routing::Broadcast {
         return None;
     }
-    let key = |a: AgentIx| state.agent_at(a).map_or((0, None, a), |live| crate::state::key(routing, a, live));
-    first_by_key(snap, state, group, preferred, key)
+    first_by_key(snap, state, group, preferred)
 }
 
 /// What routing did with a chat (R15–R18).

@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub(crate) use chunked::Merged;
-pub(crate) use pool::{Key, Tree, key};
+pub(crate) use pool::{Key, Tree};
 pub(crate) use visitors::{Entry, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -183,6 +183,12 @@ impl State {
     /// The same for agents who see ungrouped visitors.
     pub(crate) fn pool_ungrouped(&self) -> &Tree {
         &self.pools.ungrouped
+    }
+
+    /// The same for the members of group `g` (supervisors left out), keyed
+    /// by their tier first.
+    pub(crate) fn pool_group(&self, g: GroupIx) -> Option<&Tree> {
+        self.pools.groups.get(g)
     }
 
     /// Rebuilds the count of dashboards per revision. O(agents).
