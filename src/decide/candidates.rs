@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 use crate::config::Tier;
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{Key, State, Tree};
+use crate::state::{Key, State, Tree, tier_of};
 
 /// The agents a new chat would be offered to (R15), after following the
 /// fallback chain (R17).
@@ -139,7 +139,8 @@ pub(crate) fn each_in_group(
     mut emit: impl FnMut(AgentIx),
 ) {
     let sources = Sources::of(snap, state, group);
-    let Some(((best, ..), _)) = sources.best() else { return };
+    let Some((key, _)) = sources.best() else { return };
+    let best = tier_of(key);
     let pref = offerable_preferred(snap, state, group, preferred);
     if let Some(p) = pref {
         emit(p);

@@ -21,18 +21,19 @@ impl State {
     /// [`Self::hold`], stamped with the clock as the agent's last assignment
     /// (R16): a claim, a pick, a transfer, a queue serving.
     pub(crate) fn assign(&mut self, ax: AgentIx, slot: u32) -> u64 {
-        let version = self.hold(ax, slot);
         let now = self.clock;
         if let Some((_, a)) = self.agents.get_index_mut(ax) {
             a.last_assigned = Some(now);
         }
-        self.repool(ax);
-        version
+        self.hold(ax, slot)
     }
 
     fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
         self.let_go(slot);
-        let Some(vid) = self.visitors.at(slot).map(|v| v.id.clone()) else { return };
+        let Some(vid) = self.visitors.at(slot).map(|v| v.id.clone()) else {
+            self.repool(ax);
+            return;
+        };
         let holder = self.agents.get_index_mut(ax).map(|(id, a)| {
             a.held.push(vid);
             id.clone()

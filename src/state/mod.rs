@@ -18,7 +18,7 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub(crate) use chunked::Merged;
-pub(crate) use pool::{Key, Tree};
+pub(crate) use pool::{Key, Tree, tier_of};
 pub(crate) use visitors::{Entry, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};

@@ -20,37 +20,59 @@ use super::Status;
 use crate::config::{Routing, Tier};
 use crate::snapshot::{AgentIx, GroupIx, Scope, Snapshot};
 
-/// An agent's place among a chat's candidates: its tier (R15: the best tier
-/// is offered first), then R16's order — least busy first (`load`, then the
-/// last assignment), or longest since its last assignment; ties go to the
-/// earlier agent. `None` (never assigned) comes before every time.
-pub(crate) type Key = (Tier, u32, Option<u64>, AgentIx);
+/// An agent's place among a chat's candidates, packed in 128 bits so that
+/// comparing two is one integer comparison: its tier (R15: the best tier is
+/// offered first), then R16's order — least busy first (`load`, then the
+/// last assignment), or longest since its last assignment, `None` (never
+/// assigned) before every time. Ties go to the earlier agent: trees keep
+/// agents in configuration order and prefer the left on ties.
+pub(crate) type Key = u128;
 
-/// The key of an agent of `tier` under a strategy. O(1).
-pub(crate) fn key(routing: Routing, tier: Tier, ix: AgentIx, live: &AgentLive) -> Key {
-    match routing {
-        Routing::LeastBusy => (tier, live.load(), live.last_assigned(), ix),
-        _ => (tier, 0, live.last_assigned(), ix),
+/// No eligible agent: above every key (tiers stored are below `supervisor`).
+const NONE: Key = u128::MAX;
+
+/// The key of an agent of `tier` under a strategy: tier in bits 97–98, load
+/// in bits 65–96, the last assignment (0 for never, else the time plus one)
+/// in bits 0–64. O(1).
+fn key(routing: Routing, tier: Tier, live: &AgentLive) -> Key {
+    let load = if routing == Routing::LeastBusy { live.load() } else { 0 };
+    let last = live.last_assigned().map_or(0, |t| u128::from(t) + 1);
+    (tier_bits(tier) << 97) | (u128::from(load) << 65) | last
+}
+
+fn tier_bits(tier: Tier) -> u128 {
+    match tier {
+        Tier::First => 0,
+        Tier::Normal => 1,
+        Tier::Last => 2,
+        Tier::Supervisor => 3,
+    }
+}
+
+/// The tier a key was made with.
+pub(crate) fn tier_of(key: Key) -> Tier {
+    match key >> 97 {
+        0 => Tier::First,
+        1 => Tier::Normal,
+        2 => Tier::Last,
+        _ => Tier::Supervisor,
     }
 }
 
 /// One node: the least key of the eligible agents below it and their least
-/// load; `None` when none is eligible.
+/// load; `NONE` when none is eligible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Node {
-    key: Option<Key>,
+    key: Key,
     load: u32,
 }
 
-const EMPTY: Node = Node { key: None, load: u32::MAX };
+const EMPTY: Node = Node { key: NONE, load: u32::MAX };
 
 impl Node {
-    fn join(a: Node, b: Node) -> Node {
-        let key = match (a.key, b.key) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, y) => x.or(y),
-        };
-        Node { key, load: a.load.min(b.load) }
+    /// The parent of two nodes; on equal keys the left (earlier) wins.
+    fn join(left: Node, right: Node) -> Node {
+        Node { key: left.key.min(right.key), load: left.load.min(right.load) }
     }
 }
 
@@ -71,22 +93,20 @@ impl Tree {
         Tree { agents, nodes: vec![EMPTY; 2 * width], width }
     }
 
-    /// The leaf of agent `ix`, if it is of the class. O(log class).
-    fn leaf(&self, ix: AgentIx) -> Option<usize> {
-        self.agents.binary_search(&ix).ok().map(|i| i + self.width)
-    }
-
-    /// Sets an agent's leaf and the nodes above it. O(log class).
-    fn set(&mut self, ix: AgentIx, node: Node) {
-        let Some(mut i) = self.leaf(ix) else { return };
-        if let Some(n) = self.nodes.get_mut(i) {
-            *n = node;
+    /// Sets the leaf at `position` and the nodes above it, stopping where
+    /// nothing changes. O(log class).
+    fn set(&mut self, position: u32, node: Node) {
+        let mut i = self.width + position as usize;
+        match self.nodes.get_mut(i) {
+            Some(n) if *n != node => *n = node,
+            _ => return,
         }
         while i > 1 {
             i /= 2;
             let joined = Node::join(self.node(2 * i), self.node(2 * i + 1));
-            if let Some(n) = self.nodes.get_mut(i) {
-                *n = joined;
+            match self.nodes.get_mut(i) {
+                Some(n) if *n != joined => *n = joined,
+                _ => return,
             }
         }
     }
@@ -100,31 +120,42 @@ impl Tree {
         self.agents.get(leaf.checked_sub(self.width)?).copied()
     }
 
-    /// The eligible agent with the least key among those `skip` does not
-    /// rule out and whose load is below `below`: a descent that follows the
-    /// least key, backing up only past agents ruled out, with subtrees that
-    /// cannot beat the best found pruned. O((1 + agents ruled out) · log
-    /// class), no allocation.
+    /// The first agent under node `i` (its leftmost leaf's), when any.
+    fn first_under(&self, i: usize) -> Option<AgentIx> {
+        let shift = self.width.trailing_zeros().checked_sub(usize::BITS - 1 - i.leading_zeros())?;
+        self.agent(i << shift)
+    }
+
+    /// The eligible agent with the least (key, agent) among those `skip`
+    /// does not rule out and whose load is below `below`: a descent that
+    /// follows the least key, backing up only past agents ruled out, with
+    /// subtrees that cannot beat the best found pruned. O((1 + agents ruled
+    /// out) · log class), no allocation.
     pub(crate) fn best(&self, below: Option<u32>, skip: impl Fn(AgentIx) -> bool) -> Option<(Key, AgentIx)> {
-        let fits = |n: Node| below.is_none_or(|b| n.load < b);
+        let fits = |n: Node| n.key != NONE && below.is_none_or(|b| n.load < b);
         let mut found: Option<(Key, AgentIx)> = None;
         let mut stack: SmallVec<[usize; 64]> = SmallVec::new();
         stack.push(1);
         while let Some(i) = stack.pop() {
             let n = self.node(i);
-            let Some(k) = n.key.filter(|_| fits(n)) else { continue };
-            if found.is_some_and(|(f, _)| f <= k) {
+            if !fits(n) {
                 continue;
+            }
+            if let Some((f, fa)) = found {
+                // Nothing under `i` comes before the one found.
+                if f < n.key || (f == n.key && self.first_under(i).is_none_or(|a| fa < a)) {
+                    continue;
+                }
             }
             if i >= self.width {
                 if let Some(a) = self.agent(i).filter(|a| !skip(*a)) {
-                    found = Some((k, a));
+                    found = Some((n.key, a));
                 }
                 continue;
             }
+            // The child with the least key first; the left on a tie.
             let (l, r) = (2 * i, 2 * i + 1);
-            let (first, second) =
-                if self.node(r).key < self.node(l).key && self.node(r).key.is_some() { (r, l) } else { (l, r) };
+            let (first, second) = if self.node(r).key < self.node(l).key { (r, l) } else { (l, r) };
             stack.push(second);
             stack.push(first);
         }
@@ -142,7 +173,7 @@ impl Tree {
         mut emit: impl FnMut(AgentIx),
     ) {
         // A subtree whose least key has a worse tier holds none of `tier`.
-        let fits = |n: Node| n.key.is_some_and(|k| k.0 <= tier) && below.is_none_or(|b| n.load < b);
+        let fits = |n: Node| n.key != NONE && tier_of(n.key) <= tier && below.is_none_or(|b| n.load < b);
         let mut stack: SmallVec<[usize; 64]> = SmallVec::new();
         stack.push(1);
         while let Some(i) = stack.pop() {
@@ -151,7 +182,7 @@ impl Tree {
                 continue;
             }
             if i >= self.width {
-                if let Some(a) = self.agent(i).filter(|a| !skip(*a) && n.key.is_some_and(|k| k.0 == tier)) {
+                if let Some(a) = self.agent(i).filter(|a| !skip(*a) && tier_of(n.key) == tier) {
                     emit(a);
                 }
                 continue;
@@ -167,11 +198,10 @@ impl Tree {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Pools {
     routing: Routing,
-    /// Each agent's own chat limit (R12), by index.
-    limits: Vec<Option<u32>>,
-    /// Each agent's groups with its tier there, supervisors left out, by
-    /// index.
-    groups_of: Vec<SmallVec<[(GroupIx, Tier); 2]>>,
+    /// By agent index: its own chat limit (R12), its positions in the two
+    /// wide trees, and its groups with its tier and position there
+    /// (supervisors left out).
+    agents: Vec<Placed>,
     /// By group: its members who are enabled and not supervisors there.
     pub(crate) groups: Vec<Tree>,
     /// Agents who see every visitor.
@@ -180,33 +210,45 @@ pub(crate) struct Pools {
     pub(crate) ungrouped: Tree,
 }
 
+/// Where one agent sits in the trees.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Placed {
+    limit: Option<u32>,
+    everyone: Option<u32>,
+    ungrouped: Option<u32>,
+    groups: SmallVec<[(GroupIx, Tier, u32); 2]>,
+}
+
 impl Pools {
     /// Rebuilds the indexes for `snap` from the agents' live parts, in
     /// configuration order. O(agents + memberships).
     pub(crate) fn new<'a>(snap: &Snapshot, live: impl Iterator<Item = &'a AgentLive>) -> Self {
-        let (mut everyone, mut ungrouped, mut limits, mut groups_of) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut everyone, mut ungrouped) = (Vec::new(), Vec::new());
         let mut members: Vec<Vec<AgentIx>> = vec![Vec::new(); snap.live_groups().count()];
+        let mut agents = Vec::with_capacity(snap.agents().len());
         for (ix, _, a) in snap.agents() {
+            let mut placed = Placed { limit: a.chat_limit, ..Placed::default() };
             if matches!(a.scope, Scope::Everything(_)) {
+                placed.everyone = u32::try_from(everyone.len()).ok();
                 everyone.push(ix);
             }
             if a.scope.sees_ungrouped() {
+                placed.ungrouped = u32::try_from(ungrouped.len()).ok();
                 ungrouped.push(ix);
             }
-            limits.push(a.chat_limit);
-            let offered = a.tiers.iter().filter(|(g, t)| a.enabled() && *t != Tier::Supervisor && *g < members.len());
-            let offered: SmallVec<[(GroupIx, Tier); 2]> = offered.copied().collect();
-            for (g, _) in &offered {
-                if let Some(list) = members.get_mut(*g) {
+            for &(g, tier) in a.tiers.iter().filter(|(_, t)| a.enabled() && *t != Tier::Supervisor) {
+                if let Some(list) = members.get_mut(g) {
+                    if let Ok(position) = u32::try_from(list.len()) {
+                        placed.groups.push((g, tier, position));
+                    }
                     list.push(ix);
                 }
             }
-            groups_of.push(offered);
+            agents.push(placed);
         }
         let mut pools = Pools {
             routing: snap.policy().routing,
-            limits,
-            groups_of,
+            agents,
             groups: members.into_iter().map(Tree::new).collect(),
             everyone: Tree::new(everyone),
             ungrouped: Tree::new(ungrouped),
@@ -220,18 +262,19 @@ impl Pools {
     /// Brings agent `ix`'s leaves in step with its live part. O((2 +
     /// memberships) · log agents).
     pub(crate) fn update(&mut self, ix: AgentIx, live: &AgentLive) {
-        let below_own = self.limits.get(ix).copied().flatten().is_none_or(|l| live.load() < l);
-        let eligible = live.status() == Status::Online && below_own;
-        let node = |tier| {
-            if eligible { Node { key: Some(key(self.routing, tier, ix, live)), load: live.load() } } else { EMPTY }
-        };
-        let normal = node(Tier::Normal);
-        self.everyone.set(ix, normal);
-        self.ungrouped.set(ix, normal);
-        for &(g, tier) in self.groups_of.get(ix).map_or(&[][..], |m| m.as_slice()) {
-            let n = node(tier);
+        let Some(placed) = self.agents.get(ix) else { return };
+        let eligible = live.status() == Status::Online && placed.limit.is_none_or(|l| live.load() < l);
+        let routing = self.routing;
+        let node = |tier| if eligible { Node { key: key(routing, tier, live), load: live.load() } } else { EMPTY };
+        if let Some(p) = placed.everyone {
+            self.everyone.set(p, node(Tier::Normal));
+        }
+        if let Some(p) = placed.ungrouped {
+            self.ungrouped.set(p, node(Tier::Normal));
+        }
+        for &(g, tier, p) in &placed.groups {
             if let Some(tree) = self.groups.get_mut(g) {
-                tree.set(ix, n);
+                tree.set(p, node(tier));
             }
         }
     }
@@ -243,25 +286,59 @@ mod tests {
 
     type Leaf = Option<(Tier, u32, Option<u64>)>;
 
+    fn pack((tier, load, last): (Tier, u32, Option<u64>)) -> Key {
+        (tier_bits(tier) << 97) | (u128::from(load) << 65) | last.map_or(0, |t| u128::from(t) + 1)
+    }
+
     fn tree_with(keys: &[Leaf]) -> Tree {
         let mut t = Tree::new((0..keys.len()).collect());
         for (ix, k) in keys.iter().enumerate() {
-            let node = k.map_or(EMPTY, |(tier, load, last)| Node { key: Some((tier, load, last, ix)), load });
-            t.set(ix, node);
+            let node = k.map_or(EMPTY, |leaf| Node { key: pack(leaf), load: leaf.1 });
+            t.set(u32::try_from(ix).unwrap(), node);
         }
         t
     }
 
     #[test]
+    fn keys_order_like_the_tuples_they_pack() {
+        let leaves = [
+            (Tier::First, 3, Some(u64::MAX)),
+            (Tier::Normal, 0, None),
+            (Tier::Normal, 0, Some(0)),
+            (Tier::Normal, 0, Some(u64::MAX)),
+            (Tier::Normal, u32::MAX, None),
+            (Tier::Last, 0, None),
+        ];
+        for a in leaves {
+            for b in leaves {
+                assert_eq!(pack(a).cmp(&pack(b)), a.cmp(&b), "{a:?} {b:?}");
+            }
+            assert_eq!(tier_of(pack(a)), a.0);
+            assert!(pack(a) < NONE);
+        }
+    }
+
+    #[test]
+    fn a_tie_found_after_a_skip_goes_to_the_earlier_agent() {
+        // The right half holds the least key, but its agent is ruled out;
+        // the next best there ties with the left half's, whose agent comes
+        // first.
+        let n = (Tier::Normal, 5, None);
+        let t = tree_with(&[Some(n), None, Some((Tier::First, 0, None)), Some(n)]);
+        assert_eq!(t.best(None, |a| a == 2), Some((pack(n), 0)));
+    }
+
+    #[test]
     fn best_and_each_match_a_scan() {
-        // Deterministic pseudo-random keys, some agents not eligible.
+        // Deterministic pseudo-random leaves with many ties, some agents not
+        // eligible.
         let mut x: u64 = 11;
         let mut keys = Vec::new();
         for _ in 0..37 {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             let eligible = (x >> 60) % 4 != 0;
             let load = u32::try_from((x >> 40) % 4).unwrap();
-            let last = ((x >> 20) % 3 != 0).then_some((x >> 8) % 5);
+            let last = ((x >> 20) % 3 != 0).then_some((x >> 8) % 3);
             let tier = [Tier::First, Tier::Normal, Tier::Normal, Tier::Last][usize::try_from((x >> 4) % 4).unwrap()];
             keys.push(eligible.then_some((tier, load, last)));
         }
@@ -273,8 +350,9 @@ mod tests {
                 let least = keys
                     .iter()
                     .enumerate()
-                    .filter_map(|(ix, k)| k.filter(|k| fits(ix, k)).map(|(t, l, s)| ((t, l, s, ix), ix)))
-                    .min();
+                    .filter_map(|(ix, k)| k.filter(|k| fits(ix, k)).map(|k| (k, ix)))
+                    .min()
+                    .map(|(k, ix)| (pack(k), ix));
                 assert_eq!(t.best(below, skip), least, "below {below:?}, skip mod {modulus}");
                 for tier in [Tier::First, Tier::Normal, Tier::Last] {
                     let scan: Vec<usize> = keys
