@@ -52,7 +52,8 @@ impl Account {
     }
 
     /// Every agent who sees the visitor on the latest revision, in
-    /// configuration order; empty for an unknown visitor. Cost: O(agents).
+    /// configuration order; empty for an unknown visitor. Cost: O(output),
+    /// a merge of the group's members and the agents who see everything.
     ///
     /// ```
     /// use groupgate::*;
@@ -68,7 +69,7 @@ impl Account {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
         let g = v.group;
-        visibility::viewers(snap, g).filter_map(|a| snap.agent(a).map(|(id, _)| id)).collect()
+        visibility::viewers(snap, g).filter_map(|a| snap.agent_id(a)).collect()
     }
 
     /// The visitors on the agent's dashboard: those on the site now that the

@@ -24,7 +24,8 @@ pub(crate) struct CompiledGroup {
     pub(crate) fallback: Option<GroupIx>,
     pub(crate) chat_limit: Option<u32>,
     pub(crate) in_contact_form: bool,
-    /// Members, in configuration order.
+    /// Members who see the group's visitors — the enabled ones (R4, R8) —
+    /// in configuration order.
     pub(crate) members: Vec<AgentIx>,
 }
 
@@ -74,6 +75,9 @@ pub struct Snapshot {
     everyone: Vec<AgentIx>,
     /// Agents who see ungrouped visitors, in configuration order.
     ungrouped_viewers: Vec<AgentIx>,
+    /// The agents' ids by index, apart from the rest so that listing agents
+    /// reads a small array.
+    agent_ids: Vec<AgentId>,
 }
 
 impl PartialEq for Snapshot {
@@ -130,7 +134,9 @@ impl Snapshot {
                 if let Some((g, _, group)) = groups.get_full_mut(&m.group) {
                     compiled.groups.insert(g);
                     compiled.tiers.push((g, m.tier));
-                    group.members.push(ix);
+                    if compiled.enabled() {
+                        group.members.push(ix);
+                    }
                 }
             }
             agents.insert(a.id.clone(), compiled);
@@ -139,7 +145,8 @@ impl Snapshot {
         let everyone = everyone.map(|(i, _)| i).collect();
         let ungrouped_viewers =
             agents.values().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| i).collect();
-        Snapshot { revision, config, groups, agents, everyone, ungrouped_viewers }
+        let agent_ids = agents.keys().cloned().collect();
+        Snapshot { revision, config, groups, agents, everyone, ungrouped_viewers, agent_ids }
     }
 
     /// The revision number: 1 for a new account, one more for every change.
@@ -235,11 +242,19 @@ impl Snapshot {
         self.agents.iter().enumerate().map(|(i, (id, a))| (i, id, a))
     }
 
-    /// An index of the agents who may see a visitor whose effective group is
-    /// `group`, in configuration order: the group's members merged with the
-    /// agents whose scope is everything (for ungrouped visitors: those whose
-    /// scope includes them). A superset, never missing anyone; the decision
-    /// itself is `decide::visibility`. O(output), no allocation.
+    /// The id of the agent at `a`. O(1).
+    #[inline]
+    pub(crate) fn agent_id(&self, a: AgentIx) -> Option<&AgentId> {
+        self.agent_ids.get(a)
+    }
+
+    /// An index of the agents who see a visitor whose effective group is
+    /// `group`, in configuration order: the group's enabled members merged
+    /// with the agents whose scope is everything (for ungrouped visitors:
+    /// those whose scope includes them). Built from the compiled scopes, so
+    /// it lists exactly the agents `decide::visibility` lets see the
+    /// visitor (the property tests compare it with the model). O(output),
+    /// no allocation.
     pub(crate) fn viewer_index(&self, group: Option<GroupIx>) -> Viewers<'_> {
         match group.and_then(|g| self.group(g)) {
             None => Viewers { members: &[], everyone: &self.ungrouped_viewers },
