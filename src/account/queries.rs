@@ -69,7 +69,10 @@ impl Account {
         let snap = &*self.latest;
         let Some(v) = self.state.visitor(visitor) else { return Vec::new() };
         let g = v.group;
-        visibility::viewers(snap, g).filter_map(|a| snap.agent_id(a)).collect()
+        let viewers = visibility::viewers(snap, g);
+        let mut out = Vec::with_capacity(viewers.size_hint().1.unwrap_or(0));
+        out.extend(viewers.filter_map(|a| snap.agent_id(a)));
+        out
     }
 
     /// The visitors on the agent's dashboard: those on the site now that the

@@ -301,4 +301,9 @@ impl Iterator for Viewers<'_> {
         }
         Some(next)
     }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let (m, e) = (self.members.len(), self.everyone.len());
+        (m.max(e), Some(m + e))
+    }
 }
