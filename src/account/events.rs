@@ -4,7 +4,7 @@ use super::{Account, ActionError, Claimed};
 use crate::decide::{ClaimCheck, claim, form, group};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::Freed;
-use crate::state::{Status, Tag, VisitorLive};
+use crate::state::{Status, Tag};
 
 impl Account {
     /// A visitor is on a page (R2): creates it on first mention; `Some(tag)`
@@ -38,13 +38,12 @@ impl Account {
 
     fn visit_event(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
-        let snap = &*self.latest;
-        let effective = |v: &VisitorLive| group::effective_ix(snap, v);
+        let grouping = group::Grouper(&self.latest);
         if self.state.visitor(visitor.as_str()).is_none() {
             // A new visitor has no chat yet: nothing in the queue changes.
-            self.state.add_visitor(visitor, page_group, effective);
+            self.state.add_visitor(visitor, page_group, &grouping);
         } else if let Some(tag) = page_group {
-            self.state.retag(visitor.as_str(), Tag::Page(tag), effective);
+            self.state.retag(visitor.as_str(), Tag::Page(tag), &grouping);
             self.serve(Freed::Visitor(visitor.as_str()));
         }
     }
@@ -84,7 +83,7 @@ impl Account {
         })?;
         if let Some((id, _)) = self.latest.group(g) {
             let snap = &*self.latest;
-            self.state.retag(visitor, Tag::Selection(id.clone()), |v| group::effective_ix(snap, v));
+            self.state.retag(visitor, Tag::Selection(id.clone()), &group::Grouper(snap));
         }
         self.serve(Freed::Visitor(visitor));
         Ok(())

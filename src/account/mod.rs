@@ -371,7 +371,8 @@ impl Account {
     /// Cost: O(configuration) to build and compile the revision; O(agents)
     /// for the refresh list when the groups stay the same (O(agents · groups)
     /// otherwise); O(groups · viewers) for the availability changes;
-    /// O(visitors) to regroup visitors when the group list changes.
+    /// O(visitors carrying its id) when a group is added; O(visitors) to
+    /// regroup everyone when a group is removed or the plan changes.
     ///
     /// # Errors
     ///
@@ -417,13 +418,24 @@ impl Account {
         })
     }
 
-    /// Recomputes visitors' effective groups (R2) when the group list changed.
+    /// Recomputes visitors' effective groups (R2) when the group list
+    /// changed: only the visitors carrying the ids of groups added at the
+    /// end (the others keep their groups and indexes), or everyone for any
+    /// other change of the list.
     fn regroup(&mut self, previous: &Snapshot) {
         if previous.same_groups(&self.latest) {
             return;
         }
         let snap = &*self.latest;
-        self.state.regroup(snap.config().groups().len(), |v| group::effective_ix(snap, v));
+        let grouping = group::Grouper(snap);
+        match snap.groups_added_to(previous) {
+            Some(added) => {
+                for id in added {
+                    self.state.group_added(id, &grouping);
+                }
+            }
+            None => self.state.regroup(snap.config().groups().len(), &grouping),
+        }
     }
 
     fn gc_loaded(&mut self) {

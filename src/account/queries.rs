@@ -78,11 +78,12 @@ impl Account {
     /// The visitors on the agent's dashboard: those on the site now that the
     /// agent sees under the revision it last loaded (R9), in order of
     /// arrival; empty for an unknown agent. Cost: a merge of the per-group
-    /// visitor lists the agent sees — O(groups + output · lists), or
-    /// O(visitors) for an agent who sees more than eight lists — whenever its
-    /// revision has the latest's groups (a fresh dashboard, or one stale only
-    /// by memberships or policies); O(visitors) with a lookup each when the
-    /// group list changed since it loaded.
+    /// visitor lists the agent sees — O(groups + output · min(lists, log
+    /// lists)). When the group list changed since the agent loaded its
+    /// revision, the visitors whose group can differ between the two (those
+    /// in groups added since, or carrying ids of groups removed since) are
+    /// recomputed too: O(those · log). Only a dashboard loaded before the
+    /// plan switched groups on or off costs O(visitors).
     ///
     /// ```
     /// use groupgate::*;
@@ -104,7 +105,7 @@ impl Account {
         if live.loaded() == self.latest.revision() || snap.same_groups(&self.latest) {
             dashboard::current(snap, &self.state, a)
         } else {
-            dashboard::pinned(snap, &self.state, a)
+            dashboard::pinned(snap, &self.latest, &self.state, a)
         }
     }
 

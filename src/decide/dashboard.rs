@@ -5,6 +5,8 @@ use super::group::effective;
 use super::visibility::visibility;
 use crate::ids::VisitorId;
 use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
+use smallvec::SmallVec;
+
 use crate::state::{Entry, Merged, State};
 
 /// Lists merged by runs at most; more are merged with a heap.
@@ -86,13 +88,65 @@ fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
     out
 }
 
-/// The dashboard under an older revision: every visitor's effective group
-/// in `snap` recomputed. Cost: O(visitors + output · log output).
-pub(crate) fn pinned<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
+/// The dashboard under an older revision `old` whose groups differ from
+/// the latest's. A visitor's group can differ between the two only if it is
+/// in a group `old` lacks, or carries an id that names a group in `old` but
+/// none now (the unresolved index finds those): they are recomputed under
+/// `old`. Every other visitor is in the group `old` knows by the same id (or
+/// ungrouped in both), so the latest's lists of the groups the agent sees in
+/// `old` give them. Cost: O(groups + affected · log + output · log lists);
+/// O(visitors) when the plan's groups were switched on or off.
+pub(crate) fn pinned<'a>(
+    old: &Snapshot,
+    latest: &Snapshot,
+    state: &'a State,
+    agent: &CompiledAgent,
+) -> Vec<&'a VisitorId> {
     let sees = |g| visibility(agent, g).is_visible();
-    let mut shown = state.visitors().matching(|v| sees(effective(snap, v).map(|(g, _)| g)));
-    shown.sort_unstable_by_key(|v| v.arrival);
-    shown.into_iter().map(|v| &v.id).collect()
+    let visitors = state.visitors();
+    if old.plan().has_groups() != latest.plan().has_groups() {
+        let mut shown = visitors.matching(|v| sees(effective(old, v).map(|(g, _)| g)));
+        shown.sort_unstable_by_key(|v| v.arrival);
+        return shown.into_iter().map(|v| &v.id).collect();
+    }
+    let mut affected: Vec<(u64, u32)> = Vec::new();
+    for (g, _, _) in latest.live_groups().filter(|(_, id, _)| old.group_ix(id.as_str()).is_none()) {
+        let entries = visitors.group_slots(Some(g)).iter().flatten();
+        affected.extend(entries.filter_map(|(arrival, v)| Some((*arrival, visitors.slot(v.as_str())?))));
+    }
+    for (_, id, _) in old.live_groups().filter(|(_, id, _)| latest.group_ix(id.as_str()).is_none()) {
+        affected.extend(visitors.tagged_unresolved(id.as_str()));
+    }
+    affected.sort_unstable();
+    affected.dedup();
+    let mut lists: SmallVec<[Option<GroupIx>; 8]> = SmallVec::new();
+    if sees(None) {
+        lists.push(None);
+    }
+    for (g, id, _) in latest.live_groups() {
+        if old.group_ix(id.as_str()).is_some_and(|o| sees(Some(o))) {
+            lists.push(Some(g));
+        }
+    }
+    let is_affected = |arrival: u64| affected.binary_search_by_key(&arrival, |a| a.0).is_ok();
+    let mut kept = Merged::new(lists.iter().map(|g| visitors.group_slots(*g))).filter(|e| !is_affected(e.0)).peekable();
+    let mut moved = affected
+        .iter()
+        .filter_map(|&(arrival, slot)| visitors.at(slot).filter(|v| v.arrival == arrival))
+        .filter(|v| sees(effective(old, v).map(|(g, _)| g)))
+        .map(|v| (v.arrival, &v.id))
+        .peekable();
+    let mut out = Vec::new();
+    loop {
+        let next = match (kept.peek(), moved.peek()) {
+            (Some(k), Some(m)) if k.0 < m.0 => kept.next().map(|(_, id)| id),
+            (_, Some(_)) => moved.next().map(|(_, id)| id),
+            (Some(_), None) => kept.next().map(|(_, id)| id),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
 }
 
 #[cfg(test)]

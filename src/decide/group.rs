@@ -4,7 +4,7 @@ use smallvec::SmallVec;
 
 use crate::ids::GroupId;
 use crate::snapshot::{GroupIx, Snapshot};
-use crate::state::VisitorLive;
+use crate::state::{Grouping, VisitorLive};
 
 /// Where a visitor's group comes from, in R2's order of precedence.
 ///
@@ -91,6 +91,23 @@ pub(crate) fn effective(snap: &Snapshot, v: &VisitorLive) -> Option<(GroupIx, Gr
 /// R2's group alone, as the state's cache of effective groups wants it.
 pub(crate) fn effective_ix(snap: &Snapshot, v: &VisitorLive) -> Option<GroupIx> {
     effective(snap, v).map(|(g, _)| g)
+}
+
+/// R2 under one snapshot, as the live state needs it to keep visitors in
+/// their groups' lists.
+pub(crate) struct Grouper<'a>(pub(crate) &'a Snapshot);
+
+impl Grouping for Grouper<'_> {
+    fn effective(&self, v: &VisitorLive) -> Option<GroupIx> {
+        effective_ix(self.0, v)
+    }
+
+    /// A tag naming no group, under a plan with groups (under R1 every
+    /// visitor is ungrouped whatever its tags, and a plan change regroups
+    /// everyone).
+    fn unresolved(&self, tag: &GroupId) -> bool {
+        self.0.plan().has_groups() && self.0.group_ix(tag.as_str()).is_none()
+    }
 }
 
 /// R2 and R3 with explanations, built on [`effective`].

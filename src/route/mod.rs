@@ -160,7 +160,7 @@ pub(crate) fn land(snap: &Snapshot, state: &mut State, visitor: &str, plan: Dest
     let moved = plan.group != own;
     let group = plan.group.and_then(|g| snap.group(g)).map(|(id, _)| id.clone());
     if let (true, Some(id)) = (moved, group.clone()) {
-        state.retag(visitor, Tag::MovedTo(id), |v| group::effective_ix(snap, v));
+        state.retag(visitor, Tag::MovedTo(id), &group::Grouper(snap));
     }
     if let Some((ax, agent)) = plan.pick.and_then(|a| Some((a, snap.agent(a)?.0.clone()))) {
         state.assign(ax, slot);
@@ -194,7 +194,7 @@ pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target
         state.close(slot);
     }
     if let Some((id, _)) = snap.group(target) {
-        state.retag(visitor, Tag::MovedTo(id.clone()), |v| group::effective_ix(snap, v));
+        state.retag(visitor, Tag::MovedTo(id.clone()), &group::Grouper(snap));
     }
     let plan = destination(snap, state, Some(target), preferred);
     land(snap, state, visitor, plan)

@@ -214,6 +214,18 @@ impl Snapshot {
         self.plan().has_groups() == other.plan().has_groups() && self.groups.keys().eq(other.groups.keys())
     }
 
+    /// The groups this snapshot adds at the end of `previous`'s list, when
+    /// that is its only difference in groups (same plan, the same groups
+    /// first): visitors' cached groups then hold except for tags naming the
+    /// added ids. `None` otherwise. O(groups).
+    pub(crate) fn groups_added_to<'a>(&'a self, previous: &Snapshot) -> Option<impl Iterator<Item = &'a GroupId>> {
+        let n = previous.groups.len();
+        let same_start = self.plan().has_groups() == previous.plan().has_groups()
+            && self.groups.len() >= n
+            && self.groups.keys().take(n).eq(previous.groups.keys());
+        same_start.then(|| self.groups.keys().skip(n))
+    }
+
     /// Whether both snapshots have the same agents in the same order. O(agents).
     pub(crate) fn same_agents(&self, other: &Snapshot) -> bool {
         self.agents.keys().eq(other.agents.keys())

@@ -106,6 +106,17 @@ pub(crate) struct VisitorLive {
     pub(crate) version: u64,
 }
 
+/// What the state needs to know of the snapshot it is in step with to keep
+/// visitors' groups: the account passes it with every change that can move
+/// a visitor (R2 is decided in `decide::group`).
+pub(crate) trait Grouping {
+    /// The visitor's effective group (R2).
+    fn effective(&self, v: &VisitorLive) -> Option<GroupIx>;
+    /// Whether visitors tagged `tag` belong in the index of tags that name
+    /// no group (so that adding the group finds them).
+    fn unresolved(&self, tag: &GroupId) -> bool;
+}
+
 /// The tags a visitor's effective group (R2) is computed from, as a change
 /// to make: used by [`State::retag`].
 pub(crate) enum Tag {
@@ -355,14 +366,9 @@ impl State {
         &self.visitors
     }
 
-    /// Adds a new visitor with a page tag; `effective` gives its group (R2).
+    /// Adds a new visitor with a page tag; `grouping` gives its group (R2).
     /// O(1) amortized.
-    pub(crate) fn add_visitor(
-        &mut self,
-        id: VisitorId,
-        page_tag: Option<GroupId>,
-        effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>,
-    ) {
+    pub(crate) fn add_visitor(&mut self, id: VisitorId, page_tag: Option<GroupId>, grouping: &impl Grouping) {
         let version = self.tick();
         let live = VisitorLive {
             id,
@@ -375,19 +381,18 @@ impl State {
             chat: None,
             version,
         };
-        let group = effective(&live);
-        self.visitors.insert(live, group);
+        self.visitors.insert(live, grouping);
     }
 
     /// Sets one of the visitor's tags and keeps its effective group (R2),
-    /// which `effective` computes, in step. O(log size of its group).
-    pub(crate) fn retag(&mut self, id: &str, tag: Tag, effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>) {
+    /// which `grouping` computes, in step. O(log size of its group).
+    pub(crate) fn retag(&mut self, id: &str, tag: Tag, grouping: &impl Grouping) {
         let edit = |v: &mut VisitorLive| match tag {
             Tag::Page(g) => v.page_tag = Some(g),
             Tag::Selection(g) => v.selection = Some(g),
             Tag::MovedTo(g) => v.moved_to = Some(g),
         };
-        self.visitors.retag(id, edit, effective);
+        self.visitors.retag(id, edit, grouping);
     }
 
     /// Records a returning visitor's last agent (R15). O(1) expected.
@@ -399,8 +404,15 @@ impl State {
 
     /// Recomputes every visitor's effective group for a snapshot with
     /// another group list. O(visitors · log visitors).
-    pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
-        self.visitors.regroup(groups, effective);
+    pub(crate) fn regroup(&mut self, groups: usize, grouping: &impl Grouping) {
+        self.visitors.regroup(groups, grouping);
+    }
+
+    /// Moves the visitors tagged `id` after a group of that id was added
+    /// at the end of the group list (the other groups keep their indexes).
+    /// O(those visitors · log).
+    pub(crate) fn group_added(&mut self, id: &GroupId, grouping: &impl Grouping) {
+        self.visitors.group_added(id, grouping);
     }
 
     /// The visitor leaves (R14): its chat closes and it is forgotten.

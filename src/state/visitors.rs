@@ -7,9 +7,11 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
+use smallvec::SmallVec;
+
 use super::chunked::{Chunked, Merged};
-use super::{Chat, VisitorLive};
-use crate::ids::VisitorId;
+use super::{Chat, Grouping, VisitorLive};
+use crate::ids::{GroupId, VisitorId};
 use crate::snapshot::GroupIx;
 
 /// Visitors, with indexes. Cost of each method stated.
@@ -44,6 +46,23 @@ pub(crate) struct Visitors {
     /// entry: ungrouped), so queue serving looks only where an agent can
     /// serve.
     queues: Vec<BTreeSet<(u64, u32)>>,
+    /// By tag id that names no group of the synced snapshot (under a plan
+    /// with groups): the visitors carrying it in any tag, as (arrival,
+    /// slot). Adding the group, or showing a dashboard of a revision that
+    /// has it, finds them here instead of among everyone. Lookups only:
+    /// never iterated into an output (R25).
+    unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>>,
+}
+
+/// A visitor's distinct tag ids.
+fn tag_ids(v: &VisitorLive) -> SmallVec<[GroupId; 3]> {
+    let mut ids: SmallVec<[GroupId; 3]> = SmallVec::new();
+    for id in [&v.moved_to, &v.selection, &v.page_tag].into_iter().flatten() {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids
 }
 
 /// A visitor in a group list: its arrival number and id.
@@ -134,10 +153,12 @@ impl Visitors {
         self.slots.iter().flatten().filter(|v| keep(v)).collect()
     }
 
-    /// Adds a new visitor whose effective group is `group`; its arrival
-    /// number must be above every other. O(1) amortized.
-    pub(crate) fn insert(&mut self, v: VisitorLive, group: Option<GroupIx>) {
+    /// Adds a new visitor, grouped by `grouping`; its arrival number must be
+    /// above every other. O(1) amortized.
+    pub(crate) fn insert(&mut self, v: VisitorLive, grouping: &impl Grouping) {
+        let group = grouping.effective(&v);
         let live = VisitorLive { group, ..v };
+        let tags = tag_ids(&live);
         let (id, arrival) = (live.id.clone(), live.arrival);
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -157,6 +178,25 @@ impl Visitors {
         };
         self.index.insert(id.clone(), slot);
         self.list_mut(group).push((arrival, id));
+        for tag in tags.iter().filter(|t| grouping.unresolved(t)) {
+            self.unresolved.entry(tag.clone()).or_default().insert((arrival, slot));
+        }
+    }
+
+    /// Takes `(arrival, slot)` out of the unresolved index under `tag`.
+    fn unindex(&mut self, tag: &GroupId, entry: (u64, u32)) {
+        if let Some(set) = self.unresolved.get_mut(tag) {
+            set.remove(&entry);
+            if set.is_empty() {
+                self.unresolved.swap_remove(tag);
+            }
+        }
+    }
+
+    /// The visitors carrying `tag` while it names no group, as (arrival,
+    /// slot), by arrival. O(log) to start.
+    pub(crate) fn tagged_unresolved(&self, tag: &str) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.unresolved.get(tag).into_iter().flatten().copied()
     }
 
     /// Removes a visitor (its chat must be closed) and frees its slot.
@@ -177,6 +217,11 @@ impl Visitors {
             }
         }
         self.list_mut(v.group).remove(v.arrival);
+        if !self.unresolved.is_empty() {
+            for tag in tag_ids(&v) {
+                self.unindex(&tag, (v.arrival, slot));
+            }
+        }
         if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
             self.queue.remove(&(key, slot));
             if let Some(q) = self.queue_of(v.group) {
@@ -187,17 +232,28 @@ impl Visitors {
     }
 
     /// Changes tags with `edit`, then moves the visitor to the list of its
-    /// new effective group, which `effective` computes. O(log group size + one chunk).
-    pub(crate) fn retag(
-        &mut self,
-        id: &str,
-        edit: impl FnOnce(&mut VisitorLive),
-        effective: impl FnOnce(&VisitorLive) -> Option<GroupIx>,
-    ) {
+    /// new effective group, which `grouping` computes, and keeps the
+    /// unresolved index in step. O(log group size + one chunk).
+    pub(crate) fn retag(&mut self, id: &str, edit: impl FnOnce(&mut VisitorLive), grouping: &impl Grouping) {
         let Some(slot) = self.slot(id) else { return };
         let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        let before = tag_ids(v);
         edit(v);
-        let (old, new) = (v.group, effective(v));
+        let (after, arrival) = (tag_ids(v), v.arrival);
+        for tag in before.iter().filter(|t| !after.contains(t)) {
+            self.unindex(tag, (arrival, slot));
+        }
+        for tag in after.iter().filter(|t| !before.contains(t) && grouping.unresolved(t)) {
+            self.unresolved.entry(tag.clone()).or_default().insert((arrival, slot));
+        }
+        self.regroup_slot(slot, grouping);
+    }
+
+    /// Recomputes the effective group of the visitor in `slot` and moves it
+    /// between group lists and queues. O(log group size + one chunk).
+    fn regroup_slot(&mut self, slot: u32, grouping: &impl Grouping) {
+        let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
+        let (old, new) = (v.group, grouping.effective(v));
         v.group = new;
         if let Some(p) = self.packed.get_mut(slot as usize) {
             p.group = pack(new);
@@ -215,6 +271,16 @@ impl Visitors {
                     q.insert((key, slot));
                 }
             }
+        }
+    }
+
+    /// A group with id `tag` was added at the end of the group list: the
+    /// visitors carrying it leave the unresolved index and are regrouped.
+    /// O(those visitors · log).
+    pub(crate) fn group_added(&mut self, tag: &GroupId, grouping: &impl Grouping) {
+        let Some(set) = self.unresolved.swap_remove(tag) else { return };
+        for (_, slot) in set {
+            self.regroup_slot(slot, grouping);
         }
     }
 
@@ -254,18 +320,22 @@ impl Visitors {
 
     /// Recomputes every visitor's effective group, for a snapshot with
     /// another group list. O(visitors · log visitors).
-    pub(crate) fn regroup(&mut self, groups: usize, effective: impl Fn(&VisitorLive) -> Option<GroupIx>) {
+    pub(crate) fn regroup(&mut self, groups: usize, grouping: &impl Grouping) {
         self.by_group = vec![Chunked::default(); groups];
         self.ungrouped = Chunked::default();
         self.queues = vec![BTreeSet::new(); groups + 1];
+        self.unresolved = IndexMap::new();
         let mut order: Vec<(u64, u32)> = Vec::with_capacity(self.index.len());
         for (slot, v) in self.slots.iter_mut().enumerate() {
             let Some(v) = v else { continue };
-            v.group = effective(v).filter(|g| *g < groups);
+            v.group = grouping.effective(v).filter(|g| *g < groups);
             if let Some(p) = self.packed.get_mut(slot) {
                 p.group = pack(v.group);
             }
             order.push((v.arrival, slot_of(slot)));
+            for tag in tag_ids(v).into_iter().filter(|t| grouping.unresolved(t)) {
+                self.unresolved.entry(tag).or_default().insert((v.arrival, slot_of(slot)));
+            }
             if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
                 let q = match v.group {
                     Some(g) => self.queues.get_mut(g),
