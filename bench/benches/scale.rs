@@ -1,10 +1,18 @@
-//! How each event and query grows with the number of visitors on the site:
-//! the large account's shape (2,000 agents, 200 groups, a fifth online, a
-//! limit of 4) with 10,000 and 100,000 visitors — and 1,000,000 with
-//! `GROUPGATE_SCALE_FULL=1`. Ids are `scale/<operation>/<visitors>`;
-//! `cargo run -p groupgate-bench --bin scale_report` prints the medians and
-//! the growth exponent between sizes (0: flat, 1: linear) from criterion's
-//! results.
+//! How each event and query grows with what it should not depend on, along
+//! three axes, each its own criterion group:
+//!
+//! - `scale`: visitors on the site — 10,000 and 100,000, and 1,000,000 with
+//!   `GROUPGATE_SCALE_FULL=1` (the large account's shape: 2,000 agents, 200
+//!   groups, a fifth online, a limit of 4);
+//! - `scale_agents`: agents — 2,000 and 20,000 (200 groups, 10,000 visitors);
+//! - `scale_queue`: chats waiting in the queue — 1, 1,000 and 100,000 (the
+//!   large account's shape with 10,000 visitors, the queue in a group nobody
+//!   can take chats in), plus `release_serving_queue`: every agent busy and a
+//!   released chat served from a queue of that length.
+//!
+//! Ids are `<axis>/<operation>/<size>`; `cargo run -p groupgate-bench --bin
+//! scale_report` prints the medians and the growth exponent between sizes (0:
+//! flat, 1: linear) from criterion's results.
 //!
 //! `cargo bench -p groupgate-bench --bench scale`; `cargo test -p groupgate-bench --benches` runs each once.
 // Bench code may unwrap; criterion's macros generate undocumented functions.
@@ -12,105 +20,212 @@
 
 mod workload;
 
+use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use groupgate::{Change, GroupSpec, Routing, Status, Tier};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
+use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Policy, Routing, Status, Tier, TransferTarget};
 use workload::Workload;
 
-fn sizes() -> Vec<usize> {
+/// Every per-event operation and the main queries on `account`, which holds
+/// `w`'s data, as `<operation>/<size>` in `g`.
+fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Workload, size: usize) {
+    let (agent, visitor) = w.probe();
+    // The probe's visitor is on a page of a group the probe agent sees.
+    let tag_of: HashMap<&str, Option<&str>> = w.visitors.iter().map(|(v, t)| (v.as_str(), t.as_deref())).collect();
+    let group = tag_of[visitor.as_str()].unwrap().to_string();
+    // Another group where a chat finds an agent (for transfers).
+    let other = w
+        .visitors
+        .iter()
+        .find(|(v, t)| t.as_ref().is_some_and(|t| *t != group) && account.next_agent(v).is_some())
+        .and_then(|(_, t)| t.clone())
+        .unwrap();
+    let ungrouped = w.visitors.iter().find(|(_, t)| t.is_none()).unwrap().0.clone();
+    let at = |op: &str| BenchmarkId::new(op, size);
+
+    // A new visitor arrives on a grouped page and leaves again.
+    let newcomer: groupgate::VisitorId = "newcomer".parse().unwrap();
+    g.bench_function(at("visit_and_leave"), |b| {
+        b.iter(|| {
+            account.visit(newcomer.clone(), Some(group.parse().unwrap())).unwrap();
+            account.leave("newcomer").unwrap();
+        })
+    });
+    // The oldest visitor leaves and comes back (now the newest).
+    let mut order: VecDeque<String> = w.visitors.iter().map(|(v, _)| v.clone()).collect();
+    g.bench_function(at("leave_oldest_and_return"), |b| {
+        b.iter(|| {
+            let oldest = order.pop_front().unwrap();
+            if account.leave(&oldest).is_ok() {
+                let tag = tag_of[oldest.as_str()].map(|t| t.parse().unwrap());
+                account.visit(oldest.parse().unwrap(), tag).unwrap();
+            }
+            order.push_back(oldest);
+        })
+    });
+    // A visitor moves between two groups' pages, then picks between them.
+    let mut flip = false;
+    g.bench_function(at("page_tag_change"), |b| {
+        b.iter(|| {
+            flip = !flip;
+            let tag = if flip { &other } else { &group };
+            account.visit(visitor.parse().unwrap(), Some(tag.parse().unwrap())).unwrap();
+        })
+    });
+    g.bench_function(at("select_group"), |b| {
+        b.iter(|| {
+            flip = !flip;
+            account.select_group(&visitor, if flip { &other } else { &group }).unwrap();
+        })
+    });
+    g.bench_function(at("set_status_away_and_back"), |b| {
+        b.iter(|| {
+            account.set_status(&agent, Status::Away).unwrap();
+            account.set_status(&agent, Status::Online).unwrap();
+        })
+    });
+    // Back in the agent's group, by page and by selection.
+    account.visit(visitor.parse().unwrap(), Some(group.parse().unwrap())).unwrap();
+    account.select_group(&visitor, &group).unwrap();
+    g.bench_function(at("claim_and_release"), |b| {
+        b.iter(|| {
+            account.claim(&agent, &visitor).unwrap();
+            account.release(&visitor).unwrap();
+        })
+    });
+    g.bench_function(at("route_and_release"), |b| {
+        b.iter(|| {
+            account.route(&visitor).unwrap();
+            account.release(&visitor).unwrap();
+        })
+    });
+    // A held chat goes to the other group and back.
+    let (to_other, home) =
+        (TransferTarget::Group(other.parse().unwrap()), TransferTarget::Group(group.parse().unwrap()));
+    account.route(&visitor).unwrap();
+    g.bench_function(at("transfer_there_and_back"), |b| {
+        b.iter(|| {
+            account.transfer(&visitor, &to_other).unwrap();
+            account.transfer(&visitor, &home).unwrap();
+        })
+    });
+    account.release(&visitor).unwrap();
+    g.bench_function(at("refresh"), |b| b.iter(|| account.refresh(black_box(&agent)).unwrap()));
+    g.bench_function(at("next_agent_ungrouped"), |b| b.iter(|| account.next_agent(black_box(&ungrouped)).is_some()));
+    g.bench_function(at("visible_agents"), |b| b.iter(|| account.visible_agents(black_box(&visitor)).len()));
+    g.bench_function(at("dashboard_fresh"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    // Stale by a membership change (the same groups), then by a new group.
+    let someone = w.agents.iter().find(|(a, _, _)| *a != agent).unwrap().0.clone();
+    account
+        .apply(&Change::Assign { agent: someone.parse().unwrap(), group: other.parse().unwrap(), tier: Tier::Normal })
+        .unwrap();
+    g.bench_function(at("dashboard_stale_membership"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    account.apply(&Change::AddGroup(GroupSpec::new("brand-new"))).unwrap();
+    g.bench_function(at("dashboard_stale_new_group"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    account.refresh(&agent).unwrap();
+}
+
+/// A group in which no agent may take a chat (a limit of 0), with `queued`
+/// visitors' chats waiting there.
+fn with_queue(account: &mut Account, queued: usize) {
+    account.apply(&Change::AddGroup(GroupSpec::new("closed").chat_limit(0))).unwrap();
+    for q in 0..queued {
+        let v = format!("waiting-{q}");
+        account.visit(v.parse().unwrap(), Some("closed".parse().unwrap())).unwrap();
+        account.route(&v).unwrap();
+    }
+    assert_eq!(account.queue().len(), queued);
+}
+
+/// Ten groups, one agent each with a limit of one chat, all busy, and
+/// `queued` chats waiting, spread over the groups, under `least_busy`.
+/// Returns the account and the visitor the first agent holds.
+fn backed_up(queued: usize) -> (Account, String) {
+    const GROUPS: usize = 10;
+    let mut policy = Policy::default();
+    policy.routing = Routing::LeastBusy;
+    let mut b = ConfigBuilder::new().policy(policy);
+    for g in 0..GROUPS {
+        b = b.group(GroupSpec::new(format!("g{g}")));
+        b = b.agent(AgentSpec::new(format!("a{g}")).member(format!("g{g}")).chat_limit(1));
+    }
+    let mut account = Account::new(b.build().unwrap());
+    for g in 0..GROUPS {
+        account.set_status(&format!("a{g}"), Status::Online).unwrap();
+    }
+    let mut visitors = (0..GROUPS).map(|g| (format!("h{g}"), g)).collect::<Vec<_>>();
+    visitors.extend((0..queued).map(|q| (format!("q{q}"), q % GROUPS)));
+    for (v, g) in &visitors {
+        account.visit(v.parse().unwrap(), Some(format!("g{g}").parse().unwrap())).unwrap();
+        account.route(v).unwrap();
+    }
+    assert_eq!(account.queue().len(), queued);
+    assert_eq!(account.holder("h0").map(|a| a.as_str()), Some("a0"));
+    (account, "h0".to_string())
+}
+
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    g
+}
+
+fn visitors_axis(c: &mut Criterion) {
     let mut sizes = vec![10_000, 100_000];
     if std::env::var_os("GROUPGATE_SCALE_FULL").is_some() {
         sizes.push(1_000_000);
     }
-    sizes
-}
-
-fn benches(c: &mut Criterion) {
-    let mut g = c.benchmark_group("scale");
-    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    for visitors in sizes() {
+    let mut g = group(c, "scale");
+    for visitors in sizes {
         let w = Workload::generate(2_000, 200, visitors, 42);
         let mut account = w.account(Routing::LeastBusy);
         account.apply(&Change::SetGroupSelection(true)).unwrap();
-        let (agent, visitor) = w.probe();
-        // The probe's visitor is on a page of a group the probe agent sees.
-        let group = w.visitors.iter().find(|(v, _)| *v == visitor).and_then(|(_, g)| g.clone()).unwrap();
-        let other = w.groups.iter().find(|g| **g != group).unwrap().clone();
-        let at = |op: &str| BenchmarkId::new(op, visitors);
-
-        // A new visitor arrives on a grouped page and leaves again.
-        let newcomer: groupgate::VisitorId = "newcomer".parse().unwrap();
-        g.bench_function(at("visit_and_leave"), |b| {
-            b.iter(|| {
-                account.visit(newcomer.clone(), Some(group.parse().unwrap())).unwrap();
-                account.leave("newcomer").unwrap();
-            })
-        });
-        // The oldest visitor leaves and comes back (now the newest).
-        let mut order: std::collections::VecDeque<String> = w.visitors.iter().map(|(v, _)| v.clone()).collect();
-        let tags: std::collections::HashMap<String, Option<String>> = w.visitors.iter().cloned().collect();
-        g.bench_function(at("leave_oldest_and_return"), |b| {
-            b.iter(|| {
-                let oldest = order.pop_front().unwrap();
-                if account.leave(&oldest).is_ok() {
-                    let tag = tags[&oldest].as_ref().map(|t| t.parse().unwrap());
-                    account.visit(oldest.parse().unwrap(), tag).unwrap();
-                }
-                order.push_back(oldest);
-            })
-        });
-        // A visitor moves between two groups' pages.
-        let mut flip = false;
-        g.bench_function(at("page_tag_change"), |b| {
-            b.iter(|| {
-                flip = !flip;
-                let tag = if flip { &other } else { &group };
-                account.visit(visitor.parse().unwrap(), Some(tag.parse().unwrap())).unwrap();
-            })
-        });
-        g.bench_function(at("select_group"), |b| {
-            b.iter(|| {
-                flip = !flip;
-                account.select_group(&visitor, if flip { &other } else { &group }).unwrap();
-            })
-        });
-        g.bench_function(at("set_status_away_and_back"), |b| {
-            b.iter(|| {
-                account.set_status(&agent, Status::Away).unwrap();
-                account.set_status(&agent, Status::Online).unwrap();
-            })
-        });
-        // Back in the agent's group, by page and by selection.
-        account.visit(visitor.parse().unwrap(), Some(group.parse().unwrap())).unwrap();
-        account.select_group(&visitor, &group).unwrap();
-        g.bench_function(at("claim_and_release"), |b| {
-            b.iter(|| {
-                account.claim(&agent, &visitor).unwrap();
-                account.release(&visitor).unwrap();
-            })
-        });
-        g.bench_function(at("route_and_release"), |b| {
-            b.iter(|| {
-                account.route(&visitor).unwrap();
-                account.release(&visitor).unwrap();
-            })
-        });
-        g.bench_function(at("refresh"), |b| b.iter(|| account.refresh(black_box(&agent)).unwrap()));
-        g.bench_function(at("dashboard_fresh"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
-        // Stale by a membership change (the same groups), then by a new group.
-        let (someone, far) = (w.agents.iter().find(|(a, _, _)| *a != agent).unwrap().0.clone(), other.clone());
-        account
-            .apply(&Change::Assign { agent: someone.parse().unwrap(), group: far.parse().unwrap(), tier: Tier::Normal })
-            .unwrap();
-        g.bench_function(at("dashboard_stale_membership"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
-        account.apply(&Change::AddGroup(GroupSpec::new("brand-new"))).unwrap();
-        g.bench_function(at("dashboard_stale_new_group"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
-        account.refresh(&agent).unwrap();
+        event_ops(&mut g, &mut account, &w, visitors);
     }
     g.finish();
 }
 
-criterion_group!(scale, benches);
+fn agents_axis(c: &mut Criterion) {
+    let mut g = group(c, "scale_agents");
+    for agents in [2_000, 20_000] {
+        let w = Workload::generate(agents, 200, 10_000, 42);
+        let mut account = w.account(Routing::LeastBusy);
+        account.apply(&Change::SetGroupSelection(true)).unwrap();
+        event_ops(&mut g, &mut account, &w, agents);
+    }
+    g.finish();
+}
+
+fn queue_axis(c: &mut Criterion) {
+    let mut g = group(c, "scale_queue");
+    for queued in [1usize, 1_000, 100_000] {
+        let w = Workload::generate(2_000, 200, 10_000, 42);
+        let mut account = w.account(Routing::LeastBusy);
+        account.apply(&Change::SetGroupSelection(true)).unwrap();
+        with_queue(&mut account, queued);
+        event_ops(&mut g, &mut account, &w, queued);
+        drop(account);
+
+        // The released chat's agent takes the oldest chat waiting in its
+        // group; the released visitor starts a new chat at the back.
+        let (mut account, mut held) = backed_up(queued);
+        g.bench_function(BenchmarkId::new("release_serving_queue", queued), |b| {
+            b.iter(|| {
+                account.release(&held).unwrap();
+                let served = account.drain_served();
+                account.route(&held).unwrap();
+                if let Some(next) = served.first() {
+                    held = next.to_string();
+                }
+            })
+        });
+        assert_eq!(account.queue().len(), queued, "the queue kept its length");
+    }
+    g.finish();
+}
+
+criterion_group!(scale, visitors_axis, agents_axis, queue_axis);
 criterion_main!(scale);

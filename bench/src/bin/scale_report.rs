@@ -1,7 +1,8 @@
 //! Prints the medians of `cargo bench -p groupgate-bench --bench scale` from
-//! criterion's results, one line per operation, with the growth exponent
-//! between consecutive sizes: `log(t2 / t1) / log(n2 / n1)` — 0 when the
-//! cost does not grow with the number of visitors, 1 when it grows linearly.
+//! criterion's results: for each axis (visitors, agents, queue length), one
+//! line per operation with the growth exponent between consecutive sizes,
+//! `log(t2 / t1) / log(n2 / n1)` — 0 when the cost does not grow along the
+//! axis, 1 when it grows linearly.
 //!
 //! `cargo run -p groupgate-bench --bin scale_report [TARGET_DIR]`
 
@@ -15,11 +16,23 @@ fn median_ns(dir: &Path) -> Option<f64> {
 
 fn main() {
     let target = std::env::args_os().nth(1).map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let root = target.join("criterion/scale");
-    let Ok(ops) = std::fs::read_dir(&root) else {
-        eprintln!("no results under {}: run `cargo bench -p groupgate-bench --bench scale` first", root.display());
+    let mut found = false;
+    for (axis, title) in [("scale", "visitors"), ("scale_agents", "agents"), ("scale_queue", "queued chats")] {
+        let root = target.join("criterion").join(axis);
+        if let Ok(ops) = std::fs::read_dir(&root) {
+            found = true;
+            println!("## by {title}");
+            report(ops);
+            println!();
+        }
+    }
+    if !found {
+        eprintln!("no results under {}: run `cargo bench -p groupgate-bench --bench scale` first", target.display());
         std::process::exit(2);
-    };
+    }
+}
+
+fn report(ops: std::fs::ReadDir) {
     let mut ops: Vec<PathBuf> = ops.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
     ops.sort();
     for op in ops.iter().filter(|p| p.file_name().is_some_and(|n| n != "report")) {
