@@ -214,15 +214,17 @@ pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target
 ///   own limit — O(groups with queued chats · chain) to choose the queues,
 ///   then O(log queue + a routing plan) per chat looked at. An agent that is
 ///   not online serves nothing;
-/// - a configuration change: every queued chat, oldest first.
+/// - a configuration change: every queue, oldest first — O(groups with
+///   queued chats) per chat served, plus one look at each queue whose chats
+///   still have no candidate.
 pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> Vec<VisitorId> {
     if snap.policy().routing == Routing::Broadcast || state.visitors().queue().next().is_none() {
         return Vec::new();
     }
     match freed {
         Freed::All => {
-            let queue: Vec<VisitorId> = state.visitors().queue().map(|v| v.id.clone()).collect();
-            queue.into_iter().filter(|v| serve_one(snap, state, v.as_str())).collect()
+            let groups: SmallVec<[Option<GroupIx>; 8]> = state.visitors().queued_groups().collect();
+            serve_merged(snap, state, &groups, |_| false)
         }
         Freed::Visitor(id) => {
             let queued = state.visitor(id).filter(|v| v.chat.as_ref().is_some_and(|c| c.queued.is_some()));
@@ -262,24 +264,37 @@ fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> Vec<VisitorI
         Some(g) => snap.chain(g).any(|h| visibility(agent, Some(h)).is_visible()),
     };
     let groups: SmallVec<[Option<GroupIx>; 8]> = state.visitors().queued_groups().filter(|g| serves(*g)).collect();
-    // A merge of those queues by (queue key, arrival): the next entry of
-    // each, looked up again after every step, since landing a chat takes it
-    // out of its queue and nothing else. A freed slot is usually filled by
-    // the first chat looked at, so the oldest head is found by a plain scan.
+    serve_merged(snap, state, &groups, full)
+}
+
+/// Serves the queues of `groups` merged by (queue key, arrival) until `stop`
+/// holds or no chat can be served. Returns the chats served, in order.
+fn serve_merged(
+    snap: &Snapshot,
+    state: &mut State,
+    groups: &[Option<GroupIx>],
+    stop: impl Fn(&State) -> bool,
+) -> Vec<VisitorId> {
+    // The next entry of each queue is looked up again after every step,
+    // since landing a chat takes it out of its queue and nothing else. A
+    // freed slot is usually filled by the first chat looked at, so the
+    // oldest head is found by a plain scan. Chats waiting in one group's
+    // queue share their fallback chain, so whether one has a candidate is
+    // whether all have (the preferred agent only orders candidates), and
+    // serving only fills agents: once one stays, that queue is done, and a
+    // queue nobody can take chats from costs one look.
     let next = |state: &State, g: Option<GroupIx>, after| state.visitors().next_queued(g, after);
     let mut heads: SmallVec<[Option<(u64, u32)>; 8]> = groups.iter().map(|g| next(state, *g, None)).collect();
     let mut served = Vec::new();
-    while !full(state) {
+    while !stop(state) {
         let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);
         let Some((i, entry)) = oldest else { break };
         let visitor = state.visitors().at(entry.1).map(|v| v.id.clone());
-        if let Some(visitor) = visitor {
-            if serve_one(snap, state, visitor.as_str()) {
-                served.push(visitor);
-            }
-        }
+        let landed = visitor.filter(|v| serve_one(snap, state, v.as_str()));
+        let more = landed.is_some();
+        served.extend(landed);
         if let (Some(head), Some(g)) = (heads.get_mut(i), groups.get(i)) {
-            *head = next(state, *g, Some(entry));
+            *head = if more { next(state, *g, Some(entry)) } else { None };
         }
     }
     served
