@@ -3,7 +3,7 @@
 
 use super::group::effective;
 use super::visibility::visibility;
-use crate::ids::VisitorId;
+use crate::ids::{GroupId, VisitorId};
 use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
 use smallvec::SmallVec;
 
@@ -20,16 +20,18 @@ const MERGE_AT_MOST: usize = 8;
 pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
     let visible = |g: Option<GroupIx>| visibility(agent, g).is_visible();
     let groups = std::iter::once(None).chain(snap.live_groups().map(|(g, _, _)| Some(g)));
-    let mut lists: smallvec::SmallVec<[Option<GroupIx>; MERGE_AT_MOST]> = smallvec::SmallVec::new();
-    for g in groups.filter(|g| visible(*g)) {
-        if lists.len() == MERGE_AT_MOST {
-            let all = std::iter::once(None).chain(snap.live_groups().map(|(g, _, _)| Some(g)));
-            let lists = all.filter(|g| visible(*g)).map(|g| state.visitors().group_slots(g));
-            return Merged::new(lists).map(|(_, id)| id).collect();
-        }
-        lists.push(g);
+    let lists: SmallVec<[Option<GroupIx>; MERGE_AT_MOST]> = groups.filter(|g| visible(*g)).collect();
+    merged_ids(state, &lists)
+}
+
+/// The ids in the latest's lists of `groups`, merged by arrival: by runs
+/// for a few lists, with a heap for many.
+fn merged_ids<'a>(state: &'a State, groups: &[Option<GroupIx>]) -> Vec<&'a VisitorId> {
+    let lists = groups.iter().map(|g| state.visitors().group_slots(*g));
+    if groups.len() > MERGE_AT_MOST {
+        return Merged::new(lists).map(|(_, id)| id).collect();
     }
-    merge(lists.iter().map(|g| state.visitors().group_slots(*g)).collect())
+    merge(lists.collect())
 }
 
 /// A list being merged: the rest of its current chunk, then its other
@@ -109,12 +111,17 @@ pub(crate) fn pinned<'a>(
         shown.sort_unstable_by_key(|v| v.arrival);
         return shown.into_iter().map(|v| &v.id).collect();
     }
+    // Groups keep their indexes up to the first difference in the lists
+    // (adding a group appends it): only the rest are looked up by id.
+    let common = old.live_groups().zip(latest.live_groups()).take_while(|(a, b)| a.1 == b.1).count();
+    let in_old = |g: GroupIx, id: &GroupId| if g < common { Some(g) } else { old.group_ix(id.as_str()) };
+    let in_latest = |g: GroupIx, id: &GroupId| if g < common { Some(g) } else { latest.group_ix(id.as_str()) };
     let mut affected: Vec<(u64, u32)> = Vec::new();
-    for (g, _, _) in latest.live_groups().filter(|(_, id, _)| old.group_ix(id.as_str()).is_none()) {
+    for (g, _, _) in latest.live_groups().skip(common).filter(|(g, id, _)| in_old(*g, id).is_none()) {
         let entries = visitors.group_slots(Some(g)).iter().flatten();
         affected.extend(entries.filter_map(|(arrival, v)| Some((*arrival, visitors.slot(v.as_str())?))));
     }
-    for (_, id, _) in old.live_groups().filter(|(_, id, _)| latest.group_ix(id.as_str()).is_none()) {
+    for (_, id, _) in old.live_groups().skip(common).filter(|(g, id, _)| in_latest(*g, id).is_none()) {
         affected.extend(visitors.tagged_unresolved(id.as_str()));
     }
     affected.sort_unstable();
@@ -124,9 +131,12 @@ pub(crate) fn pinned<'a>(
         lists.push(None);
     }
     for (g, id, _) in latest.live_groups() {
-        if old.group_ix(id.as_str()).is_some_and(|o| sees(Some(o))) {
+        if in_old(g, id).is_some_and(|o| sees(Some(o))) {
             lists.push(Some(g));
         }
+    }
+    if affected.is_empty() {
+        return merged_ids(state, &lists);
     }
     let is_affected = |arrival: u64| affected.binary_search_by_key(&arrival, |a| a.0).is_ok();
     let mut kept = Merged::new(lists.iter().map(|g| visitors.group_slots(*g))).filter(|e| !is_affected(e.0)).peekable();
