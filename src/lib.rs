@@ -1,13 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-// The data's one-way trip: the error vocabulary, ids → what the admin configures (and the rules
+// The data's one-way trip: the error vocabulary, ids (and the shared rows
+// revisions keep) → what the admin configures (and the rules
 // decisions cite) → the compiled snapshot
 // of one revision → live state → decisions → routing → the account that
 // ties them → the scenario runner, which uses only the public API.
 // A module only imports modules above it in this list.
 mod error;
 mod ids;
+mod rows;
 mod config;
 mod rule;
 mod snapshot;
@@ -30,6 +32,7 @@ pub use decide::{
 };
 pub use error::{ErrorCode, ErrorKind};
 pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, VisitorId, check_id};
+pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
 pub use state::{State, Status};

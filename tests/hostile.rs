@@ -83,7 +83,7 @@ fn json_with_invalid_utf8_or_bad_numbers_is_a_clear_error() {
     }
     let max = r#"{"agents": [{"id": "a", "chat_limit": 4294967295}]}"#;
     let config: groupgate::Config = serde_json::from_str(max).unwrap();
-    assert_eq!(config.agents()[0].chat_limit(), Some(u32::MAX));
+    assert_eq!(config.agents().get(0).unwrap().chat_limit(), Some(u32::MAX));
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub use policy::{Plan, Policy, Role, Routing, Tier, UnassignedAgents, UngroupedV
 pub use spec::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec};
 
 use crate::ids::{AgentId, GroupId};
+use crate::rows::Rows;
 
 impl ConfigBuilder {
     /// Checks everything (R23) and returns the valid configuration, or every
@@ -94,7 +95,7 @@ impl Group {
 ///     .agent(AgentSpec::new("anna").member_as("en", Tier::First))
 ///     .build()
 ///     .unwrap();
-/// let m = &config.agents()[0].memberships()[0];
+/// let m = &config.agents().get(0).unwrap().memberships()[0];
 /// assert_eq!((m.group().as_str(), m.tier()), ("en", Tier::First));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,8 +122,8 @@ impl Membership {
 ///     .agent(groupgate::AgentSpec::new("bob").enabled(false))
 ///     .build()
 ///     .unwrap();
-/// assert!(!config.agents()[0].enabled());
-/// assert!(config.agents()[0].memberships().is_empty());
+/// assert!(!config.agents().get(0).unwrap().enabled());
+/// assert!(config.agents().get(0).unwrap().memberships().is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
@@ -156,8 +157,8 @@ impl Agent {
     ///     .group(GroupSpec::new("de").in_contact_form(false))
     ///     .agent(AgentSpec::new("anna").role(Role::Admin).member_as("en", Tier::First).chat_limit(2))
     ///     .build().unwrap();
-    /// assert_eq!(config.agents()[0].tier_in("en"), Some(Tier::First));
-    /// assert_eq!(config.agents()[0].tier_in("de"), None);
+    /// assert_eq!(config.agents().get(0).unwrap().tier_in("en"), Some(Tier::First));
+    /// assert_eq!(config.agents().get(0).unwrap().tier_in("de"), None);
     /// ```
     pub fn tier_in(&self, group: &str) -> Option<Tier> {
         self.memberships.iter().find(|m| m.group == *group).map(|m| m.tier)
@@ -192,7 +193,7 @@ pub struct Config {
     pub(crate) plan: Plan,
     pub(crate) policy: Policy,
     pub(crate) groups: Vec<Group>,
-    pub(crate) agents: Vec<Agent>,
+    pub(crate) agents: Rows<Agent>,
     pub(crate) group_selection: bool,
 }
 
@@ -210,7 +211,7 @@ impl Config {
         &self.groups
     }
     /// Agents in configuration order.
-    pub fn agents(&self) -> &[Agent] {
+    pub fn agents(&self) -> &Rows<Agent> {
         &self.agents
     }
     /// Whether the contact form lets visitors pick a group (R20). Kept, inert,

@@ -7,6 +7,7 @@ use smallvec::SmallVec;
 
 use super::error::{ConfigError, IdPlace, Problem};
 use super::{Agent, Config, ConfigBuilder, Group, Membership, Tier};
+use crate::rows::Rows;
 use crate::ids::{AgentId, GroupId, shown};
 
 /// Collects problems while typed pieces are made.
@@ -84,9 +85,9 @@ fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group>
 
 /// Valid agents in order (first occurrence wins); a repeated or invalid
 /// entry still has its memberships and tiers checked (R23).
-fn check_agents(c: &mut Checker, raw: &ConfigBuilder, groups: &IndexMap<String, Group>) -> Vec<Agent> {
+fn check_agents(c: &mut Checker, raw: &ConfigBuilder, groups: &IndexMap<String, Group>) -> Rows<Agent> {
     let mut seen: IndexMap<&str, ()> = IndexMap::with_capacity(raw.agents.len());
-    let mut agents = Vec::with_capacity(raw.agents.len());
+    let mut agents = Rows::default();
     for spec in &raw.agents {
         let id = c.id(&spec.id, || IdPlace::Agent, AgentId::new);
         let repeated = id.is_some() && seen.insert(&spec.id, ()).is_some();

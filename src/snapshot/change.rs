@@ -17,7 +17,7 @@ use crate::ids::{AgentId, GroupId};
 ///     .build().unwrap());
 /// let assign = Change::Assign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap(), tier: Tier::First };
 /// let v2 = v1.apply(&assign).unwrap();
-/// assert_eq!(v2.config().agents()[0].tier_in("en"), Some(Tier::First));
+/// assert_eq!(v2.config().agents().get(0).unwrap().tier_in("en"), Some(Tier::First));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

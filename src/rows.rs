@@ -1,0 +1,181 @@
+//! [`Rows`]: a list that revisions share. Each configuration change gives a
+//! new revision while the old one stays readable (R9, R24); with the rows
+//! held in shared chunks, a change copies the chunk it edits and shares the
+//! rest, so it costs O(chunk + rows / chunk) instead of a copy of every row.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// Rows per chunk.
+const CHUNK: usize = 64;
+
+/// An ordered list of rows stored in shared chunks of 64: cloning shares
+/// them, and editing a row copies only its chunk. Read it like a slice:
+/// [`get`](Self::get), [`len`](Self::len), [`iter`](Self::iter) (there is
+/// no indexing operator, which would panic out of bounds).
+///
+/// ```
+/// use groupgate::{AgentSpec, ConfigBuilder};
+/// let config = ConfigBuilder::new().agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap();
+/// let agents = config.agents();
+/// assert_eq!((agents.len(), agents.get(1).map(|a| a.id().as_str())), (2, Some("bob")));
+/// assert_eq!(agents.iter().map(|a| a.id().as_str()).collect::<Vec<_>>(), ["anna", "bob"]);
+/// ```
+#[derive(Clone)]
+pub struct Rows<T> {
+    /// Every chunk full but the last, which is not empty.
+    chunks: Vec<Arc<Vec<T>>>,
+    len: usize,
+}
+
+impl<T> Default for Rows<T> {
+    fn default() -> Self {
+        Rows { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Rows<T> {
+    /// The number of rows. O(1).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no rows. O(1).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The row at `index`. O(1).
+    pub fn get(&self, index: usize) -> Option<&T> {
+        self.chunks.get(index / CHUNK)?.get(index % CHUNK)
+    }
+
+    /// The rows in order. O(1) per row.
+    pub fn iter(&self) -> RowsIter<'_, T> {
+        RowsIter { chunks: &self.chunks, at: &[], left: self.len }
+    }
+}
+
+impl<T: Clone> Rows<T> {
+    /// The row at `index`, for editing: its chunk is copied first when
+    /// another revision shares it. O(chunk).
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        Arc::make_mut(self.chunks.get_mut(index / CHUNK)?).get_mut(index % CHUNK)
+    }
+
+    /// Appends a row. O(chunk) when the last chunk is shared.
+    pub(crate) fn push(&mut self, row: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => Arc::make_mut(last).push(row),
+            _ => self.chunks.push(Arc::new(vec![row])),
+        }
+        self.len += 1;
+    }
+
+    /// Removes the row at `index`, shifting the later ones. O(rows).
+    pub(crate) fn remove(&mut self, index: usize) {
+        if index < self.len {
+            *self = self.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, r)| r.clone()).collect();
+        }
+    }
+}
+
+impl<T: Clone> FromIterator<T> for Rows<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(rows: I) -> Self {
+        let mut out = Rows::default();
+        for row in rows {
+            out.push(row);
+        }
+        out
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Rows<T> {
+    type Item = &'a T;
+    type IntoIter = RowsIter<'a, T>;
+
+    fn into_iter(self) -> RowsIter<'a, T> {
+        RowsIter { chunks: &self.chunks, at: &[], left: self.len }
+    }
+}
+
+/// The rows of a [`Rows`] in order.
+pub struct RowsIter<'a, T> {
+    chunks: &'a [Arc<Vec<T>>],
+    at: &'a [T],
+    left: usize,
+}
+
+impl<'a, T> Iterator for RowsIter<'a, T> {
+    type Item = &'a T;
+
+    fn next(&mut self) -> Option<&'a T> {
+        if self.at.is_empty() {
+            let (first, rest) = self.chunks.split_first()?;
+            self.at = first.as_slice();
+            self.chunks = rest;
+        }
+        let (row, rest) = self.at.split_first()?;
+        self.at = rest;
+        self.left = self.left.saturating_sub(1);
+        Some(row)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<T> ExactSizeIterator for RowsIter<'_, T> {}
+
+impl<T> Clone for RowsIter<'_, T> {
+    fn clone(&self) -> Self {
+        RowsIter { chunks: self.chunks, at: self.at, left: self.left }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Rows<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq> Eq for Rows<T> {}
+
+impl<T: fmt::Debug> fmt::Debug for Rows<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaves_like_a_vector_and_shares_unedited_chunks() {
+        let mut model: Vec<u32> = (0..300).collect();
+        let mut rows: Rows<u32> = model.iter().copied().collect();
+        let before = rows.clone();
+        if let Some(r) = rows.get_mut(130) {
+            *r = 7;
+        }
+        model[130] = 7;
+        rows.push(1000);
+        model.push(1000);
+        rows.remove(5);
+        model.remove(5);
+        assert_eq!(rows.iter().copied().collect::<Vec<_>>(), model);
+        assert_eq!((rows.len(), rows.iter().len()), (model.len(), model.len()));
+        assert!((0..=model.len()).all(|i| rows.get(i) == model.get(i)));
+        // The clone taken before the edits is unchanged.
+        assert_eq!(before.iter().copied().collect::<Vec<_>>(), (0..300).collect::<Vec<_>>());
+        // An edit copies one chunk: the others are still shared.
+        let mut edited = before.clone();
+        if let Some(r) = edited.get_mut(0) {
+            *r = 9;
+        }
+        let shared = before.chunks.iter().zip(&edited.chunks).filter(|(a, b)| Arc::ptr_eq(a, b)).count();
+        assert_eq!(shared, before.chunks.len() - 1);
+    }
+}
