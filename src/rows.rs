@@ -56,6 +56,21 @@ impl<T> Rows<T> {
     }
 }
 
+impl<T> Rows<T> {
+    /// The indexes of the rows held in chunks that `self` and `other` do not
+    /// share — every row that may differ between the two when one came from
+    /// the other by edits. O(rows / 64 + rows in those chunks).
+    pub(crate) fn unshared<'a>(&'a self, other: &'a Rows<T>) -> impl Iterator<Item = usize> + 'a {
+        let n = self.chunks.len().max(other.chunks.len());
+        (0..n)
+            .filter(move |&c| match (self.chunks.get(c), other.chunks.get(c)) {
+                (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
+                _ => true,
+            })
+            .flat_map(move |c| c * CHUNK..((c + 1) * CHUNK).min(self.len.max(other.len)))
+    }
+}
+
 impl<T: Clone> Rows<T> {
     /// The row at `index`, for editing: its chunk is copied first when
     /// another revision shares it. O(chunk).

@@ -333,6 +333,36 @@ fn r9_availability_changes_are_reported_per_page() {
     assert_eq!(changed, [(Some("de".to_string()), false)]);
 }
 
+#[test]
+fn r9_r10_r17_a_membership_change_reports_the_pages_that_fall_back_to_its_group() {
+    // "en" has nobody and falls back to "de"; anna serves "de" and "it".
+    // Taking her out of "de" takes "de" and, through the fallback, "en"
+    // offline; adding her to "fr" brings "fr" online; "it" never changes.
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("en").fallback("de"))
+        .group(GroupSpec::new("de"))
+        .group(GroupSpec::new("fr"))
+        .group(GroupSpec::new("it"))
+        .agent(AgentSpec::new("anna").member("de").member("it"))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("anna", Status::Online).unwrap();
+    let pages = |report: &groupgate::ChangeReport| -> Vec<(Option<String>, bool)> {
+        report.availability().iter().map(|a| (a.page_group().map(|g| g.to_string()), a.online())).collect()
+    };
+    let left = account.apply(&Change::Unassign { agent: id("anna"), group: id("de") }).unwrap();
+    assert_eq!(pages(&left), [(Some("en".to_string()), false), (Some("de".to_string()), false)]);
+    let joined = account.apply(&Change::Assign { agent: id("anna"), group: id("fr"), tier: Tier::Normal }).unwrap();
+    assert_eq!(pages(&joined), [(Some("fr".to_string()), true)]);
+    assert!(account.is_online(Some("it")) && !account.is_online(Some("en")));
+    // A supervisor is never offered a chat (R15): the member list stays,
+    // the page goes offline.
+    let watching =
+        account.apply(&Change::Assign { agent: id("anna"), group: id("it"), tier: Tier::Supervisor }).unwrap();
+    assert_eq!(pages(&watching), [(Some("it".to_string()), false)]);
+}
+
 // ----- R10 -----------------------------------------------------------------------
 
 #[test]

@@ -399,7 +399,8 @@ impl Account {
 
     fn apply_event(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
-        let before = refresh::Availability::of(&self.latest, &self.state);
+        let touched = refresh::Touched::by(&self.latest, &next, &self.state);
+        let before = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
         let visibility_changed = decide::visibility_changed(&self.latest, &next).into_iter().cloned().collect();
         let previous = std::mem::replace(&mut self.latest, next);
         if self.state.shows_revision(previous.revision()) {
@@ -409,7 +410,7 @@ impl Account {
         let requeued = self.state.sync_agents(&previous, &self.latest);
         self.gc_loaded();
         self.serve(Freed::All);
-        let after = refresh::Availability::of(&self.latest, &self.state);
+        let after = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
         Ok(ChangeReport {
             revision: self.latest.revision(),
             visibility_changed,

@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 
 use super::error::{ConfigError, IdPlace, Problem};
 use super::{Agent, Config, ConfigBuilder, Group, Membership, Tier};
-use crate::rows::Rows;
 use crate::ids::{AgentId, GroupId, shown};
+use crate::rows::Rows;
 
 /// Collects problems while typed pieces are made.
 struct Checker {

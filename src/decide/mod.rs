@@ -45,5 +45,10 @@ use crate::snapshot::Snapshot;
 /// ```
 pub fn visibility_changed<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a AgentId> {
     let diff = refresh::Diff::new(old, new);
+    if old.same_agents(new) {
+        // Only agents whose compiled rows changed can see differently.
+        let maybe = old.agents_maybe_changed(new).filter_map(|ix| new.agent_id(ix));
+        return maybe.filter(|id| diff.stale(id.as_str())).collect();
+    }
     new.agents().filter(|(_, id, _)| diff.stale(id.as_str())).map(|(_, id, _)| id).collect()
 }

@@ -123,9 +123,20 @@ pub(crate) struct Availability {
 }
 
 impl Availability {
-    /// O(groups + memberships), whatever the fallback chains.
+    /// O(groups · log agents), whatever the fallback chains.
     pub(crate) fn of(snap: &Snapshot, state: &State) -> Self {
         Availability { groups: online_groups(snap, state), ungrouped: is_online(snap, state, None) }
+    }
+
+    /// The pages `touched` names (the others read as offline, before and
+    /// after alike, so they never show as changed). O(pages touched · chain
+    /// · log agents).
+    pub(crate) fn of_touched(snap: &Snapshot, state: &State, touched: &Touched) -> Self {
+        let Some(groups) = &touched.groups else { return Availability::of(snap, state) };
+        Availability {
+            groups: groups.iter().enumerate().map(|(g, t)| *t && is_online(snap, state, Some(g))).collect(),
+            ungrouped: touched.ungrouped && is_online(snap, state, None),
+        }
     }
 
     /// The page of the group at index `g` of the snapshot this was computed
@@ -137,6 +148,55 @@ impl Availability {
     /// The page with code `id` under `snap`. O(1) expected.
     fn page(&self, snap: &Snapshot, id: &str) -> bool {
         snap.group_ix(id).map_or(self.ungrouped, |g| self.at(g))
+    }
+}
+
+/// The pages whose chat-box availability a change from `old` to `new` can
+/// alter: every page, unless the change kept the agents, groups, plan and
+/// policies and only recompiled some agents or groups' settings, and no
+/// chat waits (so nothing is served or re-queued during the change). Then
+/// only the groups whose candidates changed — a changed group, the groups
+/// of a changed agent before and after — and the groups whose fallback
+/// chain reaches one; the ungrouped page when a changed agent sees
+/// ungrouped visitors.
+pub(crate) struct Touched {
+    /// By group index of `new`; `None`: every page.
+    groups: Option<Vec<bool>>,
+    ungrouped: bool,
+}
+
+impl Touched {
+    /// O(groups · chain + agents / 64 + the agents in chunks the change
+    /// copied).
+    pub(crate) fn by(old: &Snapshot, new: &Snapshot, state: &State) -> Touched {
+        let every = Touched { groups: None, ungrouped: true };
+        let same_setting = old.plan() == new.plan() && old.policy() == new.policy();
+        if !same_setting || !old.same_agents(new) || !old.same_groups(new) || state.visitors().queue().next().is_some()
+        {
+            return every;
+        }
+        let n = new.live_groups().count();
+        let mut direct: Vec<bool> = (0..n).map(|g| !old.same_group_at(new, g)).collect();
+        let mut ungrouped = false;
+        for ix in old.agents_maybe_changed(new) {
+            let (Some((_, a)), Some((_, b))) = (old.agent(ix), new.agent(ix)) else { return every };
+            if a == b {
+                continue;
+            }
+            // Everyone's candidates change, or held chats go back to the queue.
+            let holds = state.agent_at(ix).is_some_and(|l| l.load() > 0);
+            if a.sees_everyone() || b.sees_everyone() || (holds && !b.enabled()) {
+                return every;
+            }
+            ungrouped |= a.scope.sees_ungrouped() || b.scope.sees_ungrouped();
+            for (g, _) in a.tiers.iter().chain(&b.tiers) {
+                if let Some(d) = direct.get_mut(*g) {
+                    *d = true;
+                }
+            }
+        }
+        let groups = (0..n).map(|g| new.chain(g).any(|h| direct.get(h).copied().unwrap_or(true))).collect();
+        Touched { groups: Some(groups), ungrouped }
     }
 }
 

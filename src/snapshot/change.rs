@@ -197,15 +197,24 @@ impl Snapshot {
     /// ```
     pub fn apply(&self, change: &Change) -> Result<Snapshot, ChangeError> {
         let revision = self.revision.checked_add(1).ok_or(ChangeError::RevisionExhausted)?;
-        let config = match self.edit_in_place(change)? {
-            Some(config) => config,
-            None => {
-                let mut raw = self.config.to_builder();
-                edit_structure(&mut raw, change)?;
-                raw.build()?
-            }
+        let Some(config) = self.edit_in_place(change)? else {
+            let mut raw = self.config.to_builder();
+            edit_structure(&mut raw, change)?;
+            return Ok(Snapshot::with_revision(raw.build()?, revision));
         };
-        Ok(Snapshot::with_revision(config, revision))
+        // A change to one agent or one group's settings patches this
+        // revision; the rest recompile.
+        Ok(match change {
+            Change::Assign { agent, .. }
+            | Change::Unassign { agent, .. }
+            | Change::SetEnabled { agent, .. }
+            | Change::SetRole { agent, .. }
+            | Change::SetAgentChatLimit { agent, .. } => self.with_agent(config, revision, self.agent_index(agent)?),
+            Change::SetGroupChatLimit { group, .. } | Change::SetInContactForm { group, .. } => {
+                self.with_group(config, revision, self.group_index(group)?)
+            }
+            _ => Snapshot::with_revision(config, revision),
+        })
     }
 
     fn agent_index(&self, id: &AgentId) -> Result<usize, ChangeError> {

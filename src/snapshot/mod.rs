@@ -4,13 +4,16 @@ mod bits;
 mod change;
 mod scope;
 
-use indexmap::IndexMap;
+use std::sync::Arc;
+
+use indexmap::{IndexMap, IndexSet};
 use smallvec::SmallVec;
 
 pub use change::{Change, ChangeError};
 
-use crate::config::{Config, Plan, Policy, Tier};
+use crate::config::{Agent, Config, Plan, Policy, Tier};
 use crate::ids::{AgentId, GroupId};
+use crate::rows::Rows;
 pub(crate) use bits::BitSet;
 pub(crate) use scope::Scope;
 
@@ -25,11 +28,11 @@ pub(crate) struct CompiledGroup {
     pub(crate) chat_limit: Option<u32>,
     pub(crate) in_contact_form: bool,
     /// Members who see the group's visitors — the enabled ones (R4, R8) —
-    /// in configuration order.
-    pub(crate) members: Vec<AgentIx>,
+    /// in configuration order; shared between revisions until it changes.
+    pub(crate) members: Arc<Vec<AgentIx>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CompiledAgent {
     /// What the agent sees (R1, R5–R8).
     pub(crate) scope: Scope,
@@ -43,6 +46,17 @@ impl CompiledAgent {
     /// The enabled flag (R8).
     pub(crate) fn enabled(&self) -> bool {
         self.scope != Scope::Disabled
+    }
+
+    /// The groups whose member lists (the viewer index) hold the agent: its
+    /// groups while it is enabled (R4, R8).
+    pub(crate) fn listed_in(&self) -> impl Iterator<Item = GroupIx> + '_ {
+        self.tiers.iter().filter(|_| self.enabled()).map(|(g, _)| *g)
+    }
+
+    /// Whether the agent sees every visitor (R1, R5, R7).
+    pub(crate) fn sees_everyone(&self) -> bool {
+        matches!(self.scope, Scope::Everything(_))
     }
 
     /// The membership tier in `group`, `None` when not a member. O(memberships).
@@ -65,19 +79,23 @@ impl CompiledAgent {
 /// assert_eq!(v1.config().groups().len(), 1); // unchanged
 /// assert!(v1.apply(&Change::AddGroup(GroupSpec::new("en"))).is_err());
 /// ```
+///
+/// A revision shares what it did not change with the one it came from (the
+/// agent index, unchanged rows of agents, group member lists), so a change
+/// to one agent or group costs about what it touches.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     revision: u64,
     config: Config,
     groups: IndexMap<GroupId, CompiledGroup>,
-    agents: IndexMap<AgentId, CompiledAgent>,
+    /// Agent ids by index; shared while the agents stay the same.
+    agent_index: Arc<IndexSet<AgentId>>,
+    /// Compiled agents by index, in shared chunks.
+    agents: Rows<CompiledAgent>,
     /// Agents who see every visitor, in configuration order.
-    everyone: Vec<AgentIx>,
+    everyone: Arc<Vec<AgentIx>>,
     /// Agents who see ungrouped visitors, in configuration order.
-    ungrouped_viewers: Vec<AgentIx>,
-    /// The agents' ids by index, apart from the rest so that listing agents
-    /// reads a small array.
-    agent_ids: Vec<AgentId>,
+    ungrouped_viewers: Arc<Vec<AgentIx>>,
 }
 
 impl PartialEq for Snapshot {
@@ -114,7 +132,7 @@ impl Snapshot {
                     fallback: None,
                     chat_limit: g.chat_limit,
                     in_contact_form: g.in_contact_form,
-                    members: Vec::new(),
+                    members: Arc::default(),
                 };
                 (g.id.clone(), compiled)
             })
@@ -125,28 +143,31 @@ impl Snapshot {
                 c.fallback = fallback;
             }
         }
-        let mut agents: IndexMap<AgentId, CompiledAgent> = IndexMap::with_capacity(config.agents.len());
-        for (ix, a) in config.agents.iter().enumerate() {
-            let scope = Scope::of(config.plan, &config.policy, a.enabled, a.role, !a.memberships.is_empty());
-            let chat_limit = a.chat_limit.or(config.policy.default_chat_limit);
-            let mut compiled = CompiledAgent { scope, chat_limit, groups: BitSet::default(), tiers: SmallVec::new() };
-            for m in &a.memberships {
-                if let Some((g, _, group)) = groups.get_full_mut(&m.group) {
-                    compiled.groups.insert(g);
-                    compiled.tiers.push((g, m.tier));
-                    if compiled.enabled() {
-                        group.members.push(ix);
-                    }
+        let agents: Rows<CompiledAgent> = config.agents.iter().map(|a| compile_agent(&config, &groups, a)).collect();
+        let mut members: Vec<Vec<AgentIx>> = vec![Vec::new(); groups.len()];
+        for (ix, a) in agents.iter().enumerate() {
+            for g in a.listed_in() {
+                if let Some(list) = members.get_mut(g) {
+                    list.push(ix);
                 }
             }
-            agents.insert(a.id.clone(), compiled);
         }
-        let everyone = agents.values().enumerate().filter(|(_, a)| matches!(a.scope, Scope::Everything(_)));
-        let everyone = everyone.map(|(i, _)| i).collect();
+        for ((_, g), list) in groups.iter_mut().zip(members) {
+            g.members = Arc::new(list);
+        }
+        let everyone = agents.iter().enumerate().filter(|(_, a)| a.sees_everyone()).map(|(i, _)| i).collect();
         let ungrouped_viewers =
-            agents.values().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| i).collect();
-        let agent_ids = agents.keys().cloned().collect();
-        Snapshot { revision, config, groups, agents, everyone, ungrouped_viewers, agent_ids }
+            agents.iter().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| i).collect();
+        let agent_index = Arc::new(config.agents.iter().map(|a| a.id.clone()).collect());
+        Snapshot {
+            revision,
+            config,
+            groups,
+            agent_index,
+            agents,
+            everyone: Arc::new(everyone),
+            ungrouped_viewers: Arc::new(ungrouped_viewers),
+        }
     }
 
     /// The revision number: 1 for a new account, one more for every change.
@@ -192,7 +213,7 @@ impl Snapshot {
 
     /// Whether the configuration has an agent with this id. Cost: O(1).
     pub fn has_agent(&self, id: &str) -> bool {
-        self.agents.contains_key(id)
+        self.agent_index.contains(id)
     }
 
     /// The group an id resolves to, `None` under a plan without groups (R1).
@@ -226,9 +247,33 @@ impl Snapshot {
         same_start.then(|| self.groups.keys().skip(n))
     }
 
-    /// Whether both snapshots have the same agents in the same order. O(agents).
+    /// Whether both snapshots have the same agents in the same order: O(1)
+    /// when the second came from the first by a change that kept them,
+    /// O(agents) otherwise.
     pub(crate) fn same_agents(&self, other: &Snapshot) -> bool {
-        self.agents.keys().eq(other.agents.keys())
+        Arc::ptr_eq(&self.agent_index, &other.agent_index) || self.agent_index.iter().eq(other.agent_index.iter())
+    }
+
+    /// Whether group `g` has the same compiled settings and member list in
+    /// both snapshots (which have the same groups). O(1) when the member
+    /// list is shared, O(members) otherwise.
+    pub(crate) fn same_group_at(&self, other: &Snapshot, g: GroupIx) -> bool {
+        match (self.group(g), other.group(g)) {
+            (Some((_, a)), Some((_, b))) => {
+                a.fallback == b.fallback
+                    && a.chat_limit == b.chat_limit
+                    && a.in_contact_form == b.in_contact_form
+                    && (Arc::ptr_eq(&a.members, &b.members) || a.members == b.members)
+            }
+            _ => false,
+        }
+    }
+
+    /// The agents whose compiled rows may differ between two snapshots with
+    /// the same agents: those in chunks the two do not share. O(agents / 64
+    /// + the chunks not shared).
+    pub(crate) fn agents_maybe_changed<'a>(&'a self, other: &'a Snapshot) -> impl Iterator<Item = AgentIx> + 'a {
+        self.agents.unshared(&other.agents)
     }
 
     pub(crate) fn group(&self, g: GroupIx) -> Option<(&GroupId, &CompiledGroup)> {
@@ -242,22 +287,22 @@ impl Snapshot {
     }
 
     pub(crate) fn agent_ix(&self, id: &str) -> Option<AgentIx> {
-        self.agents.get_index_of(id)
+        self.agent_index.get_index_of(id)
     }
 
     #[inline]
     pub(crate) fn agent(&self, a: AgentIx) -> Option<(&AgentId, &CompiledAgent)> {
-        self.agents.get_index(a)
+        Some((self.agent_index.get_index(a)?, self.agents.get(a)?))
     }
 
     pub(crate) fn agents(&self) -> impl ExactSizeIterator<Item = (AgentIx, &AgentId, &CompiledAgent)> {
-        self.agents.iter().enumerate().map(|(i, (id, a))| (i, id, a))
+        self.agent_index.iter().zip(self.agents.iter()).enumerate().map(|(i, (id, a))| (i, id, a))
     }
 
     /// The id of the agent at `a`. O(1).
     #[inline]
     pub(crate) fn agent_id(&self, a: AgentIx) -> Option<&AgentId> {
-        self.agent_ids.get(a)
+        self.agent_index.get_index(a)
     }
 
     /// An index of the agents who see a visitor whose effective group is
@@ -270,7 +315,7 @@ impl Snapshot {
     pub(crate) fn viewer_index(&self, group: Option<GroupIx>) -> Viewers<'_> {
         match group.and_then(|g| self.group(g)) {
             None => Viewers { members: &[], everyone: &self.ungrouped_viewers },
-            Some((_, g)) => Viewers { members: &g.members, everyone: &self.everyone },
+            Some((_, g)) => Viewers { members: g.members.as_slice(), everyone: &self.everyone },
         }
     }
 
@@ -287,6 +332,74 @@ impl Snapshot {
             Some(here)
         })
     }
+}
+
+/// Adds `ix` to, or takes it from, an ascending list shared between
+/// revisions (copying the list first when it is shared). O(list).
+fn set_listed(list: &mut Arc<Vec<AgentIx>>, ix: AgentIx, listed: bool) {
+    let at = list.binary_search(&ix);
+    match (at, listed) {
+        (Err(i), true) => Arc::make_mut(list).insert(i, ix),
+        (Ok(i), false) => {
+            Arc::make_mut(list).remove(i);
+        }
+        _ => {}
+    }
+}
+
+impl Snapshot {
+    /// The next revision after a change to agent `ix` alone, made in
+    /// `config`: this revision with that agent recompiled and the lists that
+    /// hold it patched; everything else shared. O(its groups' member lists
+    /// + the agents who see everything or ungrouped visitors, when its scope
+    /// moved it between those, + a chunk of agents).
+    fn with_agent(&self, config: Config, revision: u64, ix: AgentIx) -> Snapshot {
+        let mut next = Snapshot { revision, config, ..self.clone() };
+        let (Some(row), Some(old)) = (next.config.agents.get(ix), self.agents.get(ix)) else {
+            return Snapshot::with_revision(next.config, revision);
+        };
+        let new = compile_agent(&next.config, &next.groups, row);
+        let was: SmallVec<[GroupIx; 4]> = old.listed_in().collect();
+        let now: SmallVec<[GroupIx; 4]> = new.listed_in().collect();
+        for g in was.iter().chain(&now) {
+            if let Some((_, group)) = next.groups.get_index_mut(*g) {
+                set_listed(&mut group.members, ix, now.contains(g));
+            }
+        }
+        set_listed(&mut next.everyone, ix, new.sees_everyone());
+        set_listed(&mut next.ungrouped_viewers, ix, new.scope.sees_ungrouped());
+        if let Some(r) = next.agents.get_mut(ix) {
+            *r = new;
+        }
+        next
+    }
+
+    /// The next revision after a change to group `g`'s own settings (limit,
+    /// contact form) made in `config`. O(groups).
+    fn with_group(&self, config: Config, revision: u64, g: GroupIx) -> Snapshot {
+        let mut next = Snapshot { revision, config, ..self.clone() };
+        if let (Some(spec), Some((_, compiled))) = (next.config.groups.get(g), next.groups.get_index_mut(g)) {
+            compiled.chat_limit = spec.chat_limit;
+            compiled.in_contact_form = spec.in_contact_form;
+        }
+        next
+    }
+}
+
+/// Compiles one agent of `config` against its compiled groups: the one
+/// place an agent's scope, limit and memberships are decided for a
+/// revision, whether built whole or patched by a change.
+fn compile_agent(config: &Config, groups: &IndexMap<GroupId, CompiledGroup>, a: &Agent) -> CompiledAgent {
+    let scope = Scope::of(config.plan, &config.policy, a.enabled, a.role, !a.memberships.is_empty());
+    let chat_limit = a.chat_limit.or(config.policy.default_chat_limit);
+    let mut compiled = CompiledAgent { scope, chat_limit, groups: BitSet::default(), tiers: SmallVec::new() };
+    for m in &a.memberships {
+        if let Some(g) = groups.get_index_of(&m.group) {
+            compiled.groups.insert(g);
+            compiled.tiers.push((g, m.tier));
+        }
+    }
+    compiled
 }
 
 /// The merge of a group's members with the agents who see everything: both
@@ -317,5 +430,69 @@ impl Iterator for Viewers<'_> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         let (m, e) = (self.members.len(), self.everyone.len());
         (m.max(e), Some(m + e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AgentSpec, ConfigBuilder, GroupSpec, Role};
+
+    /// Everything a decision reads from a snapshot, in comparable form.
+    fn compiled(s: &Snapshot) -> impl PartialEq + std::fmt::Debug {
+        let groups: Vec<_> = s
+            .groups
+            .iter()
+            .map(|(id, g)| (id.clone(), g.fallback, g.chat_limit, g.in_contact_form, g.members.to_vec()))
+            .collect();
+        let agents: Vec<_> = s.agents().map(|(i, id, a)| (i, id.clone(), a.clone())).collect();
+        (groups, agents, s.everyone.to_vec(), s.ungrouped_viewers.to_vec())
+    }
+
+    #[test]
+    fn a_patched_revision_equals_a_full_compile() {
+        // Admins see everything and unassigned agents see everything, so
+        // changes move agents in and out of every list.
+        let mut policy = Policy::default();
+        policy.admins_see_all = true;
+        policy.unassigned_agents = crate::config::UnassignedAgents::SeeAll;
+        let mut b = ConfigBuilder::new().policy(policy);
+        for g in 0..4 {
+            b = b.group(GroupSpec::new(format!("g{g}")));
+        }
+        for a in 0..150 {
+            let spec = AgentSpec::new(format!("a{a}"));
+            b = b.agent(if a % 5 == 0 { spec } else { spec.member(format!("g{}", a % 4)) });
+        }
+        let mut snap = Snapshot::new(b.build().unwrap());
+        let mut x: u64 = 5;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        for _ in 0..400 {
+            let agent: AgentId = format!("a{}", next(150)).parse().unwrap();
+            let group: GroupId = format!("g{}", next(4)).parse().unwrap();
+            let change = match next(7) {
+                0 => {
+                    let tier = match next(3) {
+                        0 => Tier::First,
+                        1 => Tier::Normal,
+                        _ => Tier::Supervisor,
+                    };
+                    Change::Assign { agent, group, tier }
+                }
+                1 => Change::Unassign { agent, group },
+                2 => Change::SetEnabled { agent, enabled: next(3) != 0 },
+                3 => Change::SetRole { agent, role: if next(2) == 0 { Role::Admin } else { Role::Agent } },
+                4 => Change::SetAgentChatLimit { agent, limit: Some(u32::try_from(next(5)).unwrap()) },
+                5 => Change::SetGroupChatLimit { group, limit: Some(2) },
+                _ => Change::SetInContactForm { group, offered: next(2) == 0 },
+            };
+            let Ok(patched) = snap.apply(&change) else { continue };
+            let whole = Snapshot::with_revision(patched.config().clone(), patched.revision());
+            assert_eq!(compiled(&patched), compiled(&whole), "after {change:?}");
+            snap = patched;
+        }
     }
 }

@@ -316,17 +316,33 @@ impl State {
     /// from `previous`: new agents load `latest`, removed agents go, and the
     /// chats of removed or newly disabled agents go back to the queue (R14),
     /// together; the routing indexes follow `latest`. Returns those chats in
-    /// visitor arrival order. O(agents) plus O(log queue) per chat re-queued.
+    /// visitor arrival order. O(agents) when agents were added or removed;
+    /// otherwise O(agents / 64 + the agents the change recompiled and their
+    /// groups' members); plus O(log queue) per chat re-queued.
     pub(crate) fn sync_agents(&mut self, previous: &Snapshot, latest: &Snapshot) -> Vec<VisitorId> {
         let was_enabled = |id: &AgentId| {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
         };
         let mut lost: Vec<VisitorId> = Vec::new();
         if previous.same_agents(latest) {
-            for ((_, id, compiled), (_, live)) in latest.agents().zip(self.agents.iter_mut()) {
-                if !compiled.enabled() && was_enabled(id) {
-                    lost.extend(live.held.drain(..));
+            // Only agents whose compiled rows the change copied can differ.
+            let changed: Vec<AgentIx> =
+                previous.agents_maybe_changed(latest).filter(|&ix| previous.agent(ix) != latest.agent(ix)).collect();
+            for &ix in &changed {
+                let (Some((_, before)), Some((_, after))) = (previous.agent(ix), latest.agent(ix)) else { continue };
+                if before.enabled() && !after.enabled() {
+                    if let Some((_, live)) = self.agents.get_index_mut(ix) {
+                        lost.extend(live.held.drain(..));
+                    }
                 }
+            }
+            if previous.same_groups(latest) && previous.policy().routing == latest.policy().routing {
+                for ix in changed {
+                    let agents = &self.agents;
+                    self.pools.replace_agent(latest, ix, |a| agents.get_index(a).map(|(_, l)| l));
+                }
+            } else {
+                self.reindex_pools(latest);
             }
         } else {
             let mut old = std::mem::take(&mut self.agents);
@@ -340,8 +356,8 @@ impl State {
             lost.extend(old.into_values().flat_map(|a| a.held));
             self.reindex_online();
             self.recount_shown();
+            self.reindex_pools(latest);
         }
-        self.reindex_pools(latest);
         self.requeue(lost)
     }
 

@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 use super::AgentLive;
 use super::Status;
 use crate::config::{Routing, Tier};
-use crate::snapshot::{AgentIx, GroupIx, Scope, Snapshot};
+use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};
 
 /// An agent's place among a chat's candidates, packed in 128 bits so that
 /// comparing two is one integer comparison: its tier (R15: the best tier is
@@ -198,15 +198,14 @@ impl Tree {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Pools {
     routing: Routing,
-    /// By agent index: its own chat limit (R12), its positions in the two
-    /// wide trees, and its groups with its tier and position there
-    /// (supervisors left out).
+    /// By agent index: its own chat limit (R12), whether it is of the two
+    /// wide classes, and its groups with its tier and position there.
     agents: Vec<Placed>,
     /// By group: its members who are enabled and not supervisors there.
     pub(crate) groups: Vec<Tree>,
-    /// Agents who see every visitor.
+    /// Every agent, eligible here only if it sees every visitor.
     pub(crate) everyone: Tree,
-    /// Agents who see ungrouped visitors.
+    /// Every agent, eligible here only if it sees ungrouped visitors.
     pub(crate) ungrouped: Tree,
 }
 
@@ -214,29 +213,37 @@ pub(crate) struct Pools {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Placed {
     limit: Option<u32>,
-    everyone: Option<u32>,
-    ungrouped: Option<u32>,
+    everyone: bool,
+    ungrouped: bool,
     groups: SmallVec<[(GroupIx, Tier, u32); 2]>,
+}
+
+impl Placed {
+    fn of(a: &CompiledAgent) -> Self {
+        Placed {
+            limit: a.chat_limit,
+            everyone: a.sees_everyone(),
+            ungrouped: a.scope.sees_ungrouped(),
+            groups: SmallVec::new(),
+        }
+    }
+}
+
+/// The groups whose candidate trees hold an agent, with its tier there:
+/// its groups while it is enabled, except where it is a supervisor (R15).
+fn offered_in(a: &CompiledAgent) -> impl Iterator<Item = (GroupIx, Tier)> + '_ {
+    a.tiers.iter().copied().filter(|(_, t)| a.enabled() && *t != Tier::Supervisor)
 }
 
 impl Pools {
     /// Rebuilds the indexes for `snap` from the agents' live parts, in
     /// configuration order. O(agents + memberships).
     pub(crate) fn new<'a>(snap: &Snapshot, live: impl Iterator<Item = &'a AgentLive>) -> Self {
-        let (mut everyone, mut ungrouped) = (Vec::new(), Vec::new());
         let mut members: Vec<Vec<AgentIx>> = vec![Vec::new(); snap.live_groups().count()];
         let mut agents = Vec::with_capacity(snap.agents().len());
         for (ix, _, a) in snap.agents() {
-            let mut placed = Placed { limit: a.chat_limit, ..Placed::default() };
-            if matches!(a.scope, Scope::Everything(_)) {
-                placed.everyone = u32::try_from(everyone.len()).ok();
-                everyone.push(ix);
-            }
-            if a.scope.sees_ungrouped() {
-                placed.ungrouped = u32::try_from(ungrouped.len()).ok();
-                ungrouped.push(ix);
-            }
-            for &(g, tier) in a.tiers.iter().filter(|(_, t)| a.enabled() && *t != Tier::Supervisor) {
+            let mut placed = Placed::of(a);
+            for (g, tier) in offered_in(a) {
                 if let Some(list) = members.get_mut(g) {
                     if let Ok(position) = u32::try_from(list.len()) {
                         placed.groups.push((g, tier, position));
@@ -246,12 +253,13 @@ impl Pools {
             }
             agents.push(placed);
         }
+        let all: Vec<AgentIx> = (0..agents.len()).collect();
         let mut pools = Pools {
             routing: snap.policy().routing,
             agents,
             groups: members.into_iter().map(Tree::new).collect(),
-            everyone: Tree::new(everyone),
-            ungrouped: Tree::new(ungrouped),
+            everyone: Tree::new(all.clone()),
+            ungrouped: Tree::new(all),
         };
         for (ix, a) in live.enumerate() {
             pools.update(ix, a);
@@ -265,16 +273,68 @@ impl Pools {
         let Some(placed) = self.agents.get(ix) else { return };
         let eligible = live.status() == Status::Online && placed.limit.is_none_or(|l| live.load() < l);
         let routing = self.routing;
-        let node = |tier| if eligible { Node { key: key(routing, tier, live), load: live.load() } } else { EMPTY };
-        if let Some(p) = placed.everyone {
-            self.everyone.set(p, node(Tier::Normal));
-        }
-        if let Some(p) = placed.ungrouped {
-            self.ungrouped.set(p, node(Tier::Normal));
+        let node = |tier, of_class: bool| {
+            if eligible && of_class { Node { key: key(routing, tier, live), load: live.load() } } else { EMPTY }
+        };
+        if let Ok(p) = u32::try_from(ix) {
+            self.everyone.set(p, node(Tier::Normal, placed.everyone));
+            self.ungrouped.set(p, node(Tier::Normal, placed.ungrouped));
         }
         for &(g, tier, p) in &placed.groups {
             if let Some(tree) = self.groups.get_mut(g) {
-                tree.set(p, node(tier));
+                tree.set(p, node(tier, true));
+            }
+        }
+    }
+
+    /// Agent `ix` was recompiled in `snap` (same agents and groups as
+    /// before, same strategy): its class, limit and groups are taken again,
+    /// and the trees of the groups it joined or left are rebuilt. `live`
+    /// gives each agent's live part. O(log agents + the members of those
+    /// groups · log).
+    pub(crate) fn replace_agent<'a>(
+        &mut self,
+        snap: &Snapshot,
+        ix: AgentIx,
+        live: impl Fn(AgentIx) -> Option<&'a AgentLive>,
+    ) {
+        let Some((_, a)) = snap.agent(ix) else { return };
+        let Some(placed) = self.agents.get_mut(ix) else { return };
+        let mut touched: SmallVec<[GroupIx; 4]> = placed.groups.iter().map(|(g, _, _)| *g).collect();
+        touched.extend(offered_in(a).map(|(g, _)| g).filter(|g| !placed.groups.iter().any(|(h, ..)| h == g)));
+        let groups = std::mem::take(&mut placed.groups);
+        *placed = Placed { groups, ..Placed::of(a) };
+        for g in touched {
+            self.rebuild_group(snap, g, &live);
+        }
+        if let Some(l) = live(ix) {
+            self.update(ix, l);
+        }
+    }
+
+    /// Rebuilds group `g`'s tree from `snap` and the members' live parts.
+    /// O(members · (memberships + log members)).
+    fn rebuild_group<'a>(&mut self, snap: &Snapshot, g: GroupIx, live: &impl Fn(AgentIx) -> Option<&'a AgentLive>) {
+        let Some(tree) = self.groups.get_mut(g) else { return };
+        for &a in &tree.agents {
+            if let Some(p) = self.agents.get_mut(a) {
+                p.groups.retain(|(h, ..)| *h != g);
+            }
+        }
+        let listed = snap.group(g).map(|(_, c)| c.members.clone()).unwrap_or_default();
+        let members: Vec<(AgentIx, Tier)> = listed
+            .iter()
+            .filter_map(|&ix| Some((ix, offered_in(snap.agent(ix)?.1).find(|(h, _)| *h == g)?.1)))
+            .collect();
+        *tree = Tree::new(members.iter().map(|(a, _)| *a).collect());
+        for (position, (a, tier)) in members.iter().enumerate() {
+            if let (Some(p), Ok(position)) = (self.agents.get_mut(*a), u32::try_from(position)) {
+                p.groups.push((g, *tier, position));
+            }
+        }
+        for (a, _) in members {
+            if let Some(l) = live(a) {
+                self.update(a, l);
             }
         }
     }
