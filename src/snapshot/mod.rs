@@ -270,8 +270,8 @@ impl Snapshot {
     }
 
     /// The agents whose compiled rows may differ between two snapshots with
-    /// the same agents: those in chunks the two do not share. O(agents / 64
-    /// + the chunks not shared).
+    /// the same agents: those in chunks the two do not share. O(agents / 64,
+    /// plus the agents in the chunks not shared).
     pub(crate) fn agents_maybe_changed<'a>(&'a self, other: &'a Snapshot) -> impl Iterator<Item = AgentIx> + 'a {
         self.agents.unshared(&other.agents)
     }
@@ -350,9 +350,9 @@ fn set_listed(list: &mut Arc<Vec<AgentIx>>, ix: AgentIx, listed: bool) {
 impl Snapshot {
     /// The next revision after a change to agent `ix` alone, made in
     /// `config`: this revision with that agent recompiled and the lists that
-    /// hold it patched; everything else shared. O(its groups' member lists
-    /// + the agents who see everything or ungrouped visitors, when its scope
-    /// moved it between those, + a chunk of agents).
+    /// hold it patched; everything else shared. O(its groups' member lists,
+    /// plus the lists of agents who see everything or ungrouped visitors
+    /// when its scope moved it between those, plus a chunk of agents).
     fn with_agent(&self, config: Config, revision: u64, ix: AgentIx) -> Snapshot {
         let mut next = Snapshot { revision, config, ..self.clone() };
         let (Some(row), Some(old)) = (next.config.agents.get(ix), self.agents.get(ix)) else {
@@ -453,9 +453,11 @@ mod tests {
     fn a_patched_revision_equals_a_full_compile() {
         // Admins see everything and unassigned agents see everything, so
         // changes move agents in and out of every list.
-        let mut policy = Policy::default();
-        policy.admins_see_all = true;
-        policy.unassigned_agents = crate::config::UnassignedAgents::SeeAll;
+        let policy = Policy {
+            admins_see_all: true,
+            unassigned_agents: crate::config::UnassignedAgents::SeeAll,
+            ..Policy::default()
+        };
         let mut b = ConfigBuilder::new().policy(policy);
         for g in 0..4 {
             b = b.group(GroupSpec::new(format!("g{g}")));
