@@ -368,11 +368,17 @@ impl Account {
     /// whose dashboards it made stale, the pages whose availability changed.
     /// On error nothing changes.
     ///
-    /// Cost: O(configuration) to build and compile the revision; O(agents)
-    /// for the refresh list when the groups stay the same (O(agents · groups)
-    /// otherwise); O(groups · viewers) for the availability changes;
-    /// O(visitors carrying its id) when a group is added; O(visitors) to
-    /// regroup everyone when a group is removed or the plan changes.
+    /// Cost: a change to one agent (`Assign`, `Unassign`, `SetEnabled`,
+    /// `SetRole`, `SetAgentChatLimit`) or to one group's settings
+    /// (`SetGroupChatLimit`, `SetInContactForm`) patches the revision and
+    /// costs about what it touches: O(groups + agents / 64 + the agent's
+    /// groups' members · log), the pages whose candidates it changed for the
+    /// availability report (every page while chats wait in the queue), plus
+    /// serving the queue. Other changes recompile the revision, O(size of
+    /// the configuration), with O(agents) for the refresh list
+    /// (O(agents · groups) when the groups change) and O(groups · log
+    /// agents) for availability; adding a group moves O(visitors carrying
+    /// its id); removing one, or changing the plan, regroups every visitor.
     ///
     /// # Errors
     ///
