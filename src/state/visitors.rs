@@ -24,7 +24,7 @@ use crate::snapshot::GroupIx;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Visitors {
     /// The visitors by slot; `None` where a slot is free.
-    slots: Vec<Option<VisitorLive>>,
+    slots: Slots,
     /// Each slot's effective group and generation packed in 8 bytes (see
     /// [`Packed`]), so the hottest query reads one small array.
     packed: Vec<Packed>,
@@ -52,6 +52,52 @@ pub(crate) struct Visitors {
     /// has it, finds them here instead of among everyone. Lookups only:
     /// never iterated into an output (R25).
     unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>>,
+}
+
+/// Records per chunk of [`Slots`].
+const SLOTS_PER_CHUNK: usize = 1024;
+
+/// Visitor records by slot in chunks of a fixed size: growing never moves
+/// the records already stored, and at most one chunk is part-used (a plain
+/// vector's doubling leaves up to half its room unused).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Slots {
+    chunks: Vec<Vec<Option<VisitorLive>>>,
+    len: usize,
+}
+
+impl Slots {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, slot: usize) -> Option<&Option<VisitorLive>> {
+        self.chunks.get(slot / SLOTS_PER_CHUNK)?.get(slot % SLOTS_PER_CHUNK)
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Option<VisitorLive>> {
+        self.chunks.get_mut(slot / SLOTS_PER_CHUNK)?.get_mut(slot % SLOTS_PER_CHUNK)
+    }
+
+    fn push(&mut self, v: Option<VisitorLive>) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < SLOTS_PER_CHUNK => last.push(v),
+            _ => {
+                let mut chunk = Vec::with_capacity(SLOTS_PER_CHUNK);
+                chunk.push(v);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Option<VisitorLive>> {
+        self.chunks.iter().flatten()
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Option<VisitorLive>> {
+        self.chunks.iter_mut().flatten()
+    }
 }
 
 /// A visitor's distinct tag ids.
