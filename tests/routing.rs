@@ -109,6 +109,31 @@ fn r15_a_preferred_agent_comes_first_whatever_its_tier() {
 }
 
 #[test]
+fn r12_r15_a_preferred_agent_at_the_groups_limit_is_not_a_candidate() {
+    // "en" allows one chat per agent; anna, whom v2 prefers, holds one there
+    // (her own limit would allow more), so bob is offered v2's chat; and
+    // also when anna sees "en" without being a member (an admin).
+    for anna in [AgentSpec::new("anna").member("en"), AgentSpec::new("anna").role(groupgate::Role::Admin)] {
+        let config = ConfigBuilder::new()
+            .policy(policy(Routing::LeastBusy))
+            .group(GroupSpec::new("en").chat_limit(1))
+            .agent(anna)
+            .agent(AgentSpec::new("bob").member("en"))
+            .build()
+            .unwrap();
+        let mut account = Account::new(config);
+        account.set_status("anna", Status::Online).unwrap();
+        visit(&mut account, "v1", Some("en"));
+        account.claim("anna", "v1").unwrap();
+        account.set_status("bob", Status::Online).unwrap();
+        visit(&mut account, "v2", Some("en"));
+        account.prefer_agent("v2", id("anna")).unwrap();
+        assert_eq!(names(account.candidates("v2").agents()), ["bob"]);
+        assert_eq!(account.next_agent("v2").unwrap(), "bob");
+    }
+}
+
+#[test]
 fn r15_the_visitors_own_chat_is_not_considered_but_its_load_counts() {
     let config = ConfigBuilder::new()
         .group(GroupSpec::new("support"))

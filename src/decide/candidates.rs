@@ -1,7 +1,6 @@
 //! R15 (candidates for a new chat, with R17's fallback walk) and R10 (chat-box
 //! availability), which is "is there any candidate".
 
-use super::claim::check;
 use smallvec::SmallVec;
 
 use crate::config::Tier;
@@ -48,22 +47,6 @@ impl<'a> Candidates<'a> {
     pub fn moved(&self) -> bool {
         self.moved
     }
-}
-
-/// The tier an agent counts as when serving `group` (R15): its membership's,
-/// or `normal` when it sees the visitor without being a member.
-fn tier(snap: &Snapshot, agent: AgentIx, group: Option<GroupIx>) -> Tier {
-    let member = group.and_then(|g| snap.agent(agent)?.1.tier_in(g));
-    member.unwrap_or(Tier::Normal)
-}
-
-/// The one place R15's eligibility is written: the tier under which `agent`
-/// could be offered a new chat in `group`, or `None`.
-pub(crate) fn offerable(snap: &Snapshot, state: &State, agent: AgentIx, group: Option<GroupIx>) -> Option<Tier> {
-    if !state.is_online(agent) || !check(snap, state, agent, group, None).is_allowed() {
-        return None;
-    }
-    Some(tier(snap, agent, group)).filter(|t| *t != Tier::Supervisor)
 }
 
 /// R15: the visitor's preferred agent, when the snapshot has one by that id
@@ -117,14 +100,15 @@ impl<'a> Sources<'a> {
     }
 }
 
-/// The preferred agent when it could be offered the chat at all (R15).
-fn offerable_preferred(
-    snap: &Snapshot,
-    state: &State,
-    group: Option<GroupIx>,
-    preferred: Option<AgentIx>,
-) -> Option<AgentIx> {
-    preferred.filter(|&p| offerable(snap, state, p, group).is_some())
+impl Sources<'_> {
+    /// The preferred agent when it could be offered the chat at all (R15):
+    /// its leaf in the index that holds it for this chat. O(log agents).
+    fn offers(&self, preferred: Option<AgentIx>) -> Option<AgentIx> {
+        preferred.filter(|&p| match self.members.filter(|_| self.member(p)) {
+            Some(tree) => tree.offers(p, self.below),
+            None => !self.member(p) && self.wide.offers(p, self.below),
+        })
+    }
 }
 
 /// R15 in one group: calls `emit` with each candidate in offer order — the
@@ -141,7 +125,7 @@ pub(crate) fn each_in_group(
     let sources = Sources::of(snap, state, group);
     let Some((key, _)) = sources.best() else { return };
     let best = tier_of(key);
-    let pref = offerable_preferred(snap, state, group, preferred);
+    let pref = sources.offers(preferred);
     if let Some(p) = pref {
         emit(p);
     }
@@ -177,8 +161,9 @@ pub(crate) fn first_by_key(
     group: Option<GroupIx>,
     preferred: Option<AgentIx>,
 ) -> Option<AgentIx> {
-    let (_, best) = Sources::of(snap, state, group).best()?;
-    Some(offerable_preferred(snap, state, group, preferred).unwrap_or(best))
+    let sources = Sources::of(snap, state, group);
+    let (_, best) = sources.best()?;
+    Some(sources.offers(preferred).unwrap_or(best))
 }
 
 /// Whether a new chat in `group` itself (no fallback) has a candidate (R15).

@@ -58,11 +58,6 @@ impl CompiledAgent {
     pub(crate) fn sees_everyone(&self) -> bool {
         matches!(self.scope, Scope::Everything(_))
     }
-
-    /// The membership tier in `group`, `None` when not a member. O(memberships).
-    pub(crate) fn tier_in(&self, group: GroupIx) -> Option<Tier> {
-        self.tiers.iter().find(|(g, _)| *g == group).map(|(_, t)| *t)
-    }
 }
 
 /// An immutable, compiled revision of an account's configuration.

@@ -8,7 +8,8 @@
 //! configuration order. A leaf holds the agent's key — its tier in the
 //! group, then its place in R16's order — when the agent is eligible:
 //! online, enabled, below its own chat limit (R11, R12), and not a
-//! supervisor there (R15). Every inner node holds the least key and the
+//! supervisor there (R15). This is the one place R15's eligibility is
+//! written (a group's chat limit bounds the load when a tree is read). Every inner node holds the least key and the
 //! least load below it, so the best candidate is found by a descent that
 //! follows the least key, and agents at a group's limit are skipped whole
 //! subtrees at a time.
@@ -160,6 +161,14 @@ impl Tree {
             stack.push(first);
         }
         found
+    }
+
+    /// Whether agent `a` is of the class, eligible, and below `below`.
+    /// O(log class).
+    pub(crate) fn offers(&self, a: AgentIx, below: Option<u32>) -> bool {
+        let Ok(p) = self.agents.binary_search(&a) else { return false };
+        let n = self.node(self.width + p);
+        n.key != NONE && below.is_none_or(|b| n.load < b)
     }
 
     /// Calls `emit` with every eligible agent of tier `tier` whose load is
