@@ -23,8 +23,10 @@ const CHUNK: usize = 64;
 /// ```
 #[derive(Clone)]
 pub struct Rows<T> {
-    /// Every chunk full but the last, which is not empty.
-    chunks: Vec<Arc<Vec<T>>>,
+    /// Every chunk holds `CHUNK` rows but the last, which is not empty. The
+    /// rows sit inline in the shared allocation, so reading one follows two
+    /// pointers, and a chunk takes no more room than its rows.
+    chunks: Vec<Arc<[T]>>,
     len: usize,
 }
 
@@ -46,6 +48,7 @@ impl<T> Rows<T> {
     }
 
     /// The row at `index`. O(1).
+    #[inline]
     pub fn get(&self, index: usize) -> Option<&T> {
         self.chunks.get(index / CHUNK)?.get(index % CHUNK)
     }
@@ -75,14 +78,16 @@ impl<T: Clone> Rows<T> {
     /// The row at `index`, for editing: its chunk is copied first when
     /// another revision shares it. O(chunk).
     pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        Arc::make_mut(self.chunks.get_mut(index / CHUNK)?).get_mut(index % CHUNK)
+        unshare(self.chunks.get_mut(index / CHUNK)?).get_mut(index % CHUNK)
     }
 
-    /// Appends a row. O(chunk) when the last chunk is shared.
+    /// Appends a row. O(chunk): the last chunk is rebuilt one longer.
     pub(crate) fn push(&mut self, row: T) {
         match self.chunks.last_mut() {
-            Some(last) if last.len() < CHUNK => Arc::make_mut(last).push(row),
-            _ => self.chunks.push(Arc::new(vec![row])),
+            Some(last) if last.len() < CHUNK => {
+                *last = last.iter().cloned().chain(std::iter::once(row)).collect();
+            }
+            _ => self.chunks.push(Arc::from([row])),
         }
         self.len += 1;
     }
@@ -95,11 +100,29 @@ impl<T: Clone> Rows<T> {
     }
 }
 
+/// A chunk for editing, copied first when another list shares it.
+fn unshare<T: Clone>(chunk: &mut Arc<[T]>) -> &mut [T] {
+    if Arc::get_mut(chunk).is_none() {
+        *chunk = chunk.iter().cloned().collect();
+    }
+    Arc::get_mut(chunk).unwrap_or_default()
+}
+
 impl<T: Clone> FromIterator<T> for Rows<T> {
+    /// O(rows): full chunks are cut from the rows as they come.
     fn from_iter<I: IntoIterator<Item = T>>(rows: I) -> Self {
         let mut out = Rows::default();
+        let mut chunk: Vec<T> = Vec::with_capacity(CHUNK);
         for row in rows {
-            out.push(row);
+            chunk.push(row);
+            if chunk.len() == CHUNK {
+                out.len += CHUNK;
+                out.chunks.push(Arc::from(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))));
+            }
+        }
+        if !chunk.is_empty() {
+            out.len += chunk.len();
+            out.chunks.push(Arc::from(chunk));
         }
         out
     }
@@ -116,7 +139,7 @@ impl<'a, T> IntoIterator for &'a Rows<T> {
 
 /// The rows of a [`Rows`] in order.
 pub struct RowsIter<'a, T> {
-    chunks: &'a [Arc<Vec<T>>],
+    chunks: &'a [Arc<[T]>],
     at: &'a [T],
     left: usize,
 }
@@ -125,14 +148,17 @@ impl<'a, T> Iterator for RowsIter<'a, T> {
     type Item = &'a T;
 
     fn next(&mut self) -> Option<&'a T> {
+        if self.left == 0 {
+            return None;
+        }
         if self.at.is_empty() {
             let (first, rest) = self.chunks.split_first()?;
-            self.at = first.as_slice();
+            self.at = first;
             self.chunks = rest;
         }
         let (row, rest) = self.at.split_first()?;
         self.at = rest;
-        self.left = self.left.saturating_sub(1);
+        self.left -= 1;
         Some(row)
     }
 

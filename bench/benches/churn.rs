@@ -109,4 +109,6 @@ fn main() {
         println!("  CPU time {cpu:?} (wall {wall:?}): {:.0} events per CPU-second", events as f64 / cpu.as_secs_f64());
     }
     println!("  longest single event: {:?} ({}); 99.9th percentile {p999:?}", worst.0, worst.1);
+    let longest: Vec<String> = times.iter().rev().take(8).map(|(t, kind)| format!("{t:?} {kind}")).collect();
+    println!("  the eight longest: {}", longest.join(", "));
 }

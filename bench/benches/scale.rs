@@ -173,30 +173,30 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     g
 }
 
+/// One axis: for each size, the large account's shape with `agents` and
+/// `visitors` as `shape(size)` gives them, every operation at that size.
+fn axis(c: &mut Criterion, name: &str, sizes: &[usize], shape: impl Fn(usize) -> (usize, usize)) {
+    let mut g = group(c, name);
+    for &size in sizes {
+        let (agents, visitors) = shape(size);
+        let w = Workload::generate(agents, 200, visitors, 42);
+        let mut account = w.account(Routing::LeastBusy);
+        account.apply(&Change::SetGroupSelection(true)).unwrap();
+        event_ops(&mut g, &mut account, &w, size);
+    }
+    g.finish();
+}
+
 fn visitors_axis(c: &mut Criterion) {
     let mut sizes = vec![10_000, 100_000];
     if std::env::var_os("GROUPGATE_SCALE_FULL").is_some() {
         sizes.push(1_000_000);
     }
-    let mut g = group(c, "scale");
-    for visitors in sizes {
-        let w = Workload::generate(2_000, 200, visitors, 42);
-        let mut account = w.account(Routing::LeastBusy);
-        account.apply(&Change::SetGroupSelection(true)).unwrap();
-        event_ops(&mut g, &mut account, &w, visitors);
-    }
-    g.finish();
+    axis(c, "scale", &sizes, |visitors| (2_000, visitors));
 }
 
 fn agents_axis(c: &mut Criterion) {
-    let mut g = group(c, "scale_agents");
-    for agents in [2_000, 20_000] {
-        let w = Workload::generate(agents, 200, 10_000, 42);
-        let mut account = w.account(Routing::LeastBusy);
-        account.apply(&Change::SetGroupSelection(true)).unwrap();
-        event_ops(&mut g, &mut account, &w, agents);
-    }
-    g.finish();
+    axis(c, "scale_agents", &[2_000, 20_000], |agents| (agents, 10_000));
 }
 
 fn queue_axis(c: &mut Criterion) {

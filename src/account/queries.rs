@@ -390,8 +390,8 @@ impl Account {
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;
         let visitors = &self.state.visitors();
-        match (snap.agent(agent.ix as usize), visitors.group_at(visitor.slot, visitor.generation)) {
-            (Some((_, a)), Some(group)) if agent.revision == snap.revision() => visibility::visibility(a, group),
+        match (snap.compiled_agent(agent.ix as usize), visitors.group_at(visitor.slot, visitor.generation)) {
+            (Some(a), Some(group)) if agent.revision == snap.revision() => visibility::visibility(a, group),
             (Some(_), _) if agent.revision == snap.revision() => {
                 Visibility::Hidden { reason: Reason::UnknownVisitor, rule: Rule::R4 }
             }

@@ -285,6 +285,12 @@ impl Snapshot {
         self.agent_index.get_index_of(id)
     }
 
+    /// The compiled agent at `a`, without its id. O(1).
+    #[inline]
+    pub(crate) fn compiled_agent(&self, a: AgentIx) -> Option<&CompiledAgent> {
+        self.agents.get(a)
+    }
+
     #[inline]
     pub(crate) fn agent(&self, a: AgentIx) -> Option<(&AgentId, &CompiledAgent)> {
         Some((self.agent_index.get_index(a)?, self.agents.get(a)?))

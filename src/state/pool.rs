@@ -71,6 +71,12 @@ struct Node {
 const EMPTY: Node = Node { key: NONE, load: u32::MAX };
 
 impl Node {
+    /// Whether some agent below is eligible with a load under `below`
+    /// (exactly that, at a leaf).
+    fn fits(self, below: Option<u32>) -> bool {
+        self.key != NONE && below.is_none_or(|b| self.load < b)
+    }
+
     /// The parent of two nodes; on equal keys the left (earlier) wins.
     fn join(left: Node, right: Node) -> Node {
         Node { key: left.key.min(right.key), load: left.load.min(right.load) }
@@ -133,13 +139,12 @@ impl Tree {
     /// subtrees that cannot beat the best found pruned. O((1 + agents ruled
     /// out) · log class), no allocation.
     pub(crate) fn best(&self, below: Option<u32>, skip: impl Fn(AgentIx) -> bool) -> Option<(Key, AgentIx)> {
-        let fits = |n: Node| n.key != NONE && below.is_none_or(|b| n.load < b);
         let mut found: Option<(Key, AgentIx)> = None;
         let mut stack: SmallVec<[usize; 64]> = SmallVec::new();
         stack.push(1);
         while let Some(i) = stack.pop() {
             let n = self.node(i);
-            if !fits(n) {
+            if !n.fits(below) {
                 continue;
             }
             if let Some((f, fa)) = found {
@@ -167,8 +172,7 @@ impl Tree {
     /// O(log class).
     pub(crate) fn offers(&self, a: AgentIx, below: Option<u32>) -> bool {
         let Ok(p) = self.agents.binary_search(&a) else { return false };
-        let n = self.node(self.width + p);
-        n.key != NONE && below.is_none_or(|b| n.load < b)
+        self.node(self.width + p).fits(below)
     }
 
     /// Calls `emit` with every eligible agent of tier `tier` whose load is
@@ -182,7 +186,7 @@ impl Tree {
         mut emit: impl FnMut(AgentIx),
     ) {
         // A subtree whose least key has a worse tier holds none of `tier`.
-        let fits = |n: Node| n.key != NONE && tier_of(n.key) <= tier && below.is_none_or(|b| n.load < b);
+        let fits = |n: Node| n.fits(below) && tier_of(n.key) <= tier;
         let mut stack: SmallVec<[usize; 64]> = SmallVec::new();
         stack.push(1);
         while let Some(i) = stack.pop() {
