@@ -189,8 +189,8 @@ impl Touched {
                 return every;
             }
             ungrouped |= a.scope.sees_ungrouped() || b.scope.sees_ungrouped();
-            for (g, _) in a.tiers.iter().chain(&b.tiers) {
-                if let Some(d) = direct.get_mut(*g) {
+            for (g, _) in a.memberships().chain(b.memberships()) {
+                if let Some(d) = direct.get_mut(g) {
                     *d = true;
                 }
             }

@@ -7,19 +7,34 @@ const INLINE: usize = 4;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BitSet {
     inline: [u64; INLINE],
-    /// Words for indices from `64 * INLINE` on; no trailing zero words.
-    spill: Vec<u64>,
+    /// Words for indices from `64 * INLINE` on; no trailing zero words
+    /// (`None` for none: most sets never spill).
+    spill: Option<Box<[u64]>>,
 }
 
 impl BitSet {
+    fn spilled(&self) -> &[u64] {
+        self.spill.as_deref().unwrap_or_default()
+    }
+
+    /// Replaces the spilled words, keeping no trailing zero word.
+    fn set_spill(&mut self, mut words: Vec<u64>) {
+        while words.last() == Some(&0) {
+            words.pop();
+        }
+        self.spill = (!words.is_empty()).then(|| words.into_boxed_slice());
+    }
+
     fn word_mut(&mut self, w: usize) -> Option<&mut u64> {
         match w.checked_sub(INLINE) {
             None => self.inline.get_mut(w),
             Some(s) => {
-                if self.spill.len() <= s {
-                    self.spill.resize(s + 1, 0);
+                if self.spilled().len() <= s {
+                    let mut words = self.spilled().to_vec();
+                    words.resize(s + 1, 0);
+                    self.spill = Some(words.into_boxed_slice());
                 }
-                self.spill.get_mut(s)
+                self.spill.as_deref_mut()?.get_mut(s)
             }
         }
     }
@@ -31,14 +46,15 @@ impl BitSet {
     }
 
     pub(crate) fn remove(&mut self, i: usize) {
-        if i / 64 >= INLINE && i / 64 - INLINE >= self.spill.len() {
+        if i / 64 >= INLINE && i / 64 - INLINE >= self.spilled().len() {
             return;
         }
         if let Some(word) = self.word_mut(i / 64) {
             *word &= !(1 << (i % 64));
         }
-        while self.spill.last() == Some(&0) {
-            self.spill.pop();
+        if self.spilled().last() == Some(&0) {
+            let words = self.spilled().to_vec();
+            self.set_spill(words);
         }
     }
 
@@ -47,7 +63,7 @@ impl BitSet {
         let w = i / 64;
         let word = match w.checked_sub(INLINE) {
             None => self.inline.get(w),
-            Some(s) => self.spill.get(s),
+            Some(s) => self.spilled().get(s),
         };
         word.is_some_and(|word| word & (1 << (i % 64)) != 0)
     }

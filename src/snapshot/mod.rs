@@ -22,6 +22,15 @@ pub(crate) type GroupIx = usize;
 /// Dense index of an agent in one snapshot (configuration order).
 pub(crate) type AgentIx = usize;
 
+/// An agent index as the snapshot's lists keep it (4 bytes; an account has
+/// fewer than 2³² agents).
+pub(crate) type Listed = u32;
+
+/// The list form of an agent index.
+fn listed(ix: AgentIx) -> Listed {
+    Listed::try_from(ix).unwrap_or(Listed::MAX)
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledGroup {
     pub(crate) fallback: Option<GroupIx>,
@@ -29,7 +38,7 @@ pub(crate) struct CompiledGroup {
     pub(crate) in_contact_form: bool,
     /// Members who see the group's visitors — the enabled ones (R4, R8) —
     /// in configuration order; shared between revisions until it changes.
-    pub(crate) members: Arc<Vec<AgentIx>>,
+    pub(crate) members: Arc<[Listed]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +48,9 @@ pub(crate) struct CompiledAgent {
     /// Own limit, or the account default (R12).
     pub(crate) chat_limit: Option<u32>,
     pub(crate) groups: BitSet,
-    pub(crate) tiers: SmallVec<[(GroupIx, Tier); 2]>,
+    /// Its groups with its tier in each, in membership order (group
+    /// indexes as `u32` to keep agents small; see [`Self::memberships`]).
+    tiers: SmallVec<[(u32, Tier); 2]>,
 }
 
 impl CompiledAgent {
@@ -51,7 +62,12 @@ impl CompiledAgent {
     /// The groups whose member lists (the viewer index) hold the agent: its
     /// groups while it is enabled (R4, R8).
     pub(crate) fn listed_in(&self) -> impl Iterator<Item = GroupIx> + '_ {
-        self.tiers.iter().filter(|_| self.enabled()).map(|(g, _)| *g)
+        self.memberships().filter(|_| self.enabled()).map(|(g, _)| g)
+    }
+
+    /// Its groups with its tier in each, in membership order.
+    pub(crate) fn memberships(&self) -> impl Iterator<Item = (GroupIx, Tier)> + '_ {
+        self.tiers.iter().map(|&(g, t)| (g as GroupIx, t))
     }
 
     /// Whether the agent sees every visitor (R1, R5, R7).
@@ -88,9 +104,9 @@ pub struct Snapshot {
     /// Compiled agents by index, in shared chunks.
     agents: Rows<CompiledAgent>,
     /// Agents who see every visitor, in configuration order.
-    everyone: Arc<Vec<AgentIx>>,
+    everyone: Arc<[Listed]>,
     /// Agents who see ungrouped visitors, in configuration order.
-    ungrouped_viewers: Arc<Vec<AgentIx>>,
+    ungrouped_viewers: Arc<[Listed]>,
 }
 
 impl PartialEq for Snapshot {
@@ -127,7 +143,7 @@ impl Snapshot {
                     fallback: None,
                     chat_limit: g.chat_limit,
                     in_contact_form: g.in_contact_form,
-                    members: Arc::default(),
+                    members: Arc::from([]),
                 };
                 (g.id.clone(), compiled)
             })
@@ -139,30 +155,23 @@ impl Snapshot {
             }
         }
         let agents: Rows<CompiledAgent> = config.agents.iter().map(|a| compile_agent(&config, &groups, a)).collect();
-        let mut members: Vec<Vec<AgentIx>> = vec![Vec::new(); groups.len()];
+        let mut members: Vec<Vec<Listed>> = vec![Vec::new(); groups.len()];
         for (ix, a) in agents.iter().enumerate() {
             for g in a.listed_in() {
                 if let Some(list) = members.get_mut(g) {
-                    list.push(ix);
+                    list.push(listed(ix));
                 }
             }
         }
         for ((_, g), list) in groups.iter_mut().zip(members) {
-            g.members = Arc::new(list);
+            g.members = Arc::from(list);
         }
-        let everyone = agents.iter().enumerate().filter(|(_, a)| a.sees_everyone()).map(|(i, _)| i).collect();
-        let ungrouped_viewers =
-            agents.iter().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| i).collect();
+        let everyone: Arc<[Listed]> =
+            agents.iter().enumerate().filter(|(_, a)| a.sees_everyone()).map(|(i, _)| listed(i)).collect();
+        let ungrouped_viewers: Arc<[Listed]> =
+            agents.iter().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| listed(i)).collect();
         let agent_index = Arc::new(config.agents.iter().map(|a| a.id.clone()).collect());
-        Snapshot {
-            revision,
-            config,
-            groups,
-            agent_index,
-            agents,
-            everyone: Arc::new(everyone),
-            ungrouped_viewers: Arc::new(ungrouped_viewers),
-        }
+        Snapshot { revision, config, groups, agent_index, agents, everyone, ungrouped_viewers }
     }
 
     /// The revision number: 1 for a new account, one more for every change.
@@ -316,7 +325,7 @@ impl Snapshot {
     pub(crate) fn viewer_index(&self, group: Option<GroupIx>) -> Viewers<'_> {
         match group.and_then(|g| self.group(g)) {
             None => Viewers { members: &[], everyone: &self.ungrouped_viewers },
-            Some((_, g)) => Viewers { members: g.members.as_slice(), everyone: &self.everyone },
+            Some((_, g)) => Viewers { members: &g.members, everyone: &self.everyone },
         }
     }
 
@@ -336,14 +345,15 @@ impl Snapshot {
 }
 
 /// Adds `ix` to, or takes it from, an ascending list shared between
-/// revisions (copying the list first when it is shared). O(list).
-fn set_listed(list: &mut Arc<Vec<AgentIx>>, ix: AgentIx, listed: bool) {
-    let at = list.binary_search(&ix);
-    match (at, listed) {
-        (Err(i), true) => Arc::make_mut(list).insert(i, ix),
-        (Ok(i), false) => {
-            Arc::make_mut(list).remove(i);
+/// revisions: a new list when it changes. O(list).
+fn set_listed(list: &mut Arc<[Listed]>, ix: AgentIx, now: bool) {
+    let ix = listed(ix);
+    match (list.binary_search(&ix), now) {
+        (Err(at), true) => {
+            let (before, after) = list.split_at(at.min(list.len()));
+            *list = before.iter().copied().chain(std::iter::once(ix)).chain(after.iter().copied()).collect();
         }
+        (Ok(_), false) => *list = list.iter().copied().filter(|a| *a != ix).collect(),
         _ => {}
     }
 }
@@ -397,7 +407,9 @@ fn compile_agent(config: &Config, groups: &IndexMap<GroupId, CompiledGroup>, a: 
     for m in &a.memberships {
         if let Some(g) = groups.get_index_of(&m.group) {
             compiled.groups.insert(g);
-            compiled.tiers.push((g, m.tier));
+            if let Ok(g) = u32::try_from(g) {
+                compiled.tiers.push((g, m.tier));
+            }
         }
     }
     compiled
@@ -406,8 +418,8 @@ fn compile_agent(config: &Config, groups: &IndexMap<GroupId, CompiledGroup>, a: 
 /// The merge of a group's members with the agents who see everything: both
 /// ascending; an agent in both comes out once.
 pub(crate) struct Viewers<'a> {
-    members: &'a [AgentIx],
-    everyone: &'a [AgentIx],
+    members: &'a [Listed],
+    everyone: &'a [Listed],
 }
 
 impl Iterator for Viewers<'_> {
@@ -425,7 +437,7 @@ impl Iterator for Viewers<'_> {
                 *list = list.get(1..).unwrap_or(&[]);
             }
         }
-        Some(next)
+        Some(next as AgentIx)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -245,7 +245,7 @@ impl Placed {
 /// The groups whose candidate trees hold an agent, with its tier there:
 /// its groups while it is enabled, except where it is a supervisor (R15).
 fn offered_in(a: &CompiledAgent) -> impl Iterator<Item = (GroupIx, Tier)> + '_ {
-    a.tiers.iter().copied().filter(|(_, t)| a.enabled() && *t != Tier::Supervisor)
+    a.memberships().filter(|(_, t)| a.enabled() && *t != Tier::Supervisor)
 }
 
 impl Pools {
@@ -337,7 +337,8 @@ impl Pools {
         let listed = snap.group(g).map(|(_, c)| c.members.clone()).unwrap_or_default();
         let members: Vec<(AgentIx, Tier)> = listed
             .iter()
-            .filter_map(|&ix| Some((ix, offered_in(snap.agent(ix)?.1).find(|(h, _)| *h == g)?.1)))
+            .map(|&ix| ix as AgentIx)
+            .filter_map(|ix| Some((ix, offered_in(snap.agent(ix)?.1).find(|(h, _)| *h == g)?.1)))
             .collect();
         *tree = Tree::new(members.iter().map(|(a, _)| *a).collect());
         for (position, (a, tier)) in members.iter().enumerate() {
