@@ -81,7 +81,8 @@ impl<T: Clone> Rows<T> {
         unshare(self.chunks.get_mut(index / CHUNK)?).get_mut(index % CHUNK)
     }
 
-    /// Appends a row. O(chunk): the last chunk is rebuilt one longer.
+    /// Appends a row. O(chunk): the last chunk is rebuilt one longer (to
+    /// build many rows, collect them: O(rows)).
     pub(crate) fn push(&mut self, row: T) {
         match self.chunks.last_mut() {
             Some(last) if last.len() < CHUNK => {

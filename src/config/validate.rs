@@ -87,7 +87,7 @@ fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group>
 /// entry still has its memberships and tiers checked (R23).
 fn check_agents(c: &mut Checker, raw: &ConfigBuilder, groups: &IndexMap<String, Group>) -> Rows<Agent> {
     let mut seen: IndexMap<&str, ()> = IndexMap::with_capacity(raw.agents.len());
-    let mut agents = Rows::default();
+    let mut agents = Vec::with_capacity(raw.agents.len());
     for spec in &raw.agents {
         let id = c.id(&spec.id, || IdPlace::Agent, AgentId::new);
         let repeated = id.is_some() && seen.insert(&spec.id, ()).is_some();
@@ -99,7 +99,7 @@ fn check_agents(c: &mut Checker, raw: &ConfigBuilder, groups: &IndexMap<String, 
             agents.push(Agent { id, role: spec.role, memberships, enabled: spec.enabled, chat_limit: spec.chat_limit });
         }
     }
-    agents
+    agents.into_iter().collect()
 }
 
 fn check_memberships(
