@@ -81,18 +81,6 @@ impl<T: Clone> Rows<T> {
         unshare(self.chunks.get_mut(index / CHUNK)?).get_mut(index % CHUNK)
     }
 
-    /// Appends a row. O(chunk): the last chunk is rebuilt one longer (to
-    /// build many rows, collect them: O(rows)).
-    pub(crate) fn push(&mut self, row: T) {
-        match self.chunks.last_mut() {
-            Some(last) if last.len() < CHUNK => {
-                *last = last.iter().cloned().chain(std::iter::once(row)).collect();
-            }
-            _ => self.chunks.push(Arc::from([row])),
-        }
-        self.len += 1;
-    }
-
     /// Removes the row at `index`, shifting the later ones. O(rows).
     pub(crate) fn remove(&mut self, index: usize) {
         if index < self.len {
@@ -203,7 +191,7 @@ mod tests {
             *r = 7;
         }
         model[130] = 7;
-        rows.push(1000);
+        rows = rows.iter().copied().chain([1000]).collect();
         model.push(1000);
         rows.remove(5);
         model.remove(5);
