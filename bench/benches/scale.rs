@@ -114,6 +114,25 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
     });
     account.release(&visitor).unwrap();
     g.bench_function(at("refresh"), |b| b.iter(|| account.refresh(black_box(&agent)).unwrap()));
+    // One membership change (assigned, then unassigned, in turn), with its
+    // refresh list and availability report.
+    let (member, far): (groupgate::AgentId, groupgate::GroupId) = (agent.parse().unwrap(), other.parse().unwrap());
+    let mut joined = false;
+    g.bench_function(at("apply_membership_change"), |b| {
+        b.iter(|| {
+            let change = if joined {
+                Change::Unassign { agent: member.clone(), group: far.clone() }
+            } else {
+                Change::Assign { agent: member.clone(), group: far.clone(), tier: Tier::Normal }
+            };
+            joined = !joined;
+            account.apply(&change).unwrap().visibility_changed().len()
+        })
+    });
+    if joined {
+        account.apply(&Change::Unassign { agent: member.clone(), group: far.clone() }).unwrap();
+    }
+    account.refresh(&agent).unwrap();
     g.bench_function(at("next_agent_ungrouped"), |b| b.iter(|| account.next_agent(black_box(&ungrouped)).is_some()));
     g.bench_function(at("visible_agents"), |b| b.iter(|| account.visible_agents(black_box(&visitor)).len()));
     g.bench_function(at("dashboard_fresh"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
