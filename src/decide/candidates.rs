@@ -3,6 +3,7 @@
 
 use smallvec::SmallVec;
 
+use super::claim::group_limit;
 use crate::config::Tier;
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
@@ -71,15 +72,12 @@ struct Sources<'a> {
 
 impl<'a> Sources<'a> {
     fn of(snap: &'a Snapshot, state: &'a State, group: Option<GroupIx>) -> Self {
-        match group.and_then(|g| Some((g, snap.group(g)?.1))) {
-            Some((g, compiled)) => Sources {
-                snap,
-                members: state.pool_group(g),
-                wide: state.pool_everyone(),
-                group: Some(g),
-                below: compiled.chat_limit,
-            },
-            None => Sources { snap, members: None, wide: state.pool_ungrouped(), group: None, below: None },
+        let below = group_limit(snap, group);
+        match group.filter(|g| snap.group(*g).is_some()) {
+            Some(g) => {
+                Sources { snap, members: state.pool_group(g), wide: state.pool_everyone(), group: Some(g), below }
+            }
+            None => Sources { snap, members: None, wide: state.pool_ungrouped(), group: None, below },
         }
     }
 

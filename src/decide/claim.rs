@@ -77,14 +77,22 @@ pub(crate) const fn denied(reason: Reason, rule: Rule) -> ClaimCheck<'static> {
     ClaimCheck::Denied { reason, rule, holder: None }
 }
 
-/// R12: the agent's limit while serving `group`; `None` is unlimited. O(1).
+/// R12: the agent's limit while serving `group` — the lower of its own
+/// (the compiled `chat_limit`, account default included) and the group's;
+/// `None` is unlimited. The candidate indexes apply the same two parts: the
+/// own limit in each agent's leaf, [`group_limit`] when a group's candidates
+/// are read. O(1).
 pub(crate) fn limit(snap: &Snapshot, agent: &CompiledAgent, group: Option<GroupIx>) -> Option<u32> {
-    let own = agent.chat_limit;
-    let of_group = group.and_then(|g| snap.group(g)).and_then(|(_, g)| g.chat_limit);
-    match (own, of_group) {
+    match (agent.chat_limit, group_limit(snap, group)) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
+}
+
+/// R12: the per-agent limit of chats in `group` (none for ungrouped chats).
+/// O(1).
+pub(crate) fn group_limit(snap: &Snapshot, group: Option<GroupIx>) -> Option<u32> {
+    group.and_then(|g| snap.group(g)).and_then(|(_, g)| g.chat_limit)
 }
 
 /// R11 for a chat in `group`, held by `holder` (ignored when `None`): the one
