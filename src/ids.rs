@@ -136,6 +136,13 @@ macro_rules! define_id {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// An id of text that was a valid id when it was stored (R23
+            /// checked then). Cost: O(length), one allocation.
+            #[allow(dead_code, reason = "used for visitor ids only")]
+            pub(crate) fn stored(s: &str) -> Self {
+                Self(Arc::from(s))
+            }
         }
 
         impl FromStr for $name {

@@ -15,7 +15,8 @@ impl Account {
     /// # Errors
     ///
     /// `version_exhausted` when the account's version counter has no value left
-    /// (R13); nothing changes.
+    /// (R13); `too_many_visitors` for a new visitor when the account holds
+    /// 2^26 − 1 already; nothing changes.
     ///
     /// ```
     /// use groupgate::*;
@@ -30,22 +31,22 @@ impl Account {
     /// assert_eq!(account.effective_group("v2").unwrap().group().unwrap(), "de");
     /// ```
     pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) -> Result<(), ActionError> {
-        self.guarded(|account| {
-            account.visit_event(visitor, page_group);
-            Ok(())
-        })
+        self.guarded(|account| account.visit_event(&visitor, page_group))
     }
 
-    fn visit_event(&mut self, visitor: VisitorId, page_group: Option<GroupId>) {
+    fn visit_event(&mut self, visitor: &VisitorId, page_group: Option<GroupId>) -> Result<(), ActionError> {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
         let grouping = group::Grouper(&self.latest);
         if self.state.visitor(visitor.as_str()).is_none() {
             // A new visitor has no chat yet: nothing in the queue changes.
-            self.state.add_visitor(visitor, page_group, &grouping);
+            self.state
+                .add_visitor(visitor.as_str(), page_group, &grouping)
+                .map_err(|_| ActionError::TooManyVisitors)?;
         } else if let Some(tag) = page_group {
             self.state.retag(visitor.as_str(), Tag::Page(tag), &grouping);
             self.serve(Freed::Visitor(visitor.as_str()));
         }
+        Ok(())
     }
 
     /// The visitor picks a group in the contact form (R22). Cost: O(groups),
@@ -319,7 +320,7 @@ impl Account {
     fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_none() {
-            return Err(ActionError::NoChat(v.id.clone()));
+            return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         }
         let holder = self.state.visitors().slot(visitor).and_then(|slot| self.state.close(slot));
         if let Some(holder) = holder {

@@ -34,7 +34,7 @@ use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::Freed;
 use crate::snapshot::{Change, ChangeError, Snapshot};
-use crate::state::{State, VisitorLive};
+use crate::state::{State, Visitor};
 
 /// An account's configuration history and live state: the object a chat
 /// backend keeps per account.
@@ -130,6 +130,10 @@ pub enum ActionError {
     /// the counter unable to move on.
     #[error("chat versions are exhausted")]
     VersionExhausted,
+    /// A new visitor would pass the most visitors an account holds at once
+    /// (2^26 − 1, 67,108,863).
+    #[error("the account holds as many visitors as it can")]
+    TooManyVisitors,
 }
 
 /// Codes are the scenario format's. A version mismatch is
@@ -158,6 +162,7 @@ impl ErrorCode for ActionError {
             ActionError::GroupSelectionDisabled => "group_selection_disabled",
             ActionError::GroupNotOffered(_) => "group_not_offered",
             ActionError::VersionExhausted => "version_exhausted",
+            ActionError::TooManyVisitors => "too_many_visitors",
         }
     }
 
@@ -173,7 +178,8 @@ impl ErrorCode for ActionError {
             | ActionError::NoChat(_)
             | ActionError::ChatOpen(_)
             | ActionError::SameGroup(_)
-            | ActionError::VersionExhausted => ErrorKind::Conflict,
+            | ActionError::VersionExhausted
+            | ActionError::TooManyVisitors => ErrorKind::Conflict,
         }
     }
 }
@@ -354,7 +360,7 @@ impl Account {
         self.latest.agent_ix(agent).ok_or_else(|| unknown(agent, ActionError::UnknownAgent))
     }
 
-    pub(super) fn visitor(&self, visitor: &str) -> Result<&VisitorLive, ActionError> {
+    pub(super) fn visitor(&self, visitor: &str) -> Result<Visitor<'_>, ActionError> {
         self.state.visitor(visitor).ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
     }
 

@@ -3,7 +3,7 @@
 use super::Account;
 use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
 use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{AgentId, GroupId};
 use crate::rule::Rule;
 use crate::state::{AgentLive, Status};
 
@@ -23,7 +23,7 @@ impl Account {
     /// assert!(account.effective_group("ghost").is_none());
     /// ```
     pub fn effective_group(&self, visitor: &str) -> Option<EffectiveGroup<'_>> {
-        Some(group::explain(&self.latest, self.state.visitor(visitor)?))
+        Some(group::explain(&self.latest, self.state.visitor(visitor)?.tags))
     }
 
     /// Whether the agent sees the visitor on the latest revision (R4–R8).
@@ -96,7 +96,7 @@ impl Account {
     /// assert_eq!(account.dashboard("anna"), ["v1"]);
     /// assert!(account.dashboard("bob").is_empty());
     /// ```
-    pub fn dashboard(&self, agent: &str) -> Vec<&VisitorId> {
+    pub fn dashboard(&self, agent: &str) -> Vec<&str> {
         let Some(live) = self.state.agent(agent) else { return Vec::new() };
         let snap = self.snapshot_at(live.loaded());
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else { return Vec::new() };
@@ -275,7 +275,7 @@ impl Account {
     ///
     /// Cost: O(groups) to start, then O(log groups) per visitor yielded
     /// (a merge of the per-group lists).
-    pub fn visitors(&self) -> impl Iterator<Item = &VisitorId> {
+    pub fn visitors(&self) -> impl Iterator<Item = &str> {
         self.state.visitors().ids()
     }
 
@@ -293,8 +293,8 @@ impl Account {
     /// account.route("v1").unwrap(); // broadcast: offered, waiting for a claim
     /// assert_eq!(account.queue(), ["v1"]);
     /// ```
-    pub fn queue(&self) -> Vec<&VisitorId> {
-        self.state.visitors().queue().map(|v| &v.id).collect()
+    pub fn queue(&self) -> Vec<&str> {
+        self.state.visitors().queue().map(|v| v.id).collect()
     }
 }
 

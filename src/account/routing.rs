@@ -35,7 +35,7 @@ impl Account {
     fn route_event(&mut self, visitor: &str) -> Result<Routed, ActionError> {
         let v = self.visitor(visitor)?;
         if v.chat.is_some() {
-            return Err(ActionError::ChatOpen(v.id.clone()));
+            return Err(ActionError::ChatOpen(VisitorId::stored(v.id)));
         }
         let plan = route::destination_of(&self.latest, &self.state, v);
         // Routing a new chat frees no agent: the queue has nothing new to serve.
@@ -77,7 +77,7 @@ impl Account {
         let v = self.visitor(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
         let Some(holder) = holder else {
-            return Err(ActionError::NoChat(v.id.clone()));
+            return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         };
         let routed = match to {
             TransferTarget::Group(g) => self.transfer_to_group(visitor, g)?,

@@ -52,8 +52,8 @@ impl<'a> Candidates<'a> {
 
 /// R15: the visitor's preferred agent, when the snapshot has one by that id
 /// (an unknown one is never a candidate). O(1) expected.
-pub(crate) fn preferred(snap: &Snapshot, v: &crate::state::VisitorLive) -> Option<AgentIx> {
-    v.preferred.as_ref().and_then(|p| snap.agent_ix(p.as_str()))
+pub(crate) fn preferred(snap: &Snapshot, v: crate::state::Visitor<'_>) -> Option<AgentIx> {
+    v.preferred.and_then(|p| snap.agent_ix(p.as_str()))
 }
 
 /// Where the candidates of a chat in `group` are indexed (R15): the group's

@@ -5,7 +5,7 @@ use super::visibility::{Visibility, visibility};
 use crate::ids::AgentId;
 use crate::rule::Rule;
 use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};
-use crate::state::{State, Status, VisitorLive};
+use crate::state::{State, Status, Visitor};
 
 /// Whether an agent may claim a chat now, with the first failing reason of
 /// R11's order.
@@ -127,13 +127,8 @@ pub(crate) fn check<'a>(
 }
 
 /// R11 for a visitor's chat on `snap` (the latest revision).
-pub(crate) fn check_visitor<'a>(
-    snap: &Snapshot,
-    state: &'a State,
-    agent: AgentIx,
-    v: &'a VisitorLive,
-) -> ClaimCheck<'a> {
+pub(crate) fn check_visitor<'a>(snap: &Snapshot, state: &'a State, agent: AgentIx, v: Visitor<'a>) -> ClaimCheck<'a> {
     let group = v.group;
-    let holder = v.chat.as_ref().and_then(|c| c.holder.as_ref());
+    let holder = v.chat.and_then(|c| c.holder.as_ref());
     check(snap, state, agent, group, holder)
 }

@@ -3,11 +3,11 @@
 
 use super::group::effective;
 use super::visibility::visibility;
-use crate::ids::{GroupId, VisitorId};
+use crate::ids::GroupId;
 use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
 use smallvec::SmallVec;
 
-use crate::state::{Entry, Merged, State};
+use crate::state::{Merged, Run, State, Visitors};
 
 /// Lists merged by runs at most; more are merged with a heap.
 const MERGE_AT_MOST: usize = 8;
@@ -17,7 +17,7 @@ const MERGE_AT_MOST: usize = 8;
 /// merged by arrival — by runs for a few lists, with a heap for an agent who
 /// sees many groups. Cost: O(groups + output · min(lists, log lists));
 /// allocates the output (and the heap).
-pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a VisitorId> {
+pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a str> {
     let visible = |g: Option<GroupIx>| visibility(agent, g).is_visible();
     let groups = std::iter::once(None).chain(snap.live_groups().map(|(g, _, _)| Some(g)));
     let lists: SmallVec<[Option<GroupIx>; MERGE_AT_MOST]> = groups.filter(|g| visible(*g)).collect();
@@ -26,24 +26,29 @@ pub(crate) fn current<'a>(snap: &Snapshot, state: &'a State, agent: &CompiledAge
 
 /// The ids in the latest's lists of `groups`, merged by arrival: by runs
 /// for a few lists, with a heap for many.
-fn merged_ids<'a>(state: &'a State, groups: &[Option<GroupIx>]) -> Vec<&'a VisitorId> {
-    let lists = groups.iter().map(|g| state.visitors().group_slots(*g));
+fn merged_ids<'a>(state: &'a State, groups: &[Option<GroupIx>]) -> Vec<&'a str> {
+    let visitors = state.visitors();
+    let lists = groups.iter().map(|g| visitors.group_runs(*g));
     if groups.len() > MERGE_AT_MOST {
-        return Merged::new(lists).map(|(_, id)| id).collect();
+        return Merged::new(lists, |s| visitors.arrival(s)).filter_map(|(_, s)| visitors.name(s)).collect();
     }
-    merge(lists.collect())
+    let mut out = Vec::new();
+    merge(visitors, lists.collect(), |s| out.extend(visitors.name(s)));
+    out
 }
 
 /// A list being merged: the rest of its current chunk, then its other
 /// chunks.
 struct Cursor<'a> {
-    run: &'a [Entry],
-    chunks: &'a [Vec<Entry>],
+    run: &'a [u32],
+    /// The arrival of the last entry of `run`.
+    last: u64,
+    chunks: &'a [Run],
 }
 
 impl<'a> Cursor<'a> {
-    fn new(chunks: &'a [Vec<Entry>]) -> Self {
-        let mut c = Cursor { run: &[], chunks };
+    fn new(chunks: &'a [Run]) -> Self {
+        let mut c = Cursor { run: &[], last: 0, chunks };
         c.refill();
         c
     }
@@ -52,42 +57,41 @@ impl<'a> Cursor<'a> {
     fn refill(&mut self) {
         while self.run.is_empty() {
             let Some((first, rest)) = self.chunks.split_first() else { return };
-            self.run = first;
+            self.run = &first.slots;
+            self.last = first.last;
             self.chunks = rest;
         }
-    }
-
-    fn head(&self) -> Option<u64> {
-        self.run.first().map(|e| e.0)
     }
 }
 
 /// Merges lists sorted by arrival (each in chunks), taking whole runs at a
 /// time: the list with the smallest head gives every entry of its current
-/// chunk below the next smallest head.
-fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
-    let mut out = Vec::with_capacity(lists.iter().map(|l| l.iter().map(Vec::len).sum::<usize>()).sum());
-    let mut heads: smallvec::SmallVec<[Cursor<'_>; 4]> = lists.into_iter().map(Cursor::new).collect();
-    heads.retain(|h| h.head().is_some());
-    while let Some(first) = heads.iter().enumerate().min_by_key(|(_, h)| h.head()).map(|(i, _)| i) {
-        let bound = heads
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != first)
-            .filter_map(|(_, h)| h.head())
-            .min()
-            .unwrap_or(u64::MAX);
-        let Some(head) = heads.get_mut(first) else { break };
-        let run = head.run.iter().take_while(|e| e.0 < bound).count().max(1);
-        let (taken, rest) = head.run.split_at(run.min(head.run.len()));
-        out.extend(taken.iter().map(|(_, id)| id));
-        head.run = rest;
-        head.refill();
-        if head.head().is_none() {
-            heads.swap_remove(first);
+/// chunk below the next smallest head — the whole rest of the chunk, without
+/// reading arrivals, when its last entry is below it. Calls `out` with each
+/// slot in order.
+fn merge(visitors: &Visitors, lists: SmallVec<[&[Run]; 4]>, mut out: impl FnMut(u32)) {
+    let head = |c: &Cursor<'_>| c.run.first().map(|s| visitors.arrival(*s));
+    let mut heads: SmallVec<[(Cursor<'_>, u64); 4]> =
+        lists.into_iter().map(Cursor::new).filter_map(|c| Some((head(&c)?, c))).map(|(h, c)| (c, h)).collect();
+    while let Some(first) = heads.iter().enumerate().min_by_key(|(_, h)| h.1).map(|(i, _)| i) {
+        let bound = heads.iter().enumerate().filter(|(i, _)| *i != first).map(|(_, h)| h.1).min().unwrap_or(u64::MAX);
+        let Some((cursor, at)) = heads.get_mut(first) else { break };
+        let run = if cursor.last < bound {
+            cursor.run.len()
+        } else {
+            cursor.run.iter().take_while(|s| visitors.arrival(**s) < bound).count().max(1)
+        };
+        let (taken, rest) = cursor.run.split_at(run.min(cursor.run.len()));
+        taken.iter().for_each(|s| out(*s));
+        cursor.run = rest;
+        cursor.refill();
+        match head(cursor) {
+            Some(h) => *at = h,
+            None => {
+                heads.swap_remove(first);
+            }
         }
     }
-    out
 }
 
 /// The dashboard under an older revision `old` whose groups differ from
@@ -98,18 +102,13 @@ fn merge(lists: smallvec::SmallVec<[&[Vec<Entry>]; 4]>) -> Vec<&VisitorId> {
 /// ungrouped in both), so the latest's lists of the groups the agent sees in
 /// `old` give them. Cost: O(groups + affected · log + output · log lists);
 /// O(visitors) when the plan's groups were switched on or off.
-pub(crate) fn pinned<'a>(
-    old: &Snapshot,
-    latest: &Snapshot,
-    state: &'a State,
-    agent: &CompiledAgent,
-) -> Vec<&'a VisitorId> {
+pub(crate) fn pinned<'a>(old: &Snapshot, latest: &Snapshot, state: &'a State, agent: &CompiledAgent) -> Vec<&'a str> {
     let sees = |g| visibility(agent, g).is_visible();
     let visitors = state.visitors();
     if old.plan().has_groups() != latest.plan().has_groups() {
-        let mut shown = visitors.matching(|v| sees(effective(old, v).map(|(g, _)| g)));
+        let mut shown = visitors.matching(|v| sees(effective(old, v.tags).map(|(g, _)| g)));
         shown.sort_unstable_by_key(|v| v.arrival);
-        return shown.into_iter().map(|v| &v.id).collect();
+        return shown.into_iter().map(|v| v.id).collect();
     }
     // Groups keep their indexes up to the first difference in the lists
     // (adding a group appends it): only the rest are looked up by id.
@@ -118,8 +117,8 @@ pub(crate) fn pinned<'a>(
     let in_latest = |g: GroupIx, id: &GroupId| if g < common { Some(g) } else { latest.group_ix(id.as_str()) };
     let mut affected: Vec<(u64, u32)> = Vec::new();
     for (g, _, _) in latest.live_groups().skip(common).filter(|(g, id, _)| in_old(*g, id).is_none()) {
-        let entries = visitors.group_slots(Some(g)).iter().flatten();
-        affected.extend(entries.filter_map(|(arrival, v)| Some((*arrival, visitors.slot(v.as_str())?))));
+        let entries = visitors.group_runs(Some(g)).iter().flat_map(|r| r.slots.iter());
+        affected.extend(entries.map(|s| (visitors.arrival(*s), *s)));
     }
     for (_, id, _) in old.live_groups().skip(common).filter(|(g, id, _)| in_latest(*g, id).is_none()) {
         affected.extend(visitors.tagged_unresolved(id.as_str()));
@@ -139,12 +138,15 @@ pub(crate) fn pinned<'a>(
         return merged_ids(state, &lists);
     }
     let is_affected = |arrival: u64| affected.binary_search_by_key(&arrival, |a| a.0).is_ok();
-    let mut kept = Merged::new(lists.iter().map(|g| visitors.group_slots(*g))).filter(|e| !is_affected(e.0)).peekable();
+    let mut kept = Merged::new(lists.iter().map(|g| visitors.group_runs(*g)), |s| visitors.arrival(s))
+        .filter(|e| !is_affected(e.0))
+        .filter_map(|(at, s)| Some((at, visitors.name(s)?)))
+        .peekable();
     let mut moved = affected
         .iter()
         .filter_map(|&(arrival, slot)| visitors.at(slot).filter(|v| v.arrival == arrival))
-        .filter(|v| sees(effective(old, v).map(|(g, _)| g)))
-        .map(|v| (v.arrival, &v.id))
+        .filter(|v| sees(effective(old, v.tags).map(|(g, _)| g)))
+        .map(|v| (v.arrival, v.id))
         .peekable();
     let mut out = Vec::new();
     loop {
@@ -162,23 +164,38 @@ pub(crate) fn pinned<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decide::group::Grouper;
+    use crate::{ConfigBuilder, GroupSpec};
 
     #[test]
     fn merge_matches_sorting() {
-        let id = |n: u64| -> Entry { (n, VisitorId::new(&format!("v{n}")).unwrap()) };
-        // Lists in chunks, with an empty list and chunk boundaries that
-        // interleave with the other lists.
-        let lists: Vec<Vec<Vec<Entry>>> = vec![
-            vec![[1, 2, 3].map(id).to_vec(), [40, 41, 90].map(id).to_vec()],
-            vec![[0, 5, 42].map(id).to_vec(), [43, 44].map(id).to_vec()],
-            vec![],
-            vec![[4, 6].map(id).to_vec(), [7, 8, 100].map(id).to_vec(), [101, 102].map(id).to_vec()],
-        ];
-        let heads = lists.iter().map(Vec::as_slice).collect();
-        let merged: Vec<String> = merge(heads).into_iter().map(ToString::to_string).collect();
-        let mut all: Vec<u64> = lists.iter().flatten().flatten().map(|e| e.0).collect();
-        all.sort_unstable();
-        let expected: Vec<String> = all.into_iter().map(|n| format!("v{n}")).collect();
+        // Visitors spread over three groups and the ungrouped list, with
+        // enough of them for several chunks per list; some leave.
+        let mut builder = ConfigBuilder::new();
+        for g in ["a", "b", "c"] {
+            builder = builder.group(GroupSpec::new(g));
+        }
+        let snap = Snapshot::new(builder.build().unwrap());
+        let mut state = State::new(&snap);
+        let tags = [Some("a"), None, Some("b"), Some("a"), Some("c"), Some("zz")];
+        for n in 0..3_000usize {
+            let tag = tags[(n * 7 + n / 5) % tags.len()].map(|t| t.parse().unwrap());
+            state.add_visitor(&format!("v{n}"), tag, &Grouper(&snap)).unwrap();
+        }
+        for n in (0..3_000usize).step_by(7) {
+            state.remove_visitor(&format!("v{n}"));
+        }
+        let lists: SmallVec<[Option<GroupIx>; 4]> = [None, Some(0), Some(2)].into_iter().collect();
+        let visitors = state.visitors();
+        let mut merged = Vec::new();
+        merge(visitors, lists.iter().map(|g| visitors.group_runs(*g)).collect(), |s| merged.push(s));
+        let mut expected: Vec<u32> =
+            lists.iter().flat_map(|g| visitors.group_runs(*g)).flat_map(|r| r.slots.clone()).collect();
+        expected.sort_by_key(|s| visitors.arrival(*s));
         assert_eq!(merged, expected);
+        assert_eq!(
+            merged.len(),
+            3_000 - 3_000 / 7 - 1 - visitors.group_runs(Some(1)).iter().map(|r| r.slots.len()).sum::<usize>()
+        );
     }
 }

@@ -4,7 +4,7 @@ use smallvec::SmallVec;
 
 use crate::ids::GroupId;
 use crate::snapshot::{GroupIx, Snapshot};
-use crate::state::{Grouping, VisitorLive};
+use crate::state::{Grouping, Tagged};
 
 /// Where a visitor's group comes from, in R2's order of precedence.
 ///
@@ -74,22 +74,18 @@ impl<'a> EffectiveGroup<'a> {
     }
 }
 
-fn sources(v: &VisitorLive) -> [(GroupSource, Option<&GroupId>); 3] {
-    [
-        (GroupSource::MovedTo, v.moved_to.as_ref()),
-        (GroupSource::Selection, v.selection.as_ref()),
-        (GroupSource::PageTag, v.page_tag.as_ref()),
-    ]
+fn sources(v: Tagged<'_>) -> [(GroupSource, Option<&GroupId>); 3] {
+    [(GroupSource::MovedTo, v.moved_to), (GroupSource::Selection, v.selection), (GroupSource::PageTag, v.page_tag)]
 }
 
 /// R2: the first source naming a group that works in `snap`. Cost: up to three
 /// hash lookups, no allocation.
-pub(crate) fn effective(snap: &Snapshot, v: &VisitorLive) -> Option<(GroupIx, GroupSource)> {
+pub(crate) fn effective(snap: &Snapshot, v: Tagged<'_>) -> Option<(GroupIx, GroupSource)> {
     sources(v).into_iter().find_map(|(s, id)| Some((snap.group_ix(id?.as_str())?, s)))
 }
 
 /// R2's group alone, as the state's cache of effective groups wants it.
-pub(crate) fn effective_ix(snap: &Snapshot, v: &VisitorLive) -> Option<GroupIx> {
+pub(crate) fn effective_ix(snap: &Snapshot, v: Tagged<'_>) -> Option<GroupIx> {
     effective(snap, v).map(|(g, _)| g)
 }
 
@@ -98,7 +94,7 @@ pub(crate) fn effective_ix(snap: &Snapshot, v: &VisitorLive) -> Option<GroupIx> 
 pub(crate) struct Grouper<'a>(pub(crate) &'a Snapshot);
 
 impl Grouping for Grouper<'_> {
-    fn effective(&self, v: &VisitorLive) -> Option<GroupIx> {
+    fn effective(&self, v: Tagged<'_>) -> Option<GroupIx> {
         effective_ix(self.0, v)
     }
 
@@ -111,7 +107,7 @@ impl Grouping for Grouper<'_> {
 }
 
 /// R2 and R3 with explanations, built on [`effective`].
-pub(crate) fn explain<'a>(snap: &'a Snapshot, v: &'a VisitorLive) -> EffectiveGroup<'a> {
+pub(crate) fn explain<'a>(snap: &'a Snapshot, v: Tagged<'a>) -> EffectiveGroup<'a> {
     let group = effective(snap, v).and_then(|(g, s)| Some((snap.group(g)?.0, s)));
     let unknown = sources(v)
         .into_iter()

@@ -12,7 +12,7 @@ use crate::decide::group;
 use crate::decide::visibility::visibility;
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{State, Tag, VisitorLive};
+use crate::state::{State, Tag, Visitor};
 
 /// Where and to whom a chat would be routed now: a routing plan, applied by
 /// [`land`].
@@ -41,7 +41,7 @@ pub(crate) fn destination(
 }
 
 /// The plan for a visitor's chat as it stands.
-pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: &VisitorLive) -> Destination {
+pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: Visitor<'_>) -> Destination {
     let own = v.group;
     destination(snap, state, own, preferred(snap, v))
 }
@@ -218,7 +218,7 @@ pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target
 ///   queued chats) per chat served, plus one look at each queue whose chats
 ///   still have no candidate.
 pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> Vec<VisitorId> {
-    if snap.policy().routing == Routing::Broadcast || state.visitors().queue().next().is_none() {
+    if snap.policy().routing == Routing::Broadcast || !state.visitors().has_queue() {
         return Vec::new();
     }
     match freed {
@@ -227,9 +227,9 @@ pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> Vec
             serve_merged(snap, state, &groups, |_| false)
         }
         Freed::Visitor(id) => {
-            let queued = state.visitor(id).filter(|v| v.chat.as_ref().is_some_and(|c| c.queued.is_some()));
-            match queued.map(|v| v.id.clone()) {
-                Some(v) if serve_one(snap, state, id) => vec![v],
+            let queued = state.visitor(id).is_some_and(|v| v.chat.is_some_and(|c| c.queued.is_some()));
+            match VisitorId::new(id) {
+                Ok(v) if queued && serve_one(snap, state, id) => vec![v],
                 _ => Vec::new(),
             }
         }
@@ -289,7 +289,7 @@ fn serve_merged(
     while !stop(state) {
         let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);
         let Some((i, entry)) = oldest else { break };
-        let visitor = state.visitors().at(entry.1).map(|v| v.id.clone());
+        let visitor = state.visitors().name(entry.1).map(VisitorId::stored);
         let landed = visitor.filter(|v| serve_one(snap, state, v.as_str()));
         let more = landed.is_some();
         served.extend(landed);

@@ -30,12 +30,12 @@ impl State {
 
     fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
         self.let_go(slot);
-        let Some(vid) = self.visitors.at(slot).map(|v| v.id.clone()) else {
+        if self.visitors.at(slot).is_none() {
             self.repool(ax);
             return;
-        };
+        }
         let holder = self.agents.get_index_mut(ax).map(|(id, a)| {
-            a.held.push(vid);
+            a.held.push(slot);
             id.clone()
         });
         self.repool(ax);
@@ -61,10 +61,9 @@ impl State {
     /// rewritten by the caller). O(chats the holder holds).
     fn let_go(&mut self, slot: u32) -> Option<AgentId> {
         let v = self.visitors.at(slot)?;
-        let holder = v.chat.as_ref()?.holder.clone()?;
-        let visitor = v.id.clone();
+        let holder = v.chat?.holder.clone()?;
         if let Some((ix, _, a)) = self.agents.get_full_mut(holder.as_str()) {
-            a.held.retain(|h| *h != visitor);
+            a.held.retain(|h| *h != slot);
             self.repool(ix);
         }
         Some(holder)
@@ -81,18 +80,20 @@ impl State {
 
     /// Puts chats back in the queue together (R14, R18): at the back, in
     /// visitor arrival order among themselves (consecutive queue keys given
-    /// in that order). Returns them in that order. O(n log n + n · log queue).
-    pub(crate) fn requeue(&mut self, mut visitors: Vec<VisitorId>) -> Vec<VisitorId> {
-        visitors.retain(|v| self.visitors.slot(v.as_str()).is_some());
-        visitors.sort_by_cached_key(|v| self.visitors.get(v.as_str()).map(|v| v.arrival));
-        for v in &visitors {
-            let Some(slot) = self.visitors.slot(v.as_str()) else { continue };
+    /// in that order). Takes their slots; returns their ids in that order.
+    /// O(n log n + n · log queue).
+    pub(crate) fn requeue(&mut self, mut slots: Vec<u32>) -> Vec<VisitorId> {
+        slots.retain(|s| self.visitors.at(*s).is_some());
+        slots.sort_by_key(|s| self.visitors.arrival(*s));
+        let mut out = Vec::with_capacity(slots.len());
+        for slot in slots {
             self.let_go(slot);
             let key = self.tick();
             let version = self.tick();
             self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
+            out.extend(self.visitors.name(slot).map(VisitorId::stored));
         }
-        visitors
+        out
     }
 
     /// Records a chat state decided elsewhere (a restore): `holder` holds the

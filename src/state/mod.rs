@@ -11,15 +11,17 @@
 
 mod chats;
 mod chunked;
+mod index;
 mod pool;
+mod tags;
 mod visitors;
 
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
-pub(crate) use chunked::Merged;
+pub(crate) use chunked::{Merged, Run};
 pub(crate) use pool::{Key, Tree, tier_of};
-pub(crate) use visitors::{Entry, Visitors};
+pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, BitSet, GroupIx, Snapshot};
@@ -47,9 +49,10 @@ pub(crate) struct AgentLive {
     status: Status,
     /// The revision the agent's dashboard last loaded (R9).
     loaded: u64,
-    /// Visitors whose chat the agent holds, in the order it came to hold
-    /// them: an index of the visitors' chats, kept by `State` alone.
-    held: SmallVec<[VisitorId; 4]>,
+    /// Slots of the visitors whose chat the agent holds, in the order it
+    /// came to hold them: an index of the visitors' chats, kept by `State`
+    /// alone.
+    held: SmallVec<[u32; 4]>,
     /// The clock of the agent's last assignment (R16).
     last_assigned: Option<u64>,
 }
@@ -87,31 +90,12 @@ pub(crate) struct Chat {
     pub(crate) queued: Option<u64>,
 }
 
-/// The live part of a visitor. Read through `&`; only [`State`] changes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct VisitorLive {
-    pub(crate) id: VisitorId,
-    /// Its arrival number: orders visitors by arrival (from the account's
-    /// one counter, so unique).
-    pub(crate) arrival: u64,
-    /// R2's answer for the snapshot the state is in step with (a cache,
-    /// kept by [`Visitors`]).
-    pub(crate) group: Option<GroupIx>,
-    pub(crate) page_tag: Option<GroupId>,
-    pub(crate) selection: Option<GroupId>,
-    pub(crate) moved_to: Option<GroupId>,
-    pub(crate) preferred: Option<AgentId>,
-    pub(crate) chat: Option<Chat>,
-    /// Version of the chat state (R13); unique across the account's lifetime.
-    pub(crate) version: u64,
-}
-
 /// What the state needs to know of the snapshot it is in step with to keep
 /// visitors' groups: the account passes it with every change that can move
 /// a visitor (R2 is decided in `decide::group`).
 pub(crate) trait Grouping {
-    /// The visitor's effective group (R2).
-    fn effective(&self, v: &VisitorLive) -> Option<GroupIx>;
+    /// The effective group (R2) of a visitor with these tags.
+    fn effective(&self, tags: Tagged<'_>) -> Option<GroupIx>;
     /// Whether visitors tagged `tag` belong in the index of tags that name
     /// no group (so that adding the group finds them).
     fn unresolved(&self, tag: &GroupId) -> bool;
@@ -323,7 +307,7 @@ impl State {
         let was_enabled = |id: &AgentId| {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
         };
-        let mut lost: Vec<VisitorId> = Vec::new();
+        let mut lost: Vec<u32> = Vec::new();
         if previous.same_agents(latest) {
             // Only agents whose compiled rows the change copied can differ.
             let changed: Vec<AgentIx> =
@@ -373,7 +357,7 @@ impl State {
 
     // ----- visitors -------------------------------------------------------
 
-    pub(crate) fn visitor(&self, id: &str) -> Option<&VisitorLive> {
+    pub(crate) fn visitor(&self, id: &str) -> Option<Visitor<'_>> {
         self.visitors.get(id)
     }
 
@@ -384,37 +368,35 @@ impl State {
 
     /// Adds a new visitor with a page tag; `grouping` gives its group (R2).
     /// O(1) amortized.
-    pub(crate) fn add_visitor(&mut self, id: VisitorId, page_tag: Option<GroupId>, grouping: &impl Grouping) {
-        let version = self.tick();
-        let live = VisitorLive {
-            id,
-            arrival: version,
-            group: None,
-            page_tag,
-            selection: None,
-            moved_to: None,
-            preferred: None,
-            chat: None,
-            version,
-        };
-        self.visitors.insert(live, grouping);
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] when the store holds as many visitors as it can.
+    pub(crate) fn add_visitor(
+        &mut self,
+        id: &str,
+        page_tag: Option<GroupId>,
+        grouping: &impl Grouping,
+    ) -> Result<(), Full> {
+        if self.visitors.len() >= self.visitors.capacity() {
+            return Err(Full);
+        }
+        let arrival = self.tick();
+        self.visitors.insert(id, page_tag, arrival, grouping).map(|_| ())
     }
 
     /// Sets one of the visitor's tags and keeps its effective group (R2),
     /// which `grouping` computes, in step. O(log size of its group).
     pub(crate) fn retag(&mut self, id: &str, tag: Tag, grouping: &impl Grouping) {
-        let edit = |v: &mut VisitorLive| match tag {
-            Tag::Page(g) => v.page_tag = Some(g),
-            Tag::Selection(g) => v.selection = Some(g),
-            Tag::MovedTo(g) => v.moved_to = Some(g),
-        };
-        self.visitors.retag(id, edit, grouping);
+        if let Some(slot) = self.visitors.slot(id) {
+            self.visitors.retag(slot, tag, grouping);
+        }
     }
 
     /// Records a returning visitor's last agent (R15). O(1) expected.
     pub(crate) fn set_preferred(&mut self, id: &str, agent: AgentId) {
-        if let Some(v) = self.visitors.get_mut(id) {
-            v.preferred = Some(agent);
+        if let Some(slot) = self.visitors.slot(id) {
+            self.visitors.set_preferred(slot, agent);
         }
     }
 
@@ -437,7 +419,7 @@ impl State {
     pub(crate) fn remove_visitor(&mut self, id: &str) -> Option<AgentId> {
         let slot = self.visitors.slot(id)?;
         let holder = self.close(slot);
-        self.visitors.remove(id);
+        self.visitors.remove(slot);
         holder
     }
 }

@@ -2,40 +2,197 @@
 //! effective group in arrival order (for the snapshot the state is in step
 //! with) and by queue position, so that dashboards, the queue and lookups
 //! never scan everyone.
+//!
+//! A browsing visitor costs a 36-byte record, its id's bytes (stored beside
+//! the records of its slot's chunk), a 4-byte id index entry and a 4-byte
+//! entry in its group's list. Tags are interned ([`Tags`]); what only some
+//! visitors have — a selection, a moved-to group, a preferred agent, a chat
+//! — lives in a side table ([`Extra`]) that the record points to.
 
 use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
-
 use smallvec::SmallVec;
 
-use super::chunked::{Chunked, Merged};
-use super::{Chat, Grouping, VisitorLive};
-use crate::ids::{GroupId, VisitorId};
+use super::chunked::{Chunked, Merged, Run};
+use super::index::{Index, MAX_SLOTS};
+use super::tags::{NONE, Tags};
+use super::{Chat, Grouping, Tag};
+use crate::ids::{AgentId, GroupId};
 use crate::snapshot::GroupIx;
+
+/// Slots per chunk of records.
+const SLOTS_PER_CHUNK: usize = 1024;
+
+/// A free slot (in [`Rec::group`]).
+const GONE: u32 = u32::MAX;
+/// An ungrouped visitor.
+const UNGROUPED: u32 = u32::MAX - 1;
+
+/// A visitor's record: 36 bytes (4-byte aligned, so that the two 8-byte
+/// numbers cost no padding; fields are read by value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
+struct Rec {
+    /// Arrival number: orders visitors by arrival (from the account's one
+    /// counter, so unique).
+    arrival: u64,
+    /// Version of the chat state (R13); unique across the account's lifetime.
+    version: u64,
+    /// Effective group for the synced snapshot (R2's answer, cached), or
+    /// [`UNGROUPED`], or [`GONE`] for a free slot.
+    group: u32,
+    /// Bumped whenever the slot is freed, so that keys of a visitor who
+    /// left are refused.
+    generation: u32,
+    /// The page tag's number in [`Tags`], or [`NONE`].
+    page: u32,
+    /// The visitor's row in the side table, or [`NONE`].
+    extra: u32,
+    /// Where the id is in its chunk's names: offset << 8 | length.
+    name: u32,
+}
+
+/// Records by slot in chunks of a fixed size: growing never moves the
+/// records already stored, and at most one chunk is part-used. Each chunk
+/// keeps the ids of its visitors in one string; a departed visitor's bytes
+/// stay until they are half of the string, and then that one chunk is
+/// rewritten (O([`SLOTS_PER_CHUNK`]), never more).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Chunk {
+    recs: Vec<Rec>,
+    names: String,
+    /// Bytes of `names` no record points to.
+    garbage: usize,
+}
+
+impl Chunk {
+    fn name(&self, rec: &Rec) -> Option<&str> {
+        let (name, off) = (rec.name, (rec.name >> 8) as usize);
+        self.names.get(off..off + (name & 0xff) as usize)
+    }
+
+    /// Stores `id` for the record at `i`: appends it, first rewriting the
+    /// names when departed ids take half of them.
+    fn set_name(&mut self, i: usize, id: &str) {
+        if self.garbage >= 4096 && self.garbage * 2 >= self.names.len() {
+            self.compact();
+        }
+        if self.names.capacity() < self.names.len() + id.len() {
+            // Exact growth by a quarter: a doubling string would leave up
+            // to half its room unused.
+            self.names.reserve_exact(id.len().max(self.names.len() / 4));
+        }
+        let at = u32::try_from(self.names.len()).unwrap_or(0);
+        self.names.push_str(id);
+        if let Some(rec) = self.recs.get_mut(i) {
+            rec.name = (at << 8) | u32::try_from(id.len()).unwrap_or(0);
+        }
+    }
+
+    /// Rewrites the names of the live records without the departed ones.
+    fn compact(&mut self) {
+        let mut names = String::with_capacity(self.names.len() - self.garbage + self.names.len() / 8);
+        for i in 0..self.recs.len() {
+            let Some(rec) = self.recs.get(i).copied() else { continue };
+            if rec.group == GONE {
+                continue;
+            }
+            let at = u32::try_from(names.len()).unwrap_or(0);
+            names.push_str(self.name(&rec).unwrap_or_default());
+            if let Some(r) = self.recs.get_mut(i) {
+                r.name = (at << 8) | (rec.name & 0xff);
+            }
+        }
+        self.names = names;
+        self.garbage = 0;
+    }
+}
+
+/// What only some visitors have: kept apart so that a browsing visitor
+/// costs none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Extra {
+    /// Its contact-form selection's number in [`Tags`], or [`NONE`].
+    selection: u32,
+    /// Its moved-to group's number in [`Tags`], or [`NONE`].
+    moved_to: u32,
+    preferred: Option<AgentId>,
+    chat: Option<Chat>,
+}
+
+impl Extra {
+    const EMPTY: Extra = Extra { selection: NONE, moved_to: NONE, preferred: None, chat: None };
+
+    fn is_empty(&self) -> bool {
+        self.selection == NONE && self.moved_to == NONE && self.preferred.is_none() && self.chat.is_none()
+    }
+}
+
+/// A visitor's tags, as R2 reads them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Tagged<'a> {
+    /// Where a route, transfer or fallback moved the chat.
+    pub(crate) moved_to: Option<&'a GroupId>,
+    /// Its contact-form selection.
+    pub(crate) selection: Option<&'a GroupId>,
+    /// Its page's group code.
+    pub(crate) page_tag: Option<&'a GroupId>,
+}
+
+impl<'a> Tagged<'a> {
+    /// The distinct ids, for the index of ids that name no group.
+    fn distinct(&self) -> SmallVec<[&'a GroupId; 3]> {
+        let mut ids: SmallVec<[&GroupId; 3]> = SmallVec::new();
+        for id in [self.moved_to, self.selection, self.page_tag].into_iter().flatten() {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+}
+
+/// A visitor, read from the store. Cheap to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Visitor<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) arrival: u64,
+    /// Version of the chat state (R13).
+    pub(crate) version: u64,
+    /// R2's answer for the snapshot the state is in step with.
+    pub(crate) group: Option<GroupIx>,
+    pub(crate) tags: Tagged<'a>,
+    pub(crate) preferred: Option<&'a AgentId>,
+    pub(crate) chat: Option<&'a Chat>,
+}
+
+/// The store is full: [`MAX_SLOTS`] visitors are on the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Full;
 
 /// Visitors, with indexes. Cost of each method stated.
 ///
 /// A visitor keeps its slot for as long as it stays; a slot left free is
 /// reused by a later arrival, with its generation bumped so that keys made
 /// for the visitor who left are refused. Nothing is ever renumbered, so no
-/// event pauses to compact. Arrival order comes from each visitor's arrival
-/// number, which the per-group lists are sorted by.
+/// event pauses to compact everything. Arrival order comes from each
+/// visitor's arrival number, which the per-group lists are sorted by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Visitors {
-    /// The visitors by slot; `None` where a slot is free.
-    slots: Slots,
-    /// Each slot's effective group and generation packed in 8 bytes (see
-    /// [`Packed`]), so the hottest query reads one small array.
-    packed: Vec<Packed>,
+    chunks: Vec<Chunk>,
+    /// Slots made so far (free or not).
+    slots: u32,
     /// Free slots, reused last freed first.
     free: Vec<u32>,
-    /// Id → slot. Lookups only: never iterated into an output (R25).
-    index: IndexMap<VisitorId, u32>,
-    /// Per effective group of the synced snapshot: (arrival, id), by
-    /// arrival, in chunks. The id is kept here too so dashboards read
-    /// contiguous runs. Together with `ungrouped`, every visitor is in
-    /// exactly one list.
+    /// Id → slot.
+    index: Index,
+    tags: Tags,
+    extras: Vec<Extra>,
+    free_extras: Vec<u32>,
+    /// Per effective group of the synced snapshot: slots by arrival, in
+    /// chunks. Together with `ungrouped`, every visitor is in exactly one
+    /// list.
     by_group: Vec<Chunked>,
     /// Ungrouped visitors, by arrival.
     ungrouped: Chunked,
@@ -54,85 +211,29 @@ pub(crate) struct Visitors {
     unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>>,
 }
 
-/// Records per chunk of [`Slots`].
-const SLOTS_PER_CHUNK: usize = 1024;
-
-/// Visitor records by slot in chunks of a fixed size: growing never moves
-/// the records already stored, and at most one chunk is part-used (a plain
-/// vector's doubling leaves up to half its room unused).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Slots {
-    chunks: Vec<Vec<Option<VisitorLive>>>,
-    len: usize,
-}
-
-impl Slots {
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn get(&self, slot: usize) -> Option<&Option<VisitorLive>> {
-        self.chunks.get(slot / SLOTS_PER_CHUNK)?.get(slot % SLOTS_PER_CHUNK)
-    }
-
-    fn get_mut(&mut self, slot: usize) -> Option<&mut Option<VisitorLive>> {
-        self.chunks.get_mut(slot / SLOTS_PER_CHUNK)?.get_mut(slot % SLOTS_PER_CHUNK)
-    }
-
-    fn push(&mut self, v: Option<VisitorLive>) {
-        match self.chunks.last_mut() {
-            Some(last) if last.len() < SLOTS_PER_CHUNK => last.push(v),
-            _ => {
-                let mut chunk = Vec::with_capacity(SLOTS_PER_CHUNK);
-                chunk.push(v);
-                self.chunks.push(chunk);
-            }
-        }
-        self.len += 1;
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Option<VisitorLive>> {
-        self.chunks.iter().flatten()
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Option<VisitorLive>> {
-        self.chunks.iter_mut().flatten()
-    }
-}
-
-/// A visitor's distinct tag ids.
-fn tag_ids(v: &VisitorLive) -> SmallVec<[GroupId; 3]> {
-    let mut ids: SmallVec<[GroupId; 3]> = SmallVec::new();
-    for id in [&v.moved_to, &v.selection, &v.page_tag].into_iter().flatten() {
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    ids
-}
-
-/// A visitor in a group list: its arrival number and id.
-pub(crate) type Entry = (u64, VisitorId);
-
-/// A slot's effective group (or [`GONE`], [`UNGROUPED`]) and generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Packed {
-    group: u32,
-    generation: u32,
-}
-
-/// A free slot.
-const GONE: u32 = u32::MAX;
-/// An ungrouped visitor.
-const UNGROUPED: u32 = u32::MAX - 1;
-
 /// A live visitor's effective group in 4 bytes.
 fn pack(group: Option<GroupIx>) -> u32 {
     group.map_or(UNGROUPED, |g| u32::try_from(g).unwrap_or(UNGROUPED).min(UNGROUPED - 1))
 }
 
-fn slot_of(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
+fn unpack(group: u32) -> Option<GroupIx> {
+    (group < UNGROUPED).then_some(group as GroupIx)
+}
+
+fn rec_in(chunks: &[Chunk], slot: u32) -> Option<&Rec> {
+    let slot = slot as usize;
+    chunks.get(slot / SLOTS_PER_CHUNK)?.recs.get(slot % SLOTS_PER_CHUNK)
+}
+
+/// The id in `slot` (also of a free slot's last visitor until its chunk is
+/// rewritten: callers check liveness).
+fn name_in(chunks: &[Chunk], slot: u32) -> Option<&str> {
+    let chunk = chunks.get(slot as usize / SLOTS_PER_CHUNK)?;
+    chunk.name(chunk.recs.get(slot as usize % SLOTS_PER_CHUNK)?)
+}
+
+fn arrival_in(chunks: &[Chunk], slot: u32) -> u64 {
+    rec_in(chunks, slot).map_or(0, |r| r.arrival)
 }
 
 impl Visitors {
@@ -141,96 +242,169 @@ impl Visitors {
         self.index.len()
     }
 
+    /// The most visitors the store holds. O(1).
+    pub(crate) fn capacity(&self) -> usize {
+        MAX_SLOTS as usize
+    }
+
+    fn rec(&self, slot: u32) -> Option<&Rec> {
+        rec_in(&self.chunks, slot)
+    }
+
+    fn rec_mut(&mut self, slot: u32) -> Option<&mut Rec> {
+        let slot = slot as usize;
+        self.chunks.get_mut(slot / SLOTS_PER_CHUNK)?.recs.get_mut(slot % SLOTS_PER_CHUNK)
+    }
+
+    /// The record of a visitor on the site.
+    fn live(&self, slot: u32) -> Option<&Rec> {
+        self.rec(slot).filter(|r| r.group != GONE)
+    }
+
     /// O(1) expected.
     pub(crate) fn slot(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        let chunks = &self.chunks;
+        self.index.get(id, |s| name_in(chunks, s))
     }
 
     /// The generation of `slot`: changes whenever the slot is freed. O(1).
     #[inline]
     pub(crate) fn generation(&self, slot: u32) -> Option<u32> {
-        self.packed.get(slot as usize).map(|p| p.generation)
+        self.rec(slot).map(|r| r.generation)
     }
 
     /// The effective group of the visitor in `slot` while the slot is at
-    /// `generation` — `None` when that visitor left. O(1), one 8-byte read.
+    /// `generation` — `None` when that visitor left. O(1), one record read.
     #[inline]
     pub(crate) fn group_at(&self, slot: u32, generation: u32) -> Option<Option<GroupIx>> {
-        let p = self.packed.get(slot as usize)?;
-        match p.group {
-            _ if p.generation != generation => None,
+        let r = self.rec(slot)?;
+        match r.group {
+            _ if r.generation != generation => None,
             GONE => None,
-            UNGROUPED => Some(None),
-            g => Some(Some(g as GroupIx)),
+            g => Some(unpack(g)),
         }
     }
 
-    /// O(1).
+    /// The arrival number of the visitor in `slot`. O(1).
     #[inline]
-    pub(crate) fn at(&self, slot: u32) -> Option<&VisitorLive> {
-        self.slots.get(slot as usize)?.as_ref()
+    pub(crate) fn arrival(&self, slot: u32) -> u64 {
+        arrival_in(&self.chunks, slot)
+    }
+
+    /// The id of the visitor in `slot`. O(1).
+    #[inline]
+    pub(crate) fn name(&self, slot: u32) -> Option<&str> {
+        self.live(slot)?;
+        name_in(&self.chunks, slot)
+    }
+
+    fn extra(&self, rec: &Rec) -> Option<&Extra> {
+        if rec.extra == NONE {
+            return None;
+        }
+        self.extras.get(rec.extra as usize)
+    }
+
+    /// The visitor in `slot`. O(1).
+    #[inline]
+    pub(crate) fn at(&self, slot: u32) -> Option<Visitor<'_>> {
+        let rec = self.live(slot)?;
+        let extra = self.extra(rec);
+        let tag = |n: u32| if n == NONE { None } else { self.tags.get(n) };
+        Some(Visitor {
+            id: name_in(&self.chunks, slot)?,
+            arrival: rec.arrival,
+            version: rec.version,
+            group: unpack(rec.group),
+            tags: Tagged {
+                moved_to: extra.and_then(|e| tag(e.moved_to)),
+                selection: extra.and_then(|e| tag(e.selection)),
+                page_tag: tag(rec.page),
+            },
+            preferred: extra.and_then(|e| e.preferred.as_ref()),
+            chat: extra.and_then(|e| e.chat.as_ref()),
+        })
     }
 
     /// O(1) expected.
-    pub(crate) fn get(&self, id: &str) -> Option<&VisitorLive> {
+    pub(crate) fn get(&self, id: &str) -> Option<Visitor<'_>> {
         self.at(self.slot(id)?)
     }
 
-    /// Mutable access for fields that no index depends on (version,
-    /// preferred agent). Use [`Self::retag`] and [`Self::set_chat_at`] for the rest.
-    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut VisitorLive> {
-        let slot = self.slot(id)?;
-        self.slots.get_mut(slot as usize)?.as_mut()
-    }
-
     /// Every list, ungrouped first: together they hold each visitor once.
-    fn lists(&self) -> impl Iterator<Item = &[Vec<Entry>]> {
+    fn lists(&self) -> impl Iterator<Item = &[Run]> {
         std::iter::once(self.ungrouped.chunks()).chain(self.by_group.iter().map(Chunked::chunks))
     }
 
     /// The ids of the visitors on the site in order of arrival: a merge of
     /// the group lists. O(groups) to start, O(log groups) per visitor.
-    pub(crate) fn ids(&self) -> impl Iterator<Item = &VisitorId> {
-        Merged::new(self.lists()).map(|(_, id)| id)
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
+        let chunks = &self.chunks;
+        Merged::new(self.lists(), move |s| arrival_in(chunks, s)).filter_map(move |(_, s)| name_in(chunks, s))
     }
 
     /// The visitors for which `keep` holds, in no particular order. O(slots).
-    pub(crate) fn matching(&self, keep: impl Fn(&VisitorLive) -> bool) -> Vec<&VisitorLive> {
-        self.slots.iter().flatten().filter(|v| keep(v)).collect()
+    pub(crate) fn matching(&self, keep: impl Fn(&Visitor<'_>) -> bool) -> Vec<Visitor<'_>> {
+        (0..self.slots).filter_map(|s| self.at(s)).filter(|v| keep(v)).collect()
     }
 
-    /// Adds a new visitor, grouped by `grouping`; its arrival number must be
-    /// above every other. O(1) amortized.
-    pub(crate) fn insert(&mut self, v: VisitorLive, grouping: &impl Grouping) {
-        let group = grouping.effective(&v);
-        let live = VisitorLive { group, ..v };
-        let tags = tag_ids(&live);
-        let (id, arrival) = (live.id.clone(), live.arrival);
+    /// Adds a new visitor with a page tag, grouped by `grouping`; its arrival
+    /// number must be above every other, and `id` must not be on the site.
+    /// O(1) amortized (growing the id index rehashes every id).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] when [`MAX_SLOTS`] visitors are on the site.
+    pub(crate) fn insert(
+        &mut self,
+        id: &str,
+        page: Option<GroupId>,
+        arrival: u64,
+        grouping: &impl Grouping,
+    ) -> Result<u32, Full> {
         let slot = match self.free.pop() {
-            Some(slot) => {
-                if let Some(s) = self.slots.get_mut(slot as usize) {
-                    *s = Some(live);
+            Some(slot) => slot,
+            None if self.slots < MAX_SLOTS => {
+                let slot = self.slots;
+                if slot as usize % SLOTS_PER_CHUNK == 0 {
+                    self.chunks.push(Chunk { recs: Vec::with_capacity(SLOTS_PER_CHUNK), ..Chunk::default() });
                 }
-                if let Some(p) = self.packed.get_mut(slot as usize) {
-                    p.group = pack(group);
+                let fresh =
+                    Rec { arrival: 0, version: 0, group: GONE, generation: 0, page: NONE, extra: NONE, name: 0 };
+                if let Some(chunk) = self.chunks.last_mut() {
+                    chunk.recs.push(fresh);
                 }
+                self.slots += 1;
                 slot
             }
-            None => {
-                self.slots.push(Some(live));
-                self.packed.push(Packed { group: pack(group), generation: 0 });
-                slot_of(self.slots.len() - 1)
-            }
+            None => return Err(Full),
         };
-        self.index.insert(id.clone(), slot);
-        self.list_mut(group).push((arrival, id));
-        for tag in tags.iter().filter(|t| grouping.unresolved(t)) {
-            self.unresolved.entry(tag.clone()).or_default().insert((arrival, slot));
+        let page = page.map_or(NONE, |p| self.tags.acquire(p));
+        let tagged = Tagged { page_tag: self.tags.get(page), ..Tagged::default() };
+        let group = grouping.effective(tagged);
+        let unresolved: SmallVec<[GroupId; 1]> =
+            tagged.page_tag.filter(|t| grouping.unresolved(t)).cloned().into_iter().collect();
+        let i = slot as usize % SLOTS_PER_CHUNK;
+        if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
+            if let Some(rec) = chunk.recs.get_mut(i) {
+                *rec = Rec { arrival, version: arrival, group: pack(group), page, extra: NONE, ..*rec };
+            }
+            chunk.set_name(i, id);
+            if chunk.recs.len() == SLOTS_PER_CHUNK && chunk.garbage == 0 {
+                chunk.names.shrink_to_fit();
+            }
         }
+        let chunks = &self.chunks;
+        self.index.insert(id, slot, |s| name_in(chunks, s));
+        self.list_mut(group).push(arrival, slot);
+        for tag in unresolved {
+            self.unresolved.entry(tag).or_default().insert((arrival, slot));
+        }
+        Ok(slot)
     }
 
     /// Takes `(arrival, slot)` out of the unresolved index under `tag`.
-    fn unindex(&mut self, tag: &GroupId, entry: (u64, u32)) {
+    fn unindex(&mut self, tag: &str, entry: (u64, u32)) {
         if let Some(set) = self.unresolved.get_mut(tag) {
             set.remove(&entry);
             if set.is_empty() {
@@ -245,70 +419,136 @@ impl Visitors {
         self.unresolved.get(tag).into_iter().flatten().copied()
     }
 
-    /// Removes a visitor (its chat must be closed) and frees its slot.
-    /// O(log group size + one chunk).
-    pub(crate) fn remove(&mut self, id: &str) -> Option<VisitorLive> {
-        let slot = self.index.swap_remove(id)?;
-        let v = self.slots.get_mut(slot as usize)?.take()?;
-        if let Some(p) = self.packed.get_mut(slot as usize) {
-            p.group = GONE;
-            // A slot whose generation would wrap is retired, so that no
-            // key can ever name two visitors.
-            match p.generation.checked_add(1) {
-                Some(next) => {
-                    p.generation = next;
-                    self.free.push(slot);
-                }
-                None => p.generation = u32::MAX,
-            }
-        }
-        self.list_mut(v.group).remove(v.arrival);
+    /// Removes the visitor in `slot` (its chat must be closed) and frees
+    /// the slot. O(log group size + one chunk).
+    pub(crate) fn remove(&mut self, slot: u32) {
+        let Some(v) = self.at(slot) else { return };
+        let (arrival, group, len) = (v.arrival, v.group, v.id.len());
+        let tags: SmallVec<[GroupId; 3]> = v.tags.distinct().into_iter().cloned().collect();
+        let queued = v.chat.and_then(|c| c.queued);
+        let chunks = &self.chunks;
+        let name = name_in(chunks, slot).unwrap_or_default();
+        self.index.remove(name, |s| name_in(chunks, s));
+        let chunks = &self.chunks;
+        list_of(&mut self.by_group, &mut self.ungrouped, group).remove(arrival, slot, |s| arrival_in(chunks, s));
         if !self.unresolved.is_empty() {
-            for tag in tag_ids(&v) {
-                self.unindex(&tag, (v.arrival, slot));
+            for tag in &tags {
+                self.unindex(tag.as_str(), (arrival, slot));
             }
         }
-        if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
+        if let Some(key) = queued {
             self.queue.remove(&(key, slot));
-            if let Some(q) = self.queue_of(v.group) {
+            if let Some(q) = self.queue_of(group) {
                 q.remove(&(key, slot));
             }
         }
-        Some(v)
+        let Some(rec) = self.rec(slot).copied() else { return };
+        self.tags.release(rec.page);
+        if let Some(extra) = self.extras.get_mut(rec.extra as usize) {
+            let e = std::mem::replace(extra, Extra::EMPTY);
+            self.free_extras.push(rec.extra);
+            self.tags.release(e.selection);
+            self.tags.release(e.moved_to);
+        }
+        if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
+            chunk.garbage += len;
+        }
+        let Some(r) = self.rec_mut(slot) else { return };
+        r.group = GONE;
+        r.extra = NONE;
+        r.page = NONE;
+        // A slot whose generation would wrap is retired, so that no key can
+        // ever name two visitors.
+        match r.generation.checked_add(1) {
+            Some(next) => {
+                r.generation = next;
+                self.free.push(slot);
+            }
+            None => r.generation = u32::MAX,
+        }
     }
 
-    /// Changes tags with `edit`, then moves the visitor to the list of its
-    /// new effective group, which `grouping` computes, and keeps the
-    /// unresolved index in step. O(log group size + one chunk).
-    pub(crate) fn retag(&mut self, id: &str, edit: impl FnOnce(&mut VisitorLive), grouping: &impl Grouping) {
-        let Some(slot) = self.slot(id) else { return };
-        let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
-        let before = tag_ids(v);
-        edit(v);
-        let (after, arrival) = (tag_ids(v), v.arrival);
-        for tag in before.iter().filter(|t| !after.contains(t)) {
-            self.unindex(tag, (arrival, slot));
+    /// The visitor's row in the side table, made when it has none. O(1)
+    /// amortized.
+    fn extra_mut(&mut self, slot: u32) -> Option<&mut Extra> {
+        let at = self.live(slot)?.extra;
+        let at = if at == NONE {
+            let at = match self.free_extras.pop() {
+                Some(at) => at,
+                None => {
+                    self.extras.push(Extra::EMPTY);
+                    u32::try_from(self.extras.len() - 1).unwrap_or(NONE)
+                }
+            };
+            self.rec_mut(slot)?.extra = at;
+            at
+        } else {
+            at
+        };
+        self.extras.get_mut(at as usize)
+    }
+
+    /// Gives the visitor's side-table row back when it holds nothing.
+    fn tidy_extra(&mut self, slot: u32) {
+        let Some(at) = self.live(slot).map(|r| r.extra) else { return };
+        if self.extras.get(at as usize).is_some_and(Extra::is_empty) {
+            self.free_extras.push(at);
+            if let Some(r) = self.rec_mut(slot) {
+                r.extra = NONE;
+            }
         }
-        for tag in after.iter().filter(|t| !before.contains(t) && grouping.unresolved(t)) {
-            self.unresolved.entry(tag.clone()).or_default().insert((arrival, slot));
+    }
+
+    /// Sets one of the visitor's tags, moves it to the list of its new
+    /// effective group, which `grouping` computes, and keeps the unresolved
+    /// index in step. O(log group size + one chunk).
+    pub(crate) fn retag(&mut self, slot: u32, tag: Tag, grouping: &impl Grouping) {
+        let Some(v) = self.at(slot) else { return };
+        let arrival = v.arrival;
+        let before: SmallVec<[GroupId; 3]> = v.tags.distinct().into_iter().cloned().collect();
+        let (id, which) = match tag {
+            Tag::Page(id) => (id, 0),
+            Tag::Selection(id) => (id, 1),
+            Tag::MovedTo(id) => (id, 2),
+        };
+        let new = self.tags.acquire(id);
+        let old = match which {
+            0 => self.rec_mut(slot).map(|r| std::mem::replace(&mut r.page, new)),
+            1 => self.extra_mut(slot).map(|e| std::mem::replace(&mut e.selection, new)),
+            _ => self.extra_mut(slot).map(|e| std::mem::replace(&mut e.moved_to, new)),
+        };
+        let Some(v) = self.at(slot) else { return };
+        let after: SmallVec<[GroupId; 3]> = v.tags.distinct().into_iter().cloned().collect();
+        for t in before.iter().filter(|t| !after.contains(t)) {
+            self.unindex(t.as_str(), (arrival, slot));
         }
+        for t in after.iter().filter(|t| !before.contains(t) && grouping.unresolved(t)) {
+            self.unresolved.entry(t.clone()).or_default().insert((arrival, slot));
+        }
+        self.tags.release(old.unwrap_or(NONE));
         self.regroup_slot(slot, grouping);
+    }
+
+    /// Records a returning visitor's last agent (R15). O(1).
+    pub(crate) fn set_preferred(&mut self, slot: u32, agent: AgentId) {
+        if let Some(e) = self.extra_mut(slot) {
+            e.preferred = Some(agent);
+        }
     }
 
     /// Recomputes the effective group of the visitor in `slot` and moves it
     /// between group lists and queues. O(log group size + one chunk).
     fn regroup_slot(&mut self, slot: u32, grouping: &impl Grouping) {
-        let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
-        let (old, new) = (v.group, grouping.effective(v));
-        v.group = new;
-        if let Some(p) = self.packed.get_mut(slot as usize) {
-            p.group = pack(new);
+        let Some(v) = self.at(slot) else { return };
+        let (old, new, arrival) = (v.group, grouping.effective(v.tags), v.arrival);
+        let queued = v.chat.and_then(|c| c.queued);
+        if let Some(r) = self.rec_mut(slot) {
+            r.group = pack(new);
         }
         if old != new {
-            let (id, arrival) = (v.id.clone(), v.arrival);
-            let queued = v.chat.as_ref().and_then(|c| c.queued);
-            self.list_mut(old).remove(arrival);
-            self.list_mut(new).insert((arrival, id));
+            let chunks = &self.chunks;
+            list_of(&mut self.by_group, &mut self.ungrouped, old).remove(arrival, slot, |s| arrival_in(chunks, s));
+            list_of(&mut self.by_group, &mut self.ungrouped, new).insert(arrival, slot, |s| arrival_in(chunks, s));
             if let Some(key) = queued {
                 if let Some(q) = self.queue_of(old) {
                     q.remove(&(key, slot));
@@ -333,10 +573,18 @@ impl Visitors {
     /// Replaces the chat of the visitor in `slot` and its version, keeping
     /// the queue index in step. Only `State` calls it. O(log queue).
     pub(crate) fn set_chat_at(&mut self, slot: u32, chat: Option<Chat>, version: u64) {
-        let Some(v) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else { return };
-        let (was, now, group) = (v.chat.as_ref().and_then(|c| c.queued), chat.as_ref().and_then(|c| c.queued), v.group);
-        v.chat = chat;
-        v.version = version;
+        let Some(v) = self.at(slot) else { return };
+        let (was, now, group) = (v.chat.and_then(|c| c.queued), chat.as_ref().and_then(|c| c.queued), v.group);
+        let had = v.chat.is_some();
+        if let Some(r) = self.rec_mut(slot) {
+            r.version = version;
+        }
+        if chat.is_some() || had {
+            if let Some(e) = self.extra_mut(slot) {
+                e.chat = chat;
+            }
+            self.tidy_extra(slot);
+        }
         if let Some(key) = was {
             self.queue.remove(&(key, slot));
             if let Some(q) = self.queue_of(group) {
@@ -352,12 +600,17 @@ impl Visitors {
     }
 
     /// Queued visitors, oldest first (R18). O(queue).
-    pub(crate) fn queue(&self) -> impl Iterator<Item = &VisitorLive> {
+    pub(crate) fn queue(&self) -> impl Iterator<Item = Visitor<'_>> {
         self.queue.iter().filter_map(|(_, slot)| self.at(*slot))
     }
 
-    /// A group's list, by slot, as chunks (for merging). O(1).
-    pub(crate) fn group_slots(&self, group: Option<GroupIx>) -> &[Vec<Entry>] {
+    /// Whether any chat is queued. O(1).
+    pub(crate) fn has_queue(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// A group's list as chunks of slots (for merging). O(1).
+    pub(crate) fn group_runs(&self, group: Option<GroupIx>) -> &[Run] {
         match group {
             None => self.ungrouped.chunks(),
             Some(g) => self.by_group.get(g).map_or(&[][..], Chunked::chunks),
@@ -371,38 +624,44 @@ impl Visitors {
         self.ungrouped = Chunked::default();
         self.queues = vec![BTreeSet::new(); groups + 1];
         self.unresolved = IndexMap::new();
-        let mut order: Vec<(u64, u32)> = Vec::with_capacity(self.index.len());
-        for (slot, v) in self.slots.iter_mut().enumerate() {
-            let Some(v) = v else { continue };
-            v.group = grouping.effective(v).filter(|g| *g < groups);
-            if let Some(p) = self.packed.get_mut(slot) {
-                p.group = pack(v.group);
+        let mut order: Vec<(u64, u32)> = Vec::with_capacity(self.len());
+        let mut regrouped: Vec<(u32, Option<GroupIx>, Option<u64>)> = Vec::with_capacity(self.len());
+        let mut unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>> = IndexMap::new();
+        for slot in 0..self.slots {
+            let Some(v) = self.at(slot) else { continue };
+            let group = grouping.effective(v.tags).filter(|g| *g < groups);
+            regrouped.push((slot, group, v.chat.and_then(|c| c.queued)));
+            order.push((v.arrival, slot));
+            for tag in v.tags.distinct().into_iter().filter(|t| grouping.unresolved(t)) {
+                unresolved.entry(tag.clone()).or_default().insert((v.arrival, slot));
             }
-            order.push((v.arrival, slot_of(slot)));
-            for tag in tag_ids(v).into_iter().filter(|t| grouping.unresolved(t)) {
-                self.unresolved.entry(tag).or_default().insert((v.arrival, slot_of(slot)));
+        }
+        self.unresolved = unresolved;
+        for (slot, group, queued) in regrouped {
+            if let Some(r) = self.rec_mut(slot) {
+                r.group = pack(group);
             }
-            if let Some(key) = v.chat.as_ref().and_then(|c| c.queued) {
-                let q = match v.group {
+            if let Some(key) = queued {
+                let q = match group {
                     Some(g) => self.queues.get_mut(g),
                     None => self.queues.last_mut(),
                 };
                 if let Some(q) = q {
-                    q.insert((key, slot_of(slot)));
+                    q.insert((key, slot));
                 }
             }
         }
         order.sort_unstable();
         for (arrival, slot) in order {
-            let Some(v) = self.slots.get(slot as usize).and_then(Option::as_ref) else { continue };
-            let list = match v.group {
+            let group = self.rec(slot).and_then(|r| unpack(r.group));
+            let list = match group {
                 None => &mut self.ungrouped,
                 Some(g) => match self.by_group.get_mut(g) {
                     Some(list) => list,
                     None => &mut self.ungrouped,
                 },
             };
-            list.push((arrival, v.id.clone()));
+            list.push(arrival, slot);
         }
     }
 
@@ -446,13 +705,29 @@ impl Visitors {
     }
 
     fn list_mut(&mut self, group: Option<GroupIx>) -> &mut Chunked {
-        let Some(g) = group else { return &mut self.ungrouped };
-        if self.by_group.len() <= g {
-            self.by_group.resize_with(g + 1, Chunked::default);
-        }
-        match self.by_group.get_mut(g) {
-            Some(list) => list,
-            None => &mut self.ungrouped,
-        }
+        list_of(&mut self.by_group, &mut self.ungrouped, group)
+    }
+}
+
+/// The list of `group` (grown to hold it), from the list fields alone, so
+/// that the records can be read while it changes.
+fn list_of<'a>(by_group: &'a mut Vec<Chunked>, ungrouped: &'a mut Chunked, group: Option<GroupIx>) -> &'a mut Chunked {
+    let Some(g) = group else { return ungrouped };
+    if by_group.len() <= g {
+        by_group.resize_with(g + 1, Chunked::default);
+    }
+    match by_group.get_mut(g) {
+        Some(list) => list,
+        None => ungrouped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_36_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 36);
     }
 }
