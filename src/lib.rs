@@ -35,4 +35,4 @@ pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, VisitorId, check_id};
 pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
-pub use state::{State, Status};
+pub use state::{State, Status, VisitorMemory};

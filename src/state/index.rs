@@ -202,8 +202,7 @@ impl Index {
     }
 
     /// Heap bytes held. O(1).
-    #[cfg(test)]
-    fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.table.capacity() * 4
     }
 }

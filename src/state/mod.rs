@@ -21,6 +21,7 @@ use smallvec::SmallVec;
 
 pub(crate) use chunked::{Merged, Run};
 pub(crate) use pool::{Key, Tree, tier_of};
+pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
@@ -359,6 +360,12 @@ impl State {
 
     pub(crate) fn visitor(&self, id: &str) -> Option<Visitor<'_>> {
         self.visitors.get(id)
+    }
+
+    /// Heap bytes the visitors on the site take, by part. Cost:
+    /// O(visitors / 1,024 + groups).
+    pub fn visitor_memory(&self) -> VisitorMemory {
+        self.visitors.memory()
     }
 
     /// The visitors, with their indexes (read only).

@@ -27,6 +27,14 @@ impl Tags {
         self.rows.get(n as usize)?.as_ref().map(|(id, _)| id)
     }
 
+    /// Heap bytes held, ids' own bytes aside (they are shared with the
+    /// configuration or with other holders). O(1).
+    pub(crate) fn bytes(&self) -> usize {
+        self.rows.capacity() * size_of::<Option<(GroupId, u32)>>()
+            + self.free.capacity() * 4
+            + self.numbers.capacity() * (size_of::<(GroupId, u32)>() + 2 * size_of::<usize>())
+    }
+
     /// One more use of `id`; returns its number. O(1) expected.
     pub(crate) fn acquire(&mut self, id: GroupId) -> u32 {
         if let Some(&n) = self.numbers.get(&id) {

@@ -167,6 +167,45 @@ pub(crate) struct Visitor<'a> {
     pub(crate) chat: Option<&'a Chat>,
 }
 
+/// Heap bytes the visitors take, by part: the capacity each part holds,
+/// as an allocator counts it (its own overhead aside). Queued chats and
+/// the index of tags that name no group are not counted (they grow with
+/// the queue and with unknown tags, not with visitors).
+///
+/// ```
+/// use groupgate::{Account, ConfigBuilder};
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// for n in 0..1000 {
+///     account.visit(format!("visitor-{n}").parse().unwrap(), None).unwrap();
+/// }
+/// let m = account.state().visitor_memory();
+/// assert!(m.records >= 1000 * 36 && m.ids >= 1000 * 9);
+/// assert_eq!(m.total(), m.records + m.ids + m.id_index + m.group_lists + m.side_table);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct VisitorMemory {
+    /// The 36-byte records, in chunks of 1,024 slots.
+    pub records: usize,
+    /// The ids' bytes, kept per chunk of records (departed visitors' bytes
+    /// until their chunk is rewritten).
+    pub ids: usize,
+    /// The id → slot index: 4 bytes a position, at most 7/8 full.
+    pub id_index: usize,
+    /// The per-group lists of slots in arrival order.
+    pub group_lists: usize,
+    /// Tags, and what only some visitors have: selections, moved-to
+    /// groups, preferred agents and chats.
+    pub side_table: usize,
+}
+
+impl VisitorMemory {
+    /// The sum of the parts.
+    pub fn total(&self) -> usize {
+        self.records + self.ids + self.id_index + self.group_lists + self.side_table
+    }
+}
+
 /// The store is full: [`MAX_SLOTS`] visitors are on the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Full;
@@ -240,6 +279,26 @@ impl Visitors {
     /// Visitors on the site. O(1).
     pub(crate) fn len(&self) -> usize {
         self.index.len()
+    }
+
+    /// Heap bytes by part. O(chunks + groups + tags).
+    pub(crate) fn memory(&self) -> VisitorMemory {
+        let runs = |l: &Chunked| {
+            l.chunks().iter().map(|r| r.slots.capacity() * 4).sum::<usize>() + std::mem::size_of_val(l.chunks())
+        };
+        VisitorMemory {
+            records: self.chunks.iter().map(|c| c.recs.capacity() * size_of::<Rec>()).sum::<usize>()
+                + self.chunks.capacity() * size_of::<Chunk>()
+                + self.free.capacity() * 4,
+            ids: self.chunks.iter().map(|c| c.names.capacity()).sum(),
+            id_index: self.index.bytes(),
+            group_lists: self.by_group.iter().map(runs).sum::<usize>()
+                + runs(&self.ungrouped)
+                + self.by_group.capacity() * size_of::<Chunked>(),
+            side_table: self.tags.bytes()
+                + self.extras.capacity() * size_of::<Extra>()
+                + self.free_extras.capacity() * 4,
+        }
     }
 
     /// The most visitors the store holds. O(1).
