@@ -3,11 +3,12 @@
 //! with) and by queue position, so that dashboards, the queue and lookups
 //! never scan everyone.
 //!
-//! A browsing visitor costs a 36-byte record, its id's bytes (stored beside
-//! the records of its slot's chunk), a 4-byte id index entry and a 4-byte
-//! entry in its group's list. Tags are interned ([`Tags`]); what only some
-//! visitors have — a selection, a moved-to group, a preferred agent, a chat
-//! — lives in a side table ([`Extra`]) that the record points to.
+//! A browsing visitor costs a 28-byte record, a 16-byte cell for its id
+//! (a longer id is kept apart, in its chunk's string of long ids), a 4-byte
+//! id index entry and a 4-byte entry in its group's list. Tags are interned
+//! ([`Tags`]); what only some visitors have — a selection, a moved-to
+//! group, a preferred agent, a chat and its version — lives in a side table
+//! ([`Extra`]) that the record points to.
 
 use std::collections::BTreeSet;
 
@@ -29,16 +30,15 @@ const GONE: u32 = u32::MAX;
 /// An ungrouped visitor.
 const UNGROUPED: u32 = u32::MAX - 1;
 
-/// A visitor's record: 36 bytes (4-byte aligned, so that the two 8-byte
-/// numbers cost no padding; fields are read by value).
+/// A visitor's record: 28 bytes (4-byte aligned, so that the 8-byte
+/// arrival costs no padding; fields are read by value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(4))]
 struct Rec {
     /// Arrival number: orders visitors by arrival (from the account's one
-    /// counter, so unique).
+    /// counter, so unique). Also the chat state's version (R13) until the
+    /// visitor's first chat event, after which [`Extra`] holds the version.
     arrival: u64,
-    /// Version of the chat state (R13); unique across the account's lifetime.
-    version: u64,
     /// Effective group for the synced snapshot (R2's answer, cached), or
     /// [`UNGROUPED`], or [`GONE`] for a free slot.
     group: u32,
@@ -49,62 +49,114 @@ struct Rec {
     page: u32,
     /// The visitor's row in the side table, or [`NONE`].
     extra: u32,
-    /// Where the id is in its chunk's names: offset << 8 | length.
+    /// The id's length; for an id longer than [`CELL`], also where it is
+    /// in the chunk's long ids: offset << 8 | length.
     name: u32,
 }
 
+/// Bytes of an id kept in its slot's own cell; longer ids go to the
+/// chunk's string of long ids.
+const CELL: usize = 16;
+
 /// Records by slot in chunks of a fixed size: growing never moves the
-/// records already stored, and at most one chunk is part-used. Each chunk
-/// keeps the ids of its visitors in one string; a departed visitor's bytes
-/// stay until they are half of the string, and then that one chunk is
-/// rewritten (O([`SLOTS_PER_CHUNK`]), never more).
+/// records already stored, and at most one chunk is part-used.
+///
+/// Each slot has a cell of [`CELL`] bytes in `cells` for its id, at a place
+/// computed from the slot alone: reading an id does not wait for its
+/// record (the record gives only the length). Longer ids are appended to
+/// `long`; a departed visitor's bytes there stay until they are half of
+/// it, and then that one chunk's long ids are rewritten (O(chunk), never
+/// more).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Chunk {
     recs: Vec<Rec>,
-    names: String,
-    /// Bytes of `names` no record points to.
+    /// [`CELL`] bytes per slot; unused bytes are zero.
+    cells: String,
+    long: String,
+    /// Bytes of `long` no record points to.
     garbage: usize,
 }
 
 impl Chunk {
-    fn name(&self, rec: &Rec) -> Option<&str> {
-        let (name, off) = (rec.name, (rec.name >> 8) as usize);
-        self.names.get(off..off + (name & 0xff) as usize)
+    fn new() -> Self {
+        Chunk {
+            recs: Vec::with_capacity(SLOTS_PER_CHUNK),
+            cells: "\0".repeat(SLOTS_PER_CHUNK * CELL),
+            long: String::new(),
+            garbage: 0,
+        }
     }
 
-    /// Stores `id` for the record at `i`: appends it, first rewriting the
-    /// names when departed ids take half of them.
+    /// The id of the record at `i`.
+    #[inline]
+    fn name(&self, i: usize, rec: &Rec) -> Option<&str> {
+        let name = rec.name;
+        let len = (name & 0xff) as usize;
+        if len <= CELL {
+            self.cells.get(i * CELL..i * CELL + len)
+        } else {
+            let at = (name >> 8) as usize;
+            self.long.get(at..at + len)
+        }
+    }
+
+    /// Stores `id` for the record at `i`.
     fn set_name(&mut self, i: usize, id: &str) {
-        if self.garbage >= 4096 && self.garbage * 2 >= self.names.len() {
-            self.compact();
-        }
-        if self.names.capacity() < self.names.len() + id.len() {
-            // Exact growth by a quarter: a doubling string would leave up
-            // to half its room unused.
-            self.names.reserve_exact(id.len().max(self.names.len() / 4));
-        }
-        let at = u32::try_from(self.names.len()).unwrap_or(0);
-        self.names.push_str(id);
+        let len = u32::try_from(id.len()).unwrap_or(0);
+        let at = if id.len() <= CELL {
+            // The cell is rewritten whole (the id, then zeros), at char
+            // boundaries of the string of cells, so it stays valid UTF-8.
+            let mut cell = [0u8; CELL];
+            if let Some(prefix) = cell.get_mut(..id.len()) {
+                prefix.copy_from_slice(id.as_bytes());
+            }
+            let text = std::str::from_utf8(&cell).unwrap_or_default();
+            if text.len() == CELL {
+                self.cells.replace_range(i * CELL..(i + 1) * CELL, text);
+            }
+            0
+        } else {
+            if self.garbage >= 4096 && self.garbage * 2 >= self.long.len() {
+                self.compact();
+            }
+            if self.long.capacity() < self.long.len() + id.len() {
+                // Exact growth by a quarter: a doubling string would leave
+                // up to half its room unused.
+                self.long.reserve_exact(id.len().max(self.long.len() / 4));
+            }
+            let at = u32::try_from(self.long.len()).unwrap_or(0);
+            self.long.push_str(id);
+            at
+        };
         if let Some(rec) = self.recs.get_mut(i) {
-            rec.name = (at << 8) | u32::try_from(id.len()).unwrap_or(0);
+            rec.name = (at << 8) | len;
         }
     }
 
-    /// Rewrites the names of the live records without the departed ones.
+    /// The record at `i` leaves: its long id's bytes become garbage.
+    fn drop_name(&mut self, i: usize) {
+        let len = self.recs.get(i).map_or(0, |r| (r.name & 0xff) as usize);
+        if len > CELL {
+            self.garbage += len;
+        }
+    }
+
+    /// Rewrites the long ids of the live records without the departed ones.
     fn compact(&mut self) {
-        let mut names = String::with_capacity(self.names.len() - self.garbage + self.names.len() / 8);
+        let mut long = String::with_capacity(self.long.len() - self.garbage + self.long.len() / 8);
         for i in 0..self.recs.len() {
             let Some(rec) = self.recs.get(i).copied() else { continue };
-            if rec.group == GONE {
+            let len = rec.name & 0xff;
+            if rec.group == GONE || len as usize <= CELL {
                 continue;
             }
-            let at = u32::try_from(names.len()).unwrap_or(0);
-            names.push_str(self.name(&rec).unwrap_or_default());
+            let at = u32::try_from(long.len()).unwrap_or(0);
+            long.push_str(self.name(i, &rec).unwrap_or_default());
             if let Some(r) = self.recs.get_mut(i) {
-                r.name = (at << 8) | (rec.name & 0xff);
+                r.name = (at << 8) | len;
             }
         }
-        self.names = names;
+        self.long = long;
         self.garbage = 0;
     }
 }
@@ -119,14 +171,12 @@ struct Extra {
     moved_to: u32,
     preferred: Option<AgentId>,
     chat: Option<Chat>,
+    /// The chat state's version (R13) once a chat event gave it one.
+    version: Option<u64>,
 }
 
 impl Extra {
-    const EMPTY: Extra = Extra { selection: NONE, moved_to: NONE, preferred: None, chat: None };
-
-    fn is_empty(&self) -> bool {
-        self.selection == NONE && self.moved_to == NONE && self.preferred.is_none() && self.chat.is_none()
-    }
+    const EMPTY: Extra = Extra { selection: NONE, moved_to: NONE, preferred: None, chat: None, version: None };
 }
 
 /// A visitor's tags, as R2 reads them.
@@ -179,16 +229,16 @@ pub(crate) struct Visitor<'a> {
 ///     account.visit(format!("visitor-{n}").parse().unwrap(), None).unwrap();
 /// }
 /// let m = account.state().visitor_memory();
-/// assert!(m.records >= 1000 * 36 && m.ids >= 1000 * 9);
+/// assert!(m.records >= 1000 * 28 && m.ids >= 1000 * 9);
 /// assert_eq!(m.total(), m.records + m.ids + m.id_index + m.group_lists + m.side_table);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct VisitorMemory {
-    /// The 36-byte records, in chunks of 1,024 slots.
+    /// The 28-byte records, in chunks of 1,024 slots.
     pub records: usize,
-    /// The ids' bytes, kept per chunk of records (departed visitors' bytes
-    /// until their chunk is rewritten).
+    /// The ids: a 16-byte cell per slot, and longer ids apart (departed
+    /// visitors' long ids until their chunk is rewritten).
     pub ids: usize,
     /// The id → slot index: 4 bytes a position, at most 7/8 full.
     pub id_index: usize,
@@ -268,7 +318,8 @@ fn rec_in(chunks: &[Chunk], slot: u32) -> Option<&Rec> {
 /// rewritten: callers check liveness).
 fn name_in(chunks: &[Chunk], slot: u32) -> Option<&str> {
     let chunk = chunks.get(slot as usize / SLOTS_PER_CHUNK)?;
-    chunk.name(chunk.recs.get(slot as usize % SLOTS_PER_CHUNK)?)
+    let i = slot as usize % SLOTS_PER_CHUNK;
+    chunk.name(i, chunk.recs.get(i)?)
 }
 
 fn arrival_in(chunks: &[Chunk], slot: u32) -> u64 {
@@ -290,7 +341,7 @@ impl Visitors {
             records: self.chunks.iter().map(|c| c.recs.capacity() * size_of::<Rec>()).sum::<usize>()
                 + self.chunks.capacity() * size_of::<Chunk>()
                 + self.free.capacity() * 4,
-            ids: self.chunks.iter().map(|c| c.names.capacity()).sum(),
+            ids: self.chunks.iter().map(|c| c.cells.capacity() + c.long.capacity()).sum(),
             id_index: self.index.bytes(),
             group_lists: self.by_group.iter().map(runs).sum::<usize>()
                 + runs(&self.ungrouped)
@@ -373,7 +424,7 @@ impl Visitors {
         Some(Visitor {
             id: name_in(&self.chunks, slot)?,
             arrival: rec.arrival,
-            version: rec.version,
+            version: extra.and_then(|e| e.version).unwrap_or(rec.arrival),
             group: unpack(rec.group),
             tags: Tagged {
                 moved_to: extra.and_then(|e| tag(e.moved_to)),
@@ -426,10 +477,9 @@ impl Visitors {
             None if self.slots < MAX_SLOTS => {
                 let slot = self.slots;
                 if slot as usize % SLOTS_PER_CHUNK == 0 {
-                    self.chunks.push(Chunk { recs: Vec::with_capacity(SLOTS_PER_CHUNK), ..Chunk::default() });
+                    self.chunks.push(Chunk::new());
                 }
-                let fresh =
-                    Rec { arrival: 0, version: 0, group: GONE, generation: 0, page: NONE, extra: NONE, name: 0 };
+                let fresh = Rec { arrival: 0, group: GONE, generation: 0, page: NONE, extra: NONE, name: 0 };
                 if let Some(chunk) = self.chunks.last_mut() {
                     chunk.recs.push(fresh);
                 }
@@ -446,12 +496,9 @@ impl Visitors {
         let i = slot as usize % SLOTS_PER_CHUNK;
         if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
             if let Some(rec) = chunk.recs.get_mut(i) {
-                *rec = Rec { arrival, version: arrival, group: pack(group), page, extra: NONE, ..*rec };
+                *rec = Rec { arrival, group: pack(group), page, extra: NONE, ..*rec };
             }
             chunk.set_name(i, id);
-            if chunk.recs.len() == SLOTS_PER_CHUNK && chunk.garbage == 0 {
-                chunk.names.shrink_to_fit();
-            }
         }
         let chunks = &self.chunks;
         self.index.insert(id, slot, |s| name_in(chunks, s));
@@ -482,7 +529,7 @@ impl Visitors {
     /// the slot. O(log group size + one chunk).
     pub(crate) fn remove(&mut self, slot: u32) {
         let Some(v) = self.at(slot) else { return };
-        let (arrival, group, len) = (v.arrival, v.group, v.id.len());
+        let (arrival, group) = (v.arrival, v.group);
         let tags: SmallVec<[GroupId; 3]> = v.tags.distinct().into_iter().cloned().collect();
         let queued = v.chat.and_then(|c| c.queued);
         let chunks = &self.chunks;
@@ -510,7 +557,7 @@ impl Visitors {
             self.tags.release(e.moved_to);
         }
         if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
-            chunk.garbage += len;
+            chunk.drop_name(slot as usize % SLOTS_PER_CHUNK);
         }
         let Some(r) = self.rec_mut(slot) else { return };
         r.group = GONE;
@@ -545,17 +592,6 @@ impl Visitors {
             at
         };
         self.extras.get_mut(at as usize)
-    }
-
-    /// Gives the visitor's side-table row back when it holds nothing.
-    fn tidy_extra(&mut self, slot: u32) {
-        let Some(at) = self.live(slot).map(|r| r.extra) else { return };
-        if self.extras.get(at as usize).is_some_and(Extra::is_empty) {
-            self.free_extras.push(at);
-            if let Some(r) = self.rec_mut(slot) {
-                r.extra = NONE;
-            }
-        }
     }
 
     /// Sets one of the visitor's tags, moves it to the list of its new
@@ -634,15 +670,9 @@ impl Visitors {
     pub(crate) fn set_chat_at(&mut self, slot: u32, chat: Option<Chat>, version: u64) {
         let Some(v) = self.at(slot) else { return };
         let (was, now, group) = (v.chat.and_then(|c| c.queued), chat.as_ref().and_then(|c| c.queued), v.group);
-        let had = v.chat.is_some();
-        if let Some(r) = self.rec_mut(slot) {
-            r.version = version;
-        }
-        if chat.is_some() || had {
-            if let Some(e) = self.extra_mut(slot) {
-                e.chat = chat;
-            }
-            self.tidy_extra(slot);
+        if let Some(e) = self.extra_mut(slot) {
+            e.chat = chat;
+            e.version = Some(version);
         }
         if let Some(key) = was {
             self.queue.remove(&(key, slot));
@@ -786,7 +816,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_is_36_bytes() {
-        assert_eq!(std::mem::size_of::<Rec>(), 36);
+    fn a_record_is_28_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 28);
+    }
+
+    struct NoGroups;
+
+    impl Grouping for NoGroups {
+        fn effective(&self, _: Tagged<'_>) -> Option<GroupIx> {
+            None
+        }
+        fn unresolved(&self, _: &GroupId) -> bool {
+            false
+        }
+    }
+
+    /// Short, long (kept apart) and multi-byte ids come and go; every id on
+    /// the site is found under its own slot, names read back unchanged, and
+    /// departed long ids do not pile up.
+    #[test]
+    fn ids_of_every_length_survive_reuse_and_rewriting() {
+        let id = |n: u64| match n % 4 {
+            0 => format!("v{n}"),
+            1 => format!("visitor-with-a-long-id-{n:012}"),
+            2 => format!("ü{n}ř"),
+            _ => format!("{}{n}", "é".repeat(8)),
+        };
+        let mut visitors = Visitors::default();
+        let mut model: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+        let mut arrival = 0;
+        let mut x: u64 = 5;
+        for step in 0..30_000u64 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let name = id((x >> 33) % 4_000);
+            if let Some(slot) = model.remove(&name) {
+                assert_eq!(visitors.slot(&name), Some(slot), "step {step}");
+                visitors.remove(slot);
+            } else {
+                arrival += 1;
+                let slot = visitors.insert(&name, None, arrival, &NoGroups).unwrap();
+                model.insert(name, slot);
+            }
+        }
+        assert_eq!(visitors.len(), model.len());
+        for (name, slot) in &model {
+            assert_eq!(visitors.slot(name), Some(*slot));
+            assert_eq!(visitors.name(*slot), Some(name.as_str()));
+        }
+        let live_long: usize = model.keys().filter(|n| n.len() > CELL).map(String::len).sum();
+        let long: usize = visitors.chunks.iter().map(|c| c.long.len()).sum();
+        assert!(long <= 2 * live_long + 4096 * visitors.chunks.len(), "{long} bytes kept for {live_long} live");
     }
 }
