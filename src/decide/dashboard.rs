@@ -7,7 +7,7 @@ use crate::ids::GroupId;
 use crate::snapshot::{CompiledAgent, GroupIx, Snapshot};
 use smallvec::SmallVec;
 
-use crate::state::{Merged, Run, State, Visitors};
+use crate::state::{Entry, Merged, Run, State};
 
 /// Lists merged by runs at most; more are merged with a heap.
 const MERGE_AT_MOST: usize = 8;
@@ -30,25 +30,27 @@ fn merged_ids<'a>(state: &'a State, groups: &[Option<GroupIx>]) -> Vec<&'a str> 
     let visitors = state.visitors();
     let lists = groups.iter().map(|g| visitors.group_runs(*g));
     if groups.len() > MERGE_AT_MOST {
-        return Merged::new(lists, |s| visitors.arrival(s)).filter_map(|(_, s)| visitors.name(s)).collect();
+        return Merged::new(lists).filter_map(|(_, e)| visitors.entry_name(e)).collect();
     }
-    let mut out = Vec::new();
-    merge(visitors, lists.collect(), |s| out.extend(visitors.name(s)));
+    let lists: SmallVec<[&[Run]; 4]> = lists.collect();
+    let mut out = Vec::with_capacity(lists.iter().flat_map(|l| l.iter()).map(|r| r.entries.len()).sum());
+    merge(lists, |e| out.extend(visitors.entry_name(e)));
     out
 }
 
 /// A list being merged: the rest of its current chunk, then its other
 /// chunks.
 struct Cursor<'a> {
-    run: &'a [u32],
-    /// The arrival of the last entry of `run`.
+    run: &'a [Entry],
+    /// The current chunk's base and last arrival.
+    base: u64,
     last: u64,
     chunks: &'a [Run],
 }
 
 impl<'a> Cursor<'a> {
     fn new(chunks: &'a [Run]) -> Self {
-        let mut c = Cursor { run: &[], last: 0, chunks };
+        let mut c = Cursor { run: &[], base: 0, last: 0, chunks };
         c.refill();
         c
     }
@@ -57,35 +59,38 @@ impl<'a> Cursor<'a> {
     fn refill(&mut self) {
         while self.run.is_empty() {
             let Some((first, rest)) = self.chunks.split_first() else { return };
-            self.run = &first.slots;
-            self.last = first.last;
+            self.run = &first.entries;
+            (self.base, self.last) = (first.base, first.last);
             self.chunks = rest;
         }
+    }
+
+    fn head(&self) -> Option<u64> {
+        self.run.first().map(|e| self.base + u64::from(e.delta()))
     }
 }
 
 /// Merges lists sorted by arrival (each in chunks), taking whole runs at a
 /// time: the list with the smallest head gives every entry of its current
-/// chunk below the next smallest head — the whole rest of the chunk, without
-/// reading arrivals, when its last entry is below it. Calls `out` with each
-/// slot in order.
-fn merge(visitors: &Visitors, lists: SmallVec<[&[Run]; 4]>, mut out: impl FnMut(u32)) {
-    let head = |c: &Cursor<'_>| c.run.first().map(|s| visitors.arrival(*s));
+/// chunk below the next smallest head — the whole rest of the chunk when
+/// its last entry is below it. Calls `out` with each entry in order.
+fn merge(lists: SmallVec<[&[Run]; 4]>, mut out: impl FnMut(Entry)) {
     let mut heads: SmallVec<[(Cursor<'_>, u64); 4]> =
-        lists.into_iter().map(Cursor::new).filter_map(|c| Some((head(&c)?, c))).map(|(h, c)| (c, h)).collect();
+        lists.into_iter().map(Cursor::new).filter_map(|c| Some((c.head()?, c))).map(|(h, c)| (c, h)).collect();
     while let Some(first) = heads.iter().enumerate().min_by_key(|(_, h)| h.1).map(|(i, _)| i) {
         let bound = heads.iter().enumerate().filter(|(i, _)| *i != first).map(|(_, h)| h.1).min().unwrap_or(u64::MAX);
         let Some((cursor, at)) = heads.get_mut(first) else { break };
         let run = if cursor.last < bound {
             cursor.run.len()
         } else {
-            cursor.run.iter().take_while(|s| visitors.arrival(**s) < bound).count().max(1)
+            let below = bound.saturating_sub(cursor.base);
+            cursor.run.iter().take_while(|e| u64::from(e.delta()) < below).count().max(1)
         };
         let (taken, rest) = cursor.run.split_at(run.min(cursor.run.len()));
-        taken.iter().for_each(|s| out(*s));
+        taken.iter().for_each(|e| out(*e));
         cursor.run = rest;
         cursor.refill();
-        match head(cursor) {
+        match cursor.head() {
             Some(h) => *at = h,
             None => {
                 heads.swap_remove(first);
@@ -117,8 +122,8 @@ pub(crate) fn pinned<'a>(old: &Snapshot, latest: &Snapshot, state: &'a State, ag
     let in_latest = |g: GroupIx, id: &GroupId| if g < common { Some(g) } else { latest.group_ix(id.as_str()) };
     let mut affected: Vec<(u64, u32)> = Vec::new();
     for (g, _, _) in latest.live_groups().skip(common).filter(|(g, id, _)| in_old(*g, id).is_none()) {
-        let entries = visitors.group_runs(Some(g)).iter().flat_map(|r| r.slots.iter());
-        affected.extend(entries.map(|s| (visitors.arrival(*s), *s)));
+        let runs = visitors.group_runs(Some(g)).iter();
+        affected.extend(runs.flat_map(|r| r.entries.iter().map(|e| (r.arrival(*e), e.slot()))));
     }
     for (_, id, _) in old.live_groups().skip(common).filter(|(g, id, _)| in_latest(*g, id).is_none()) {
         affected.extend(visitors.tagged_unresolved(id.as_str()));
@@ -138,9 +143,9 @@ pub(crate) fn pinned<'a>(old: &Snapshot, latest: &Snapshot, state: &'a State, ag
         return merged_ids(state, &lists);
     }
     let is_affected = |arrival: u64| affected.binary_search_by_key(&arrival, |a| a.0).is_ok();
-    let mut kept = Merged::new(lists.iter().map(|g| visitors.group_runs(*g)), |s| visitors.arrival(s))
+    let mut kept = Merged::new(lists.iter().map(|g| visitors.group_runs(*g)))
         .filter(|e| !is_affected(e.0))
-        .filter_map(|(at, s)| Some((at, visitors.name(s)?)))
+        .filter_map(|(at, e)| Some((at, visitors.entry_name(e)?)))
         .peekable();
     let mut moved = affected
         .iter()
@@ -188,14 +193,15 @@ mod tests {
         let lists: SmallVec<[Option<GroupIx>; 4]> = [None, Some(0), Some(2)].into_iter().collect();
         let visitors = state.visitors();
         let mut merged = Vec::new();
-        merge(visitors, lists.iter().map(|g| visitors.group_runs(*g)).collect(), |s| merged.push(s));
-        let mut expected: Vec<u32> =
-            lists.iter().flat_map(|g| visitors.group_runs(*g)).flat_map(|r| r.slots.clone()).collect();
+        merge(lists.iter().map(|g| visitors.group_runs(*g)).collect(), |e| merged.push(e.slot()));
+        let mut expected: Vec<u32> = lists
+            .iter()
+            .flat_map(|g| visitors.group_runs(*g))
+            .flat_map(|r| r.entries.iter().map(|e| e.slot()))
+            .collect();
         expected.sort_by_key(|s| visitors.arrival(*s));
         assert_eq!(merged, expected);
-        assert_eq!(
-            merged.len(),
-            3_000 - 3_000 / 7 - 1 - visitors.group_runs(Some(1)).iter().map(|r| r.slots.len()).sum::<usize>()
-        );
+        let in_b: usize = visitors.group_runs(Some(1)).iter().map(|r| r.entries.len()).sum();
+        assert_eq!(merged.len(), 3_000 - 3_000 / 7 - 1 - in_b);
     }
 }

@@ -19,7 +19,7 @@ mod visitors;
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
-pub(crate) use chunked::{Merged, Run};
+pub(crate) use chunked::{Entry, Merged, Run};
 pub(crate) use pool::{Key, Tree, tier_of};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};

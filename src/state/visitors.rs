@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
-use super::chunked::{Chunked, Merged, Run};
+use super::chunked::{self, Chunked, Entry, Merged, Run};
 use super::index::{Index, MAX_SLOTS};
 use super::tags::{NONE, Tags};
 use super::{Chat, Grouping, Tag};
@@ -322,6 +322,22 @@ fn name_in(chunks: &[Chunk], slot: u32) -> Option<&str> {
     chunk.name(i, chunk.recs.get(i)?)
 }
 
+/// The length an id has in its cell: its length when it fits, else 0.
+fn cell_len(len: usize) -> usize {
+    if len <= CELL { len } else { 0 }
+}
+
+/// The id of a list entry: from the slot's cell alone when it fits there.
+#[inline]
+fn name_of_entry(chunks: &[Chunk], e: Entry) -> Option<&str> {
+    let (slot, len) = (e.slot() as usize, e.cell_len());
+    if len == 0 {
+        return name_in(chunks, e.slot());
+    }
+    let i = slot % SLOTS_PER_CHUNK;
+    chunks.get(slot / SLOTS_PER_CHUNK)?.cells.get(i * CELL..i * CELL + len)
+}
+
 fn arrival_in(chunks: &[Chunk], slot: u32) -> u64 {
     rec_in(chunks, slot).map_or(0, |r| r.arrival)
 }
@@ -335,7 +351,8 @@ impl Visitors {
     /// Heap bytes by part. O(chunks + groups + tags).
     pub(crate) fn memory(&self) -> VisitorMemory {
         let runs = |l: &Chunked| {
-            l.chunks().iter().map(|r| r.slots.capacity() * 4).sum::<usize>() + std::mem::size_of_val(l.chunks())
+            l.chunks().iter().map(|r| r.entries.capacity() * size_of::<Entry>()).sum::<usize>()
+                + std::mem::size_of_val(l.chunks())
         };
         VisitorMemory {
             records: self.chunks.iter().map(|c| c.recs.capacity() * size_of::<Rec>()).sum::<usize>()
@@ -395,6 +412,13 @@ impl Visitors {
         }
     }
 
+    /// The id of the visitor a list entry names. O(1); reads only the
+    /// slot's cell when the id fits it.
+    #[inline]
+    pub(crate) fn entry_name(&self, e: Entry) -> Option<&str> {
+        name_of_entry(&self.chunks, e)
+    }
+
     /// The arrival number of the visitor in `slot`. O(1).
     #[inline]
     pub(crate) fn arrival(&self, slot: u32) -> u64 {
@@ -450,7 +474,7 @@ impl Visitors {
     /// the group lists. O(groups) to start, O(log groups) per visitor.
     pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
         let chunks = &self.chunks;
-        Merged::new(self.lists(), move |s| arrival_in(chunks, s)).filter_map(move |(_, s)| name_in(chunks, s))
+        Merged::new(self.lists()).filter_map(move |(_, e)| name_of_entry(chunks, e))
     }
 
     /// The visitors for which `keep` holds, in no particular order. O(slots).
@@ -502,7 +526,7 @@ impl Visitors {
         }
         let chunks = &self.chunks;
         self.index.insert(id, slot, |s| name_in(chunks, s));
-        self.list_mut(group).push(arrival, slot);
+        self.list_mut(group).push(arrival, chunked::key(slot, cell_len(id.len())));
         for tag in unresolved {
             self.unresolved.entry(tag).or_default().insert((arrival, slot));
         }
@@ -535,8 +559,7 @@ impl Visitors {
         let chunks = &self.chunks;
         let name = name_in(chunks, slot).unwrap_or_default();
         self.index.remove(name, |s| name_in(chunks, s));
-        let chunks = &self.chunks;
-        list_of(&mut self.by_group, &mut self.ungrouped, group).remove(arrival, slot, |s| arrival_in(chunks, s));
+        list_of(&mut self.by_group, &mut self.ungrouped, group).remove(arrival);
         if !self.unresolved.is_empty() {
             for tag in &tags {
                 self.unindex(tag.as_str(), (arrival, slot));
@@ -637,13 +660,13 @@ impl Visitors {
         let Some(v) = self.at(slot) else { return };
         let (old, new, arrival) = (v.group, grouping.effective(v.tags), v.arrival);
         let queued = v.chat.and_then(|c| c.queued);
+        let key = chunked::key(slot, cell_len(v.id.len()));
         if let Some(r) = self.rec_mut(slot) {
             r.group = pack(new);
         }
         if old != new {
-            let chunks = &self.chunks;
-            list_of(&mut self.by_group, &mut self.ungrouped, old).remove(arrival, slot, |s| arrival_in(chunks, s));
-            list_of(&mut self.by_group, &mut self.ungrouped, new).insert(arrival, slot, |s| arrival_in(chunks, s));
+            list_of(&mut self.by_group, &mut self.ungrouped, old).remove(arrival);
+            list_of(&mut self.by_group, &mut self.ungrouped, new).insert(arrival, key);
             if let Some(key) = queued {
                 if let Some(q) = self.queue_of(old) {
                     q.remove(&(key, slot));
@@ -713,14 +736,14 @@ impl Visitors {
         self.ungrouped = Chunked::default();
         self.queues = vec![BTreeSet::new(); groups + 1];
         self.unresolved = IndexMap::new();
-        let mut order: Vec<(u64, u32)> = Vec::with_capacity(self.len());
+        let mut order: Vec<(u64, u32, u32)> = Vec::with_capacity(self.len());
         let mut regrouped: Vec<(u32, Option<GroupIx>, Option<u64>)> = Vec::with_capacity(self.len());
         let mut unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>> = IndexMap::new();
         for slot in 0..self.slots {
             let Some(v) = self.at(slot) else { continue };
             let group = grouping.effective(v.tags).filter(|g| *g < groups);
             regrouped.push((slot, group, v.chat.and_then(|c| c.queued)));
-            order.push((v.arrival, slot));
+            order.push((v.arrival, slot, chunked::key(slot, cell_len(v.id.len()))));
             for tag in v.tags.distinct().into_iter().filter(|t| grouping.unresolved(t)) {
                 unresolved.entry(tag.clone()).or_default().insert((v.arrival, slot));
             }
@@ -741,7 +764,7 @@ impl Visitors {
             }
         }
         order.sort_unstable();
-        for (arrival, slot) in order {
+        for (arrival, slot, key) in order {
             let group = self.rec(slot).and_then(|r| unpack(r.group));
             let list = match group {
                 None => &mut self.ungrouped,
@@ -750,7 +773,7 @@ impl Visitors {
                     None => &mut self.ungrouped,
                 },
             };
-            list.push(arrival, slot);
+            list.push(arrival, key);
         }
     }
 
