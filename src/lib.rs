@@ -21,7 +21,7 @@ mod account;
 pub mod scenario;
 
 pub use account::{
-    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Routed, TransferTarget, VisitorKey,
+    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Notice, Routed, TransferTarget, VisitorKey,
 };
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
@@ -35,4 +35,4 @@ pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, VisitorId, check_id};
 pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
-pub use state::{State, Status, VisitorMemory};
+pub use state::{State, Status, Unheld, VisitorMemory};

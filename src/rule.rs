@@ -115,7 +115,8 @@ rules!(
     R29,
     /// Business hours per group (specified; not yet implemented).
     R30,
-    /// Notices of every change (specified; not yet implemented).
+    /// Notices of every change: what each event or configuration change
+    /// did, in order (`status_changed` arrives with R27).
     R31,
     /// Save and load an account (specified; not yet implemented).
     R32,

@@ -203,6 +203,10 @@ impl Account {
     /// assert_eq!(account.loaded_revision("anna"), Some(2));
     /// ```
     pub fn refresh(&mut self, agent: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.refresh_event(agent))
+    }
+
+    fn refresh_event(&mut self, agent: &str) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         // Only the revision it showed can have lost its last dashboard.
         if let Some(before) = self.state.set_loaded(ix, self.latest.revision()) {

@@ -18,10 +18,12 @@
 //!   `queue`, `holder`, `load`, keys, …).
 
 mod events;
+mod notices;
 mod queries;
 mod routing;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
+pub use notices::Notice;
 pub use queries::{AgentKey, VisitorKey};
 
 use std::collections::BTreeMap;
@@ -32,7 +34,7 @@ use crate::decide::{self, group, refresh};
 use crate::decide::{AvailabilityChange, Reason};
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::route::Freed;
+use crate::route::{self, Freed};
 use crate::snapshot::{Change, ChangeError, Snapshot};
 use crate::state::{State, Visitor};
 
@@ -61,6 +63,11 @@ pub struct Account {
     state: State,
     /// Chats served from the queue not yet drained by the host.
     served: Vec<VisitorId>,
+    /// Every page's chat-box availability (R10) after the last event, to
+    /// tell which pages an event changed.
+    available: refresh::Availability,
+    /// The last event's notices after its own (R31).
+    tail: notices::Tail,
 }
 
 /// Why an event was refused. Nothing changed.
@@ -292,14 +299,32 @@ impl Account {
         &mut self,
         event: impl FnOnce(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
-        if !self.state.near_counter_end() {
-            return event(self);
-        }
-        let before = self.clone();
-        let out = event(self);
-        if self.state.exhausted() {
-            *self = before;
-            return Err(Exhausted.into());
+        self.state.clear_notes();
+        self.tail.0.clear();
+        let out = if self.state.near_counter_end() {
+            let before = self.clone();
+            let out = event(self);
+            if self.state.exhausted() {
+                *self = before;
+                Err(Exhausted.into())
+            } else {
+                out
+            }
+        } else {
+            event(self)
+        };
+        if out.is_err() {
+            // Nothing changed (R24), so nothing is noticed.
+            self.state.clear_notes();
+            self.tail.0.clear();
+        } else if self.state.candidates_flipped() {
+            // Some group gained its first candidate or lost its last: the
+            // pages whose availability that changed (R10, R31).
+            let after = refresh::Availability::of(&self.latest, &self.state);
+            let snap = &*self.latest;
+            let changes = refresh::availability_changes((snap, &self.available), (snap, &after));
+            self.tail.0.extend(changes.iter().map(Notice::from));
+            self.available = after;
         }
         out
     }
@@ -329,7 +354,15 @@ impl Account {
     /// ```
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
         let state = State::new(&snapshot);
-        Account { latest: Arc::new(snapshot), loaded: BTreeMap::new(), state, served: Vec::new() }
+        let available = refresh::Availability::of(&snapshot, &state);
+        Account {
+            latest: Arc::new(snapshot),
+            loaded: BTreeMap::new(),
+            state,
+            served: Vec::new(),
+            available,
+            tail: notices::Tail::default(),
+        }
     }
 
     /// The latest revision's snapshot.
@@ -413,22 +446,30 @@ impl Account {
         let next = Arc::new(self.latest.apply(change)?);
         let touched = refresh::Touched::by(&self.latest, &next, &self.state);
         let before = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
-        let visibility_changed = decide::visibility_changed(&self.latest, &next).into_iter().cloned().collect();
+        let visibility_changed: Vec<AgentId> =
+            decide::visibility_changed(&self.latest, &next).into_iter().cloned().collect();
         let previous = std::mem::replace(&mut self.latest, next);
         if self.state.shows_revision(previous.revision()) {
             self.loaded.insert(previous.revision(), previous.clone());
         }
         self.regroup(&previous);
-        let requeued = self.state.sync_agents(&previous, &self.latest);
+        let snap = &*self.latest;
+        let requeued = self.state.sync_agents(&previous, snap, |state, slot| route::requeue_offers(snap, state, slot));
         self.gc_loaded();
         self.serve(Freed::All);
         let after = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
-        Ok(ChangeReport {
-            revision: self.latest.revision(),
-            visibility_changed,
-            availability: refresh::availability_changes((&previous, &before), (&self.latest, &after)),
-            requeued,
-        })
+        let availability = refresh::availability_changes((&previous, &before), (&self.latest, &after));
+        // The change's own list says what changed; the pages it could not
+        // touch kept their availability. The check after the event has
+        // nothing to add.
+        self.available.patch(&touched, &after);
+        self.state.clear_flipped();
+        self.tail.0.extend(availability.iter().map(Notice::from));
+        let stale = self.newly_stale(&previous, &visibility_changed);
+        if !stale.is_empty() {
+            self.tail.0.push(Notice::RefreshNeeded { agents: stale });
+        }
+        Ok(ChangeReport { revision: self.latest.revision(), visibility_changed, availability, requeued })
     }
 
     /// Recomputes visitors' effective groups (R2) when the group list
@@ -449,6 +490,37 @@ impl Account {
             }
             None => self.state.regroup(snap.config().groups().len(), &grouping),
         }
+    }
+
+    /// Of the agents whose visibility differs between `previous` and the
+    /// latest revision, those whose dashboards were not stale under
+    /// `previous` and are now (R9, R31), in configuration order. An agent
+    /// whose dashboard showed `previous` is such an agent; one showing an
+    /// older revision is when that revision agreed with `previous` for it.
+    /// O(those agents + groups · revisions shown).
+    fn newly_stale(&self, previous: &Snapshot, changed: &[AgentId]) -> Vec<AgentId> {
+        let shown =
+            |rev: u64| if rev == previous.revision() { Some(previous) } else { self.loaded.get(&rev).map(|s| &**s) };
+        // One correspondence per revision shown, against the latest and
+        // (for older ones) against `previous`.
+        let mut diffs: Vec<(u64, refresh::Diff<'_>, Option<refresh::Diff<'_>>)> = Vec::new();
+        let mut out = Vec::new();
+        for id in changed {
+            let Some(loaded) = self.state.agent(id.as_str()).map(|a| a.loaded()) else { continue };
+            if loaded == self.latest.revision() {
+                continue;
+            }
+            let Some(old) = shown(loaded) else { continue };
+            if !diffs.iter().any(|(rev, ..)| *rev == loaded) {
+                let before = (loaded != previous.revision()).then(|| refresh::Diff::new(old, previous));
+                diffs.push((loaded, refresh::Diff::new(old, &self.latest), before));
+            }
+            let Some((_, after, before)) = diffs.iter().find(|(rev, ..)| *rev == loaded) else { continue };
+            if after.stale(id.as_str()) && !before.as_ref().is_some_and(|b| b.stale(id.as_str())) {
+                out.push(id.clone());
+            }
+        }
+        out
     }
 
     fn gc_loaded(&mut self) {

@@ -210,6 +210,28 @@ impl Account {
         candidates::is_online(&self.latest, &self.state, g)
     }
 
+    /// Whether the chat box is online for this visitor (R10): a new chat
+    /// of it, from its effective group — which its selection or moved-to
+    /// group can make differ from its page's — would have a candidate.
+    /// False for a visitor not on the site (fail closed). Cost: that of
+    /// [`is_online`](Self::is_online), no allocation.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.select_group("v1", "de").unwrap(); // picked a group nobody serves now
+    /// assert!(account.is_online(Some("en"))); // the page's box
+    /// assert!(!account.is_online_for("v1")); // this visitor's
+    /// ```
+    pub fn is_online_for(&self, visitor: &str) -> bool {
+        self.state.visitor(visitor).is_some_and(|v| candidates::is_online(&self.latest, &self.state, v.group))
+    }
+
     /// The groups the contact form offers now (R20, R21), in configuration order.
     ///
     /// Cost: O(groups), or O(groups · viewers of a group) with `hide_unavailable_groups`; allocates the output.

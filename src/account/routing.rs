@@ -142,7 +142,10 @@ impl Account {
     /// not listed count as never assigned; unknown agents are ignored.
     /// Cost: O(agents).
     pub fn set_assignments(&mut self, assignments: &Assignments) {
-        self.state.set_assignments(|id| assignments.get(id));
+        let _ = self.guarded(|account| {
+            account.state.set_assignments(|id| assignments.get(id));
+            Ok::<(), ActionError>(())
+        });
     }
 }
 

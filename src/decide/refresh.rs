@@ -117,6 +117,7 @@ impl AvailabilityChange {
 
 /// Chat-box availability (R10) of every page under one snapshot and state:
 /// each group's by index ([`online_groups`]), and the ungrouped page's.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Availability {
     groups: Vec<bool>,
     ungrouped: bool,
@@ -136,6 +137,26 @@ impl Availability {
         Availability {
             groups: groups.iter().enumerate().map(|(g, t)| *t && is_online(snap, state, Some(g))).collect(),
             ungrouped: touched.ungrouped && is_online(snap, state, None),
+        }
+    }
+
+    /// Takes the pages `touched` names from `after` (computed for them,
+    /// under the same snapshot as `touched`); the others keep theirs, which
+    /// is right when they are pages the change could not alter. O(groups).
+    pub(crate) fn patch(&mut self, touched: &Touched, after: &Availability) {
+        match &touched.groups {
+            None => *self = after.clone(),
+            Some(mask) => {
+                self.groups.resize(mask.len(), false);
+                for (g, (own, t)) in self.groups.iter_mut().zip(mask).enumerate() {
+                    if *t {
+                        *own = after.at(g);
+                    }
+                }
+                if touched.ungrouped {
+                    self.ungrouped = after.ungrouped;
+                }
+            }
         }
     }
 

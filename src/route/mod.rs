@@ -12,7 +12,7 @@ use crate::decide::group;
 use crate::decide::visibility::visibility;
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{State, Tag, Visitor};
+use crate::state::{State, Tag, Unheld, Visitor};
 
 /// Where and to whom a chat would be routed now: a routing plan, applied by
 /// [`land`].
@@ -166,22 +166,30 @@ pub(crate) fn land(snap: &Snapshot, state: &mut State, visitor: &str, plan: Dest
         state.assign(ax, slot);
         return Routed { agent: Some(agent), offered: Vec::new(), group, moved };
     }
-    let offered = offers(snap, state, visitor, plan);
-    state.enqueue(slot);
-    Routed { agent: None, offered, group, moved }
+    let offered = offers(snap, state, slot, plan);
+    let ids = offered.iter().filter_map(|a| snap.agent(*a).map(|(id, _)| id.clone())).collect();
+    state.enqueue(slot, offered);
+    Routed { agent: None, offered: ids, group, moved }
 }
 
-/// Under broadcast, the candidates offered the chat (R15, R16).
-fn offers(snap: &Snapshot, state: &State, visitor: &str, plan: Destination) -> Vec<AgentId> {
+/// Under broadcast, the candidates offered the chat of the visitor in
+/// `slot` (R15, R16).
+fn offers(snap: &Snapshot, state: &State, slot: u32, plan: Destination) -> Vec<AgentIx> {
     if !plan.found || snap.policy().routing != Routing::Broadcast {
         return Vec::new();
     }
-    let preferred = state.visitor(visitor).and_then(|v| preferred(snap, v));
+    let preferred = state.visitors().at(slot).and_then(|v| preferred(snap, v));
     let mut out = Vec::new();
-    each_in_group(snap, state, plan.group, preferred, |a| {
-        out.extend(snap.agent(a).map(|(id, _)| id.clone()));
-    });
+    each_in_group(snap, state, plan.group, preferred, |a| out.push(a));
     out
+}
+
+/// The candidates a chat put back in the queue is offered (R14, R31): under
+/// broadcast, those of its own group's chain, as for a new chat. O(viewers
+/// of the group · chain).
+pub(crate) fn requeue_offers(snap: &Snapshot, state: &State, slot: u32) -> Vec<AgentIx> {
+    let Some(v) = state.visitors().at(slot) else { return Vec::new() };
+    offers(snap, state, slot, destination_of(snap, state, v))
 }
 
 /// R19 to a group (the caller checked the ids and R19's errors): the chat is
@@ -191,7 +199,7 @@ fn offers(snap: &Snapshot, state: &State, visitor: &str, plan: Destination) -> V
 pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target: GroupIx) -> Routed {
     let preferred = state.visitor(visitor).and_then(|v| preferred(snap, v));
     if let Some(slot) = state.visitors().slot(visitor) {
-        state.close(slot);
+        state.unhold(slot, Unheld::Transferred);
     }
     if let Some((id, _)) = snap.group(target) {
         state.retag(visitor, Tag::MovedTo(id.clone()), &group::Grouper(snap));

@@ -28,6 +28,6 @@ pub use format::{AccountFile, AgentFile, Scenario};
 pub use run::{Failure, Report};
 pub use step::{
     ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup,
-    ExpectHolder, ExpectLoad, ExpectOnline, GroupOnly, PolicyPatch, SelectGroup, SetEnabled, SetStatus, Step, StepKind,
-    Transfer, Unassign, Visit, VisitorOnly,
+    ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, GroupOnly, PolicyPatch, SelectGroup, SetEnabled,
+    SetStatus, Step, StepKind, Transfer, Unassign, Visit, VisitorOnly,
 };

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::step::{Action, PolicyPatch, Transfer};
 use super::{Scenario, Step};
-use crate::{Account, AgentId, Change, ErrorCode, GroupId, Policy, TransferTarget, VisitorId};
+use crate::{Account, AgentId, Change, ErrorCode, GroupId, Notice, Policy, TransferTarget, VisitorId};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -99,9 +99,12 @@ impl Scenario {
             // Every agent exists: the configuration was built from this list.
             let _ = account.set_status(&agent.id, agent.status);
         }
+        // The notices of the steps since the last `expect_notices` (R31);
+        // the statuses set above belong to no step.
+        let mut notices: Vec<Notice> = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
             account.set_clock(u64::try_from(i).unwrap_or(u64::MAX));
-            if let Err(mismatch) = run_step(&mut account, step) {
+            if let Err(mismatch) = run_step(&mut account, step, &mut notices) {
                 return fail(Some(i), mismatch);
             }
         }
@@ -109,11 +112,12 @@ impl Scenario {
     }
 }
 
-fn run_step(account: &mut Account, step: &Step) -> Result<(), Mismatch> {
+fn run_step(account: &mut Account, step: &Step, notices: &mut Vec<Notice>) -> Result<(), Mismatch> {
     let before = step.expect_error.as_ref().map(|_| account.clone());
-    let result = match run_action(account, &step.action) {
+    let result = match run_action(account, &step.action, notices) {
         Ran::Checked(check) => return check,
-        Ran::Done(result) => result,
+        Ran::Done(result) => result.map(|()| notices.extend(account.notices())),
+        Ran::Said(result) => result.map(|said| notices.extend(said)),
     };
     match (&step.expect_error, result) {
         (None, Ok(())) => Ok(()),
@@ -129,15 +133,21 @@ fn run_step(account: &mut Account, step: &Step) -> Result<(), Mismatch> {
 
 /// What running one action gave.
 enum Ran {
-    /// An event or a change: success, or the code it failed with.
+    /// An event or a change: success (its notices are the account's), or
+    /// the code it failed with.
     Done(Result<(), String>),
+    /// A step made of several calls: the notices they gave together, or
+    /// the code it failed with.
+    Said(Result<Vec<Notice>, String>),
     /// An expectation: held, or (expected, found).
     Checked(Result<(), Mismatch>),
 }
 
 /// Every action, each named once: no arm for "the others".
-fn run_action(account: &mut Account, action: &Action) -> Ran {
+fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>) -> Ran {
     use Ran::{Checked, Done};
+    // An event or change that succeeded says what it did.
+
     let agent = |id: &str, account: &Account| {
         lookup::<AgentId>(id)
             .filter(|a| account.snapshot().has_agent(a.as_str()))
@@ -171,10 +181,7 @@ fn run_action(account: &mut Account, action: &Action) -> Ran {
         Action::Refresh(r) => Done(looked_up(account.refresh(&r.agent).map_err(code), &[(&r.agent, "unknown_agent")])),
         Action::AddGroup(g) => Done(apply(account, Ok(Change::AddGroup(g.clone())))),
         Action::RemoveGroup(g) => Done(apply(account, group(&g.group).map(Change::RemoveGroup))),
-        Action::AddAgent(a) => Done(
-            apply(account, Ok(Change::AddAgent(a.spec())))
-                .and_then(|()| account.set_status(&a.id, a.status).map_err(code)),
-        ),
+        Action::AddAgent(a) => Ran::Said(add_agent(account, a)),
         Action::RemoveAgent(a) => Done(apply(account, agent(&a.agent, account).map(Change::RemoveAgent))),
         Action::Assign(a) => {
             let change = agent(&a.agent, account)
@@ -233,6 +240,19 @@ fn run_action(account: &mut Account, action: &Action) -> Ran {
         Action::ExpectLoad(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
             same(Some(e.chats), account.load(&e.agent), |n| n.map_or_else(|| "none".into(), |n| n.to_string()))
         })),
+        Action::ExpectOnlineFor(e) => {
+            let show = |on: &bool| if *on { "online".to_string() } else { "offline".to_string() };
+            Checked(
+                visitor_exists(account, &e.visitor)
+                    .and_then(|()| same(e.online, account.is_online_for(&e.visitor), show)),
+            )
+        }
+        Action::ExpectNotices(want) => {
+            let found = std::mem::take(notices);
+            let show =
+                |n: &Vec<Notice>| format!("[{}]", n.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+            Checked(same(want.clone(), found, show))
+        }
     }
 }
 
@@ -301,6 +321,19 @@ fn transfer(account: &mut Account, t: &Transfer) -> Result<(), String> {
 /// A configuration change whose ids were looked up (in field order).
 fn apply(account: &mut Account, change: Result<Change, String>) -> Result<(), String> {
     account.apply(&change?).map(drop).map_err(code)
+}
+
+/// `add_agent`: the change, then the agent's status, as one step (R31): the
+/// change's notices, then the status's (the queue it serves, the pages it
+/// brings online), then the change's refresh list.
+fn add_agent(account: &mut Account, a: &super::AgentFile) -> Result<Vec<Notice>, String> {
+    apply(account, Ok(Change::AddAgent(a.spec())))?;
+    let (mut said, refresh): (Vec<Notice>, Vec<Notice>) =
+        account.notices().into_iter().partition(|n| !matches!(n, Notice::RefreshNeeded { .. }));
+    account.set_status(&a.id, a.status).map_err(code)?;
+    said.extend(account.notices());
+    said.extend(refresh);
+    Ok(said)
 }
 
 fn visitor_exists(account: &Account, v: &str) -> Result<(), Mismatch> {

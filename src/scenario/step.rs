@@ -7,7 +7,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{GroupSpec, Plan, Routing, Status, Tier, UnassignedAgents, UngroupedVisitors};
+use crate::{GroupSpec, Notice, Plan, Routing, Status, Tier, UnassignedAgents, UngroupedVisitors};
 
 use super::format::AgentFile;
 
@@ -153,6 +153,15 @@ payload!(
         #[serde(default, skip_serializing_if = "Option::is_none")]
         page_group: Option<String>,
         /// Whether the chat box is online.
+        online: bool,
+    }
+);
+payload!(
+    /// `expect_online_for`.
+    ExpectOnlineFor {
+        /// The visitor.
+        visitor: String,
+        /// Whether a new chat of the visitor would have a candidate (R10).
         online: bool,
     }
 );
@@ -439,6 +448,11 @@ actions! {
     ExpectNeedsRefresh(Vec<String>) = "expect_needs_refresh", Expectation;
     /// The chats the agent holds (R12, R14).
     ExpectLoad(ExpectLoad) = "expect_load", Expectation;
+    /// Chat box availability for one visitor's own effective group (R10).
+    ExpectOnlineFor(ExpectOnlineFor) = "expect_online_for", Expectation;
+    /// Exactly the notices of the steps since the previous `expect_notices`
+    /// (or the first step), in order (R31).
+    ExpectNotices(Vec<Notice>) = "expect_notices", Expectation;
 }
 
 impl Action {

@@ -3,6 +3,7 @@
 //! recorded on the visitor; the holder's list of held chats (its load, R12)
 //! and the queue index follow in the same method, so they never disagree.
 
+use super::notes::{Note, Unheld};
 use super::{Chat, State};
 use crate::ids::{AgentId, VisitorId};
 use crate::snapshot::AgentIx;
@@ -28,8 +29,10 @@ impl State {
         self.hold(ax, slot)
     }
 
+    /// The chat's previous holder, if another, loses it: a transfer to an
+    /// agent (R19) or a restore.
     fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
-        self.let_go(slot);
+        let previous = self.let_go(slot);
         if self.visitors.at(slot).is_none() {
             self.repool(ax);
             return;
@@ -39,6 +42,12 @@ impl State {
             id.clone()
         });
         self.repool(ax);
+        if let Some(agent) = previous.filter(|p| Some(p) != holder.as_ref()) {
+            self.log.notes.push(Note::Unheld { slot, agent, why: Unheld::Transferred });
+        }
+        if let Some(agent) = holder.clone() {
+            self.log.notes.push(Note::Held { slot, agent });
+        }
         self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
     }
 
@@ -52,8 +61,26 @@ impl State {
     }
 
     fn close_at_version(&mut self, slot: u32, version: u64) -> Option<AgentId> {
+        let open = self.visitors.at(slot).is_some_and(|v| v.chat.is_some());
         let holder = self.let_go(slot);
         self.visitors.set_chat_at(slot, None, version);
+        if open {
+            self.log.notes.push(Note::Closed { slot, agent: holder.clone() });
+        }
+        holder
+    }
+
+    /// The holder of the chat in `slot` loses it for `why` and the chat
+    /// stays open, unqueued, for the caller to route (a transfer to a
+    /// group, R19); it gets a new version. Returns the holder. O(chats the
+    /// holder holds + log queue).
+    pub(crate) fn unhold(&mut self, slot: u32, why: Unheld) -> Option<AgentId> {
+        let version = self.tick();
+        let holder = self.let_go(slot);
+        self.visitors.set_chat_at(slot, None, version);
+        if let Some(agent) = holder.clone() {
+            self.log.notes.push(Note::Unheld { slot, agent, why });
+        }
         holder
     }
 
@@ -70,27 +97,35 @@ impl State {
     }
 
     /// Opens (or re-opens) the chat of the visitor in `slot` unheld, at the
-    /// back of the queue (R18). O(chats the previous holder holds + log queue).
-    pub(crate) fn enqueue(&mut self, slot: u32) {
+    /// back of the queue (R18), offered to `offered` (under broadcast).
+    /// O(chats the previous holder holds + log queue).
+    pub(crate) fn enqueue(&mut self, slot: u32, offered: Vec<AgentIx>) {
         self.let_go(slot);
         let key = self.tick();
         let version = self.tick();
         self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
+        let group = self.visitors.at(slot).and_then(|v| v.group);
+        self.log.notes.push(Note::Queued { slot, group, offered });
     }
 
-    /// Puts chats back in the queue together (R14, R18): at the back, in
-    /// visitor arrival order among themselves (consecutive queue keys given
-    /// in that order). Takes their slots; returns their ids in that order.
-    /// O(n log n + n · log queue).
-    pub(crate) fn requeue(&mut self, mut slots: Vec<u32>) -> Vec<VisitorId> {
-        slots.retain(|s| self.visitors.at(*s).is_some());
-        slots.sort_by_key(|s| self.visitors.arrival(*s));
-        let mut out = Vec::with_capacity(slots.len());
-        for slot in slots {
+    /// Puts chats taken from their holders back in the queue together (R14,
+    /// R18): at the back, in visitor arrival order among themselves
+    /// (consecutive queue keys given in that order), each offered to what
+    /// `offers` gives just before it is queued. Takes (slot, holder, why);
+    /// returns their ids in that order. O(n log n + n · log queue).
+    pub(crate) fn requeue(
+        &mut self,
+        mut lost: Vec<(u32, AgentId, Unheld)>,
+        offers: impl Fn(&State, u32) -> Vec<AgentIx>,
+    ) -> Vec<VisitorId> {
+        lost.retain(|(s, ..)| self.visitors.at(*s).is_some());
+        lost.sort_by_key(|(s, ..)| self.visitors.arrival(*s));
+        let mut out = Vec::with_capacity(lost.len());
+        for (slot, agent, why) in lost {
             self.let_go(slot);
-            let key = self.tick();
-            let version = self.tick();
-            self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
+            self.log.notes.push(Note::Unheld { slot, agent, why });
+            let offered = offers(self, slot);
+            self.enqueue(slot, offered);
             out.extend(self.visitors.name(slot).map(VisitorId::stored));
         }
         out

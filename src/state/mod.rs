@@ -12,6 +12,7 @@
 mod chats;
 mod chunked;
 mod index;
+mod notes;
 mod pool;
 mod tags;
 mod visitors;
@@ -20,6 +21,8 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub(crate) use chunked::{Entry, Merged, Run};
+pub(crate) use notes::Note;
+pub use notes::Unheld;
 pub(crate) use pool::{Key, Tree, tier_of};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};
@@ -144,6 +147,8 @@ pub struct State {
     /// visitor or every ungrouped visitor (R15, R16): an index of `agents`,
     /// updated with every change of status, load or last assignment.
     pools: pool::Pools,
+    /// What the event under way changed, for its notices (R31).
+    log: notes::Log,
 }
 
 impl State {
@@ -166,7 +171,9 @@ impl State {
     /// Brings agent `ix`'s place in the routing indexes in step. O(log agents).
     fn repool(&mut self, ix: AgentIx) {
         if let Some((_, a)) = self.agents.get_index(ix) {
-            self.pools.update(ix, a);
+            if self.pools.update(ix, a) {
+                self.log.flipped = true;
+            }
         }
     }
 
@@ -293,7 +300,9 @@ impl State {
     pub(crate) fn set_assignments(&mut self, stamp: impl Fn(&str) -> Option<u64>) {
         for (ix, (id, live)) in self.agents.iter_mut().enumerate() {
             live.last_assigned = stamp(id.as_str());
-            self.pools.update(ix, live);
+            if self.pools.update(ix, live) {
+                self.log.flipped = true;
+            }
         }
     }
 
@@ -304,11 +313,19 @@ impl State {
     /// visitor arrival order. O(agents) when agents were added or removed;
     /// otherwise O(agents / 64 + the agents the change recompiled and their
     /// groups' members); plus O(log queue) per chat re-queued.
-    pub(crate) fn sync_agents(&mut self, previous: &Snapshot, latest: &Snapshot) -> Vec<VisitorId> {
+    pub(crate) fn sync_agents(
+        &mut self,
+        previous: &Snapshot,
+        latest: &Snapshot,
+        offers: impl Fn(&State, u32) -> Vec<AgentIx>,
+    ) -> Vec<VisitorId> {
         let was_enabled = |id: &AgentId| {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
         };
-        let mut lost: Vec<u32> = Vec::new();
+        let mut lost: Vec<(u32, AgentId, Unheld)> = Vec::new();
+        let taken = |id: &AgentId, live: &mut AgentLive, why: Unheld| {
+            live.held.drain(..).map(|slot| (slot, id.clone(), why)).collect::<Vec<_>>()
+        };
         if previous.same_agents(latest) {
             // Only agents whose compiled rows the change copied can differ.
             let changed: Vec<AgentIx> =
@@ -316,8 +333,8 @@ impl State {
             for &ix in &changed {
                 let (Some((_, before)), Some((_, after))) = (previous.agent(ix), latest.agent(ix)) else { continue };
                 if before.enabled() && !after.enabled() {
-                    if let Some((_, live)) = self.agents.get_index_mut(ix) {
-                        lost.extend(live.held.drain(..));
+                    if let Some((id, live)) = self.agents.get_index_mut(ix) {
+                        lost.extend(taken(id, live, Unheld::Disabled));
                     }
                 }
             }
@@ -334,16 +351,18 @@ impl State {
             for (_, id, compiled) in latest.agents() {
                 let mut live = old.swap_remove(id).unwrap_or_else(|| AgentLive::new(latest.revision()));
                 if !compiled.enabled() && was_enabled(id) {
-                    lost.extend(live.held.drain(..));
+                    lost.extend(taken(id, &mut live, Unheld::Disabled));
                 }
                 self.agents.insert(id.clone(), live);
             }
-            lost.extend(old.into_values().flat_map(|a| a.held));
+            for (id, mut live) in old {
+                lost.extend(taken(&id, &mut live, Unheld::Removed));
+            }
             self.reindex_online();
             self.recount_shown();
             self.reindex_pools(latest);
         }
-        self.requeue(lost)
+        self.requeue(lost, offers)
     }
 
     /// Rebuilds the online index after agents were added or removed. O(agents).
@@ -393,10 +412,14 @@ impl State {
     }
 
     /// Sets one of the visitor's tags and keeps its effective group (R2),
-    /// which `grouping` computes, in step. O(log size of its group).
+    /// which `grouping` computes, in step; a moved-to group that changes it
+    /// is noted as a move (R31). O(log size of its group).
     pub(crate) fn retag(&mut self, id: &str, tag: Tag, grouping: &impl Grouping) {
-        if let Some(slot) = self.visitors.slot(id) {
-            self.visitors.retag(slot, tag, grouping);
+        let Some(slot) = self.visitors.slot(id) else { return };
+        let moving = matches!(tag, Tag::MovedTo(_));
+        let (from, to) = self.visitors.retag(slot, tag, grouping);
+        if moving && from != to {
+            self.log.notes.push(Note::Moved { slot, from, to });
         }
     }
 
@@ -426,7 +449,43 @@ impl State {
     pub(crate) fn remove_visitor(&mut self, id: &str) -> Option<AgentId> {
         let slot = self.visitors.slot(id)?;
         let holder = self.close(slot);
+        // The slot is about to go: its closing note keeps the id itself.
+        if let Some(last) = self.log.notes.last_mut() {
+            if let Note::Closed { slot: s, agent } = last {
+                if *s == slot {
+                    *last = Note::Left { visitor: VisitorId::stored(id), agent: agent.take() };
+                }
+            }
+        }
         self.visitors.remove(slot);
         holder
+    }
+
+    // ----- notes (R31) ---------------------------------------------------
+
+    /// What the event under way changed so far, in order.
+    pub(crate) fn notes(&self) -> &[Note] {
+        &self.log.notes
+    }
+
+    /// Starts the notes of a new event, and forgets whether candidates
+    /// appeared or vanished. O(notes).
+    pub(crate) fn clear_notes(&mut self) {
+        self.log.notes.clear();
+        self.log.flipped = false;
+    }
+
+    /// Whether some group, or the agents who see everyone or ungrouped
+    /// visitors, gained their first candidate or lost their last since
+    /// [`Self::clear_notes`]: only then can a chat box's availability (R10)
+    /// have changed. O(1).
+    pub(crate) fn candidates_flipped(&self) -> bool {
+        self.log.flipped
+    }
+
+    /// Forgets that candidates appeared or vanished (the caller accounted
+    /// for it). O(1).
+    pub(crate) fn clear_flipped(&mut self) {
+        self.log.flipped = false;
     }
 }

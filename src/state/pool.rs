@@ -102,20 +102,24 @@ impl Tree {
 
     /// Sets the leaf at `position` and the nodes above it, stopping where
     /// nothing changes. O(log class).
-    fn set(&mut self, position: u32, node: Node) {
+    /// Sets a leaf and the nodes above it; returns whether the tree gained
+    /// its first eligible agent or lost its last. O(log agents).
+    fn set(&mut self, position: u32, node: Node) -> bool {
+        let any = self.node(1).key != NONE;
         let mut i = self.width + position as usize;
         match self.nodes.get_mut(i) {
             Some(n) if *n != node => *n = node,
-            _ => return,
+            _ => return false,
         }
         while i > 1 {
             i /= 2;
             let joined = Node::join(self.node(2 * i), self.node(2 * i + 1));
             match self.nodes.get_mut(i) {
                 Some(n) if *n != joined => *n = joined,
-                _ => return,
+                _ => break,
             }
         }
+        any != (self.node(1).key != NONE)
     }
 
     fn node(&self, i: usize) -> Node {
@@ -280,24 +284,27 @@ impl Pools {
         pools
     }
 
-    /// Brings agent `ix`'s leaves in step with its live part. O((2 +
-    /// memberships) · log agents).
-    pub(crate) fn update(&mut self, ix: AgentIx, live: &AgentLive) {
-        let Some(placed) = self.agents.get(ix) else { return };
+    /// Brings agent `ix`'s leaves in step with its live part. Returns
+    /// whether some tree gained its first eligible agent or lost its last.
+    /// O((2 + memberships) · log agents).
+    pub(crate) fn update(&mut self, ix: AgentIx, live: &AgentLive) -> bool {
+        let Some(placed) = self.agents.get(ix) else { return false };
         let eligible = live.status() == Status::Online && placed.limit.is_none_or(|l| live.load() < l);
         let routing = self.routing;
         let node = |tier, of_class: bool| {
             if eligible && of_class { Node { key: key(routing, tier, live), load: live.load() } } else { EMPTY }
         };
+        let mut flipped = false;
         if let Ok(p) = u32::try_from(ix) {
-            self.everyone.set(p, node(Tier::Normal, placed.everyone));
-            self.ungrouped.set(p, node(Tier::Normal, placed.ungrouped));
+            flipped |= self.everyone.set(p, node(Tier::Normal, placed.everyone));
+            flipped |= self.ungrouped.set(p, node(Tier::Normal, placed.ungrouped));
         }
         for &(g, tier, p) in &placed.groups {
             if let Some(tree) = self.groups.get_mut(g) {
-                tree.set(p, node(tier, true));
+                flipped |= tree.set(p, node(tier, true));
             }
         }
+        flipped
     }
 
     /// Agent `ix` was recompiled in `snap` (same agents and groups as

@@ -619,9 +619,16 @@ impl Visitors {
 
     /// Sets one of the visitor's tags, moves it to the list of its new
     /// effective group, which `grouping` computes, and keeps the unresolved
-    /// index in step. O(log group size + one chunk).
-    pub(crate) fn retag(&mut self, slot: u32, tag: Tag, grouping: &impl Grouping) {
-        let Some(v) = self.at(slot) else { return };
+    /// index in step. Returns its effective group before and after. O(log
+    /// group size + one chunk).
+    pub(crate) fn retag(
+        &mut self,
+        slot: u32,
+        tag: Tag,
+        grouping: &impl Grouping,
+    ) -> (Option<GroupIx>, Option<GroupIx>) {
+        let Some(v) = self.at(slot) else { return (None, None) };
+        let from = v.group;
         let arrival = v.arrival;
         let before: SmallVec<[GroupId; 3]> = v.tags.distinct().into_iter().cloned().collect();
         let (id, which) = match tag {
@@ -630,12 +637,12 @@ impl Visitors {
             Tag::MovedTo(id) => (id, 2),
         };
         let new = self.tags.acquire(id);
-        let old = match which {
+        let replaced = match which {
             0 => self.rec_mut(slot).map(|r| std::mem::replace(&mut r.page, new)),
             1 => self.extra_mut(slot).map(|e| std::mem::replace(&mut e.selection, new)),
             _ => self.extra_mut(slot).map(|e| std::mem::replace(&mut e.moved_to, new)),
         };
-        let Some(v) = self.at(slot) else { return };
+        let Some(v) = self.at(slot) else { return (from, from) };
         let after: SmallVec<[GroupId; 3]> = v.tags.distinct().into_iter().cloned().collect();
         for t in before.iter().filter(|t| !after.contains(t)) {
             self.unindex(t.as_str(), (arrival, slot));
@@ -643,8 +650,9 @@ impl Visitors {
         for t in after.iter().filter(|t| !before.contains(t) && grouping.unresolved(t)) {
             self.unresolved.entry(t.clone()).or_default().insert((arrival, slot));
         }
-        self.tags.release(old.unwrap_or(NONE));
+        self.tags.release(replaced.unwrap_or(NONE));
         self.regroup_slot(slot, grouping);
+        (from, self.at(slot).and_then(|v| v.group))
     }
 
     /// Records a returning visitor's last agent (R15). O(1).

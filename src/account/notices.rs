@@ -1,0 +1,243 @@
+//! Notices (R31): what an event or a configuration change did, in the order
+//! it happened, for the host to pass on to agents and pages.
+
+use std::fmt;
+
+use super::Account;
+use crate::decide::AvailabilityChange;
+use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::snapshot::GroupIx;
+use crate::state::{Note, Status, Unheld};
+
+/// One thing an event or a configuration change did (R31).
+///
+/// Its serde form is the scenario format's: an object with one key, the
+/// kind, every field written (`null` for none).
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Notice, Status};
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// account.set_status("anna", Status::Online).unwrap();
+/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.claim("anna", "v1").unwrap();
+/// assert_eq!(account.notices(), [Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() }]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case", deny_unknown_fields))]
+#[non_exhaustive]
+pub enum Notice {
+    /// The chat has a new holder: a claim, a pick, a queue serving, a
+    /// transfer. A repeat claim by the holder gives none.
+    ChatHeld {
+        /// Whose chat.
+        visitor: VisitorId,
+        /// Its holder now.
+        agent: AgentId,
+    },
+    /// The chat entered the queue, or entered it again at the back.
+    ChatQueued {
+        /// Whose chat.
+        visitor: VisitorId,
+        /// Its effective group; `None` when ungrouped.
+        group: Option<GroupId>,
+        /// Under `broadcast`, its candidates at that moment (R15, the
+        /// preferred agent first); empty under the single-agent strategies.
+        offered: Vec<AgentId>,
+    },
+    /// The holder lost the chat, which stays open.
+    ChatUnheld {
+        /// Whose chat.
+        visitor: VisitorId,
+        /// The holder it had.
+        agent: AgentId,
+        /// Why.
+        why: Unheld,
+    },
+    /// The visitor's effective group changed because the chat was moved: a
+    /// fallback (R17), a group transfer (R19).
+    ChatMoved {
+        /// Whose chat.
+        visitor: VisitorId,
+        /// Its group before; `None` when ungrouped.
+        from: Option<GroupId>,
+        /// Its group now; `None` when ungrouped.
+        to: Option<GroupId>,
+    },
+    /// An open chat, held or queued, was closed: a release, or the visitor
+    /// left.
+    ChatClosed {
+        /// Whose chat.
+        visitor: VisitorId,
+        /// Its holder; `None` when it was queued.
+        agent: Option<AgentId>,
+    },
+    /// The library changed an agent's status (R27); statuses the host sets
+    /// give none.
+    StatusChanged {
+        /// The agent.
+        agent: AgentId,
+        /// Its status now.
+        status: Status,
+    },
+    /// A page's chat box went online or offline (R10).
+    AvailabilityChanged {
+        /// The page's group; `None`: pages without a group code.
+        group: Option<GroupId>,
+        /// Whether it is online now.
+        online: bool,
+    },
+    /// Dashboards that became stale (R9) with this configuration change and
+    /// were not stale before, in configuration order.
+    RefreshNeeded {
+        /// The agents to tell.
+        agents: Vec<AgentId>,
+    },
+}
+
+/// The scenario format's JSON text of the notice (every field written,
+/// `null` for none).
+///
+/// ```
+/// use groupgate::Notice;
+/// let n = Notice::ChatClosed { visitor: "v1".parse().unwrap(), agent: None };
+/// assert_eq!(n.to_string(), r#"{"chat_closed": {"visitor": "v1", "agent": null}}"#);
+/// ```
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Ids hold no control characters (R23): Rust's escaping of quotes and
+        // backslashes is JSON's.
+        let id = |s: &str| format!("{s:?}");
+        let opt = |s: Option<&str>| s.map_or_else(|| "null".to_string(), id);
+        let ids = |l: &[AgentId]| format!("[{}]", l.iter().map(|a| id(a.as_str())).collect::<Vec<_>>().join(", "));
+        let group = |g: &Option<GroupId>| opt(g.as_ref().map(GroupId::as_str));
+        match self {
+            Notice::ChatHeld { visitor, agent } => {
+                write!(
+                    f,
+                    r#"{{"chat_held": {{"visitor": {}, "agent": {}}}}}"#,
+                    id(visitor.as_str()),
+                    id(agent.as_str())
+                )
+            }
+            Notice::ChatQueued { visitor, group: g, offered } => write!(
+                f,
+                r#"{{"chat_queued": {{"visitor": {}, "group": {}, "offered": {}}}}}"#,
+                id(visitor.as_str()),
+                group(g),
+                ids(offered)
+            ),
+            Notice::ChatUnheld { visitor, agent, why } => write!(
+                f,
+                r#"{{"chat_unheld": {{"visitor": {}, "agent": {}, "why": "{}"}}}}"#,
+                id(visitor.as_str()),
+                id(agent.as_str()),
+                why.as_str()
+            ),
+            Notice::ChatMoved { visitor, from, to } => write!(
+                f,
+                r#"{{"chat_moved": {{"visitor": {}, "from": {}, "to": {}}}}}"#,
+                id(visitor.as_str()),
+                group(from),
+                group(to)
+            ),
+            Notice::ChatClosed { visitor, agent } => write!(
+                f,
+                r#"{{"chat_closed": {{"visitor": {}, "agent": {}}}}}"#,
+                id(visitor.as_str()),
+                opt(agent.as_ref().map(AgentId::as_str))
+            ),
+            Notice::StatusChanged { agent, status } => {
+                write!(
+                    f,
+                    r#"{{"status_changed": {{"agent": {}, "status": "{}"}}}}"#,
+                    id(agent.as_str()),
+                    status.as_str()
+                )
+            }
+            Notice::AvailabilityChanged { group: g, online } => {
+                write!(f, r#"{{"availability_changed": {{"group": {}, "online": {online}}}}}"#, group(g))
+            }
+            Notice::RefreshNeeded { agents } => write!(f, r#"{{"refresh_needed": {{"agents": {}}}}}"#, ids(agents)),
+        }
+    }
+}
+
+impl From<&AvailabilityChange> for Notice {
+    fn from(change: &AvailabilityChange) -> Self {
+        Notice::AvailabilityChanged { group: change.page_group.clone(), online: change.online }
+    }
+}
+
+/// The notices the account adds after an event's own (availability, the
+/// refresh list). Not part of the account's value: two accounts are equal
+/// whatever their last events said.
+#[derive(Clone, Default)]
+pub(super) struct Tail(pub(super) Vec<Notice>);
+
+impl PartialEq for Tail {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Tail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tail")
+    }
+}
+
+impl Account {
+    /// The notices (R31) of the last event or configuration change, in the
+    /// order it made them: its own changes, the chats served from the queue
+    /// because of it, the pages whose availability changed (configuration
+    /// order, pages without a group code last), then the agents to tell to
+    /// refresh. Empty after one that failed (R24). Every event method and
+    /// [`apply`](Self::apply) sets them.
+    ///
+    /// Cost: O(notices); allocates the ids.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en"))
+    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// // Both pages go online: anna sees "en" visitors and, by default,
+    /// // ungrouped ones (R10).
+    /// assert_eq!(account.notices(), [
+    ///     Notice::AvailabilityChanged { group: Some("en".parse().unwrap()), online: true },
+    ///     Notice::AvailabilityChanged { group: None, online: true },
+    /// ]);
+    /// account.release("v1").unwrap_err(); // no chat: a failed event says nothing
+    /// assert!(account.notices().is_empty());
+    /// ```
+    pub fn notices(&self) -> Vec<Notice> {
+        let snap = &*self.latest;
+        let visitors = self.state.visitors();
+        let visitor = |slot: u32| VisitorId::stored(visitors.name(slot).unwrap_or_default());
+        let group = |g: Option<GroupIx>| g.and_then(|g| snap.group(g)).map(|(id, _)| id.clone());
+        let mut out = Vec::with_capacity(self.state.notes().len() + self.tail.0.len());
+        for note in self.state.notes() {
+            out.push(match note {
+                Note::Held { slot, agent } => Notice::ChatHeld { visitor: visitor(*slot), agent: agent.clone() },
+                Note::Queued { slot, group: g, offered } => Notice::ChatQueued {
+                    visitor: visitor(*slot),
+                    group: group(*g),
+                    offered: offered.iter().filter_map(|a| snap.agent(*a).map(|(id, _)| id.clone())).collect(),
+                },
+                Note::Unheld { slot, agent, why } => {
+                    Notice::ChatUnheld { visitor: visitor(*slot), agent: agent.clone(), why: *why }
+                }
+                Note::Moved { slot, from, to } => {
+                    Notice::ChatMoved { visitor: visitor(*slot), from: group(*from), to: group(*to) }
+                }
+                Note::Closed { slot, agent } => Notice::ChatClosed { visitor: visitor(*slot), agent: agent.clone() },
+                Note::Left { visitor, agent } => Notice::ChatClosed { visitor: visitor.clone(), agent: agent.clone() },
+            });
+        }
+        out.extend(self.tail.0.iter().cloned());
+        out
+    }
+}

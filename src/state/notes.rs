@@ -1,0 +1,72 @@
+//! What the state records as it changes, for the account's notices (R31):
+//! each method that changes a chat writes down what it did, in order, in a
+//! compact form (slots and indexes of the revision the state is in step
+//! with); the account turns the log into notices after the event.
+
+use crate::ids::{AgentId, VisitorId};
+use crate::snapshot::{AgentIx, GroupIx};
+
+crate::config::str_enum!(
+    /// Why a chat's holder lost it while the chat stays open (R31
+    /// `chat_unheld`).
+    ///
+    /// ```
+    /// assert_eq!(groupgate::Unheld::Transferred.as_str(), "transferred");
+    /// ```
+    Unheld {
+        /// The holder did not answer in time (R27).
+        Missed => "missed",
+        /// The holder declined it (R27).
+        Declined => "declined",
+        /// The holder was offline too long (R28).
+        Offline => "offline",
+        /// The holder was disabled (R14).
+        Disabled => "disabled",
+        /// The holder was removed (R14).
+        Removed => "removed",
+        /// The chat was transferred to a group or to another agent (R19).
+        Transferred => "transferred",
+    }
+    default Transferred
+);
+
+/// One change to a chat, as the state made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// The chat in `slot` has a new holder.
+    Held { slot: u32, agent: AgentId },
+    /// The chat in `slot` entered the queue (at the back) in `group`, offered
+    /// to `offered` (under broadcast).
+    Queued { slot: u32, group: Option<GroupIx>, offered: Vec<AgentIx> },
+    /// The holder lost the chat in `slot`, which stays open.
+    Unheld { slot: u32, agent: AgentId, why: Unheld },
+    /// The chat in `slot` was moved between groups.
+    Moved { slot: u32, from: Option<GroupIx>, to: Option<GroupIx> },
+    /// The open chat in `slot` was closed.
+    Closed { slot: u32, agent: Option<AgentId> },
+    /// The visitor left with its chat open: closed, and its slot is gone.
+    Left { visitor: VisitorId, agent: Option<AgentId> },
+}
+
+/// The notes of the event under way, and whether some candidate index
+/// gained its first agent or lost its last during it. Not part of the
+/// state's value: two states are equal whatever their last events said.
+#[derive(Clone, Default)]
+pub(crate) struct Log {
+    pub(crate) notes: Vec<Note>,
+    pub(crate) flipped: bool,
+}
+
+impl PartialEq for Log {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Log {}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Log")
+    }
+}
