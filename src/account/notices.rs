@@ -6,8 +6,8 @@ use std::fmt;
 use super::Account;
 use crate::decide::AvailabilityChange;
 use crate::ids::{AgentId, GroupId, VisitorId};
-use crate::snapshot::GroupIx;
-use crate::state::{Note, Status, Unheld};
+use crate::snapshot::{AgentIx, GroupIx};
+use crate::state::{Note, Status, Unheld, Who};
 
 /// One thing an event or a configuration change did (R31).
 ///
@@ -218,23 +218,36 @@ impl Account {
         let visitors = self.state.visitors();
         let visitor = |slot: u32| VisitorId::stored(visitors.name(slot).unwrap_or_default());
         let group = |g: Option<GroupIx>| g.and_then(|g| snap.group(g)).map(|(id, _)| id.clone());
+        let agent = |a: AgentIx| snap.agent(a).map(|(id, _)| id.clone());
+        let who = |w: &Who| match w {
+            Who::At(a) => agent(*a),
+            Who::Gone(id) => Some(id.clone()),
+        };
         let mut out = Vec::with_capacity(self.state.notes().len() + self.tail.0.len());
         for note in self.state.notes() {
             out.push(match note {
-                Note::Held { slot, agent } => Notice::ChatHeld { visitor: visitor(*slot), agent: agent.clone() },
+                Note::Held { slot, agent: a } => match agent(*a) {
+                    Some(agent) => Notice::ChatHeld { visitor: visitor(*slot), agent },
+                    None => continue,
+                },
                 Note::Queued { slot, group: g, offered } => Notice::ChatQueued {
                     visitor: visitor(*slot),
                     group: group(*g),
                     offered: offered.iter().filter_map(|a| snap.agent(*a).map(|(id, _)| id.clone())).collect(),
                 },
-                Note::Unheld { slot, agent, why } => {
-                    Notice::ChatUnheld { visitor: visitor(*slot), agent: agent.clone(), why: *why }
-                }
+                Note::Unheld { slot, agent: a, why } => match who(a) {
+                    Some(agent) => Notice::ChatUnheld { visitor: visitor(*slot), agent, why: *why },
+                    None => continue,
+                },
                 Note::Moved { slot, from, to } => {
                     Notice::ChatMoved { visitor: visitor(*slot), from: group(*from), to: group(*to) }
                 }
-                Note::Closed { slot, agent } => Notice::ChatClosed { visitor: visitor(*slot), agent: agent.clone() },
-                Note::Left { visitor, agent } => Notice::ChatClosed { visitor: visitor.clone(), agent: agent.clone() },
+                Note::Closed { slot, agent: a } => {
+                    Notice::ChatClosed { visitor: visitor(*slot), agent: a.and_then(agent) }
+                }
+                Note::Left { visitor, agent: a } => {
+                    Notice::ChatClosed { visitor: visitor.clone(), agent: a.and_then(agent) }
+                }
             });
         }
         out.extend(self.tail.0.iter().cloned());

@@ -3,10 +3,15 @@
 //! recorded on the visitor; the holder's list of held chats (its load, R12)
 //! and the queue index follow in the same method, so they never disagree.
 
-use super::notes::{Note, Unheld};
+use super::notes::{Note, Unheld, Who};
 use super::{Chat, State};
 use crate::ids::{AgentId, VisitorId};
 use crate::snapshot::AgentIx;
+
+/// A holder as a note names it.
+fn who((at, id): (Option<AgentIx>, AgentId)) -> Who {
+    at.map_or(Who::Gone(id), Who::At)
+}
 
 impl State {
     /// The agent at `ax` comes to hold the chat of the visitor in `slot`,
@@ -32,7 +37,7 @@ impl State {
     /// The chat's previous holder, if another, loses it: a transfer to an
     /// agent (R19) or a restore.
     fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
-        let previous = self.let_go(slot);
+        let previous = self.let_go(slot).filter(|(at, _)| *at != Some(ax));
         if self.visitors.at(slot).is_none() {
             self.repool(ax);
             return;
@@ -42,11 +47,11 @@ impl State {
             id.clone()
         });
         self.repool(ax);
-        if let Some(agent) = previous.filter(|p| Some(p) != holder.as_ref()) {
-            self.log.notes.push(Note::Unheld { slot, agent, why: Unheld::Transferred });
+        if let Some(previous) = previous {
+            self.log.notes.push(Note::Unheld { slot, agent: who(previous), why: Unheld::Transferred });
         }
-        if let Some(agent) = holder.clone() {
-            self.log.notes.push(Note::Held { slot, agent });
+        if holder.is_some() {
+            self.log.notes.push(Note::Held { slot, agent: ax });
         }
         self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
     }
@@ -61,13 +66,13 @@ impl State {
     }
 
     fn close_at_version(&mut self, slot: u32, version: u64) -> Option<AgentId> {
-        let open = self.visitors.at(slot).is_some_and(|v| v.chat.is_some());
+        let open = self.visitors.chat(slot).is_some();
         let holder = self.let_go(slot);
         self.visitors.set_chat_at(slot, None, version);
         if open {
-            self.log.notes.push(Note::Closed { slot, agent: holder.clone() });
+            self.log.notes.push(Note::Closed { slot, agent: holder.as_ref().and_then(|(at, _)| *at) });
         }
-        holder
+        holder.map(|(_, id)| id)
     }
 
     /// The holder of the chat in `slot` loses it for `why` and the chat
@@ -78,22 +83,22 @@ impl State {
         let version = self.tick();
         let holder = self.let_go(slot);
         self.visitors.set_chat_at(slot, None, version);
-        if let Some(agent) = holder.clone() {
-            self.log.notes.push(Note::Unheld { slot, agent, why });
+        let id = holder.as_ref().map(|(_, id)| id.clone());
+        if let Some(holder) = holder {
+            self.log.notes.push(Note::Unheld { slot, agent: who(holder), why });
         }
-        holder
+        id
     }
 
     /// Removes the chat in `slot` from its holder's list (the chat itself is
-    /// rewritten by the caller). O(chats the holder holds).
-    fn let_go(&mut self, slot: u32) -> Option<AgentId> {
-        let v = self.visitors.at(slot)?;
-        let holder = v.chat?.holder.clone()?;
-        if let Some((ix, _, a)) = self.agents.get_full_mut(holder.as_str()) {
-            a.held.retain(|h| *h != slot);
-            self.repool(ix);
-        }
-        Some(holder)
+    /// rewritten by the caller). Returns the holder: its index, unless a
+    /// change removed it, and its id. O(chats the holder holds).
+    fn let_go(&mut self, slot: u32) -> Option<(Option<AgentIx>, AgentId)> {
+        let holder = self.visitors.chat(slot)?.holder.clone()?;
+        let Some((ix, _, a)) = self.agents.get_full_mut(holder.as_str()) else { return Some((None, holder)) };
+        a.held.retain(|h| *h != slot);
+        self.repool(ix);
+        Some((Some(ix), holder))
     }
 
     /// Opens (or re-opens) the chat of the visitor in `slot` unheld, at the
@@ -123,6 +128,10 @@ impl State {
         let mut out = Vec::with_capacity(lost.len());
         for (slot, agent, why) in lost {
             self.let_go(slot);
+            let agent = match self.agents.get_index_of(agent.as_str()) {
+                Some(at) => Who::At(at),
+                None => Who::Gone(agent),
+            };
             self.log.notes.push(Note::Unheld { slot, agent, why });
             let offered = offers(self, slot);
             self.enqueue(slot, offered);

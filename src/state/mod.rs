@@ -21,8 +21,8 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub(crate) use chunked::{Entry, Merged, Run};
-pub(crate) use notes::Note;
 pub use notes::Unheld;
+pub(crate) use notes::{Note, Who};
 pub(crate) use pool::{Key, Tree, tier_of};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};

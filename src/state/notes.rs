@@ -30,22 +30,32 @@ crate::config::str_enum!(
     default Transferred
 );
 
-/// One change to a chat, as the state made it.
+/// An agent in a note: by index in the state's agents (no reference
+/// count to touch on the hot path), or by id for one a change removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Who {
+    At(AgentIx),
+    Gone(AgentId),
+}
+
+/// One change to a chat, as the state made it. Slots name visitors still on
+/// the site when the event ends; agent indexes are the state's, which follow
+/// the latest revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Note {
     /// The chat in `slot` has a new holder.
-    Held { slot: u32, agent: AgentId },
+    Held { slot: u32, agent: AgentIx },
     /// The chat in `slot` entered the queue (at the back) in `group`, offered
     /// to `offered` (under broadcast).
     Queued { slot: u32, group: Option<GroupIx>, offered: Vec<AgentIx> },
     /// The holder lost the chat in `slot`, which stays open.
-    Unheld { slot: u32, agent: AgentId, why: Unheld },
+    Unheld { slot: u32, agent: Who, why: Unheld },
     /// The chat in `slot` was moved between groups.
     Moved { slot: u32, from: Option<GroupIx>, to: Option<GroupIx> },
     /// The open chat in `slot` was closed.
-    Closed { slot: u32, agent: Option<AgentId> },
+    Closed { slot: u32, agent: Option<AgentIx> },
     /// The visitor left with its chat open: closed, and its slot is gone.
-    Left { visitor: VisitorId, agent: Option<AgentId> },
+    Left { visitor: VisitorId, agent: Option<AgentIx> },
 }
 
 /// The notes of the event under way, and whether some candidate index

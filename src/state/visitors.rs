@@ -460,6 +460,12 @@ impl Visitors {
         })
     }
 
+    /// The open chat of the visitor in `slot`. O(1).
+    #[inline]
+    pub(crate) fn chat(&self, slot: u32) -> Option<&Chat> {
+        self.extra(self.live(slot)?)?.chat.as_ref()
+    }
+
     /// O(1) expected.
     pub(crate) fn get(&self, id: &str) -> Option<Visitor<'_>> {
         self.at(self.slot(id)?)
