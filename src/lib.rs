@@ -21,11 +21,12 @@ mod account;
 pub mod scenario;
 
 pub use account::{
-    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Notice, Routed, TransferTarget, VisitorKey,
+    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, Notice, Routed,
+    TransferTarget, VisitorKey,
 };
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
-    Policy, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
+    Policy, PolicyPatch, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
     AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,

@@ -17,12 +17,14 @@
 //!   `dashboard`, `can_claim`, `candidates`, `is_online`, `form_choices`,
 //!   `queue`, `holder`, `load`, keys, …).
 
+mod event;
 mod events;
 mod notices;
 mod queries;
 mod routing;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
+pub use event::{Event, EventError};
 pub use notices::Notice;
 pub use queries::{AgentKey, VisitorKey};
 
@@ -439,10 +441,10 @@ impl Account {
     /// assert_eq!(account.snapshot().revision(), 2); // the failed change lost nothing
     /// ```
     pub fn apply(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
-        self.guarded(|account| account.apply_event(change))
+        self.guarded(|account| account.apply_change(change))
     }
 
-    fn apply_event(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
+    fn apply_change(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
         let touched = refresh::Touched::by(&self.latest, &next, &self.state);
         let before = refresh::Availability::of_touched(&self.latest, &self.state, &touched);

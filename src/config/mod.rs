@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
 pub(crate) use policy::str_enum;
-pub use policy::{Plan, Policy, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
+pub use policy::{Plan, Policy, PolicyPatch, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
 pub use spec::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec};
 
 use crate::ids::{AgentId, GroupId};

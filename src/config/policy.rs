@@ -263,3 +263,60 @@ pub struct Policy {
     /// R12: the chat limit of agents without one; `None` is unlimited.
     pub default_chat_limit: Option<u32>,
 }
+
+/// Some of the policies to change: the fields given replace the policy's,
+/// the others keep theirs (the scenario format's `set_policy`). In serde,
+/// a field left out keeps its value and `default_chat_limit: null` sets
+/// the limit to none (unlimited).
+///
+/// ```
+/// use groupgate::{Policy, PolicyPatch, Routing};
+/// let patch = PolicyPatch { routing: Some(Routing::LeastBusy), ..PolicyPatch::default() };
+/// let policy = patch.applied_to(Policy::default());
+/// assert_eq!((policy.routing, policy.admins_see_all), (Routing::LeastBusy, false));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct PolicyPatch {
+    /// R5, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub unassigned_agents: Option<UnassignedAgents>,
+    /// R6, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub ungrouped_visitors: Option<UngroupedVisitors>,
+    /// R7, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub admins_see_all: Option<bool>,
+    /// R16, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub routing: Option<Routing>,
+    /// R21, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub hide_unavailable_groups: Option<bool>,
+    /// R12, when given: `Some(None)` (written `null`) is unlimited.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
+    pub default_chat_limit: Option<Option<u32>>,
+}
+
+impl PolicyPatch {
+    /// `policy` with the fields given replaced.
+    pub fn applied_to(&self, mut policy: Policy) -> Policy {
+        policy.unassigned_agents = self.unassigned_agents.unwrap_or(policy.unassigned_agents);
+        policy.ungrouped_visitors = self.ungrouped_visitors.unwrap_or(policy.ungrouped_visitors);
+        policy.admins_see_all = self.admins_see_all.unwrap_or(policy.admins_see_all);
+        policy.routing = self.routing.unwrap_or(policy.routing);
+        policy.hide_unavailable_groups = self.hide_unavailable_groups.unwrap_or(policy.hide_unavailable_groups);
+        policy.default_chat_limit = self.default_chat_limit.unwrap_or(policy.default_chat_limit);
+        policy
+    }
+}
+
+/// A field that is present, even as `null`, is `Some`.
+#[cfg(feature = "serde")]
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
+    <Option<u32> as serde::Deserialize>::deserialize(d).map(Some)
+}

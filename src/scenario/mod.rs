@@ -24,10 +24,11 @@ mod format;
 mod run;
 mod step;
 
+pub use crate::PolicyPatch;
 pub use format::{AccountFile, AgentFile, Scenario};
 pub use run::{Failure, Report};
 pub use step::{
     ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup,
-    ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, GroupOnly, PolicyPatch, SelectGroup, SetEnabled,
-    SetStatus, Step, StepKind, Transfer, Unassign, Visit, VisitorOnly,
+    ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, GroupOnly, SelectGroup, SetEnabled, SetStatus, Step,
+    StepKind, Transfer, Unassign, Visit, VisitorOnly,
 };

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use super::step::{Action, PolicyPatch, Transfer};
+use super::step::{Action, Transfer};
 use super::{Scenario, Step};
-use crate::{Account, AgentId, Change, ErrorCode, GroupId, Notice, Policy, TransferTarget, VisitorId};
+use crate::{Account, AgentId, Change, ErrorCode, GroupId, Notice, TransferTarget, VisitorId};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -201,10 +201,7 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
             Done(apply(account, change))
         }
         Action::SetPlan(p) => Done(apply(account, Ok(Change::SetPlan(*p)))),
-        Action::SetPolicy(p) => {
-            let policy = patched(*account.snapshot().policy(), p);
-            Done(apply(account, Ok(Change::SetPolicy(policy))))
-        }
+        Action::SetPolicy(p) => Done(apply(account, Ok(Change::UpdatePolicy(*p)))),
         Action::SetGroupSelection(on) => Done(apply(account, Ok(Change::SetGroupSelection(*on)))),
         Action::ExpectGroup(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
             let found = account.effective_group(&e.visitor).and_then(|g| g.group().map(ToString::to_string));
@@ -354,16 +351,6 @@ fn agent_exists(account: &Account, a: &str) -> Result<(), Mismatch> {
 
 fn lists(want: &[String], got: Vec<String>) -> Result<(), Mismatch> {
     same(want.to_vec(), got, |l| list(l))
-}
-
-fn patched(mut policy: Policy, p: &PolicyPatch) -> Policy {
-    policy.unassigned_agents = p.unassigned_agents.unwrap_or(policy.unassigned_agents);
-    policy.ungrouped_visitors = p.ungrouped_visitors.unwrap_or(policy.ungrouped_visitors);
-    policy.admins_see_all = p.admins_see_all.unwrap_or(policy.admins_see_all);
-    policy.routing = p.routing.unwrap_or(policy.routing);
-    policy.hide_unavailable_groups = p.hide_unavailable_groups.unwrap_or(policy.hide_unavailable_groups);
-    policy.default_chat_limit = p.default_chat_limit.unwrap_or(policy.default_chat_limit);
-    policy
 }
 
 /// Formats a list the way the format writes it: `["a", "b"]`.

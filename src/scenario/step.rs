@@ -7,7 +7,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{GroupSpec, Notice, Plan, Routing, Status, Tier, UnassignedAgents, UngroupedVisitors};
+use crate::{GroupSpec, Notice, Plan, PolicyPatch, Status, Tier};
 
 use super::format::AgentFile;
 
@@ -274,41 +274,6 @@ impl From<ExpectClaim> for RawExpectClaim {
     fn from(e: ExpectClaim) -> Self {
         RawExpectClaim { agent: e.agent, visitor: e.visitor, allowed: e.reason.is_none(), reason: e.reason }
     }
-}
-
-/// `set_policy`: the policy fields to change. `default_chat_limit: null` sets
-/// it to unlimited; leaving it out keeps it.
-///
-/// ```
-/// let p: groupgate::scenario::PolicyPatch = serde_json::from_str(r#"{"default_chat_limit": null}"#).unwrap();
-/// assert_eq!(p.default_chat_limit, Some(None)); // present as null: set to unlimited
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyPatch {
-    /// R5, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unassigned_agents: Option<UnassignedAgents>,
-    /// R6, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ungrouped_visitors: Option<UngroupedVisitors>,
-    /// R7, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admins_see_all: Option<bool>,
-    /// R16, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing: Option<Routing>,
-    /// R21, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hide_unavailable_groups: Option<bool>,
-    /// R12, when given: `Some(None)` (written `null`) is unlimited.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub default_chat_limit: Option<Option<u32>>,
-}
-
-/// A field that is present, even as `null`, is `Some`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(d).map(Some)
 }
 
 /// The one table of actions: each variant with its key, its payload and

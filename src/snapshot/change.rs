@@ -2,7 +2,8 @@
 
 use super::Snapshot;
 use crate::config::{
-    Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, Role, Tier,
+    Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, PolicyPatch,
+    Role, Tier,
 };
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId};
@@ -20,6 +21,8 @@ use crate::ids::{AgentId, GroupId};
 /// assert_eq!(v2.config().agents().get(0).unwrap().tier_in("en"), Some(Tier::First));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(from = "wire::Change", into = "wire::Change"))]
 #[non_exhaustive]
 pub enum Change {
     /// Appends a group at the end of the order.
@@ -92,8 +95,122 @@ pub enum Change {
     SetPlan(Plan),
     /// Replaces the policies.
     SetPolicy(Policy),
+    /// Changes the policies given, keeping the others.
+    UpdatePolicy(PolicyPatch),
     /// Turns contact-form group selection on or off (R20).
     SetGroupSelection(bool),
+}
+
+/// The serde form of [`Change`]: the scenario format's configuration steps
+/// (`{"assign": {"agent": "bob", "group": "de", "tier": "normal"}}`), and
+/// for changes the format has no step for, the same shape under their own
+/// names. `set_policy` changes the fields given, as the format's step
+/// does; `replace_policy` carries a whole policy.
+#[cfg(feature = "serde")]
+mod wire {
+    use crate::config::{AgentSpec, GroupSpec, Plan, Policy, PolicyPatch, Role, Tier};
+    use crate::ids::{AgentId, GroupId};
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case", deny_unknown_fields)]
+    pub(super) enum Change {
+        AddGroup(GroupSpec),
+        RemoveGroup {
+            group: GroupId,
+        },
+        AddAgent(AgentSpec),
+        RemoveAgent {
+            agent: AgentId,
+        },
+        Assign {
+            agent: AgentId,
+            group: GroupId,
+            #[serde(default)]
+            tier: Tier,
+        },
+        Unassign {
+            agent: AgentId,
+            group: GroupId,
+        },
+        SetEnabled {
+            agent: AgentId,
+            enabled: bool,
+        },
+        SetRole {
+            agent: AgentId,
+            role: Role,
+        },
+        SetAgentChatLimit {
+            agent: AgentId,
+            chat_limit: Option<u32>,
+        },
+        SetGroupChatLimit {
+            group: GroupId,
+            chat_limit: Option<u32>,
+        },
+        SetFallback {
+            group: GroupId,
+            fallback: Option<GroupId>,
+        },
+        SetInContactForm {
+            group: GroupId,
+            in_contact_form: bool,
+        },
+        SetPlan(Plan),
+        ReplacePolicy(Policy),
+        SetPolicy(PolicyPatch),
+        SetGroupSelection(bool),
+    }
+
+    impl From<Change> for super::Change {
+        fn from(w: Change) -> Self {
+            use super::Change as C;
+            match w {
+                Change::AddGroup(g) => C::AddGroup(g),
+                Change::RemoveGroup { group } => C::RemoveGroup(group),
+                Change::AddAgent(a) => C::AddAgent(a),
+                Change::RemoveAgent { agent } => C::RemoveAgent(agent),
+                Change::Assign { agent, group, tier } => C::Assign { agent, group, tier },
+                Change::Unassign { agent, group } => C::Unassign { agent, group },
+                Change::SetEnabled { agent, enabled } => C::SetEnabled { agent, enabled },
+                Change::SetRole { agent, role } => C::SetRole { agent, role },
+                Change::SetAgentChatLimit { agent, chat_limit } => C::SetAgentChatLimit { agent, limit: chat_limit },
+                Change::SetGroupChatLimit { group, chat_limit } => C::SetGroupChatLimit { group, limit: chat_limit },
+                Change::SetFallback { group, fallback } => C::SetFallback { group, fallback },
+                Change::SetInContactForm { group, in_contact_form } => {
+                    C::SetInContactForm { group, offered: in_contact_form }
+                }
+                Change::SetPlan(p) => C::SetPlan(p),
+                Change::ReplacePolicy(p) => C::SetPolicy(p),
+                Change::SetPolicy(p) => C::UpdatePolicy(p),
+                Change::SetGroupSelection(on) => C::SetGroupSelection(on),
+            }
+        }
+    }
+
+    impl From<super::Change> for Change {
+        fn from(c: super::Change) -> Self {
+            use super::Change as C;
+            match c {
+                C::AddGroup(g) => Change::AddGroup(g),
+                C::RemoveGroup(group) => Change::RemoveGroup { group },
+                C::AddAgent(a) => Change::AddAgent(a),
+                C::RemoveAgent(agent) => Change::RemoveAgent { agent },
+                C::Assign { agent, group, tier } => Change::Assign { agent, group, tier },
+                C::Unassign { agent, group } => Change::Unassign { agent, group },
+                C::SetEnabled { agent, enabled } => Change::SetEnabled { agent, enabled },
+                C::SetRole { agent, role } => Change::SetRole { agent, role },
+                C::SetAgentChatLimit { agent, limit } => Change::SetAgentChatLimit { agent, chat_limit: limit },
+                C::SetGroupChatLimit { group, limit } => Change::SetGroupChatLimit { group, chat_limit: limit },
+                C::SetFallback { group, fallback } => Change::SetFallback { group, fallback },
+                C::SetInContactForm { group, offered } => Change::SetInContactForm { group, in_contact_form: offered },
+                C::SetPlan(p) => Change::SetPlan(p),
+                C::SetPolicy(p) => Change::ReplacePolicy(p),
+                C::UpdatePolicy(p) => Change::SetPolicy(p),
+                C::SetGroupSelection(on) => Change::SetGroupSelection(on),
+            }
+        }
+    }
 }
 
 /// Why a change was refused. The previous revision is untouched (R24).
@@ -266,6 +383,7 @@ impl Snapshot {
             Change::SetInContactForm { group: g, offered } => self.group_in(&mut config, g)?.in_contact_form = *offered,
             Change::SetPlan(plan) => config.plan = *plan,
             Change::SetPolicy(policy) => config.policy = *policy,
+            Change::UpdatePolicy(patch) => config.policy = patch.applied_to(config.policy),
             Change::SetGroupSelection(false) => config.group_selection = false,
             Change::AddGroup(_)
             | Change::RemoveGroup(_)
