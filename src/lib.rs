@@ -21,8 +21,8 @@ mod account;
 pub mod scenario;
 
 pub use account::{
-    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, Notice, Routed,
-    TransferTarget, VisitorKey,
+    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,
+    SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, TransferTarget, VisitorKey,
 };
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,

@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use groupgate::{
-    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, Event, GroupSpec, Policy, PolicyPatch, Role, Routing, Status,
-    Tier, TransferTarget,
+    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, Event, GroupSpec, Notice, Policy, PolicyPatch, Role, Routing,
+    Status, Tier, TransferTarget,
 };
 use proptest::prelude::*;
 
@@ -101,6 +101,104 @@ proptest! {
         }
         prop_assert_eq!(&replica, &live);
         prop_assert_eq!(format!("{replica:?}"), format!("{live:?}"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// R32: an account saved as JSON and loaded at random points equals the
+    /// one that goes on, and both give the same answers and notices to the
+    /// rest of the run; saving the loaded account gives the same JSON.
+    #[test]
+    fn saved_and_loaded_accounts_go_on_alike(
+        routing in prop_oneof![Just(Routing::Broadcast), Just(Routing::LeastBusy), Just(Routing::RoundRobin)],
+        events in proptest::collection::vec(event(), 1..60),
+        saves in proptest::collection::vec(any::<bool>(), 60),
+    ) {
+        let mut live = account(routing);
+        let mut copy = account(routing);
+        for (now, e) in events.iter().enumerate() {
+            if saves[now] {
+                let json = serde_json::to_string(&copy.save()).unwrap();
+                copy = Account::from_saved(serde_json::from_str(&json).unwrap()).unwrap();
+                prop_assert_eq!(&copy, &live, "loaded before event {}", now);
+                prop_assert_eq!(serde_json::to_string(&copy.save()).unwrap(), json);
+            }
+            let (a, b) = (outcome(&mut live, now as u64, e), outcome(&mut copy, now as u64, e));
+            prop_assert_eq!(a, b, "event {}: {:?}", now, e);
+            prop_assert_eq!(live.dashboard("a0"), copy.dashboard("a0"));
+            prop_assert_eq!(live.queue(), copy.queue());
+            prop_assert_eq!(live.needs_refresh(), copy.needs_refresh());
+        }
+        prop_assert_eq!(&copy, &live);
+    }
+}
+
+/// Every page's availability (R10): each group's, then the ungrouped page's.
+fn pages(account: &Account) -> Vec<(Option<String>, bool)> {
+    let groups: Vec<String> = account.snapshot().config().groups().iter().map(|g| g.id().to_string()).collect();
+    let mut out: Vec<(Option<String>, bool)> =
+        groups.into_iter().map(|g| (Some(g.clone()), account.is_online(Some(&g)))).collect();
+    out.push((None, account.is_online(None)));
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// R31: an event's `availability_changed` notices are exactly the pages
+    /// whose `is_online` differs before and after it, in configuration order
+    /// with the ungrouped page last (a group the event removed reads as its
+    /// pages now: ungrouped).
+    #[test]
+    fn availability_notices_are_the_pages_that_changed(
+        routing in prop_oneof![Just(Routing::Broadcast), Just(Routing::LeastBusy), Just(Routing::RoundRobin)],
+        events in proptest::collection::vec(event(), 1..60),
+    ) {
+        let mut account = account(routing);
+        for (now, e) in events.iter().enumerate() {
+            let before = pages(&account);
+            account.set_clock(now as u64);
+            let Ok(notices) = account.apply_event(e) else { continue };
+            let after = pages(&account);
+            // A page whose group does not exist is an ungrouped page (R3).
+            let at = |pages: &[(Option<String>, bool)], page: &str| {
+                pages.iter().find(|(p, _)| p.as_deref() == Some(page)).or(pages.last()).is_some_and(|(_, on)| *on)
+            };
+            let ungrouped = |pages: &[(Option<String>, bool)]| pages.last().is_some_and(|(_, on)| *on);
+            let notice = |page: &Option<String>, online: bool| Notice::AvailabilityChanged {
+                group: page.as_ref().map(|g| g.parse().unwrap()),
+                online,
+            };
+            let mut want: Vec<Notice> = Vec::new();
+            // The latest groups in order, then groups the event removed,
+            // then the ungrouped page.
+            for (page, on) in after.iter().filter(|(p, _)| p.is_some()) {
+                if at(&before, page.as_deref().unwrap()) != *on {
+                    want.push(notice(page, *on));
+                }
+            }
+            for (page, on) in before.iter().filter(|(p, _)| p.is_some()) {
+                let gone = !after.iter().any(|(p, _)| p == page);
+                if gone && *on != ungrouped(&after) {
+                    want.push(notice(page, ungrouped(&after)));
+                }
+            }
+            if ungrouped(&before) != ungrouped(&after) {
+                want.push(notice(&None, ungrouped(&after)));
+            }
+            let got: Vec<Notice> = notices.into_iter().filter(|n| matches!(n, Notice::AvailabilityChanged { .. })).collect();
+            prop_assert_eq!(got, want, "event {}: {:?}", now, e);
+        }
     }
 }
 

@@ -77,7 +77,12 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
 /// Parses and runs one scenario text; `Err` says where and why it failed.
 pub fn check_text(text: &str) -> Result<(), String> {
     let scenario = parse(text)?;
-    let Some(failure) = scenario.run().failure else { return Ok(()) };
+    // `save_and_load` steps go through JSON text, as the format says.
+    let through_json = |saved: &groupgate::Saved| {
+        let text = serde_json::to_string(saved).map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    };
+    let Some(failure) = scenario.run_saving_through(through_json).failure else { return Ok(()) };
     let written = failure.written.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default());
     Err(match (failure.step, written) {
         (Some(i), Some(step)) => {

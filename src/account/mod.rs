@@ -22,11 +22,13 @@ mod events;
 mod notices;
 mod queries;
 mod routing;
+mod saved;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
 pub use event::{Event, EventError};
 pub use notices::Notice;
 pub use queries::{AgentKey, VisitorKey};
+pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::step::{Action, Transfer};
 use super::{Scenario, Step};
-use crate::{Account, AgentId, Change, ErrorCode, GroupId, Notice, TransferTarget, VisitorId};
+use crate::{Account, AgentId, Change, ErrorCode, GroupId, Notice, Saved, TransferTarget, VisitorId};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -72,6 +72,25 @@ impl Scenario {
     /// assert!(serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
     /// ```
     pub fn run(&self) -> Report {
+        self.run_saving_through(|saved| Ok(saved.clone()))
+    }
+
+    /// [`run`](Self::run), with `save_and_load` steps passing the saved
+    /// account (R32) through `through` — writing it as JSON text and reading
+    /// it back, say — before loading it. An error from `through` fails the
+    /// step with its message.
+    ///
+    /// ```
+    /// let file = r#"{"account": {"agents": [{"id": "anna"}]},
+    ///   "steps": [{"visit": {"visitor": "v1"}}, {"save_and_load": true}, {"expect_visible": {"visitor": "v1", "agents": ["anna"]}}]}"#;
+    /// let scenario: groupgate::scenario::Scenario = serde_json::from_str(file).unwrap();
+    /// let through_json = |saved: &groupgate::Saved| {
+    ///     let text = serde_json::to_string(saved).map_err(|e| e.to_string())?;
+    ///     serde_json::from_str(&text).map_err(|e| e.to_string())
+    /// };
+    /// assert!(scenario.run_saving_through(through_json).passed());
+    /// ```
+    pub fn run_saving_through(&self, through: impl Fn(&Saved) -> Result<Saved, String>) -> Report {
         let fail = |step: Option<usize>, (expected, found): Mismatch| Report {
             failure: Some(Failure { step, written: step.and_then(|i| self.steps.get(i).cloned()), expected, found }),
         };
@@ -104,6 +123,12 @@ impl Scenario {
         let mut notices: Vec<Notice> = Vec::new();
         for (i, step) in self.steps.iter().enumerate() {
             account.set_clock(u64::try_from(i).unwrap_or(u64::MAX));
+            if let Action::SaveAndLoad(save) = &step.action {
+                if let Err(mismatch) = save_and_load(&mut account, *save, &through) {
+                    return fail(Some(i), mismatch);
+                }
+                continue;
+            }
             if let Err(mismatch) = run_step(&mut account, step, &mut notices) {
                 return fail(Some(i), mismatch);
             }
@@ -129,6 +154,25 @@ fn run_step(account: &mut Account, step: &Step, notices: &mut Vec<Notice>) -> Re
         }
         (Some(_), Err(_)) => Ok(()),
     }
+}
+
+/// `save_and_load` (R32): the account saved, passed `through`, loaded; it
+/// must equal the one saved and replaces it. No notices.
+fn save_and_load(
+    account: &mut Account,
+    save: bool,
+    through: &impl Fn(&Saved) -> Result<Saved, String>,
+) -> Result<(), Mismatch> {
+    if !save {
+        return Ok(());
+    }
+    let saved = through(&account.save()).map_err(|e| ("the saved account to read back".to_string(), e))?;
+    let loaded = Account::from_saved(saved).map_err(|e| ("the saved account to load".to_string(), e.to_string()))?;
+    if loaded != *account {
+        return Err(("the loaded account to equal the saved one".into(), "a different account".into()));
+    }
+    *account = loaded;
+    Ok(())
 }
 
 /// What running one action gave.
@@ -179,6 +223,8 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
             Done(looked_up(account.set_status(&s.agent, s.status).map_err(code), &[(&s.agent, "unknown_agent")]))
         }
         Action::Refresh(r) => Done(looked_up(account.refresh(&r.agent).map_err(code), &[(&r.agent, "unknown_agent")])),
+        // Run by `Scenario::run_saving_through` itself, which has the codec.
+        Action::SaveAndLoad(_) => Done(Ok(())),
         Action::AddGroup(g) => Done(apply(account, Ok(Change::AddGroup(g.clone())))),
         Action::RemoveGroup(g) => Done(apply(account, group(&g.group).map(Change::RemoveGroup))),
         Action::AddAgent(a) => Ran::Said(add_agent(account, a)),

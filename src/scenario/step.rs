@@ -371,6 +371,8 @@ actions! {
     SetStatus(SetStatus) = "set_status", Event;
     /// The agent reloads its dashboard (R9).
     Refresh(AgentOnly) = "refresh", Event;
+    /// The account is saved and loaded back (R32); it must come back equal.
+    SaveAndLoad(bool) = "save_and_load", Event;
     /// Appends a group.
     AddGroup(GroupSpec) = "add_group", Change;
     /// Removes a group (R3).

@@ -140,6 +140,40 @@ impl State {
         out
     }
 
+    /// Adds a visitor as a saved account has it (R32), after every visitor
+    /// that arrived before it: tags, preferred agent, chat (held by the
+    /// agent at `held`, or queued under `queued`) and version. Takes no value
+    /// of the counter. O(log) plus the chat's costs.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`](super::Full) when the store holds as many visitors as it can.
+    pub(crate) fn restore_visitor(
+        &mut self,
+        v: super::Restored,
+        grouping: &impl super::Grouping,
+    ) -> Result<(), super::Full> {
+        let slot = self.visitors.insert(v.id, v.page_tag, v.arrival, grouping)?;
+        if let Some(g) = v.selection {
+            self.visitors.retag(slot, super::Tag::Selection(g), grouping);
+        }
+        if let Some(g) = v.moved_to {
+            self.visitors.retag(slot, super::Tag::MovedTo(g), grouping);
+        }
+        if let Some(a) = v.preferred {
+            self.visitors.set_preferred(slot, a);
+        }
+        match (v.held, v.queued) {
+            (Some(ax), _) => self.hold_at_version(ax, slot, v.version),
+            (None, Some(key)) => {
+                self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), v.version);
+            }
+            (None, None) if v.version != v.arrival => self.visitors.set_chat_at(slot, None, v.version),
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
     /// Records a chat state decided elsewhere (a restore): `holder` holds the
     /// chat of the visitor in `slot`, or with `None` it is closed, at the
     /// given version. Takes no value of the counter; the counter moves past

@@ -94,6 +94,22 @@ pub(crate) struct Chat {
     pub(crate) queued: Option<u64>,
 }
 
+/// A visitor as a saved account holds it (R32), for
+/// [`State::restore_visitor`].
+pub(crate) struct Restored<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) arrival: u64,
+    pub(crate) page_tag: Option<GroupId>,
+    pub(crate) selection: Option<GroupId>,
+    pub(crate) moved_to: Option<GroupId>,
+    pub(crate) preferred: Option<AgentId>,
+    /// The agent holding its chat.
+    pub(crate) held: Option<AgentIx>,
+    /// Its chat's queue key, when it waits.
+    pub(crate) queued: Option<u64>,
+    pub(crate) version: u64,
+}
+
 /// What the state needs to know of the snapshot it is in step with to keep
 /// visitors' groups: the account passes it with every change that can move
 /// a visitor (R2 is decided in `decide::group`).
@@ -125,7 +141,7 @@ pub(crate) enum Tag {
 /// one.visit("v1".parse().unwrap(), None).unwrap();
 /// assert_ne!(one.state(), two.state());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct State {
     /// The clock (R16): stamps assignments.
     clock: u64,
@@ -149,7 +165,47 @@ pub struct State {
     pools: pool::Pools,
     /// What the event under way changed, for its notices (R31).
     log: notes::Log,
+    /// The chat limits candidates are judged under: each group's (R12),
+    /// once, and none. An agent's candidacy changes only when it crosses
+    /// one of them or its status changes.
+    limits: SmallVec<[Option<u32>; 4]>,
 }
+
+/// The distinct group chat limits of `snap`, and none.
+fn limits_of(snap: &Snapshot) -> SmallVec<[Option<u32>; 4]> {
+    let mut limits: SmallVec<[Option<u32>; 4]> = SmallVec::new();
+    limits.push(None);
+    for (_, _, g) in snap.live_groups() {
+        if !limits.contains(&g.chat_limit) {
+            limits.push(g.chat_limit);
+        }
+    }
+    limits
+}
+
+/// Two states are equal when every answer they give is: the same clock and
+/// counter, the same agents with the same status, dashboard revision, load
+/// and last assignment, and the same visitors in the same order with the
+/// same tags, preferred agents, chats, versions and queue places. Where
+/// each visitor sits in the store, which differs between an account and the
+/// same account saved and loaded (R32), is not compared.
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        let agents = self.agents.len() == other.agents.len()
+            && self.agents.iter().zip(&other.agents).all(|((i, a), (j, b))| {
+                i == j
+                    && (a.status, a.loaded, a.load(), a.last_assigned)
+                        == (b.status, b.loaded, b.load(), b.last_assigned)
+            });
+        agents
+            && self.clock == other.clock
+            && self.counter == other.counter
+            && self.exhausted == other.exhausted
+            && self.visitors.same_visitors(&other.visitors)
+    }
+}
+
+impl Eq for State {}
 
 impl State {
     /// The state of a new account at `snap`: its agents, in order, offline,
@@ -157,7 +213,7 @@ impl State {
     /// O(agents).
     pub(crate) fn new(snap: &Snapshot) -> Self {
         let agents = snap.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(snap.revision()))).collect();
-        let mut state = State { agents, ..State::default() };
+        let mut state = State { agents, limits: limits_of(snap), ..State::default() };
         state.recount_shown();
         state.reindex_pools(snap);
         state
@@ -171,7 +227,7 @@ impl State {
     /// Brings agent `ix`'s place in the routing indexes in step. O(log agents).
     fn repool(&mut self, ix: AgentIx) {
         if let Some((_, a)) = self.agents.get_index(ix) {
-            if self.pools.update(ix, a) {
+            if self.pools.update(ix, a, &self.limits) {
                 self.log.flipped = true;
             }
         }
@@ -240,6 +296,17 @@ impl State {
         self.clock = now;
     }
 
+    /// The last value the counter gave (arrivals, versions, queue keys).
+    pub(crate) fn counter(&self) -> u64 {
+        self.counter
+    }
+
+    /// Sets the counter of a loaded account (R32); its values must all be
+    /// at most `counter`.
+    pub(crate) fn set_counter(&mut self, counter: u64) {
+        self.counter = counter;
+    }
+
     // ----- agents ---------------------------------------------------------
 
     pub(crate) fn agent(&self, id: &str) -> Option<&AgentLive> {
@@ -300,7 +367,7 @@ impl State {
     pub(crate) fn set_assignments(&mut self, stamp: impl Fn(&str) -> Option<u64>) {
         for (ix, (id, live)) in self.agents.iter_mut().enumerate() {
             live.last_assigned = stamp(id.as_str());
-            if self.pools.update(ix, live) {
+            if self.pools.update(ix, live, &self.limits) {
                 self.log.flipped = true;
             }
         }
@@ -322,6 +389,7 @@ impl State {
         let was_enabled = |id: &AgentId| {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
         };
+        self.limits = limits_of(latest);
         let mut lost: Vec<(u32, AgentId, Unheld)> = Vec::new();
         let taken = |id: &AgentId, live: &mut AgentLive, why: Unheld| {
             live.held.drain(..).map(|slot| (slot, id.clone(), why)).collect::<Vec<_>>()

@@ -102,24 +102,21 @@ impl Tree {
 
     /// Sets the leaf at `position` and the nodes above it, stopping where
     /// nothing changes. O(log class).
-    /// Sets a leaf and the nodes above it; returns whether the tree gained
-    /// its first eligible agent or lost its last. O(log agents).
-    fn set(&mut self, position: u32, node: Node) -> bool {
-        let any = self.node(1).key != NONE;
+    /// Sets a leaf and the nodes above it. O(log agents).
+    fn set(&mut self, position: u32, node: Node) {
         let mut i = self.width + position as usize;
         match self.nodes.get_mut(i) {
             Some(n) if *n != node => *n = node,
-            _ => return false,
+            _ => return,
         }
         while i > 1 {
             i /= 2;
             let joined = Node::join(self.node(2 * i), self.node(2 * i + 1));
             match self.nodes.get_mut(i) {
                 Some(n) if *n != joined => *n = joined,
-                _ => break,
+                _ => return,
             }
         }
-        any != (self.node(1).key != NONE)
     }
 
     fn node(&self, i: usize) -> Node {
@@ -233,6 +230,9 @@ struct Placed {
     everyone: bool,
     ungrouped: bool,
     groups: SmallVec<[(GroupIx, Tier, u32); 2]>,
+    /// Whether it was eligible (online, under its own limit), and its load,
+    /// when its leaves were last set.
+    was: (bool, u32),
 }
 
 impl Placed {
@@ -242,6 +242,7 @@ impl Placed {
             everyone: a.sees_everyone(),
             ungrouped: a.scope.sees_ungrouped(),
             groups: SmallVec::new(),
+            was: (false, 0),
         }
     }
 }
@@ -279,29 +280,34 @@ impl Pools {
             ungrouped: Tree::new(all),
         };
         for (ix, a) in live.enumerate() {
-            pools.update(ix, a);
+            pools.update(ix, a, &[]);
         }
         pools
     }
 
     /// Brings agent `ix`'s leaves in step with its live part. Returns
-    /// whether some tree gained its first eligible agent or lost its last.
-    /// O((2 + memberships) · log agents).
-    pub(crate) fn update(&mut self, ix: AgentIx, live: &AgentLive) -> bool {
-        let Some(placed) = self.agents.get(ix) else { return false };
+    /// whether the agent became or stopped being a candidate under one of
+    /// `limits` (the groups' chat limits, and none): only then can a chat
+    /// box's availability (R10) have changed. O((2 + memberships) · log
+    /// agents + limits).
+    pub(crate) fn update(&mut self, ix: AgentIx, live: &AgentLive, limits: &[Option<u32>]) -> bool {
+        let Some(placed) = self.agents.get_mut(ix) else { return false };
         let eligible = live.status() == Status::Online && placed.limit.is_none_or(|l| live.load() < l);
+        let (was_eligible, was_load) = std::mem::replace(&mut placed.was, (eligible, live.load()));
+        let fits = |e: bool, load: u32, l: &Option<u32>| e && l.is_none_or(|l| load < l);
+        let flipped = limits.iter().any(|l| fits(was_eligible, was_load, l) != fits(eligible, live.load(), l));
+        let Some(placed) = self.agents.get(ix) else { return flipped };
         let routing = self.routing;
         let node = |tier, of_class: bool| {
             if eligible && of_class { Node { key: key(routing, tier, live), load: live.load() } } else { EMPTY }
         };
-        let mut flipped = false;
         if let Ok(p) = u32::try_from(ix) {
-            flipped |= self.everyone.set(p, node(Tier::Normal, placed.everyone));
-            flipped |= self.ungrouped.set(p, node(Tier::Normal, placed.ungrouped));
+            self.everyone.set(p, node(Tier::Normal, placed.everyone));
+            self.ungrouped.set(p, node(Tier::Normal, placed.ungrouped));
         }
         for &(g, tier, p) in &placed.groups {
             if let Some(tree) = self.groups.get_mut(g) {
-                flipped |= tree.set(p, node(tier, true));
+                tree.set(p, node(tier, true));
             }
         }
         flipped
@@ -328,7 +334,7 @@ impl Pools {
             self.rebuild_group(snap, g, &live);
         }
         if let Some(l) = live(ix) {
-            self.update(ix, l);
+            self.update(ix, l, &[]);
         }
     }
 
@@ -355,7 +361,7 @@ impl Pools {
         }
         for (a, _) in members {
             if let Some(l) = live(a) {
-                self.update(a, l);
+                self.update(a, l, &[]);
             }
         }
     }

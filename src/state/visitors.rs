@@ -267,7 +267,7 @@ pub(crate) struct Full;
 /// for the visitor who left are refused. Nothing is ever renumbered, so no
 /// event pauses to compact everything. Arrival order comes from each
 /// visitor's arrival number, which the per-group lists are sorted by.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct Visitors {
     chunks: Vec<Chunk>,
     /// Slots made so far (free or not).
@@ -298,6 +298,19 @@ pub(crate) struct Visitors {
     /// has it, finds them here instead of among everyone. Lookups only:
     /// never iterated into an output (R25).
     unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>>,
+}
+
+/// The visitors in order of arrival and the queue: what the store holds,
+/// not where (the layout differs between equal stores, see
+/// [`Visitors::same_visitors`]).
+impl std::fmt::Debug for Visitors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queue: Vec<(u64, Option<&str>)> = self.queue.iter().map(|(k, s)| (*k, self.name(*s))).collect();
+        f.debug_struct("Visitors")
+            .field("in_order", &self.in_order().collect::<Vec<_>>())
+            .field("queue", &queue)
+            .finish()
+    }
 }
 
 /// A live visitor's effective group in 4 bytes.
@@ -481,6 +494,23 @@ impl Visitors {
     pub(crate) fn ids(&self) -> impl Iterator<Item = &str> {
         let chunks = &self.chunks;
         Merged::new(self.lists()).filter_map(move |(_, e)| name_of_entry(chunks, e))
+    }
+
+    /// The visitors in order of arrival. O(groups) to start, O(log groups)
+    /// per visitor.
+    pub(crate) fn in_order(&self) -> impl Iterator<Item = Visitor<'_>> {
+        Merged::new(self.lists()).filter_map(move |(_, e)| self.at(e.slot()))
+    }
+
+    /// Whether both hold the same visitors in the same order, with the same
+    /// tags, preferred agents, chats and versions, and the same queue: what
+    /// every answer depends on, whatever slots they sit in. O(visitors ·
+    /// log groups).
+    pub(crate) fn same_visitors(&self, other: &Visitors) -> bool {
+        fn queue(v: &Visitors) -> impl Iterator<Item = (u64, Option<&str>)> {
+            v.queue.iter().map(|(k, s)| (*k, v.name(*s)))
+        }
+        self.len() == other.len() && self.in_order().eq(other.in_order()) && queue(self).eq(queue(other))
     }
 
     /// The visitors for which `keep` holds, in no particular order. O(slots).

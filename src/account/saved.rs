@@ -1,0 +1,329 @@
+//! Saving and loading an account (R32).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{Account, notices};
+use crate::config::Config;
+use crate::decide::{group, refresh};
+use crate::error::{ErrorCode, ErrorKind};
+use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::snapshot::Snapshot;
+use crate::state::{Restored, State, Status};
+
+/// The format version [`Account::save`] writes and [`Account::from_saved`] reads.
+pub const SAVED_FORMAT: u32 = 1;
+
+/// A saved account (R32): everything that decides later answers, as plain
+/// data — the latest configuration and every older revision a dashboard
+/// still shows, agents' statuses, dashboards and last assignments, the
+/// visitors in arrival order with their tags, preferred agents, chats and
+/// versions, the queue keys, the clock and the counter.
+///
+/// With the `serde` feature it has a serde form (JSON in the tests; any
+/// serde format works); fields with their default values are left out, so
+/// a browsing visitor is `{"id": "v1", "arrival": 7, "page_tag": "en"}`.
+///
+/// ```
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// account.set_status("anna", Status::Online).unwrap();
+/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.claim("anna", "v1").unwrap();
+/// let loaded = Account::from_saved(account.save()).unwrap();
+/// assert_eq!(loaded, account);
+/// assert_eq!(loaded.holder("v1").unwrap(), "anna");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct Saved {
+    /// [`SAVED_FORMAT`] when written.
+    pub format: u32,
+    /// The latest revision's number.
+    pub revision: u64,
+    /// The latest revision's configuration.
+    pub config: Config,
+    /// Older revisions some agent's dashboard still shows (R9).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub shown: Vec<SavedRevision>,
+    /// The clock (R16).
+    pub clock: u64,
+    /// The next value of the account's counter: every arrival number,
+    /// version and queue key is below it (R13).
+    pub next: u64,
+    /// The agents, in configuration order.
+    pub agents: Vec<SavedAgent>,
+    /// The visitors on the site, in order of arrival.
+    pub visitors: Vec<SavedVisitor>,
+    /// Chats served from the queue that the host has not drained yet.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub served: Vec<VisitorId>,
+}
+
+/// An older revision a dashboard shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct SavedRevision {
+    /// Its number.
+    pub revision: u64,
+    /// Its configuration.
+    pub config: Config,
+}
+
+/// An agent's live part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct SavedAgent {
+    /// The agent.
+    pub id: AgentId,
+    /// Its status.
+    pub status: Status,
+    /// The revision its dashboard shows (R9).
+    pub loaded: u64,
+    /// The clock of its last assignment (R16).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub last_assigned: Option<u64>,
+}
+
+/// A visitor on the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct SavedVisitor {
+    /// The visitor.
+    pub id: VisitorId,
+    /// Its arrival number.
+    pub arrival: u64,
+    /// Its page's group code.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub page_tag: Option<GroupId>,
+    /// Its contact-form selection.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub selection: Option<GroupId>,
+    /// Where its chat was moved.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub moved_to: Option<GroupId>,
+    /// Its last agent (R15).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub preferred: Option<AgentId>,
+    /// The agent holding its chat.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub holder: Option<AgentId>,
+    /// Its chat's queue key, while the chat waits (R18).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub queued: Option<u64>,
+    /// Its chat state's version (R13), when a chat event gave it one; else
+    /// the arrival number.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub version: Option<u64>,
+}
+
+/// Why a saved account was not loaded. Nothing was loaded.
+///
+/// ```
+/// use groupgate::{Account, ConfigBuilder, ErrorCode, LoadError};
+/// let mut saved = Account::new(ConfigBuilder::new().build().unwrap()).save();
+/// saved.format = 99;
+/// let err = Account::from_saved(saved).unwrap_err();
+/// assert_eq!((err.code(), err.to_string().as_str()), ("unsupported_version", "saved account format 99, this library reads 1"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A format this library does not read.
+    #[error("saved account format {0}, this library reads {SAVED_FORMAT}")]
+    UnsupportedVersion(u32),
+    /// The saved account contradicts itself; the message names what.
+    #[error("corrupt saved account: {0}")]
+    Corrupt(String),
+}
+
+/// `unsupported_version` (kind invalid) or `corrupt_state` (kind invalid).
+impl ErrorCode for LoadError {
+    fn code(&self) -> &'static str {
+        match self {
+            LoadError::UnsupportedVersion(_) => "unsupported_version",
+            LoadError::Corrupt(_) => "corrupt_state",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+}
+
+fn corrupt(what: String) -> LoadError {
+    LoadError::Corrupt(what)
+}
+
+impl Account {
+    /// Saves the account (R32). [`from_saved`](Self::from_saved) gives back an equal
+    /// account that answers every query and every later event alike.
+    /// Visitor and agent keys are not saved: make new ones after loading.
+    ///
+    /// Cost: O(visitors · log groups + configuration).
+    pub fn save(&self) -> Saved {
+        let state = &self.state;
+        let shown = self
+            .loaded
+            .iter()
+            .map(|(rev, snap)| SavedRevision { revision: *rev, config: snap.config().clone() })
+            .collect();
+        let agents = state
+            .agents()
+            .map(|(id, a)| SavedAgent {
+                id: id.clone(),
+                status: a.status(),
+                loaded: a.loaded(),
+                last_assigned: a.last_assigned(),
+            })
+            .collect();
+        let visitors = state
+            .visitors()
+            .in_order()
+            .map(|v| SavedVisitor {
+                id: VisitorId::stored(v.id),
+                arrival: v.arrival,
+                page_tag: v.tags.page_tag.cloned(),
+                selection: v.tags.selection.cloned(),
+                moved_to: v.tags.moved_to.cloned(),
+                preferred: v.preferred.cloned(),
+                holder: v.chat.and_then(|c| c.holder.clone()),
+                queued: v.chat.and_then(|c| c.queued),
+                version: (v.version != v.arrival).then_some(v.version),
+            })
+            .collect();
+        Saved {
+            format: SAVED_FORMAT,
+            revision: self.latest.revision(),
+            config: self.latest.config().clone(),
+            shown,
+            clock: state.clock(),
+            next: state.counter().saturating_add(1),
+            agents,
+            visitors,
+            served: self.served.clone(),
+        }
+    }
+
+    /// Loads a saved account (R32), checking that it is consistent.
+    ///
+    /// Cost: O(visitors · log + configuration · revisions shown).
+    ///
+    /// # Errors
+    ///
+    /// `unsupported_version` for a format other than [`SAVED_FORMAT`];
+    /// `corrupt_state` naming the first problem found: a revision shown
+    /// twice, not older than the latest, or shown by no dashboard; agents
+    /// that are not the configuration's, in its order; a dashboard showing a
+    /// revision not saved; visitors twice or out of arrival order; a chat
+    /// both held and queued; a holder that is no agent; a queue key used
+    /// twice; an arrival, version or queue key not below `next`; more
+    /// visitors than an account holds.
+    pub fn from_saved(saved: Saved) -> Result<Account, LoadError> {
+        if saved.format != SAVED_FORMAT {
+            return Err(LoadError::UnsupportedVersion(saved.format));
+        }
+        let latest = Snapshot::with_revision(saved.config, saved.revision);
+        let mut loaded: BTreeMap<u64, Arc<Snapshot>> = BTreeMap::new();
+        for r in saved.shown {
+            if r.revision >= saved.revision {
+                return Err(corrupt(format!(
+                    "shown revision {} is not older than the latest, {}",
+                    r.revision, saved.revision
+                )));
+            }
+            if loaded.insert(r.revision, Arc::new(Snapshot::with_revision(r.config, r.revision))).is_some() {
+                return Err(corrupt(format!("revision {} is saved twice", r.revision)));
+            }
+        }
+        let mut state = State::new(&latest);
+        let ids: Vec<&AgentId> = latest.agents().map(|(_, id, _)| id).collect();
+        if saved.agents.len() != ids.len() || saved.agents.iter().zip(&ids).any(|(a, id)| a.id != **id) {
+            return Err(corrupt("the agents are not the configuration's, in its order".into()));
+        }
+        for (ix, a) in saved.agents.iter().enumerate() {
+            if a.loaded != saved.revision && !loaded.contains_key(&a.loaded) {
+                return Err(corrupt(format!("agent `{}` shows revision {}, which is not saved", a.id, a.loaded)));
+            }
+            state.set_status(ix, a.status);
+            state.set_loaded(ix, a.loaded);
+        }
+        state.set_assignments(|id| latest.agent_ix(id).and_then(|ix| saved.agents.get(ix)?.last_assigned));
+        if let Some(rev) = loaded.keys().find(|rev| !state.shows_revision(**rev)) {
+            return Err(corrupt(format!("revision {rev} is saved but no dashboard shows it")));
+        }
+        let below = |what: &str, id: &VisitorId, n: u64| {
+            if n < saved.next {
+                Ok(())
+            } else {
+                Err(corrupt(format!("visitor `{id}`: {what} {n} is not below next, {}", saved.next)))
+            }
+        };
+        let grouping = group::Grouper(&latest);
+        let mut keys = std::collections::BTreeSet::new();
+        let mut last_arrival = None;
+        for v in saved.visitors {
+            if last_arrival.is_some_and(|a| v.arrival <= a) {
+                return Err(corrupt(format!("visitor `{}` is out of arrival order", v.id)));
+            }
+            last_arrival = Some(v.arrival);
+            below("arrival", &v.id, v.arrival)?;
+            let version = v.version.unwrap_or(v.arrival);
+            below("version", &v.id, version)?;
+            if state.visitor(v.id.as_str()).is_some() {
+                return Err(corrupt(format!("visitor `{}` is saved twice", v.id)));
+            }
+            let held = match &v.holder {
+                None => None,
+                Some(h) => Some(
+                    latest
+                        .agent_ix(h.as_str())
+                        .ok_or_else(|| corrupt(format!("visitor `{}` is held by `{h}`, which is no agent", v.id)))?,
+                ),
+            };
+            if let Some(key) = v.queued {
+                if held.is_some() {
+                    return Err(corrupt(format!("visitor `{}`: its chat is both held and queued", v.id)));
+                }
+                below("queue key", &v.id, key)?;
+                if !keys.insert(key) {
+                    return Err(corrupt(format!("visitor `{}`: queue key {key} is used twice", v.id)));
+                }
+            }
+            let restored = Restored {
+                id: v.id.as_str(),
+                arrival: v.arrival,
+                page_tag: v.page_tag.map(|g| latest.shared_group_id(g)),
+                selection: v.selection.map(|g| latest.shared_group_id(g)),
+                moved_to: v.moved_to.map(|g| latest.shared_group_id(g)),
+                preferred: v.preferred,
+                held,
+                queued: v.queued,
+                version,
+            };
+            state
+                .restore_visitor(restored, &grouping)
+                .map_err(|_| corrupt("more visitors than an account holds".into()))?;
+        }
+        state.set_clock(saved.clock);
+        state.set_counter(saved.next.saturating_sub(1));
+        state.clear_notes();
+        let available = refresh::Availability::of(&latest, &state);
+        Ok(Account {
+            latest: Arc::new(latest),
+            loaded,
+            state,
+            served: saved.served,
+            available,
+            tail: notices::Tail::default(),
+        })
+    }
+}
