@@ -118,9 +118,9 @@ rules!(
     /// Notices of every change: what each event or configuration change
     /// did, in order (`status_changed` arrives with R27).
     R31,
-    /// Save and load an account (specified; not yet implemented).
+    /// Save and load an account: the loaded one equals the saved one.
     R32,
-    /// Every input is an event value (specified; not yet implemented).
+    /// Every input is an event value, applied by one call.
     R33,
 );
 

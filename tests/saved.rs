@@ -1,0 +1,132 @@
+//! Loading a saved account (R32) refuses every inconsistency it names, with
+//! `corrupt_state` or `unsupported_version`, and never loads half of one.
+
+// Test code may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use groupgate::{
+    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, GroupSpec, Policy, Routing, SAVED_FORMAT, Saved, Status,
+};
+
+/// An account with a held chat, a queued chat, a stale dashboard and a
+/// chat that was closed (so a version apart from the arrival).
+fn busy() -> Account {
+    let mut policy = Policy::default();
+    policy.routing = Routing::LeastBusy;
+    let mut account = Account::new(
+        ConfigBuilder::new()
+            .policy(policy)
+            .group(GroupSpec::new("en"))
+            .agent(AgentSpec::new("anna").member("en").chat_limit(1))
+            .agent(AgentSpec::new("bob"))
+            .build()
+            .unwrap(),
+    );
+    account.set_status("anna", Status::Online).unwrap();
+    for v in ["v1", "v2", "v3"] {
+        account.visit(v.parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    }
+    account.route("v1").unwrap();
+    account.route("v2").unwrap();
+    account.claim("anna", "v3").unwrap_err();
+    account
+        .apply(&Change::Assign {
+            agent: "bob".parse().unwrap(),
+            group: "en".parse().unwrap(),
+            tier: Default::default(),
+        })
+        .unwrap();
+    account.visit("v4".parse().unwrap(), None).unwrap();
+    account.route("v4").unwrap();
+    account.release("v4").unwrap();
+    account
+}
+
+fn json(saved: &Saved) -> serde_json::Value {
+    serde_json::to_value(saved).unwrap()
+}
+
+fn load(value: serde_json::Value) -> Result<Account, String> {
+    let saved: Saved = serde_json::from_value(value).map_err(|e| format!("parse: {e}"))?;
+    Account::from_saved(saved).map_err(|e| format!("{}: {e}", e.code()))
+}
+
+#[test]
+fn a_saved_account_loads_equal_and_its_json_says_what_it_holds() {
+    let account = busy();
+    let saved = json(&account.save());
+    // The parts the test below breaks are there, as described.
+    assert_eq!(saved["visitors"][0]["holder"], "anna");
+    assert!(saved["visitors"][1]["queued"].as_u64().is_some());
+    assert!(saved["shown"][0]["revision"] == 1, "bob's dashboard shows revision 1: {saved}");
+    assert!(saved["visitors"][3]["version"].as_u64().is_some());
+    assert_eq!(load(saved).unwrap(), account);
+}
+
+#[test]
+fn every_inconsistency_is_refused_by_name() {
+    let base = json(&busy().save());
+    let broken = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = base.clone();
+        edit(&mut v);
+        load(v).unwrap_err()
+    };
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("unsupported_version: saved account format 2", Box::new(|v| v["format"] = (SAVED_FORMAT + 1).into())),
+        ("not older than the latest", Box::new(|v| v["shown"][0]["revision"] = 5.into())),
+        (
+            "no dashboard shows it",
+            Box::new(|v| {
+                v["agents"][0]["loaded"] = 2.into();
+                v["agents"][1]["loaded"] = 2.into();
+            }),
+        ),
+        ("which is not saved", Box::new(|v| v["agents"][0]["loaded"] = 9.into())),
+        ("not the configuration's", Box::new(|v| v["agents"].as_array_mut().unwrap().reverse())),
+        ("not the configuration's", Box::new(|v| drop(v["agents"].as_array_mut().unwrap().pop()))),
+        ("out of arrival order", Box::new(|v| v["visitors"].as_array_mut().unwrap().swap(0, 1))),
+        (
+            "saved twice",
+            Box::new(|v| {
+                let first = v["visitors"][0].clone();
+                let mut again = first;
+                again["arrival"] = 99.into();
+                v["next"] = 200.into();
+                v["visitors"].as_array_mut().unwrap().push(again);
+            }),
+        ),
+        ("both held and queued", Box::new(|v| v["visitors"][0]["queued"] = 3.into())),
+        ("which is no agent", Box::new(|v| v["visitors"][0]["holder"] = "zoe".into())),
+        (
+            "used twice",
+            Box::new(|v| {
+                let key = v["visitors"][1]["queued"].clone();
+                v["visitors"][2]["queued"] = key;
+            }),
+        ),
+        ("arrival 10000 is not below next", Box::new(|v| v["visitors"][3]["arrival"] = 10_000.into())),
+        ("version 1000 is not below next", Box::new(|v| v["visitors"][3]["version"] = 1000.into())),
+        ("queue key 1000 is not below next", Box::new(|v| v["visitors"][1]["queued"] = 1000.into())),
+    ];
+    for (want, edit) in &cases {
+        let got = broken(edit.as_ref());
+        let code = if want.starts_with("unsupported") { "unsupported_version" } else { "corrupt_state" };
+        assert!(got.starts_with(code) && got.contains(want), "expected {code} naming {want:?}, got {got:?}");
+    }
+}
+
+#[test]
+fn text_that_is_no_saved_account_fails_to_parse_and_never_panics() {
+    let base = serde_json::to_string(&busy().save()).unwrap();
+    // Every prefix, and a few substitutions, of a real saved account.
+    for end in (0..base.len()).step_by(7) {
+        if let Ok(saved) = serde_json::from_str::<Saved>(&base[..end]) {
+            let _ = Account::from_saved(saved);
+        }
+    }
+    for (from, to) in [("\"anna\"", "\"\""), ("\"en\"", "\"a\\u0007\""), ("true", "1"), ("\"online\"", "\"gold\"")] {
+        let text = base.replacen(from, to, 1);
+        assert!(serde_json::from_str::<Saved>(&text).is_err(), "{from} → {to} parsed");
+    }
+}
