@@ -22,7 +22,7 @@ pub mod scenario;
 
 pub use account::{
     Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,
-    SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, TransferTarget, VisitorKey,
+    SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, TransferTarget, Visited, VisitorKey, VisitorView,
 };
 pub use config::{
     Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,

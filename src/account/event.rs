@@ -157,7 +157,7 @@ impl Account {
     /// [`EventError::Change`]); nothing changed and there are no notices.
     pub fn apply_event(&mut self, event: &Event) -> Result<Vec<Notice>, EventError> {
         match event {
-            Event::Visit { visitor, page_group } => self.visit(visitor.clone(), page_group.clone())?,
+            Event::Visit { visitor, page_group } => drop(self.visit(visitor.clone(), page_group.clone())?),
             Event::SelectGroup { visitor, group } => self.select_group(visitor.as_str(), group.as_str())?,
             Event::PreferAgent { visitor, agent } => self.prefer_agent(visitor.as_str(), agent.clone())?,
             Event::Claim { agent, visitor } => drop(self.claim(agent.as_str(), visitor.as_str())?),

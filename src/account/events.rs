@@ -1,6 +1,24 @@
 //! Visitor and agent events: each succeeds or changes nothing.
 
 use super::{Account, ActionError, Claimed};
+
+/// Whether a [`visit`](Account::visit) made a new visitor.
+///
+/// ```
+/// use groupgate::{Account, ConfigBuilder, Visited};
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// assert_eq!(account.visit("v1".parse().unwrap(), None).unwrap(), Visited::New);
+/// assert_eq!(account.visit("v1".parse().unwrap(), None).unwrap(), Visited::Known);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Visited {
+    /// The visitor was not on the site: it is now, with this page's tag.
+    New,
+    /// The visitor was on the site: a page with a code replaced its tag.
+    Known,
+}
 use crate::decide::{ClaimCheck, claim, form, group};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::Freed;
@@ -27,14 +45,15 @@ impl Account {
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
     /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// account.visit("v2".parse().unwrap(), None).unwrap(); // a page without the code keeps the tag
+    /// let again = account.visit("v2".parse().unwrap(), None).unwrap(); // a page without the code keeps the tag
+    /// assert_eq!(again, Visited::Known);
     /// assert_eq!(account.effective_group("v2").unwrap().group().unwrap(), "de");
     /// ```
-    pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) -> Result<(), ActionError> {
+    pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) -> Result<Visited, ActionError> {
         self.guarded(|account| account.visit_event(&visitor, page_group))
     }
 
-    fn visit_event(&mut self, visitor: &VisitorId, page_group: Option<GroupId>) -> Result<(), ActionError> {
+    fn visit_event(&mut self, visitor: &VisitorId, page_group: Option<GroupId>) -> Result<Visited, ActionError> {
         let page_group = page_group.map(|g| self.latest.shared_group_id(g));
         let grouping = group::Grouper(&self.latest);
         if self.state.visitor(visitor.as_str()).is_none() {
@@ -42,11 +61,13 @@ impl Account {
             self.state
                 .add_visitor(visitor.as_str(), page_group, &grouping)
                 .map_err(|_| ActionError::TooManyVisitors)?;
-        } else if let Some(tag) = page_group {
+            return Ok(Visited::New);
+        }
+        if let Some(tag) = page_group {
             self.state.retag(visitor.as_str(), Tag::Page(tag), &grouping);
             self.serve(Freed::Visitor(visitor.as_str()));
         }
-        Ok(())
+        Ok(Visited::Known)
     }
 
     /// The visitor picks a group in the contact form (R22). Cost: O(groups),
@@ -115,7 +136,7 @@ impl Account {
     }
 
     fn prefer_agent_event(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
-        self.visitor(visitor)?;
+        self.known_visitor(visitor)?;
         self.state.set_preferred(visitor, agent);
         self.serve(Freed::Visitor(visitor));
         Ok(())
@@ -144,7 +165,7 @@ impl Account {
     }
 
     fn leave_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        self.visitor(visitor)?;
+        self.known_visitor(visitor)?;
         if let Some(holder) = self.state.remove_visitor(visitor) {
             self.serve(Freed::Agent(holder.as_str()));
         }
@@ -289,7 +310,7 @@ impl Account {
 
     fn claim_at_version_event(&mut self, agent: &str, visitor: &str, version: u64) -> Result<Claimed, ActionError> {
         self.agent_ix(agent)?;
-        let found = self.visitor(visitor)?.version;
+        let found = self.known_visitor(visitor)?.version;
         if found != version {
             return Err(ActionError::VersionMismatch { expected: version, found });
         }
@@ -322,7 +343,7 @@ impl Account {
     }
 
     fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        let v = self.visitor(visitor)?;
+        let v = self.known_visitor(visitor)?;
         if v.chat.is_none() {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         }
@@ -370,7 +391,7 @@ impl Account {
 
     fn restore_chat_event(&mut self, visitor: &str, holder: Option<&str>, version: u64) -> Result<(), ActionError> {
         let ax = holder.map(|h| self.agent_ix(h)).transpose()?;
-        self.visitor(visitor)?;
+        self.known_visitor(visitor)?;
         if version == u64::MAX {
             // The counter would stand at its end: no later version could differ.
             return Err(ActionError::VersionExhausted);

@@ -26,8 +26,9 @@ mod saved;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
 pub use event::{Event, EventError};
+pub use events::Visited;
 pub use notices::Notice;
-pub use queries::{AgentKey, VisitorKey};
+pub use queries::{AgentKey, VisitorKey, VisitorView};
 pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor};
 
 use std::collections::BTreeMap;
@@ -397,7 +398,7 @@ impl Account {
         self.latest.agent_ix(agent).ok_or_else(|| unknown(agent, ActionError::UnknownAgent))
     }
 
-    pub(super) fn visitor(&self, visitor: &str) -> Result<Visitor<'_>, ActionError> {
+    pub(super) fn known_visitor(&self, visitor: &str) -> Result<Visitor<'_>, ActionError> {
         self.state.visitor(visitor).ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
     }
 

@@ -5,6 +5,7 @@ use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
 use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
 use crate::ids::{AgentId, GroupId};
 use crate::rule::Rule;
+use crate::state::Visitor;
 use crate::state::{AgentLive, Status};
 
 impl Account {
@@ -301,6 +302,50 @@ impl Account {
         self.state.visitors().ids()
     }
 
+    /// A visitor on the site as the account holds it: its tags, preferred
+    /// agent and chat. `None` for a visitor not on the site. Cost: O(1)
+    /// expected, no allocation.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("de"))
+    ///     .group_selection(true).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.select_group("v1", "de").unwrap();
+    /// account.claim("anna", "v1").unwrap();
+    /// let v = account.visitor("v1").unwrap();
+    /// assert_eq!((v.page_tag().unwrap().as_str(), v.selection().unwrap().as_str()), ("en", "de"));
+    /// assert_eq!((v.holder().unwrap().as_str(), v.queued()), ("anna", false));
+    /// assert_eq!(v.version(), account.chat_version("v1").unwrap());
+    /// ```
+    pub fn visitor(&self, visitor: &str) -> Option<VisitorView<'_>> {
+        self.state.visitor(visitor).map(|v| VisitorView { v })
+    }
+
+    /// The visitors whose chats the agent holds (R12), in the order it came
+    /// to hold them; empty for an agent the latest revision lacks. Cost:
+    /// O(chats held).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// for v in ["v1", "v2"] {
+    ///     account.visit(v.parse().unwrap(), None).unwrap();
+    /// }
+    /// account.claim("anna", "v2").unwrap();
+    /// account.claim("anna", "v1").unwrap();
+    /// assert_eq!(account.chats_of("anna"), ["v2", "v1"]);
+    /// ```
+    pub fn chats_of(&self, agent: &str) -> Vec<&str> {
+        let visitors = self.state.visitors();
+        let held = self.state.agent(agent).map_or(&[][..], |a| a.held());
+        held.iter().filter_map(|s| visitors.name(*s)).collect()
+    }
+
     /// Queued chats (R18): routed, held by nobody, oldest first.
     /// Cost: O(visitors + queue · log queue).
     ///
@@ -317,6 +362,51 @@ impl Account {
     /// ```
     pub fn queue(&self) -> Vec<&str> {
         self.state.visitors().queue().map(|v| v.id).collect()
+    }
+}
+
+/// A visitor on the site, read from the account ([`Account::visitor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitorView<'a> {
+    v: Visitor<'a>,
+}
+
+impl<'a> VisitorView<'a> {
+    /// Its id.
+    pub fn id(&self) -> &'a str {
+        self.v.id
+    }
+    /// The group code of the page it was last seen on with one.
+    pub fn page_tag(&self) -> Option<&'a GroupId> {
+        self.v.tags.page_tag
+    }
+    /// Its contact-form selection (R22).
+    pub fn selection(&self) -> Option<&'a GroupId> {
+        self.v.tags.selection
+    }
+    /// Where its chat was moved: a fallback, an overflow, a transfer (R2).
+    pub fn moved_to(&self) -> Option<&'a GroupId> {
+        self.v.tags.moved_to
+    }
+    /// Its last agent, when returning (R15).
+    pub fn preferred(&self) -> Option<&'a AgentId> {
+        self.v.preferred
+    }
+    /// The agent holding its chat.
+    pub fn holder(&self) -> Option<&'a AgentId> {
+        self.v.chat.and_then(|c| c.holder.as_ref())
+    }
+    /// Whether its chat waits in the queue (R18).
+    pub fn queued(&self) -> bool {
+        self.v.chat.is_some_and(|c| c.queued.is_some())
+    }
+    /// Whether it has an open chat, held or queued.
+    pub fn has_chat(&self) -> bool {
+        self.v.chat.is_some()
+    }
+    /// Its chat state's version (R13).
+    pub fn version(&self) -> u64 {
+        self.v.version
     }
 }
 

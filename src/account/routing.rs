@@ -33,7 +33,7 @@ impl Account {
     }
 
     fn route_event(&mut self, visitor: &str) -> Result<Routed, ActionError> {
-        let v = self.visitor(visitor)?;
+        let v = self.known_visitor(visitor)?;
         if v.chat.is_some() {
             return Err(ActionError::ChatOpen(VisitorId::stored(v.id)));
         }
@@ -74,7 +74,7 @@ impl Account {
     }
 
     fn transfer_event(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
-        let v = self.visitor(visitor)?;
+        let v = self.known_visitor(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
         let Some(holder) = holder else {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
@@ -89,7 +89,7 @@ impl Account {
 
     fn transfer_to_group(&mut self, visitor: &str, target: &GroupId) -> Result<Routed, ActionError> {
         let g = self.latest.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(target.clone()))?;
-        if self.visitor(visitor)?.group == Some(g) {
+        if self.known_visitor(visitor)?.group == Some(g) {
             return Err(ActionError::SameGroup(target.clone()));
         }
         Ok(route::to_group(&self.latest, &mut self.state, visitor, g))
@@ -97,7 +97,7 @@ impl Account {
 
     fn transfer_to_agent(&mut self, visitor: &str, holder: &AgentId, target: &AgentId) -> Result<Routed, ActionError> {
         let ax = self.agent_ix(target.as_str())?;
-        let v = self.visitor(visitor)?;
+        let v = self.known_visitor(visitor)?;
         let own = v.group;
         let group = own.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
         let routed = |agent: &AgentId| Routed { agent: Some(agent.clone()), offered: Vec::new(), group, moved: false };

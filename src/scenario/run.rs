@@ -330,7 +330,7 @@ fn visit(account: &mut Account, v: &super::Visit) -> Result<(), String> {
         Some(g) => Some(g.parse::<GroupId>().map_err(|_| "invalid_id".to_string())?),
         None => None,
     };
-    account.visit(visitor, page).map_err(code)
+    account.visit(visitor, page).map(drop).map_err(code)
 }
 
 /// `prefer_agent` naming an agent the configuration lacks is `unknown_agent`.

@@ -84,6 +84,12 @@ impl AgentLive {
     pub(crate) fn last_assigned(&self) -> Option<u64> {
         self.last_assigned
     }
+
+    /// The slots of the visitors whose chats it holds, in the order it came
+    /// to hold them.
+    pub(crate) fn held(&self) -> &[u32] {
+        &self.held
+    }
 }
 
 /// A visitor's open chat.
