@@ -12,6 +12,7 @@ use groupgate::{
     Status, Tier, TransferTarget,
 };
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 
 const VISITORS: [&str; 5] = ["v0", "v1", "v2", "v3", "v4"];
 const AGENTS: [&str; 4] = ["a0", "a1", "a2", "ghost"];
@@ -242,4 +243,44 @@ fn the_suite_s_event_and_change_steps_read_as_events() {
         }
     }
     assert!(read > 200, "only {read} steps read");
+}
+
+/// R25, R32: two processes — each with its own hash keys — apply the same
+/// JSON event log and save byte-identical JSON, equal to this process's.
+/// The test runs itself twice as the child processes.
+#[test]
+fn two_processes_applying_one_log_save_the_same_bytes() {
+    const CHILD: &str = "GROUPGATE_EVENTS_CHILD";
+    let log: Vec<String> = {
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let events = proptest::collection::vec(event(), 200).new_tree(&mut runner).unwrap().current();
+        events.iter().map(|e| serde_json::to_string(e).unwrap()).collect()
+    };
+    let saved_after = |log: &[String]| {
+        let mut account = account(Routing::LeastBusy);
+        for (now, line) in log.iter().enumerate() {
+            account.set_clock(now as u64);
+            let _ = account.apply_event(&serde_json::from_str(line).unwrap());
+        }
+        serde_json::to_string(&account.save()).unwrap()
+    };
+    if std::env::var_os(CHILD).is_some() {
+        println!("SAVED {}", saved_after(&log));
+        return;
+    }
+    let run_child = || {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "two_processes_applying_one_log_save_the_same_bytes", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let saved = stdout.lines().find_map(|l| l.split_once("SAVED ").map(|(_, s)| s.to_string()));
+        saved.expect("the child printed its save")
+    };
+    let (one, two) = (run_child(), run_child());
+    assert_eq!(one, two, "two processes saved different bytes");
+    assert_eq!(one, saved_after(&log), "a child saved other bytes than this process");
+    assert!(one.contains("\"visitors\":[{"), "the log left visitors on the site: {one}");
 }
