@@ -25,8 +25,9 @@ pub use account::{
     SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, TransferTarget, Visited, VisitorKey, VisitorView,
 };
 pub use config::{
-    Agent, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupSpec, IdPlace, Membership, Plan,
-    Policy, PolicyPatch, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
+    Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupPatch, GroupSpec,
+    IdPlace, Membership, Plan, Policy, PolicyPatch, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors,
+    UnknownValue,
 };
 pub use decide::{
     AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 pub use error::{ConfigError, IdPlace, Problem};
 pub(crate) use policy::str_enum;
 pub use policy::{Plan, Policy, PolicyPatch, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
-pub use spec::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec};
+pub use spec::{AgentPatch, AgentSpec, ConfigBuilder, ContactForm, GroupPatch, GroupSpec};
 
 use crate::ids::{AgentId, GroupId};
 use crate::rows::Rows;

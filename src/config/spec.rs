@@ -274,3 +274,47 @@ impl ConfigBuilder {
         self
     }
 }
+
+/// Some of a group's settings to change (the scenario format's
+/// `update_group`): the fields given replace the group's, the others keep
+/// theirs. `Some(None)` clears a fallback or a chat limit.
+///
+/// ```
+/// use groupgate::GroupPatch;
+/// let mut patch = GroupPatch::default();
+/// patch.chat_limit = Some(Some(2));
+/// patch.fallback = Some(None); // cleared
+/// assert_eq!(patch.name, None); // the name is kept
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct GroupPatch {
+    /// The display name, when given.
+    pub name: Option<String>,
+    /// Whether the contact form offers it (R21), when given.
+    pub in_contact_form: Option<bool>,
+    /// The fallback (R17), when given; `Some(None)` clears it.
+    pub fallback: Option<Option<String>>,
+    /// The per-agent chat limit (R12), when given; `Some(None)` is unlimited.
+    pub chat_limit: Option<Option<u32>>,
+}
+
+/// Some of an agent's settings to change (the scenario format's
+/// `update_agent`); memberships change with `Assign` and `Unassign`, the
+/// enabled flag with `SetEnabled`.
+///
+/// ```
+/// use groupgate::{AgentPatch, Role};
+/// let mut patch = AgentPatch::default();
+/// patch.role = Some(Role::Admin);
+/// assert_eq!(patch.chat_limit, None); // the limit is kept
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct AgentPatch {
+    /// The role (R7), when given.
+    pub role: Option<Role>,
+    /// The agent's own chat limit (R12), when given; `Some(None)` falls
+    /// back to the account default.
+    pub chat_limit: Option<Option<u32>>,
+}

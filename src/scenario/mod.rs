@@ -30,5 +30,5 @@ pub use run::{Failure, Report};
 pub use step::{
     ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup,
     ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, GroupOnly, SelectGroup, SetEnabled, SetStatus, Step,
-    StepKind, Transfer, Unassign, Visit, VisitorOnly,
+    StepKind, Transfer, Unassign, UpdateAgent, UpdateGroup, Visit, VisitorOnly,
 };

@@ -4,7 +4,9 @@ use std::fmt;
 
 use super::step::{Action, Transfer};
 use super::{Scenario, Step};
-use crate::{Account, AgentId, Change, ErrorCode, GroupId, Notice, Saved, TransferTarget, VisitorId};
+use crate::{
+    Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, TransferTarget, VisitorId,
+};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -249,6 +251,19 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
         Action::SetPlan(p) => Done(apply(account, Ok(Change::SetPlan(*p)))),
         Action::SetPolicy(p) => Done(apply(account, Ok(Change::UpdatePolicy(*p)))),
         Action::SetGroupSelection(on) => Done(apply(account, Ok(Change::SetGroupSelection(*on)))),
+        Action::UpdateGroup(u) => {
+            let patch = GroupPatch {
+                name: u.name.clone(),
+                in_contact_form: u.in_contact_form,
+                fallback: u.fallback.clone(),
+                chat_limit: u.chat_limit,
+            };
+            Done(apply(account, group(&u.group).map(|group| Change::UpdateGroup { group, patch })))
+        }
+        Action::UpdateAgent(u) => {
+            let patch = AgentPatch { role: u.role, chat_limit: u.chat_limit };
+            Done(apply(account, agent(&u.agent, account).map(|agent| Change::UpdateAgent { agent, patch })))
+        }
         Action::ExpectGroup(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
             let found = account.effective_group(&e.visitor).and_then(|g| g.group().map(ToString::to_string));
             same(e.group.clone(), found, |g| opt(g.as_deref()))

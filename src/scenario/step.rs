@@ -175,6 +175,57 @@ payload!(
     }
 );
 
+/// `update_group`: the fields given change; `null` clears `fallback` and
+/// `chat_limit`.
+///
+/// ```
+/// let u: groupgate::scenario::UpdateGroup = serde_json::from_str(r#"{"group": "de", "fallback": null}"#).unwrap();
+/// assert_eq!((u.fallback, u.chat_limit), (Some(None), None));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    /// The group.
+    pub group: String,
+    /// Its display name, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Whether the contact form offers it, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_contact_form: Option<bool>,
+    /// Its fallback, when given; `null` clears it.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Option<String>>,
+    /// Its per-agent chat limit, when given; `null` is unlimited.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub chat_limit: Option<Option<u32>>,
+}
+
+/// `update_agent`: the fields given change; `chat_limit: null` falls back
+/// to the account default.
+///
+/// ```
+/// let u: groupgate::scenario::UpdateAgent = serde_json::from_str(r#"{"agent": "bob", "role": "admin"}"#).unwrap();
+/// assert_eq!(u.chat_limit, None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    /// The agent.
+    pub agent: String,
+    /// Its role, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::Role>,
+    /// Its chat limit, when given; `null` uses the account default.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub chat_limit: Option<Option<u32>>,
+}
+
+/// A field that is present, even as `null`, is `Some`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// `transfer`: exactly one of `to_group`, `to_agent`.
 ///
 /// ```
@@ -393,6 +444,10 @@ actions! {
     SetPolicy(PolicyPatch) = "set_policy", Change;
     /// Turns contact-form group selection on or off (R20).
     SetGroupSelection(bool) = "set_group_selection", Change;
+    /// Changes some of a group's settings, in one revision.
+    UpdateGroup(UpdateGroup) = "update_group", Change;
+    /// Changes some of an agent's settings, in one revision.
+    UpdateAgent(UpdateAgent) = "update_agent", Change;
     /// The visitor's effective group (R2, R3).
     ExpectGroup(ExpectGroup) = "expect_group", Expectation;
     /// Exactly these agents see the visitor (R4–R8).

@@ -2,8 +2,8 @@
 
 use super::Snapshot;
 use crate::config::{
-    Agent, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupSpec, Membership, Plan, Policy, PolicyPatch,
-    Role, Tier,
+    Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupPatch, GroupSpec, Membership, Plan,
+    Policy, PolicyPatch, Role, Tier,
 };
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId};
@@ -91,6 +91,21 @@ pub enum Change {
         /// Offered or not.
         offered: bool,
     },
+    /// Changes the settings a patch gives of one group, in one revision;
+    /// the group keeps its place.
+    UpdateGroup {
+        /// The group.
+        group: GroupId,
+        /// What to change.
+        patch: GroupPatch,
+    },
+    /// Changes the settings a patch gives of one agent, in one revision.
+    UpdateAgent {
+        /// The agent.
+        agent: AgentId,
+        /// What to change.
+        patch: AgentPatch,
+    },
     /// Sets the plan (R1).
     SetPlan(Plan),
     /// Replaces the policies.
@@ -108,8 +123,15 @@ pub enum Change {
 /// does; `replace_policy` carries a whole policy.
 #[cfg(feature = "serde")]
 mod wire {
-    use crate::config::{AgentSpec, GroupSpec, Plan, Policy, PolicyPatch, Role, Tier};
+    use crate::config::{AgentPatch, AgentSpec, GroupPatch, GroupSpec, Plan, Policy, PolicyPatch, Role, Tier};
     use crate::ids::{AgentId, GroupId};
+
+    /// A field that is present, even as `null`, is `Some`.
+    fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+    }
 
     #[derive(serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -156,6 +178,24 @@ mod wire {
             group: GroupId,
             in_contact_form: bool,
         },
+        UpdateGroup {
+            group: GroupId,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            in_contact_form: Option<bool>,
+            #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+            fallback: Option<Option<String>>,
+            #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+            chat_limit: Option<Option<u32>>,
+        },
+        UpdateAgent {
+            agent: AgentId,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            role: Option<Role>,
+            #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+            chat_limit: Option<Option<u32>>,
+        },
         SetPlan(Plan),
         ReplacePolicy(Policy),
         SetPolicy(PolicyPatch),
@@ -179,6 +219,12 @@ mod wire {
                 Change::SetFallback { group, fallback } => C::SetFallback { group, fallback },
                 Change::SetInContactForm { group, in_contact_form } => {
                     C::SetInContactForm { group, offered: in_contact_form }
+                }
+                Change::UpdateGroup { group, name, in_contact_form, fallback, chat_limit } => {
+                    C::UpdateGroup { group, patch: GroupPatch { name, in_contact_form, fallback, chat_limit } }
+                }
+                Change::UpdateAgent { agent, role, chat_limit } => {
+                    C::UpdateAgent { agent, patch: AgentPatch { role, chat_limit } }
                 }
                 Change::SetPlan(p) => C::SetPlan(p),
                 Change::ReplacePolicy(p) => C::SetPolicy(p),
@@ -204,6 +250,16 @@ mod wire {
                 C::SetGroupChatLimit { group, limit } => Change::SetGroupChatLimit { group, chat_limit: limit },
                 C::SetFallback { group, fallback } => Change::SetFallback { group, fallback },
                 C::SetInContactForm { group, offered } => Change::SetInContactForm { group, in_contact_form: offered },
+                C::UpdateGroup { group, patch } => Change::UpdateGroup {
+                    group,
+                    name: patch.name,
+                    in_contact_form: patch.in_contact_form,
+                    fallback: patch.fallback,
+                    chat_limit: patch.chat_limit,
+                },
+                C::UpdateAgent { agent, patch } => {
+                    Change::UpdateAgent { agent, role: patch.role, chat_limit: patch.chat_limit }
+                }
                 C::SetPlan(p) => Change::SetPlan(p),
                 C::SetPolicy(p) => Change::ReplacePolicy(p),
                 C::UpdatePolicy(p) => Change::SetPolicy(p),
@@ -326,10 +382,11 @@ impl Snapshot {
             | Change::Unassign { agent, .. }
             | Change::SetEnabled { agent, .. }
             | Change::SetRole { agent, .. }
-            | Change::SetAgentChatLimit { agent, .. } => self.with_agent(config, revision, self.agent_index(agent)?),
-            Change::SetGroupChatLimit { group, .. } | Change::SetInContactForm { group, .. } => {
-                self.with_group(config, revision, self.group_index(group)?)
-            }
+            | Change::SetAgentChatLimit { agent, .. }
+            | Change::UpdateAgent { agent, .. } => self.with_agent(config, revision, self.agent_index(agent)?),
+            Change::SetGroupChatLimit { group, .. }
+            | Change::SetInContactForm { group, .. }
+            | Change::UpdateGroup { group, .. } => self.with_group(config, revision, self.group_index(group)?),
             _ => Snapshot::with_revision(config, revision),
         })
     }
@@ -381,6 +438,19 @@ impl Snapshot {
             Change::SetAgentChatLimit { agent: a, limit } => self.agent_in(&mut config, a)?.chat_limit = *limit,
             Change::SetGroupChatLimit { group: g, limit } => self.group_in(&mut config, g)?.chat_limit = *limit,
             Change::SetInContactForm { group: g, offered } => self.group_in(&mut config, g)?.in_contact_form = *offered,
+            Change::UpdateAgent { agent: a, patch } => {
+                let agent = self.agent_in(&mut config, a)?;
+                agent.role = patch.role.unwrap_or(agent.role);
+                agent.chat_limit = patch.chat_limit.unwrap_or(agent.chat_limit);
+            }
+            // A new fallback is checked like a new configuration (R17, R23).
+            Change::UpdateGroup { patch, .. } if patch.fallback.is_some() => return Ok(None),
+            Change::UpdateGroup { group: g, patch } => {
+                let group = self.group_in(&mut config, g)?;
+                group.name = patch.name.clone().unwrap_or_else(|| group.name.clone());
+                group.in_contact_form = patch.in_contact_form.unwrap_or(group.in_contact_form);
+                group.chat_limit = patch.chat_limit.unwrap_or(group.chat_limit);
+            }
             Change::SetPlan(plan) => config.plan = *plan,
             Change::SetPolicy(policy) => config.policy = *policy,
             Change::UpdatePolicy(patch) => config.policy = patch.applied_to(config.policy),
@@ -415,6 +485,13 @@ fn edit_structure(raw: &mut ConfigBuilder, change: &Change) -> Result<(), Change
         Change::AddAgent(spec) => raw.agents.push(spec.clone()),
         Change::SetFallback { group, fallback } => {
             group_mut(raw, group)?.fallback = fallback.as_ref().map(GroupId::to_string);
+        }
+        Change::UpdateGroup { group, patch } => {
+            let spec = group_mut(raw, group)?;
+            spec.name = patch.name.clone().or_else(|| spec.name.clone());
+            spec.in_contact_form = patch.in_contact_form.unwrap_or(spec.in_contact_form);
+            spec.fallback = patch.fallback.clone().unwrap_or_else(|| spec.fallback.clone());
+            spec.chat_limit = patch.chat_limit.unwrap_or(spec.chat_limit);
         }
         Change::SetGroupSelection(on) => {
             if *on && !raw.plan.has_groups() {
