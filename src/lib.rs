@@ -19,6 +19,8 @@ mod route;
 mod account;
 #[cfg(feature = "serde")]
 pub mod scenario;
+#[cfg(feature = "serde")]
+mod wire;
 
 pub use account::{
     Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,

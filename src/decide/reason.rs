@@ -29,6 +29,22 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in declaration order.
+    ///
+    /// ```
+    /// assert!(groupgate::Reason::ALL.iter().any(|r| r.code() == "at_capacity"));
+    /// ```
+    pub const ALL: &'static [Reason] = &[
+        Reason::AgentDisabled,
+        Reason::NotInGroup,
+        Reason::UngroupedHidden,
+        Reason::AlreadyClaimed,
+        Reason::AgentOffline,
+        Reason::AtCapacity,
+        Reason::UnknownAgent,
+        Reason::UnknownVisitor,
+    ];
+
     /// The stable snake_case code.
     ///
     /// ```

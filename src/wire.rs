@@ -1,0 +1,196 @@
+//! The serde forms of what the account answers — decisions, results and
+//! errors — in one place, so that they read alike: objects with every field
+//! written (`null` for none), reasons as their codes, rules as `"R4"`, error
+//! kinds as `"not_found"`, ids
+//! as strings. Needs the `serde` feature.
+//!
+//! ```
+//! use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec};
+//! let mut account = Account::new(ConfigBuilder::new()
+//!     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+//!     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+//! account.visit("v1".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+//! assert_eq!(serde_json::to_string(&account.sees("anna", "v1")).unwrap(),
+//!     r#"{"visible":false,"reason":"not_in_group","rule":"R4"}"#);
+//! let err = account.claim("anna", "v1").unwrap_err();
+//! assert_eq!(serde_json::to_string(&err).unwrap(),
+//!     r#"{"code":"not_in_group","kind":"forbidden","message":"claim refused: not_in_group"}"#);
+//! ```
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::{
+    ActionError, AgentId, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed, ConfigError,
+    EffectiveGroup, ErrorCode, EventError, GroupId, IdError, LoadError, Reason, Routed, TransferTarget, Visibility,
+};
+
+/// A reason as its code (`"not_in_group"`).
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Reason {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Reason::ALL
+            .iter()
+            .copied()
+            .find(|r| r.code() == code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown reason code `{code}`")))
+    }
+}
+
+/// `{"visible": true, "reason": null, "rule": "R5"}`.
+impl Serialize for Visibility {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Visibility", 3)?;
+        st.serialize_field("visible", &self.is_visible())?;
+        st.serialize_field("reason", &self.reason())?;
+        st.serialize_field("rule", &self.rule())?;
+        st.end()
+    }
+}
+
+/// `{"allowed": false, "reason": "already_claimed", "rule": "R13", "holder": "bob"}`.
+impl Serialize for ClaimCheck<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let holder = match self {
+            ClaimCheck::Denied { holder, .. } => *holder,
+            ClaimCheck::Allowed { .. } => None,
+        };
+        let mut st = s.serialize_struct("ClaimCheck", 4)?;
+        st.serialize_field("allowed", &self.is_allowed())?;
+        st.serialize_field("reason", &self.reason())?;
+        st.serialize_field("rule", &self.rule())?;
+        st.serialize_field("holder", &holder)?;
+        st.end()
+    }
+}
+
+/// `{"agent": "anna", "offered": [], "group": "en", "moved": false, "queued": false}`.
+impl Serialize for Routed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Routed", 5)?;
+        st.serialize_field("agent", &self.agent())?;
+        st.serialize_field("offered", self.offered())?;
+        st.serialize_field("group", &self.group())?;
+        st.serialize_field("moved", &self.moved())?;
+        st.serialize_field("queued", &self.queued())?;
+        st.end()
+    }
+}
+
+/// `{"group": "de", "moved": true, "agents": ["bob"]}`.
+impl Serialize for Candidates<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Candidates", 3)?;
+        st.serialize_field("group", &self.group())?;
+        st.serialize_field("moved", &self.moved())?;
+        st.serialize_field("agents", self.agents())?;
+        st.end()
+    }
+}
+
+/// `{"group": "en", "source": "page_tag", "unknown": [{"source": "selection", "id": "xx"}]}`.
+impl Serialize for EffectiveGroup<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Unknown<'a> {
+            source: &'static str,
+            id: &'a GroupId,
+        }
+        let unknown: Vec<Unknown<'_>> =
+            self.unknown().iter().map(|(source, id)| Unknown { source: source.as_str(), id }).collect();
+        let mut st = s.serialize_struct("EffectiveGroup", 3)?;
+        st.serialize_field("group", &self.group())?;
+        st.serialize_field("source", &self.source().map(|s| s.as_str()))?;
+        st.serialize_field("unknown", &unknown)?;
+        st.end()
+    }
+}
+
+/// `{"group": "de", "online": false}` (`group` null: pages without a code).
+impl Serialize for AvailabilityChange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("AvailabilityChange", 2)?;
+        st.serialize_field("group", &self.page_group())?;
+        st.serialize_field("online", &self.online())?;
+        st.end()
+    }
+}
+
+/// `{"revision": 2, "visibility_changed": ["anna"], "availability": [...], "requeued": []}`.
+impl Serialize for ChangeReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ChangeReport", 4)?;
+        st.serialize_field("revision", &self.revision())?;
+        st.serialize_field("visibility_changed", self.visibility_changed())?;
+        st.serialize_field("availability", self.availability())?;
+        st.serialize_field("requeued", self.requeued())?;
+        st.end()
+    }
+}
+
+/// `{"version": 7, "changed": true}`.
+impl Serialize for Claimed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Claimed", 2)?;
+        st.serialize_field("version", &self.version())?;
+        st.serialize_field("changed", &self.changed())?;
+        st.end()
+    }
+}
+
+/// The scenario format's transfer target: `{"to_group": "de"}` or
+/// `{"to_agent": "bob"}`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum Target {
+    ToGroup(GroupId),
+    ToAgent(AgentId),
+}
+
+impl Serialize for TransferTarget {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TransferTarget::Group(g) => Target::ToGroup(g.clone()),
+            TransferTarget::Agent(a) => Target::ToAgent(a.clone()),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for TransferTarget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Target::deserialize(d)? {
+            Target::ToGroup(g) => TransferTarget::Group(g),
+            Target::ToAgent(a) => TransferTarget::Agent(a),
+        })
+    }
+}
+
+/// `{"code": "...", "kind": "...", "message": "..."}`, the same for every
+/// error type.
+fn error<S: Serializer>(e: &impl ErrorCode, s: S) -> Result<S::Ok, S::Error> {
+    let mut st = s.serialize_struct("Error", 3)?;
+    st.serialize_field("code", e.code())?;
+    st.serialize_field("kind", &e.kind())?;
+    st.serialize_field("message", &e.to_string())?;
+    st.end()
+}
+
+macro_rules! error_form {
+    ($($ty:ty),+) => {$(
+        /// `{"code": "...", "kind": "...", "message": "..."}`.
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                error(self, s)
+            }
+        }
+    )+};
+}
+
+error_form!(ActionError, ChangeError, EventError, LoadError, ConfigError, IdError);

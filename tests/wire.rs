@@ -1,0 +1,121 @@
+//! The serde forms of decisions, results and errors: every field written,
+//! reasons as codes, rules as ids — what a host sends on unchanged.
+
+// Test code may unwrap.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use groupgate::{
+    Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Policy, Reason, Routing, Status, TransferTarget,
+};
+use serde_json::{Value, json};
+
+fn to(v: impl serde::Serialize) -> Value {
+    serde_json::to_value(v).unwrap()
+}
+
+fn account(routing: Routing) -> Account {
+    let mut policy = Policy::default();
+    policy.routing = routing;
+    let mut de = GroupSpec::new("de");
+    de.fallback = Some("en".into());
+    let mut account = Account::new(
+        ConfigBuilder::new()
+            .policy(policy)
+            .group(GroupSpec::new("en"))
+            .group(de)
+            .agent(AgentSpec::new("anna").member("en"))
+            .agent(AgentSpec::new("bob").member("en"))
+            .group_selection(true)
+            .build()
+            .unwrap(),
+    );
+    account.set_status("anna", Status::Online).unwrap();
+    account
+}
+
+#[test]
+fn decisions_read_as_objects_with_codes_and_rules() {
+    let mut a = account(Routing::Broadcast);
+    a.visit("v1".parse().unwrap(), Some("xx".parse().unwrap())).unwrap();
+    a.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+    // v1's tag names no group: ungrouped, visible to members by default (R6).
+    assert_eq!(to(a.sees("anna", "v1")), json!({"visible": true, "reason": null, "rule": "R6"}));
+    assert_eq!(to(a.sees("zoe", "v1")), json!({"visible": false, "reason": "unknown_agent", "rule": "R4"}));
+    assert_eq!(
+        to(a.effective_group("v1").unwrap()),
+        json!({"group": null, "source": null, "unknown": [{"source": "page_tag", "id": "xx"}]})
+    );
+    // "de" has nobody: its chats fall back to "en" (R17).
+    assert_eq!(to(a.candidates("v2")), json!({"group": "en", "moved": true, "agents": ["anna"]}));
+    // Routed, the chat moves to "en" and waits for a claim (broadcast).
+    a.route("v2").unwrap();
+    assert_eq!(
+        to(a.can_claim("bob", "v2")),
+        json!({"allowed": false, "reason": "agent_offline", "rule": "R11", "holder": null})
+    );
+    a.claim("anna", "v2").unwrap();
+    assert_eq!(
+        to(a.can_claim("bob", "v2")),
+        json!({"allowed": false, "reason": "already_claimed", "rule": "R13", "holder": "anna"})
+    );
+}
+
+#[test]
+fn results_read_as_objects() {
+    let mut a = account(Routing::LeastBusy);
+    a.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    let routed = a.route("v1").unwrap();
+    assert_eq!(to(&routed), json!({"agent": "anna", "offered": [], "group": "en", "moved": false, "queued": false}));
+    a.visit("v2".parse().unwrap(), None).unwrap();
+    let claimed = a.claim("anna", "v2").unwrap();
+    assert_eq!(to(claimed), json!({"version": claimed.version(), "changed": true}));
+    let report = a.apply(&Change::RemoveAgent("anna".parse().unwrap())).unwrap();
+    // Her chats go back to the queue, oldest visitor first (R14); every
+    // page loses its only online agent.
+    assert_eq!(
+        to(&report),
+        json!({
+            "revision": 2,
+            "visibility_changed": [],
+            "availability": [
+                {"group": "en", "online": false},
+                {"group": "de", "online": false},
+                {"group": null, "online": false}
+            ],
+            "requeued": ["v1", "v2"]
+        })
+    );
+}
+
+#[test]
+fn errors_read_as_code_kind_and_message() {
+    let mut a = account(Routing::Broadcast);
+    let err = a.release("v9").unwrap_err();
+    assert_eq!(to(&err), json!({"code": "unknown_visitor", "kind": "not_found", "message": "unknown visitor `v9`"}));
+    let err = a.apply(&Change::RemoveGroup("zz".parse().unwrap())).unwrap_err();
+    assert_eq!(to(&err), json!({"code": "unknown_group", "kind": "not_found", "message": "unknown group `zz`"}));
+    let mut saved = a.save();
+    saved.format = 7;
+    let err = Account::from_saved(saved).unwrap_err();
+    assert_eq!(to(&err)["code"], "unsupported_version");
+    let err = ConfigBuilder::new().group(GroupSpec::new("en")).group(GroupSpec::new("en")).build().unwrap_err();
+    assert_eq!(to(&err)["code"], "duplicate_group");
+    assert_eq!(to(&err)["kind"], "invalid");
+}
+
+#[test]
+fn reasons_and_targets_read_back() {
+    for r in Reason::ALL {
+        let text = serde_json::to_string(r).unwrap();
+        assert_eq!(text, format!("\"{}\"", r.code()));
+        assert_eq!(serde_json::from_str::<Reason>(&text).unwrap(), *r);
+    }
+    assert!(serde_json::from_str::<Reason>("\"gold\"").is_err());
+    for (target, text) in [
+        (TransferTarget::Group("de".parse().unwrap()), r#"{"to_group":"de"}"#),
+        (TransferTarget::Agent("bob".parse().unwrap()), r#"{"to_agent":"bob"}"#),
+    ] {
+        assert_eq!(serde_json::to_string(&target).unwrap(), text);
+        assert_eq!(serde_json::from_str::<TransferTarget>(text).unwrap(), target);
+    }
+}
