@@ -384,6 +384,54 @@ pub struct MRouting {
     pub last: Vec<(String, u64)>,
     pub queued: Vec<(String, u64)>,
     pub counter: u64,
+    /// R31: the notices of the event under way, as the format writes them.
+    pub notes: Vec<String>,
+}
+
+/// R31's notices in the scenario format's text.
+pub mod note {
+    fn id(s: &str) -> String {
+        format!("{s:?}")
+    }
+    fn opt(s: Option<&str>) -> String {
+        s.map_or("null".to_string(), id)
+    }
+    pub fn held(v: &str, a: &str) -> String {
+        format!(r#"{{"chat_held": {{"visitor": {}, "agent": {}}}}}"#, id(v), id(a))
+    }
+    pub fn queued(v: &str, group: Option<&str>, offered: &[String]) -> String {
+        let offered: Vec<String> = offered.iter().map(|a| id(a)).collect();
+        format!(
+            r#"{{"chat_queued": {{"visitor": {}, "group": {}, "offered": [{}]}}}}"#,
+            id(v),
+            opt(group),
+            offered.join(", ")
+        )
+    }
+    pub fn unheld(v: &str, a: &str, why: &str) -> String {
+        format!(r#"{{"chat_unheld": {{"visitor": {}, "agent": {}, "why": "{why}"}}}}"#, id(v), id(a))
+    }
+    pub fn moved(v: &str, from: Option<&str>, to: Option<&str>) -> String {
+        format!(r#"{{"chat_moved": {{"visitor": {}, "from": {}, "to": {}}}}}"#, id(v), opt(from), opt(to))
+    }
+    pub fn closed(v: &str, a: Option<&str>) -> String {
+        format!(r#"{{"chat_closed": {{"visitor": {}, "agent": {}}}}}"#, id(v), opt(a))
+    }
+    pub fn availability(group: Option<&str>, online: bool) -> String {
+        format!(r#"{{"availability_changed": {{"group": {}, "online": {online}}}}}"#, opt(group))
+    }
+}
+
+/// R10 for the page of every configured group, in configuration order,
+/// then the ungrouped page (R31's order for availability notices). Under a
+/// plan without groups (R1) a group's page is an ungrouped page, and
+/// changes with it.
+pub fn pages(c: &MConfig, s: &MState) -> Vec<(Option<String>, bool)> {
+    let groups = c.groups.iter();
+    let mut out: Vec<(Option<String>, bool)> =
+        groups.map(|g| (Some(g.id.clone()), online(c, s, Some(&g.id)))).collect();
+    out.push((None, online(c, s, None)));
+    out
 }
 
 impl MRouting {
@@ -452,6 +500,7 @@ pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u
     let group = found.clone().unwrap_or(own.clone());
     if group != own {
         s.visitors.iter_mut().find(|x| x.id == visitor).unwrap().moved = group.clone();
+        r.notes.push(note::moved(visitor, own.as_deref(), group.as_deref()));
     }
     let cands = match &found {
         Some(g) => in_group(c, s, g.as_deref(), v.preferred.as_deref()),
@@ -465,8 +514,14 @@ pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u
         Some(a) => {
             r.dequeue(visitor);
             r.stamp(a, now);
+            r.notes.push(note::held(visitor, a));
         }
-        None => r.enqueue(visitor),
+        None => {
+            r.enqueue(visitor);
+            let broadcast = c.policy.routing == groupgate::Routing::Broadcast;
+            let offered = if broadcast { cands } else { Vec::new() };
+            r.notes.push(note::queued(visitor, group.as_deref(), &offered));
+        }
     }
     chosen
 }

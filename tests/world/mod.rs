@@ -70,10 +70,21 @@ pub struct World {
 /// the same result code ("ok" for success). Every step runs at clock `now`.
 pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
     account.set_clock(now);
+    let before = model::pages(&w.c, &w.s);
+    w.r.notes.clear();
     let got = engine(account, op);
     let want = model_step(w, now, op);
     assert_eq!(got, want, "{op:?}");
     model::serve(&w.c, &mut w.s, &mut w.r, now);
+    // R31: the event's own notices and the chats served because of it, then
+    // every page whose availability changed, in configuration order.
+    for ((page, was), (_, now)) in before.iter().zip(model::pages(&w.c, &w.s)) {
+        if *was != now {
+            w.r.notes.push(model::note::availability(page.as_deref(), now));
+        }
+    }
+    let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
+    assert_eq!(said, w.r.notes, "R31 notices of {op:?}");
 }
 
 pub fn engine(account: &mut Account, op: &Op) -> String {
@@ -136,6 +147,7 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
                 x.holder = Some(AGENTS[a].into());
                 r.dequeue(VISITORS[v]);
                 r.stamp(AGENTS[a], now);
+                r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
                 ok
             }
             Err(code) => code.into(),
@@ -144,6 +156,7 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             None => "unknown_visitor".into(),
             Some(x) if !x.has_chat => "no_chat".into(),
             Some(x) => {
+                r.notes.push(model::note::closed(VISITORS[v], x.holder.as_deref()));
                 x.has_chat = false;
                 x.holder = None;
                 r.dequeue(VISITORS[v]);
@@ -151,8 +164,9 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             }
         },
         Op::Leave(v) => {
-            if s.visitor(VISITORS[v]).is_none() {
-                return "unknown_visitor".into();
+            let Some(x) = s.visitor(VISITORS[v]) else { return "unknown_visitor".into() };
+            if x.has_chat {
+                r.notes.push(model::note::closed(VISITORS[v], x.holder.as_deref()));
             }
             s.visitors.retain(|x| x.id != VISITORS[v]);
             r.dequeue(VISITORS[v]);
@@ -192,9 +206,15 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             if model::effective_of(c, x).as_deref() == Some(GROUPS[g]) {
                 return "same_group".into();
             }
+            let from = model::effective_of(c, x);
             let x = visitor(s, v).unwrap();
+            r.notes.push(model::note::unheld(VISITORS[v], x.holder.as_deref().unwrap(), "transferred"));
             x.holder = None;
             x.moved = Some(GROUPS[g].into());
+            let to = model::effective_of(c, x);
+            if to != from {
+                r.notes.push(model::note::moved(VISITORS[v], from.as_deref(), to.as_deref()));
+            }
             model::land(c, s, r, VISITORS[v], now);
             ok
         }
@@ -213,6 +233,8 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             }
             visitor(s, v).unwrap().holder = Some(AGENTS[a].into());
             r.stamp(AGENTS[a], now);
+            r.notes.push(model::note::unheld(VISITORS[v], &holder, "transferred"));
+            r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
             ok
         }
     }
