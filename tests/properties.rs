@@ -246,67 +246,136 @@ proptest! {
     /// change leaves the account byte-identical.
     #[test]
     fn changes_match_the_model(raw in common::config(), ops in proptest::collection::vec(change(), 0..24)) {
-        let mut account = Account::new(raw.build().unwrap());
-        let c = MConfig::of(account.snapshot().config());
-        let mut loaded: Vec<(String, MConfig)> = c.agents.iter().map(|a| (a.id.clone(), c.clone())).collect();
-        let mut w = World { c, s: MState::default(), r: MRouting::default() };
-        for (now, op) in ops.iter().enumerate() {
-            let now = now as u64;
-            account.set_clock(now);
-            match op {
-                ChangeOp::Event(e) => step(&mut account, &mut w, now, e),
-                ChangeOp::Refresh(a) => {
-                    let ok = account.refresh(AGENTS[*a]).is_ok();
-                    prop_assert_eq!(ok, w.c.agent(AGENTS[*a]).is_some());
-                    if ok {
-                        loaded.retain(|(x, _)| x != AGENTS[*a]);
-                        loaded.push((AGENTS[*a].into(), w.c.clone()));
-                    }
+        run_changes(&raw, &ops)?;
+    }
+
+    /// R14, R31: chats taken from agents that are disabled or removed go
+    /// back to the queue with their notices, as the model says: runs
+    /// weighted towards held chats and then such changes.
+    #[test]
+    fn chats_of_removed_and_disabled_agents_match_the_model(
+        raw in common::config(),
+        ops in proptest::collection::vec(prop_oneof![
+            3 => op().prop_map(ChangeOp::Event),
+            1 => (0..AGENTS.len(), any::<bool>()).prop_map(|(a, remove)| {
+                let agent: groupgate::AgentId = AGENTS[a].parse().unwrap();
+                ChangeOp::Change(if remove { Change::RemoveAgent(agent) } else { Change::SetEnabled { agent, enabled: false } })
+            }),
+        ], 0..24),
+    ) {
+        run_changes(&raw, &ops)?;
+    }
+}
+
+/// Runs events, refreshes and changes on the engine and the model side by
+/// side, everyone online first, comparing every answer after each.
+fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), TestCaseError> {
+    let mut account = Account::new(raw.build().unwrap());
+    let c = MConfig::of(account.snapshot().config());
+    let mut loaded: Vec<(String, MConfig)> = c.agents.iter().map(|a| (a.id.clone(), c.clone())).collect();
+    let mut w = World { c, s: MState::default(), r: MRouting::default() };
+    // Everyone online first, so that chats are held when agents are
+    // removed or disabled (R14).
+    let online: Vec<ChangeOp> = (0..AGENTS.len()).map(|a| ChangeOp::Event(Op::SetStatus(a, 0))).collect();
+    for (now, op) in online.iter().chain(ops).enumerate() {
+        let now = now as u64;
+        account.set_clock(now);
+        match op {
+            ChangeOp::Event(e) => step(&mut account, &mut w, now, e),
+            ChangeOp::Refresh(a) => {
+                let ok = account.refresh(AGENTS[*a]).is_ok();
+                prop_assert_eq!(ok, w.c.agent(AGENTS[*a]).is_some());
+                if ok {
+                    loaded.retain(|(x, _)| x != AGENTS[*a]);
+                    loaded.push((AGENTS[*a].into(), w.c.clone()));
                 }
-                ChangeOp::Change(ch) => {
-                    let before = format!("{account:?}");
-                    let copy = account.clone();
-                    match account.apply(ch) {
-                        Err(_) => {
-                            prop_assert_eq!(format!("{account:?}"), before, "R24: failed change changed the account");
-                            prop_assert!(account == copy);
+            }
+            ChangeOp::Change(ch) => {
+                let before = format!("{account:?}");
+                let copy = account.clone();
+                let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
+                let stale_before: Vec<String> =
+                    w.c.agents
+                        .iter()
+                        .filter(|a| model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id))
+                        .map(|a| a.id.clone())
+                        .collect();
+                w.r.notes.clear();
+                match account.apply(ch) {
+                    Err(_) => {
+                        prop_assert_eq!(format!("{account:?}"), before, "R24: failed change changed the account");
+                        prop_assert!(account == copy);
+                    }
+                    Ok(report) => {
+                        let new = MConfig::of(account.snapshot().config());
+                        let want: Vec<String> = new
+                            .agents
+                            .iter()
+                            .filter(|a| model::visibility_changed(&w.c, &new, &a.id))
+                            .map(|a| a.id.clone())
+                            .collect();
+                        prop_assert_eq!(strings(report.visibility_changed()), want, "R9 report for {:?}", ch);
+                        let pages = pages(&w.c, &new);
+                        let old_online: Vec<bool> =
+                            pages.iter().map(|p| model::online(&w.c, &w.s, p.as_deref())).collect();
+                        requeue(&w.c, &new, &mut w.s, &mut w.r);
+                        w.c = new;
+                        model::serve(&w.c, &mut w.s, &mut w.r, now);
+                        let want: Vec<(Option<String>, bool)> = pages
+                            .iter()
+                            .zip(old_online)
+                            .filter_map(|(p, was)| {
+                                let on = model::online(&w.c, &w.s, p.as_deref());
+                                (on != was).then(|| (p.clone(), on))
+                            })
+                            .collect();
+                        let got: Vec<(Option<String>, bool)> = report
+                            .availability()
+                            .iter()
+                            .map(|a| (a.page_group().map(|g| g.to_string()), a.online()))
+                            .collect();
+                        prop_assert_eq!(&got, &want, "R10 availability for {:?}", ch);
+                        for (page, on) in &want {
+                            w.r.notes.push(model::note::availability(page.as_deref(), *on));
                         }
-                        Ok(report) => {
-                            let new = MConfig::of(account.snapshot().config());
-                            let want: Vec<String> = new.agents.iter()
-                                .filter(|a| model::visibility_changed(&w.c, &new, &a.id)).map(|a| a.id.clone()).collect();
-                            prop_assert_eq!(strings(report.visibility_changed()), want, "R9 report for {:?}", ch);
-                            let pages = pages(&w.c, &new);
-                            let old_online: Vec<bool> = pages.iter().map(|p| model::online(&w.c, &w.s, p.as_deref())).collect();
-                            requeue(&w.c, &new, &mut w.s, &mut w.r);
-                            w.c = new;
-                            model::serve(&w.c, &mut w.s, &mut w.r, now);
-                            let want: Vec<(Option<String>, bool)> = pages.iter().zip(old_online)
-                                .filter_map(|(p, was)| {
-                                    let on = model::online(&w.c, &w.s, p.as_deref());
-                                    (on != was).then(|| (p.clone(), on))
-                                }).collect();
-                            let got: Vec<(Option<String>, bool)> = report.availability().iter()
-                                .map(|a| (a.page_group().map(|g| g.to_string()), a.online())).collect();
-                            prop_assert_eq!(got, want, "R10 availability for {:?}", ch);
-                            loaded.retain(|(x, _)| w.c.agent(x).is_some());
-                            for a in &w.c.agents {
-                                if !loaded.iter().any(|(x, _)| *x == a.id) {
-                                    loaded.push((a.id.clone(), w.c.clone()));
-                                }
+                        loaded.retain(|(x, _)| w.c.agent(x).is_some());
+                        for a in &w.c.agents {
+                            if !loaded.iter().any(|(x, _)| *x == a.id) {
+                                loaded.push((a.id.clone(), w.c.clone()));
                             }
                         }
+                        // R31: the dashboards this change made stale that were not.
+                        let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
+                        let newly: Vec<String> =
+                            w.c.agents
+                                .iter()
+                                .filter(|a| {
+                                    model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id)
+                                        && !stale_before.contains(&a.id)
+                                })
+                                .map(|a| a.id.clone())
+                                .collect();
+                        if !newly.is_empty() {
+                            w.r.notes.push(model::note::refresh(&newly));
+                        }
+                        let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
+                        prop_assert_eq!(&said, &w.r.notes, "R31 notices of {:?}", ch);
                     }
                 }
             }
-            let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
-            let stale: Vec<String> = w.c.agents.iter()
-                .filter(|a| model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id)).map(|a| a.id.clone()).collect();
-            prop_assert_eq!(strings(account.needs_refresh()), stale, "R9 stale agents");
-            compare(&account, &w, &loaded_of);
         }
-        world::count(ops.len());
+        let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
+        let stale: Vec<String> =
+            w.c.agents
+                .iter()
+                .filter(|a| model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id))
+                .map(|a| a.id.clone())
+                .collect();
+        prop_assert_eq!(strings(account.needs_refresh()), stale, "R9 stale agents");
+        compare(&account, &w, &loaded_of);
     }
+    world::count(ops.len());
+    Ok(())
 }
 
 /// R14 in the model: chats of removed agents, and of agents disabled by this
@@ -317,16 +386,22 @@ fn requeue(old: &MConfig, new: &MConfig, s: &mut MState, r: &mut MRouting) {
     for v in &mut s.visitors {
         let Some(h) = v.holder.clone() else { continue };
         let was_enabled = old.agent(&h).is_some_and(|a| a.enabled);
-        let gone = match new.agent(&h) {
-            None => true,
-            Some(a) => was_enabled && !a.enabled,
+        let why = match new.agent(&h) {
+            None => "removed",
+            Some(a) if was_enabled && !a.enabled => "disabled",
+            Some(_) => continue,
         };
-        if gone {
-            v.holder = None;
-            lost.push(v.id.clone());
-        }
+        v.holder = None;
+        lost.push((v.id.clone(), h, why));
     }
-    for v in lost {
+    // R31: chat by chat in arrival order, unheld then queued, offered to
+    // its candidates under the new revision when broadcasting.
+    for (v, h, why) in lost {
+        r.notes.push(model::note::unheld(&v, &h, why));
+        let x = s.visitor(&v).unwrap().clone();
+        let broadcast = new.policy.routing == groupgate::Routing::Broadcast;
+        let offered = if broadcast { model::candidates(new, s, &x) } else { Vec::new() };
+        r.notes.push(model::note::queued(&v, model::effective_of(new, &x).as_deref(), &offered));
         r.enqueue(&v);
     }
     s.status.retain(|(x, _)| new.agent(x).is_some());

@@ -417,6 +417,10 @@ pub mod note {
     pub fn closed(v: &str, a: Option<&str>) -> String {
         format!(r#"{{"chat_closed": {{"visitor": {}, "agent": {}}}}}"#, id(v), opt(a))
     }
+    pub fn refresh(agents: &[String]) -> String {
+        let agents: Vec<String> = agents.iter().map(|a| id(a)).collect();
+        format!(r#"{{"refresh_needed": {{"agents": [{}]}}}}"#, agents.join(", "))
+    }
     pub fn availability(group: Option<&str>, online: bool) -> String {
         format!(r#"{{"availability_changed": {{"group": {}, "online": {online}}}}}"#, opt(group))
     }
