@@ -9,7 +9,7 @@ mod model;
 mod world;
 
 use groupgate::{
-    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, GroupSpec, Plan, Policy, Routing, Status, Tier,
+    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, GroupSpec, Notice, Plan, Policy, Routing, Status, Tier,
     TransferTarget,
 };
 use proptest::prelude::*;
@@ -316,7 +316,12 @@ fn r18_the_queue_is_served_oldest_first_when_agents_become_available() {
     account.set_status("anna", Status::Online).unwrap();
     assert_eq!(account.holder("e1").unwrap(), "anna");
     assert_eq!(names(account.queue()), ["d1", "e2"], "d1 has no candidate and stays; e2 waits for anna");
-    assert_eq!(names(account.drain_served()), ["e1"]);
+    // Serving the queue gave e1 to anna: the status change's notice says so.
+    assert!(
+        account
+            .notices()
+            .contains(&Notice::ChatHeld { visitor: "e1".parse().unwrap(), agent: "anna".parse().unwrap() })
+    );
     account.release("e1").unwrap(); // a freed slot
     assert_eq!(account.holder("e2").unwrap(), "anna");
     assert_eq!(names(account.queue()), ["d1"]);

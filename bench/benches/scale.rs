@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
-use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Policy, Routing, Status, Tier, TransferTarget};
+use groupgate::{
+    Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Notice, Policy, Routing, Status, Tier, TransferTarget,
+};
 use workload::Workload;
 
 /// Every per-event operation and the main queries on `account`, which holds
@@ -234,9 +236,14 @@ fn queue_axis(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("release_serving_queue", queued), |b| {
             b.iter(|| {
                 account.release(&held).unwrap();
-                let served = account.drain_served();
+                // The chat the queue gave the freed agent: the release's
+                // `chat_held` notice.
+                let next = account.notices().into_iter().find_map(|n| match n {
+                    Notice::ChatHeld { visitor, .. } => Some(visitor),
+                    _ => None,
+                });
                 account.route(&held).unwrap();
-                if let Some(next) = served.first() {
+                if let Some(next) = next {
                     held = next.to_string();
                 }
             })

@@ -11,11 +11,15 @@
 //! - `events.rs`: visitor and agent events (`visit`, `select_group`,
 //!   `prefer_agent`, `leave`, `set_status`, `refresh`, `claim`,
 //!   `claim_at_version`, `release`, `restore_chat`, `chat_limit`);
-//! - `routing.rs`: `route`, `transfer`, `next_agent`, the strategy state
-//!   (`assignments`, `set_assignments`) and `drain_served`;
+//! - `routing.rs`: `route`, `transfer`, `next_agent` and the strategy state
+//!   (`assignments`, `set_assignments`);
 //! - `queries.rs`: decisions and reads (`sees`, `visible_agents`,
-//!   `dashboard`, `can_claim`, `candidates`, `is_online`, `form_choices`,
-//!   `queue`, `holder`, `load`, keys, …).
+//!   `dashboard`, `can_claim`, `candidates`, `is_online`, `is_online_for`,
+//!   `form_choices`, `queue`, `visitor`, `chats_of`, `holder`, `load`,
+//!   keys, …);
+//! - `event.rs`: events as values (`Event`, `apply_event`, R33);
+//! - `notices.rs`: what each event did (`Notice`, `notices`, R31);
+//! - `saved.rs`: saving and loading (`Saved`, `save`, `from_saved`, R32).
 
 mod event;
 mod events;
@@ -66,8 +70,6 @@ pub struct Account {
     /// Revisions some agent's dashboard shows, other than `latest`.
     loaded: BTreeMap<u64, Arc<Snapshot>>,
     state: State,
-    /// Chats served from the queue not yet drained by the host.
-    served: Vec<VisitorId>,
     /// Every page's chat-box availability (R10) after the last event, to
     /// tell which pages an event changed.
     available: refresh::Availability,
@@ -364,7 +366,6 @@ impl Account {
             latest: Arc::new(snapshot),
             loaded: BTreeMap::new(),
             state,
-            served: Vec::new(),
             available,
             tail: notices::Tail::default(),
         }

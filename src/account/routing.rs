@@ -114,20 +114,9 @@ impl Account {
     }
 
     /// Serves the queue (R18) after a successful event, as far as `freed`
-    /// can have changed it; the chats served wait for
-    /// [`drain_served`](Self::drain_served).
+    /// can have changed it; each chat served is a `chat_held` notice (R31).
     pub(super) fn serve(&mut self, freed: Freed<'_>) {
-        let served = route::serve(&self.latest, &mut self.state, freed);
-        self.served.extend(served);
-    }
-
-    /// Chats that queue serving (R18) gave an agent since the last call, in
-    /// the order served: the host tells those agents. Use
-    /// [`holder`](Self::holder) for who got each.
-    ///
-    /// Cost: O(1).
-    pub fn drain_served(&mut self) -> Vec<VisitorId> {
-        std::mem::take(&mut self.served)
+        route::serve(&self.latest, &mut self.state, freed);
     }
 }
 

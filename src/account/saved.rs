@@ -57,9 +57,6 @@ pub struct Saved {
     pub agents: Vec<SavedAgent>,
     /// The visitors on the site, in order of arrival.
     pub visitors: Vec<SavedVisitor>,
-    /// Chats served from the queue that the host has not drained yet.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
-    pub served: Vec<VisitorId>,
 }
 
 /// An older revision a dashboard shows.
@@ -209,7 +206,6 @@ impl Account {
             next: state.counter().saturating_add(1),
             agents,
             visitors,
-            served: self.served.clone(),
         }
     }
 
@@ -317,13 +313,6 @@ impl Account {
         state.set_counter(saved.next.saturating_sub(1));
         state.clear_notes();
         let available = refresh::Availability::of(&latest, &state);
-        Ok(Account {
-            latest: Arc::new(latest),
-            loaded,
-            state,
-            served: saved.served,
-            available,
-            tail: notices::Tail::default(),
-        })
+        Ok(Account { latest: Arc::new(latest), loaded, state, available, tail: notices::Tail::default() })
     }
 }

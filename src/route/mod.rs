@@ -210,7 +210,8 @@ pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target
 
 /// Serves the queue after a successful event, under the single-agent
 /// strategies (R18): oldest first, each chat to the agent `route` would pick;
-/// chats without a candidate stay. Returns the chats served, in order.
+/// chats without a candidate stay. Returns how many chats were served; each
+/// is a `chat_held` notice (R31).
 ///
 /// Between events every queued chat has no candidate (the previous serving
 /// left it so), so only the chats the event can have given one are planned:
@@ -225,9 +226,9 @@ pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target
 /// - a configuration change: every queue, oldest first — O(groups with
 ///   queued chats) per chat served, plus one look at each queue whose chats
 ///   still have no candidate.
-pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> Vec<VisitorId> {
+pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> usize {
     if snap.policy().routing == Routing::Broadcast || !state.visitors().has_queue() {
-        return Vec::new();
+        return 0;
     }
     match freed {
         Freed::All => {
@@ -236,10 +237,7 @@ pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> Vec
         }
         Freed::Visitor(id) => {
             let queued = state.visitor(id).is_some_and(|v| v.chat.is_some_and(|c| c.queued.is_some()));
-            match VisitorId::new(id) {
-                Ok(v) if queued && serve_one(snap, state, id) => vec![v],
-                _ => Vec::new(),
-            }
+            usize::from(queued && serve_one(snap, state, id))
         }
         Freed::Agent(id) => serve_for_agent(snap, state, id),
     }
@@ -257,10 +255,10 @@ fn serve_one(snap: &Snapshot, state: &mut State, visitor: &str) -> bool {
 }
 
 /// [`serve`] after agent `id` freed a slot or came online.
-fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> Vec<VisitorId> {
-    let Some((ax, (_, agent))) = snap.agent_ix(id).and_then(|a| Some((a, snap.agent(a)?))) else { return Vec::new() };
+fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> usize {
+    let Some((ax, (_, agent))) = snap.agent_ix(id).and_then(|a| Some((a, snap.agent(a)?))) else { return 0 };
     if !state.is_online(ax) {
-        return Vec::new();
+        return 0;
     }
     let own_limit = crate::decide::claim::limit(snap, agent, None);
     let full = |state: &State| {
@@ -276,13 +274,13 @@ fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> Vec<VisitorI
 }
 
 /// Serves the queues of `groups` merged by (queue key, arrival) until `stop`
-/// holds or no chat can be served. Returns the chats served, in order.
+/// holds or no chat can be served. Returns how many were served.
 fn serve_merged(
     snap: &Snapshot,
     state: &mut State,
     groups: &[Option<GroupIx>],
     stop: impl Fn(&State) -> bool,
-) -> Vec<VisitorId> {
+) -> usize {
     // The next entry of each queue is looked up again after every step,
     // since landing a chat takes it out of its queue and nothing else. A
     // freed slot is usually filled by the first chat looked at, so the
@@ -293,14 +291,14 @@ fn serve_merged(
     // queue nobody can take chats from costs one look.
     let next = |state: &State, g: Option<GroupIx>, after| state.visitors().next_queued(g, after);
     let mut heads: SmallVec<[Option<(u64, u32)>; 8]> = groups.iter().map(|g| next(state, *g, None)).collect();
-    let mut served = Vec::new();
+    let mut served = 0;
     while !stop(state) {
         let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);
         let Some((i, entry)) = oldest else { break };
         let visitor = state.visitors().name(entry.1).map(VisitorId::stored);
         let landed = visitor.filter(|v| serve_one(snap, state, v.as_str()));
         let more = landed.is_some();
-        served.extend(landed);
+        served += usize::from(more);
         if let (Some(head), Some(g)) = (heads.get_mut(i), groups.get(i)) {
             *head = if more { next(state, *g, Some(entry)) } else { None };
         }
