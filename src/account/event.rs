@@ -173,6 +173,32 @@ impl Account {
     }
 }
 
+impl Account {
+    /// [`apply_event`](Self::apply_event) at time `at` (R26, R33): the clock
+    /// first moves forward to `at` — never back: a time at or before the
+    /// clock leaves it — so that whatever the event assigns is stamped
+    /// with it (R16). Servers whose clocks differ can feed one account.
+    ///
+    /// # Errors
+    ///
+    /// As [`apply_event`](Self::apply_event); the clock has moved even so.
+    ///
+    /// ```
+    /// use groupgate::{Account, AgentSpec, ConfigBuilder, Event};
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// let visit = Event::Visit { visitor: "v1".parse().unwrap(), page_group: None };
+    /// account.apply_event_at(1_764_000_000_000, &visit).unwrap();
+    /// account.apply_event_at(1_000, &visit).unwrap(); // a slower server's clock
+    /// assert_eq!(account.clock(), 1_764_000_000_000);
+    /// ```
+    pub fn apply_event_at(&mut self, at: u64, event: &Event) -> Result<Vec<Notice>, EventError> {
+        if at > self.clock() {
+            self.set_clock(at);
+        }
+        self.apply_event(event)
+    }
+}
+
 /// The serde form: the scenario format's steps.
 #[cfg(feature = "serde")]
 mod wire {
