@@ -75,6 +75,15 @@ fn outcome(account: &mut Account, now: u64, e: &Event) -> Result<Vec<String>, &'
     account.apply_event(e).map(|n| n.iter().map(ToString::to_string).collect()).map_err(|e| e.code())
 }
 
+/// Every page's availability (R10): each group's, then the ungrouped page's.
+fn pages(account: &Account) -> Vec<(Option<String>, bool)> {
+    let groups: Vec<String> = account.snapshot().config().groups().iter().map(|g| g.id().to_string()).collect();
+    let mut out: Vec<(Option<String>, bool)> =
+        groups.into_iter().map(|g| (Some(g.clone()), account.is_online(Some(&g)))).collect();
+    out.push((None, account.is_online(None)));
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
@@ -103,14 +112,6 @@ proptest! {
         prop_assert_eq!(&replica, &live);
         prop_assert_eq!(format!("{replica:?}"), format!("{live:?}"));
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
 
     /// R32: an account saved as JSON and loaded at random points equals the
     /// one that goes on, and both give the same answers and notices to the
@@ -138,23 +139,6 @@ proptest! {
         }
         prop_assert_eq!(&copy, &live);
     }
-}
-
-/// Every page's availability (R10): each group's, then the ungrouped page's.
-fn pages(account: &Account) -> Vec<(Option<String>, bool)> {
-    let groups: Vec<String> = account.snapshot().config().groups().iter().map(|g| g.id().to_string()).collect();
-    let mut out: Vec<(Option<String>, bool)> =
-        groups.into_iter().map(|g| (Some(g.clone()), account.is_online(Some(&g)))).collect();
-    out.push((None, account.is_online(None)));
-    out
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
 
     /// R31: an event's `availability_changed` notices are exactly the pages
     /// whose `is_online` differs before and after it, in configuration order

@@ -293,13 +293,7 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
             ChangeOp::Change(ch) => {
                 let before = format!("{account:?}");
                 let copy = account.clone();
-                let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
-                let stale_before: Vec<String> =
-                    w.c.agents
-                        .iter()
-                        .filter(|a| model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id))
-                        .map(|a| a.id.clone())
-                        .collect();
+                let stale_before = stale(&loaded, &w.c);
                 w.r.notes.clear();
                 match account.apply(ch) {
                     Err(_) => {
@@ -345,16 +339,8 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
                             }
                         }
                         // R31: the dashboards this change made stale that were not.
-                        let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
                         let newly: Vec<String> =
-                            w.c.agents
-                                .iter()
-                                .filter(|a| {
-                                    model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id)
-                                        && !stale_before.contains(&a.id)
-                                })
-                                .map(|a| a.id.clone())
-                                .collect();
+                            stale(&loaded, &w.c).into_iter().filter(|a| !stale_before.contains(a)).collect();
                         if !newly.is_empty() {
                             w.r.notes.push(model::note::refresh(&newly));
                         }
@@ -365,17 +351,19 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
             }
         }
         let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
-        let stale: Vec<String> =
-            w.c.agents
-                .iter()
-                .filter(|a| model::visibility_changed(&loaded_of(&a.id), &w.c, &a.id))
-                .map(|a| a.id.clone())
-                .collect();
+        let stale = stale(&loaded, &w.c);
         prop_assert_eq!(strings(account.needs_refresh()), stale, "R9 stale agents");
         compare(&account, &w, &loaded_of);
     }
     world::count(ops.len());
     Ok(())
+}
+
+/// The agents whose dashboards are stale (R9): their loaded configuration
+/// shows them other visitors than `c`, in configuration order.
+fn stale(loaded: &[(String, MConfig)], c: &MConfig) -> Vec<String> {
+    let loaded_of = |a: &str| loaded.iter().find(|(x, _)| x == a).map(|(_, m)| m.clone()).unwrap();
+    c.agents.iter().filter(|a| model::visibility_changed(&loaded_of(&a.id), c, &a.id)).map(|a| a.id.clone()).collect()
 }
 
 /// R14 in the model: chats of removed agents, and of agents disabled by this
