@@ -24,7 +24,8 @@ mod wire;
 
 pub use account::{
     Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,
-    SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, TransferTarget, Visited, VisitorKey, VisitorView,
+    SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, Timed, TransferTarget, Visited, VisitorKey,
+    VisitorView,
 };
 pub use config::{
     Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupPatch, GroupSpec,

@@ -173,6 +173,27 @@ impl Account {
     }
 }
 
+/// An event with the time it happened (R26, R33), as a log stores it.
+/// Serde form: `{"at": 1764000000000, "event": {"claim": {...}}}`.
+///
+/// ```
+/// use groupgate::{Account, ConfigBuilder, Timed};
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let line = r#"{"at": 1764000000000, "event": {"visit": {"visitor": "v1"}}}"#;
+/// let timed: Timed = serde_json::from_str(line).unwrap();
+/// account.apply_event_at(timed.at, &timed.event).unwrap();
+/// assert_eq!(account.clock(), 1_764_000_000_000);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct Timed {
+    /// When, in milliseconds since 1970-01-01T00:00:00Z.
+    pub at: u64,
+    /// What.
+    pub event: Event,
+}
+
 impl Account {
     /// [`apply_event`](Self::apply_event) at time `at` (R26, R33): the clock
     /// first moves forward to `at` — never back: a time at or before the

@@ -29,7 +29,7 @@ mod routing;
 mod saved;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
-pub use event::{Event, EventError};
+pub use event::{Event, EventError, Timed};
 pub use events::Visited;
 pub use notices::Notice;
 pub use queries::{AgentKey, VisitorKey, VisitorView};

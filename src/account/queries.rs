@@ -325,6 +325,27 @@ impl Account {
         self.state.visitor(visitor).map(|v| VisitorView { v })
     }
 
+    /// How many queued chats are ahead of the visitor's (R18): 0 for the
+    /// next one served; `None` when its chat does not wait in the queue.
+    /// Cost: O(chats ahead) — the queue is a search tree without counts.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// for v in ["v1", "v2"] {
+    ///     account.visit(v.parse().unwrap(), None).unwrap();
+    ///     account.route(v).unwrap(); // broadcast: waits for a claim
+    /// }
+    /// assert_eq!((account.queue_position("v1"), account.queue_position("v2")), (Some(0), Some(1)));
+    /// account.claim("anna", "v1").unwrap_err(); // anna is offline
+    /// account.release("v1").unwrap();
+    /// assert_eq!((account.queue_position("v1"), account.queue_position("v2")), (None, Some(0)));
+    /// ```
+    pub fn queue_position(&self, visitor: &str) -> Option<usize> {
+        let visitors = self.state.visitors();
+        visitors.queue_position(visitors.slot(visitor)?)
+    }
+
     /// The visitors whose chats the agent holds (R12), in the order it came
     /// to hold them; empty for an agent the latest revision lacks. Cost:
     /// O(chats held).

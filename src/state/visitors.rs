@@ -760,6 +760,13 @@ impl Visitors {
         self.queue.iter().filter_map(|(_, slot)| self.at(*slot))
     }
 
+    /// How many queued chats are ahead of the one in `slot` (R18); `None`
+    /// when it is not queued. O(chats ahead).
+    pub(crate) fn queue_position(&self, slot: u32) -> Option<usize> {
+        let key = self.chat(slot)?.queued?;
+        Some(self.queue.range(..(key, slot)).count())
+    }
+
     /// Whether any chat is queued. O(1).
     pub(crate) fn has_queue(&self) -> bool {
         !self.queue.is_empty()
