@@ -24,13 +24,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("== visitors arrive");
     // <script>smartsupp('group', 'support-en')</script> on /en/pricing
-    account.visit("v1".parse()?, Some("support-en".parse()?))?;
+    account.visit("v1", Some("support-en"))?;
     // <script>smartsupp('group', 'support-de')</script> on /de/preise
-    account.visit("v2".parse()?, Some("support-de".parse()?))?;
+    account.visit("v2", Some("support-de"))?;
     // the home page carries no group code
-    account.visit("v3".parse()?, None)?;
+    account.visit("v3", None)?;
     // v4 is on an English page but picks "Support DE" in the contact form (R22)
-    account.visit("v4".parse()?, Some("support-en".parse()?))?;
+    account.visit("v4", Some("support-en"))?;
     println!("contact form offers: {}", list(account.form_choices()));
     account.select_group("v4", "support-de")?;
 

@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if visitor == "v3" {
                 account.release("v2")?; // erin (or the queue) frees a chat before v3 arrives
             }
-            account.visit(visitor.parse()?, Some("support-en".parse()?))?;
+            account.visit(visitor, Some("support-en"))?;
             let routed = account.route(visitor)?;
             match routed.agent() {
                 Some(agent) => println!("{visitor} → {agent}"),
@@ -46,8 +46,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== fallback (R17) and queue (R18), least busy");
     let mut account = account(Routing::LeastBusy)?;
-    account.visit("d1".parse()?, Some("support-de".parse()?))?;
-    account.visit("d2".parse()?, Some("support-de".parse()?))?;
+    account.visit("d1", Some("support-de"))?;
+    account.visit("d2", Some("support-de"))?;
     let first = account.route("d1")?;
     println!("d1 → {} in {}", show(first.agent()), show(first.group()));
     let second = account.route("d2")?;
@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for agent in ["emil", "erin", "lena"] {
         account.set_status(agent, Status::Offline)?;
     }
-    account.visit("d3".parse()?, Some("support-de".parse()?))?;
+    account.visit("d3", Some("support-de"))?;
     println!("d3 queued: {}; queue: {}", account.route("d3")?.queued(), join(account.queue()));
     account.release("d1")?;
     println!("d1 closed: dora's slot frees, the queue is served: d3 → {}", show(account.holder("d3")));

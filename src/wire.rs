@@ -9,7 +9,7 @@
 //! let mut account = Account::new(ConfigBuilder::new()
 //!     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
 //!     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
-//! account.visit("v1".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+//! account.visit("v1", Some("de")).unwrap();
 //! assert_eq!(serde_json::to_string(&account.sees("anna", "v1")).unwrap(),
 //!     r#"{"visible":false,"reason":"not_in_group","rule":"R4"}"#);
 //! let err = account.claim("anna", "v1").unwrap_err();

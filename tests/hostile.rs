@@ -55,7 +55,7 @@ fn hostile_lookups_are_invalid_ids_never_a_panic() {
         assert!(account.dashboard(bad).is_empty());
         assert!(!account.sees(bad, bad).is_visible());
         assert!(!account.is_online(Some(bad)));
-        account.visit("v1".parse().unwrap(), None).unwrap();
+        account.visit("v1", None).unwrap();
         assert_eq!(account.select_group("v1", bad).unwrap_err().code(), "group_selection_disabled");
         let msg = account.release(bad).unwrap_err().to_string();
         assert!(msg.len() < 400, "shortened: {} bytes", msg.len());
@@ -102,7 +102,7 @@ fn many_groups_and_an_agent_in_every_group_work() {
         everywhere = everywhere.member(format!("g{i}"));
     }
     let mut account = Account::new(b.agent(everywhere).build().unwrap());
-    account.visit("v1".parse().unwrap(), Some(format!("g{}", n - 1).parse().unwrap())).unwrap();
+    account.visit("v1", Some(&format!("g{}", n - 1))).unwrap();
     assert_eq!(account.visible_agents("v1"), ["omni"]);
     // A failed change on the big account loses nothing.
     let err = account.apply(&Change::AddGroup(GroupSpec::new("g7"))).unwrap_err();
@@ -116,7 +116,7 @@ fn hostile_changes_are_refused_and_lose_nothing() {
         ConfigBuilder::new().group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap(),
     );
     account.set_status("anna", Status::Online).unwrap();
-    account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    account.visit("v1", Some("en")).unwrap();
     account.claim("anna", "v1").unwrap();
     let before = account.clone();
     let huge = "g".repeat(10_000);
@@ -162,7 +162,7 @@ fn limits_at_the_edges_of_u32_work() {
     let mut account = Account::new(config);
     account.set_status("anna", Status::Online).unwrap();
     account.set_status("zero", Status::Online).unwrap();
-    account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    account.visit("v1", Some("en")).unwrap();
     assert!(account.can_claim("anna", "v1").is_allowed());
     assert_eq!(account.can_claim("zero", "v1").reason().map(|r| r.code()), Some("at_capacity"));
     assert!(account.is_online(Some("en")));

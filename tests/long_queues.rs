@@ -100,7 +100,7 @@ fn step(account: &mut Account, c: &MConfig, s: &mut MState, r: &mut MRouting, no
     let (got, want): (String, String) = match op {
         Op::Visit(v, g) => {
             let tag = g.map(|g| GROUPS[g].to_string());
-            let got = code(account.visit(name(*v).parse().unwrap(), tag.as_ref().map(|t| t.parse().unwrap())));
+            let got = code(account.visit(&name(*v), tag.as_deref()));
             match s.visitors.iter_mut().find(|x| x.id == name(*v)) {
                 Some(x) => x.tag = tag.or(x.tag.take()),
                 None => s.visitors.push(MVisitor { id: name(*v), tag, ..MVisitor::default() }),

@@ -134,7 +134,7 @@ proptest! {
         for a in AGENTS {
             let _ = account.set_status(a, groupgate::Status::Online);
         }
-        account.visit(VISITORS[0].parse().unwrap(), None).unwrap();
+        account.visit(VISITORS[0], None).unwrap();
         account.restore_chat(VISITORS[0], None, u64::MAX - left).unwrap();
         let mut highest = u64::MAX - left;
         for op in &ops {

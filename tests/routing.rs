@@ -38,7 +38,7 @@ fn online(account: &mut Account, agents: &[&str]) {
 }
 
 fn visit(account: &mut Account, v: &str, page: Option<&str>) {
-    account.visit(id(v), page.map(id)).unwrap();
+    account.visit(v, page).unwrap();
 }
 
 /// Support with tiers: fiona first, nina and ulla normal, lars last, sam supervisor.
@@ -93,18 +93,18 @@ fn r15_agents_seeing_without_membership_count_as_normal() {
 fn r15_a_preferred_agent_comes_first_whatever_its_tier() {
     let mut account = tiers(Routing::Broadcast);
     visit(&mut account, "v1", Some("support"));
-    account.prefer_agent("v1", id("lars")).unwrap();
+    account.prefer_agent("v1", "lars").unwrap();
     assert_eq!(names(account.candidates("v1").agents()), ["lars", "fiona"]);
     // Not when it is a supervisor, away, or at capacity.
-    account.prefer_agent("v1", id("sam")).unwrap();
+    account.prefer_agent("v1", "sam").unwrap();
     assert_eq!(names(account.candidates("v1").agents()), ["fiona"]);
-    account.prefer_agent("v1", id("lars")).unwrap();
+    account.prefer_agent("v1", "lars").unwrap();
     account.set_status("lars", Status::Away).unwrap();
     assert_eq!(names(account.candidates("v1").agents()), ["fiona"]);
     // A single-agent strategy picks it.
     let mut rr = tiers(Routing::RoundRobin);
     visit(&mut rr, "v1", Some("support"));
-    rr.prefer_agent("v1", id("ulla")).unwrap();
+    rr.prefer_agent("v1", "ulla").unwrap();
     assert_eq!(rr.route("v1").unwrap().agent().unwrap(), "ulla");
 }
 
@@ -127,7 +127,7 @@ fn r12_r15_a_preferred_agent_at_the_groups_limit_is_not_a_candidate() {
         account.claim("anna", "v1").unwrap();
         account.set_status("bob", Status::Online).unwrap();
         visit(&mut account, "v2", Some("en"));
-        account.prefer_agent("v2", id("anna")).unwrap();
+        account.prefer_agent("v2", "anna").unwrap();
         assert_eq!(names(account.candidates("v2").agents()), ["bob"]);
         assert_eq!(account.next_agent("v2").unwrap(), "bob");
     }
@@ -474,7 +474,7 @@ fn run(account: &mut Account, ops: &[Op]) -> Vec<Vec<Option<String>>> {
         // Results are not checked here: the invariants must hold whatever succeeds.
         let _ = match op {
             Op::Visit(v, g) => {
-                account.visit(id(common::VISITORS[*v]), Some(id(common::GROUPS[*g]))).unwrap();
+                account.visit(common::VISITORS[*v], Some(common::GROUPS[*g])).unwrap();
                 Ok(())
             }
             Op::Route(v) => account.route(common::VISITORS[*v]).map(drop),
@@ -564,7 +564,7 @@ proptest! {
         for c in 0..chats {
             account.set_clock(start + c as u64);
             let v = format!("v{c}");
-            account.visit(id(&v), Some(id("g"))).unwrap();
+            account.visit(&v, Some("g")).unwrap();
             prop_assert!(account.route(&v).unwrap().agent().is_some());
         }
         let loads: Vec<u32> = (0..agents).map(|a| account.load(&format!("a{a}")).unwrap()).collect();

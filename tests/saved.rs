@@ -24,7 +24,7 @@ fn busy() -> Account {
     );
     account.set_status("anna", Status::Online).unwrap();
     for v in ["v1", "v2", "v3"] {
-        account.visit(v.parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+        account.visit(v, Some("en")).unwrap();
     }
     account.route("v1").unwrap();
     account.route("v2").unwrap();
@@ -36,7 +36,7 @@ fn busy() -> Account {
             tier: Default::default(),
         })
         .unwrap();
-    account.visit("v4".parse().unwrap(), None).unwrap();
+    account.visit("v4", None).unwrap();
     account.route("v4").unwrap();
     account.release("v4").unwrap();
     account

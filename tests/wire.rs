@@ -36,8 +36,8 @@ fn account(routing: Routing) -> Account {
 #[test]
 fn decisions_read_as_objects_with_codes_and_rules() {
     let mut a = account(Routing::Broadcast);
-    a.visit("v1".parse().unwrap(), Some("xx".parse().unwrap())).unwrap();
-    a.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+    a.visit("v1", Some("xx")).unwrap();
+    a.visit("v2", Some("de")).unwrap();
     // v1's tag names no group: ungrouped, visible to members by default (R6).
     assert_eq!(to(a.sees("anna", "v1")), json!({"visible": true, "reason": null, "rule": "R6"}));
     assert_eq!(to(a.sees("zoe", "v1")), json!({"visible": false, "reason": "unknown_agent", "rule": "R4"}));
@@ -63,10 +63,10 @@ fn decisions_read_as_objects_with_codes_and_rules() {
 #[test]
 fn results_read_as_objects() {
     let mut a = account(Routing::LeastBusy);
-    a.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    a.visit("v1", Some("en")).unwrap();
     let routed = a.route("v1").unwrap();
     assert_eq!(to(&routed), json!({"agent": "anna", "offered": [], "group": "en", "moved": false, "queued": false}));
-    a.visit("v2".parse().unwrap(), None).unwrap();
+    a.visit("v2", None).unwrap();
     let claimed = a.claim("anna", "v2").unwrap();
     assert_eq!(to(claimed), json!({"version": claimed.version(), "changed": true}));
     let report = a.apply(&Change::RemoveAgent("anna".parse().unwrap())).unwrap();

@@ -29,8 +29,8 @@ fn account(agents: usize) -> Account {
     for a in (0..agents).filter(|a| a % 5 == 0) {
         account.set_status(&format!("a{a}"), Status::Online).unwrap();
     }
-    let _ = account.visit("ungrouped".parse().unwrap(), None);
-    let _ = account.visit("grouped".parse().unwrap(), Some("g0".parse().unwrap()));
+    let _ = account.visit("ungrouped", None);
+    let _ = account.visit("grouped", Some("g0"));
     account
 }
 

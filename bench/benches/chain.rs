@@ -29,7 +29,7 @@ fn chain_account(n: usize) -> Account {
     b = b.agent(AgentSpec::new("last").member(format!("g{}", n - 1)));
     let mut account = Account::new(b.build().unwrap());
     account.set_status("last", Status::Online).unwrap();
-    account.visit("v".parse().unwrap(), Some("g0".parse().unwrap())).unwrap();
+    account.visit("v", Some("g0")).unwrap();
     account
 }
 

@@ -99,7 +99,7 @@ fn main() {
     account.apply(&Change::AddGroup(GroupSpec::new("closed").chat_limit(0))).unwrap();
     for q in 0..queued {
         let v = format!("waiting-{q}");
-        account.visit(v.parse().unwrap(), Some("closed".parse().unwrap())).unwrap();
+        account.visit(&v, Some("closed")).unwrap();
         account.route(&v).unwrap();
     }
     // Residents by index; a slot is refilled by the next newcomer.
@@ -128,7 +128,7 @@ fn main() {
         let tag = tags[rng.below(tags.len())].clone();
         let newcomer = format!("new-{n}");
         timed("visit", &mut || {
-            account.visit(newcomer.parse().unwrap(), tag.as_ref().map(|t| t.parse().unwrap())).unwrap();
+            account.visit(&newcomer, tag.as_deref()).unwrap();
         });
         let leaving = std::mem::replace(&mut residents[i], newcomer);
         timed("leave", &mut || account.leave(&leaving).unwrap());

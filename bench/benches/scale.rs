@@ -49,10 +49,9 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
     let at = |op: &str| BenchmarkId::new(op, size);
 
     // A new visitor arrives on a grouped page and leaves again.
-    let newcomer: groupgate::VisitorId = "newcomer".parse().unwrap();
     g.bench_function(at("visit_and_leave"), |b| {
         b.iter(|| {
-            account.visit(newcomer.clone(), Some(group.parse().unwrap())).unwrap();
+            account.visit("newcomer", Some(&group)).unwrap();
             account.leave("newcomer").unwrap();
         })
     });
@@ -62,8 +61,7 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
         b.iter(|| {
             let oldest = order.pop_front().unwrap();
             if account.leave(&oldest).is_ok() {
-                let tag = tag_of[oldest.as_str()].map(|t| t.parse().unwrap());
-                account.visit(oldest.parse().unwrap(), tag).unwrap();
+                account.visit(&oldest, tag_of[oldest.as_str()]).unwrap();
             }
             order.push_back(oldest);
         })
@@ -74,7 +72,7 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
         b.iter(|| {
             flip = !flip;
             let tag = if flip { &other } else { &group };
-            account.visit(visitor.parse().unwrap(), Some(tag.parse().unwrap())).unwrap();
+            account.visit(&visitor, Some(tag)).unwrap();
         })
     });
     g.bench_function(at("select_group"), |b| {
@@ -90,7 +88,7 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
         })
     });
     // Back in the agent's group, by page and by selection.
-    account.visit(visitor.parse().unwrap(), Some(group.parse().unwrap())).unwrap();
+    account.visit(&visitor, Some(&group)).unwrap();
     account.select_group(&visitor, &group).unwrap();
     g.bench_function(at("claim_and_release"), |b| {
         b.iter(|| {
@@ -155,7 +153,7 @@ fn with_queue(account: &mut Account, queued: usize) {
     account.apply(&Change::AddGroup(GroupSpec::new("closed").chat_limit(0))).unwrap();
     for q in 0..queued {
         let v = format!("waiting-{q}");
-        account.visit(v.parse().unwrap(), Some("closed".parse().unwrap())).unwrap();
+        account.visit(&v, Some("closed")).unwrap();
         account.route(&v).unwrap();
     }
     assert_eq!(account.queue().len(), queued);
@@ -180,7 +178,7 @@ fn backed_up(queued: usize) -> (Account, String) {
     let mut visitors = (0..GROUPS).map(|g| (format!("h{g}"), g)).collect::<Vec<_>>();
     visitors.extend((0..queued).map(|q| (format!("q{q}"), q % GROUPS)));
     for (v, g) in &visitors {
-        account.visit(v.parse().unwrap(), Some(format!("g{g}").parse().unwrap())).unwrap();
+        account.visit(v, Some(&format!("g{g}"))).unwrap();
         account.route(v).unwrap();
     }
     assert_eq!(account.queue().len(), queued);

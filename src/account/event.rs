@@ -157,9 +157,11 @@ impl Account {
     /// [`EventError::Change`]); nothing changed and there are no notices.
     pub fn apply_event(&mut self, event: &Event) -> Result<Vec<Notice>, EventError> {
         match event {
-            Event::Visit { visitor, page_group } => drop(self.visit(visitor.clone(), page_group.clone())?),
+            Event::Visit { visitor, page_group } => {
+                self.visit(visitor.as_str(), page_group.as_ref().map(GroupId::as_str))?;
+            }
             Event::SelectGroup { visitor, group } => self.select_group(visitor.as_str(), group.as_str())?,
-            Event::PreferAgent { visitor, agent } => self.prefer_agent(visitor.as_str(), agent.clone())?,
+            Event::PreferAgent { visitor, agent } => self.prefer_agent(visitor.as_str(), agent.as_str())?,
             Event::Claim { agent, visitor } => drop(self.claim(agent.as_str(), visitor.as_str())?),
             Event::Route { visitor } => drop(self.route(visitor.as_str())?),
             Event::Release { visitor } => self.release(visitor.as_str())?,

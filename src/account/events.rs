@@ -7,8 +7,8 @@ use super::{Account, ActionError, Claimed};
 /// ```
 /// use groupgate::{Account, ConfigBuilder, Visited};
 /// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
-/// assert_eq!(account.visit("v1".parse().unwrap(), None).unwrap(), Visited::New);
-/// assert_eq!(account.visit("v1".parse().unwrap(), None).unwrap(), Visited::Known);
+/// assert_eq!(account.visit("v1", None).unwrap(), Visited::New);
+/// assert_eq!(account.visit("v1", None).unwrap(), Visited::Known);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -32,9 +32,10 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// `version_exhausted` when the account's version counter has no value left
-    /// (R13); `too_many_visitors` for a new visitor when the account holds
-    /// 2^26 − 1 already; nothing changes.
+    /// `invalid_id` when the visitor id or the page's group code breaks
+    /// R23 (both are stored); `version_exhausted` when the account's version
+    /// counter has no value left (R13); `too_many_visitors` for a new visitor
+    /// when the account holds 2^26 − 1 already; nothing changes.
     ///
     /// ```
     /// use groupgate::*;
@@ -43,29 +44,35 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
-    /// let again = account.visit("v2".parse().unwrap(), None).unwrap(); // a page without the code keeps the tag
+    /// account.visit("v1", Some("en")).unwrap();
+    /// account.visit("v2", Some("de")).unwrap();
+    /// let again = account.visit("v2", None).unwrap(); // a page without the code keeps the tag
     /// assert_eq!(again, Visited::Known);
     /// assert_eq!(account.effective_group("v2").unwrap().group().unwrap(), "de");
     /// ```
-    pub fn visit(&mut self, visitor: VisitorId, page_group: Option<GroupId>) -> Result<Visited, ActionError> {
-        self.guarded(|account| account.visit_event(&visitor, page_group))
+    pub fn visit(&mut self, visitor: &str, page_group: Option<&str>) -> Result<Visited, ActionError> {
+        self.guarded(|account| account.visit_event(visitor, page_group))
     }
 
-    fn visit_event(&mut self, visitor: &VisitorId, page_group: Option<GroupId>) -> Result<Visited, ActionError> {
-        let page_group = page_group.map(|g| self.latest.shared_group_id(g));
+    fn visit_event(&mut self, visitor: &str, page_group: Option<&str>) -> Result<Visited, ActionError> {
+        // Both ids are stored: text that cannot be an id is refused (R23).
+        crate::check_id(visitor).map_err(ActionError::InvalidId)?;
+        let page_group = match page_group {
+            Some(g) => {
+                crate::check_id(g).map_err(ActionError::InvalidId)?;
+                Some(self.latest.shared_group_id(GroupId::stored(g)))
+            }
+            None => None,
+        };
         let grouping = group::Grouper(&self.latest);
-        if self.state.visitor(visitor.as_str()).is_none() {
+        if self.state.visitor(visitor).is_none() {
             // A new visitor has no chat yet: nothing in the queue changes.
-            self.state
-                .add_visitor(visitor.as_str(), page_group, &grouping)
-                .map_err(|_| ActionError::TooManyVisitors)?;
+            self.state.add_visitor(visitor, page_group, &grouping).map_err(|_| ActionError::TooManyVisitors)?;
             return Ok(Visited::New);
         }
         if let Some(tag) = page_group {
-            self.state.retag(visitor.as_str(), Tag::Page(tag), &grouping);
-            self.serve(Freed::Visitor(visitor.as_str()));
+            self.state.retag(visitor, Tag::Page(tag), &grouping);
+            self.serve(Freed::Visitor(visitor));
         }
         Ok(Visited::Known)
     }
@@ -86,7 +93,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.select_group("v1", "de").unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["bob"]);
     /// assert_eq!(account.select_group("v1", "fr").unwrap_err().code(), "group_not_offered");
@@ -118,7 +125,7 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// `unknown_visitor`.
+    /// `unknown_visitor`; `invalid_id` for an agent id that breaks R23.
     ///
     /// ```
     /// use groupgate::*;
@@ -127,16 +134,24 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
-    /// account.prefer_agent("v1", "anna".parse().unwrap()).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
+    /// account.prefer_agent("v1", "anna").unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
     /// ```
-    pub fn prefer_agent(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
+    pub fn prefer_agent(&mut self, visitor: &str, agent: &str) -> Result<(), ActionError> {
         self.guarded(|account| account.prefer_agent_event(visitor, agent))
     }
 
-    fn prefer_agent_event(&mut self, visitor: &str, agent: AgentId) -> Result<(), ActionError> {
+    fn prefer_agent_event(&mut self, visitor: &str, agent: &str) -> Result<(), ActionError> {
         self.known_visitor(visitor)?;
+        // Stored: text that cannot be an id is refused (R23); an agent the
+        // configuration has shares its id.
+        crate::check_id(agent).map_err(ActionError::InvalidId)?;
+        let agent = self
+            .latest
+            .agent_ix(agent)
+            .and_then(|a| self.latest.agent(a))
+            .map_or_else(|| AgentId::stored(agent), |(id, _)| id.clone());
         self.state.set_preferred(visitor, agent);
         self.serve(Freed::Visitor(visitor));
         Ok(())
@@ -156,7 +171,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.leave("v1").unwrap();
     /// assert!(!account.has_visitor("v1"));
     /// ```
@@ -187,7 +202,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
     /// assert!(account.is_online(Some("de")));
     /// ```
@@ -217,7 +232,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.apply(&Change::Unassign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]); // still revision 1
     /// account.refresh("anna").unwrap();
@@ -256,7 +271,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// let claimed = account.claim("anna", "v1").unwrap();
     /// assert!(claimed.changed());
     /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
@@ -296,7 +311,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), None).unwrap();
+    /// account.visit("v1", None).unwrap();
     /// let read = account.chat_version("v1").unwrap();
     /// account.claim_at_version("anna", "v1", read).unwrap();
     /// let lost = account.claim_at_version("bob", "v1", read).unwrap_err();
@@ -333,7 +348,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// account.release("v1").unwrap();
     /// assert_eq!(account.load("anna"), Some(0));
@@ -374,7 +389,7 @@ impl Account {
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
-    /// account.visit("v1".parse().unwrap(), None).unwrap();
+    /// account.visit("v1", None).unwrap();
     /// account.restore_chat("v1", Some("bob"), 41).unwrap(); // bob won it on another server
     /// assert_eq!((account.holder("v1").unwrap().as_str(), account.load("bob")), ("bob", Some(1)));
     /// assert_eq!(account.chat_version("v1"), Some(41));
@@ -415,7 +430,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en").chat_limit(2)).agent(AgentSpec::new("anna").member("en").chat_limit(5))
     ///     .build().unwrap());
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.chat_limit("anna", "v1"), Some(2));
     /// assert_eq!(account.chat_limit("ghost", "v1"), Some(0));
     /// ```

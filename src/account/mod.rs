@@ -59,7 +59,7 @@ use crate::state::{State, Visitor};
 ///     .agent(AgentSpec::new("bob").member("support-de"))
 ///     .build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), Some("support-en".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("support-en")).unwrap();
 /// assert_eq!(account.visible_agents("v1"), ["anna"]);
 /// assert!(account.claim("anna", "v1").is_ok());
 /// assert_eq!(account.claim("bob", "v1").unwrap_err().code(), "not_in_group");
@@ -157,7 +157,7 @@ pub enum ActionError {
 /// use groupgate::*;
 /// let mut account = Account::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("en")).unwrap();
 /// let err = account.release("v1").unwrap_err();
 /// assert_eq!((err.code(), err.kind()), ("no_chat", ErrorKind::Conflict));
 /// ```
@@ -204,7 +204,7 @@ impl ErrorCode for ActionError {
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.visit("v1", None).unwrap();
 /// let first = account.claim("anna", "v1").unwrap();
 /// let again = account.claim("anna", "v1").unwrap();
 /// assert!(first.changed() && !again.changed());
@@ -438,7 +438,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// let report = account.apply(&Change::AddGroup(GroupSpec::new("sales"))).unwrap();
     /// assert_eq!(report.revision(), 2);
     /// assert!(account.apply(&Change::AddGroup(GroupSpec::new("sales"))).is_err());

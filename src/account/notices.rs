@@ -18,7 +18,7 @@ use crate::state::{Note, Status, Unheld, Who};
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Notice, Status};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.visit("v1", None).unwrap();
 /// account.claim("anna", "v1").unwrap();
 /// assert_eq!(account.notices(), [Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() }]);
 /// ```
@@ -202,7 +202,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en"))
     ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.set_status("anna", Status::Online).unwrap();
     /// // Both pages go online: anna sees "en" visitors and, by default,
     /// // ungrouped ones (R10).

@@ -19,7 +19,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
     /// assert!(account.effective_group("ghost").is_none());
     /// ```
@@ -37,7 +37,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.sees("anna", "v1").is_visible());
     /// assert_eq!(account.sees("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
@@ -63,7 +63,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["anna"]);
     /// ```
     pub fn visible_agents(&self, visitor: &str) -> Vec<&AgentId> {
@@ -93,7 +93,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]);
     /// assert!(account.dashboard("bob").is_empty());
     /// ```
@@ -121,7 +121,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.apply(&Change::Assign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap(), tier: Tier::Normal }).unwrap();
     /// assert_eq!(account.needs_refresh(), ["bob"]);
     /// ```
@@ -148,7 +148,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.can_claim("anna", "v1").is_allowed());
     /// assert_eq!(account.can_claim("bob", "v1").reason(), Some(Reason::NotInGroup));
     /// ```
@@ -172,7 +172,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
     /// ```
     pub fn candidates(&self, visitor: &str) -> Candidates<'_> {
@@ -202,7 +202,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.is_online(Some("en")));
     /// assert!(!account.is_online(Some("de"))); // bob is offline
     /// ```
@@ -224,7 +224,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.select_group("v1", "de").unwrap(); // picked a group nobody serves now
     /// assert!(account.is_online(Some("en"))); // the page's box
     /// assert!(!account.is_online_for("v1")); // this visitor's
@@ -244,7 +244,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.form_choices(), ["en", "de"]);
     /// ```
     pub fn form_choices(&self) -> Vec<&GroupId> {
@@ -313,7 +313,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.select_group("v1", "de").unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// let v = account.visitor("v1").unwrap();
@@ -333,7 +333,7 @@ impl Account {
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
     /// for v in ["v1", "v2"] {
-    ///     account.visit(v.parse().unwrap(), None).unwrap();
+    ///     account.visit(v, None).unwrap();
     ///     account.route(v).unwrap(); // broadcast: waits for a claim
     /// }
     /// assert_eq!((account.queue_position("v1"), account.queue_position("v2")), (Some(0), Some(1)));
@@ -355,7 +355,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
     /// for v in ["v1", "v2"] {
-    ///     account.visit(v.parse().unwrap(), None).unwrap();
+    ///     account.visit(v, None).unwrap();
     /// }
     /// account.claim("anna", "v2").unwrap();
     /// account.claim("anna", "v1").unwrap();
@@ -377,7 +377,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.route("v1").unwrap(); // broadcast: offered, waiting for a claim
     /// assert_eq!(account.queue(), ["v1"]);
     /// ```
@@ -439,7 +439,7 @@ impl<'a> VisitorView<'a> {
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec};
 /// let mut account = Account::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("en")).unwrap();
 /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
 /// assert!(account.sees_key(anna, v1).is_visible());
 /// ```
@@ -457,7 +457,7 @@ pub struct AgentKey {
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Reason};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.visit("v1", None).unwrap();
 /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
 /// assert!(account.sees_key(anna, v1).is_visible());
 /// account.leave("v1").unwrap();
@@ -479,7 +479,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.agent_key("anna").is_some() && account.agent_key("ghost").is_none());
     /// ```
     #[inline]
@@ -497,7 +497,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.visitor_key("v1").is_some());
     /// ```
     #[inline]
@@ -513,7 +513,7 @@ impl Account {
     /// ```
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-    /// account.visit("v1".parse().unwrap(), None).unwrap();
+    /// account.visit("v1", None).unwrap();
     /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
     /// assert!(account.sees_key(anna, v1).is_visible());
     /// account.apply(&Change::SetEnabled { agent: "anna".parse().unwrap(), enabled: false }).unwrap();

@@ -23,7 +23,7 @@ impl Account {
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
     ///     .group_selection(true).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// let routed = account.route("v1").unwrap();
     /// assert_eq!(routed.offered(), ["anna"]);
     /// assert_eq!(account.route("v1").unwrap_err().code(), "chat_open");
@@ -59,7 +59,7 @@ impl Account {
     ///     .build().unwrap());
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// account.claim("anna", "v1").unwrap();
     /// let err = account.transfer("v1", &TransferTarget::Agent("bob".parse().unwrap())).unwrap_err();
     /// assert_eq!(err.code(), "not_in_group"); // bob does not see an "en" visitor
@@ -152,7 +152,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
     ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
     /// account.set_status("bob", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), None).unwrap();
+    /// account.visit("v1", None).unwrap();
     /// assert_eq!(account.next_agent("v1").unwrap(), "bob");
     /// assert_eq!(account.holder("v1"), None);
     /// ```

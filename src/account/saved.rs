@@ -28,7 +28,7 @@ pub const SAVED_FORMAT: u32 = 1;
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.visit("v1", None).unwrap();
 /// account.claim("anna", "v1").unwrap();
 /// let loaded = Account::from_saved(account.save()).unwrap();
 /// assert_eq!(loaded, account);

@@ -21,7 +21,7 @@ use crate::state::{Key, State, Tree, tier_of};
 ///     .build().unwrap());
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.set_status("bob", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("en")).unwrap();
 /// let c = account.candidates("v1");
 /// assert_eq!(c.agents(), ["bob"]); // `last` only when no `normal` agent is
 /// assert_eq!((c.group().map(|g| g.as_str()), c.moved()), (Some("en"), false)); // its own group

@@ -13,7 +13,7 @@ use crate::state::{State, Status, Visitor};
 /// ```
 /// use groupgate::{Account, AgentSpec, ClaimCheck, ConfigBuilder, Reason, Status};
 /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), None).unwrap();
+/// account.visit("v1", None).unwrap();
 /// assert_eq!(account.can_claim("anna", "v1").reason(), Some(Reason::AgentOffline));
 /// account.set_status("anna", Status::Online).unwrap();
 /// assert!(account.can_claim("anna", "v1").is_allowed());
@@ -60,7 +60,7 @@ impl ClaimCheck<'_> {
     ///     .agent(AgentSpec::new("bob").member("de"))
     ///     .build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+    /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.can_claim("bob", "v1").rule(), Rule::R4); // not in "en"
     /// assert_eq!(account.can_claim("anna", "v1").rule(), Rule::R12); // a limit of 0
     /// ```

@@ -41,13 +41,13 @@ impl GroupSource {
 /// ```
 /// use groupgate::{Account, ConfigBuilder, GroupSource, GroupSpec};
 /// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("xx".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("xx")).unwrap();
 /// {
 ///     let g = account.effective_group("v1").unwrap();
 ///     assert_eq!((g.group(), g.source()), (None, None)); // ungrouped
 ///     assert_eq!(g.unknown()[0], (GroupSource::PageTag, &"xx".parse().unwrap())); // R3
 /// }
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("en")).unwrap();
 /// let g = account.effective_group("v1").unwrap();
 /// assert_eq!((g.group().unwrap().as_str(), g.source()), ("en", Some(GroupSource::PageTag)));
 /// ```

@@ -12,7 +12,7 @@ use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Scope, Snapshot};
 ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("anna").member("en"))
 ///     .build().unwrap());
-/// account.visit("v1".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("de")).unwrap();
 /// let v = account.sees("anna", "v1");
 /// assert!(!v.is_visible());
 /// assert_eq!((v.reason(), v.rule()), (Some(Reason::NotInGroup), Rule::R4));

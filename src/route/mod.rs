@@ -75,7 +75,7 @@ pub(crate) fn pick(
 ///     .agent(AgentSpec::new("bob").member("de"))
 ///     .build().unwrap());
 /// account.set_status("bob", Status::Online).unwrap();
-/// account.visit("v1".parse().unwrap(), Some("en".parse().unwrap())).unwrap();
+/// account.visit("v1", Some("en")).unwrap();
 /// let routed = account.route("v1").unwrap();
 /// assert_eq!(routed.agent().map(|a| a.as_str()), Some("bob")); // least busy: bob holds it
 /// assert_eq!(routed.group().map(|g| g.as_str()), Some("de")); // R17: moved to the fallback
@@ -83,7 +83,7 @@ pub(crate) fn pick(
 ///
 /// // Under broadcast nobody holds a routed chat: it waits, offered to the candidates.
 /// account.apply(&Change::SetPolicy(Policy::default())).unwrap();
-/// account.visit("v2".parse().unwrap(), Some("de".parse().unwrap())).unwrap();
+/// account.visit("v2", Some("de")).unwrap();
 /// let routed = account.route("v2").unwrap();
 /// assert!(routed.queued() && routed.agent().is_none());
 /// assert_eq!(routed.offered(), ["bob"]);
@@ -322,7 +322,7 @@ fn serve_merged(
 /// for account in [&mut one, &mut two] {
 ///     account.set_status("anna", Status::Online).unwrap();
 ///     account.set_status("bob", Status::Online).unwrap();
-///     account.visit("v1".parse().unwrap(), None).unwrap();
+///     account.visit("v1", None).unwrap();
 /// }
 /// one.set_clock(7);
 /// one.route("v1").unwrap(); // anna

@@ -4,9 +4,7 @@ use std::fmt;
 
 use super::step::{Action, Transfer};
 use super::{Scenario, Step};
-use crate::{
-    Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, TransferTarget, VisitorId,
-};
+use crate::{Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, TransferTarget};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -338,14 +336,10 @@ fn lookup<T: std::str::FromStr>(s: &str) -> Option<T> {
     s.parse().ok()
 }
 
-/// `visit` stores its ids: ones that break R23 are `invalid_id`.
+/// `visit` stores its ids: ones that break R23 are `invalid_id`, as the
+/// library says.
 fn visit(account: &mut Account, v: &super::Visit) -> Result<(), String> {
-    let visitor: VisitorId = v.visitor.parse().map_err(|_| "invalid_id".to_string())?;
-    let page = match &v.page_group {
-        Some(g) => Some(g.parse::<GroupId>().map_err(|_| "invalid_id".to_string())?),
-        None => None,
-    };
-    account.visit(visitor, page).map(drop).map_err(code)
+    account.visit(&v.visitor, v.page_group.as_deref()).map(drop).map_err(code)
 }
 
 /// `prefer_agent` naming an agent the configuration lacks is `unknown_agent`.
@@ -353,8 +347,9 @@ fn prefer_agent(account: &mut Account, visitor: &str, agent: &str) -> Result<(),
     if !account.has_visitor(visitor) {
         return Err("unknown_visitor".into());
     }
-    let agent = lookup::<AgentId>(agent).filter(|a| account.snapshot().has_agent(a.as_str()));
-    let agent = agent.ok_or_else(|| "unknown_agent".to_string())?;
+    if !account.snapshot().has_agent(agent) {
+        return Err("unknown_agent".into());
+    }
     account.prefer_agent(visitor, agent).map_err(code)
 }
 

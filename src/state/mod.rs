@@ -144,7 +144,7 @@ pub(crate) enum Tag {
 /// # use groupgate::*;
 /// let mut one = Account::new(ConfigBuilder::new().build().unwrap());
 /// let two = one.clone();
-/// one.visit("v1".parse().unwrap(), None).unwrap();
+/// one.visit("v1", None).unwrap();
 /// assert_ne!(one.state(), two.state());
 /// ```
 #[derive(Debug, Clone, Default)]

@@ -226,7 +226,7 @@ pub(crate) struct Visitor<'a> {
 /// use groupgate::{Account, ConfigBuilder};
 /// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
 /// for n in 0..1000 {
-///     account.visit(format!("visitor-{n}").parse().unwrap(), None).unwrap();
+///     account.visit(&format!("visitor-{n}"), None).unwrap();
 /// }
 /// let m = account.state().visitor_memory();
 /// assert!(m.records >= 1000 * 28 && m.ids >= 1000 * 9);

@@ -92,12 +92,12 @@ pub fn engine(account: &mut Account, op: &Op) -> String {
         r.map(|_| "ok".to_string()).unwrap_or_else(Into::into)
     }
     match *op {
-        Op::Visit(v, g) => code(account.visit(VISITORS[v].parse().unwrap(), g.map(gid)).map_err(|e| e.code())),
+        Op::Visit(v, g) => code(account.visit(VISITORS[v], g.map(|g| GROUPS[g])).map_err(|e| e.code())),
         Op::Select(v, g) => code(account.select_group(VISITORS[v], GROUPS[g]).map_err(|e| e.code())),
         Op::Claim(a, v) => code(account.claim(AGENTS[a], VISITORS[v]).map_err(|e| e.code())),
         Op::Release(v) => code(account.release(VISITORS[v]).map_err(|e| e.code())),
         Op::Leave(v) => code(account.leave(VISITORS[v]).map_err(|e| e.code())),
-        Op::Prefer(v, a) => code(account.prefer_agent(VISITORS[v], AGENTS[a].parse().unwrap()).map_err(|e| e.code())),
+        Op::Prefer(v, a) => code(account.prefer_agent(VISITORS[v], AGENTS[a]).map_err(|e| e.code())),
         Op::SetStatus(a, st) => code(account.set_status(AGENTS[a], status(st)).map_err(|e| e.code())),
         Op::Route(v) => code(account.route(VISITORS[v]).map_err(|e| e.code())),
         Op::TransferGroup(v, g) => {

@@ -123,7 +123,7 @@ impl Workload {
             }
         }
         for (id, tag) in &self.visitors {
-            account.visit(id.parse().unwrap(), tag.as_ref().map(|t| t.parse().unwrap())).unwrap();
+            account.visit(id, tag.as_deref()).unwrap();
         }
         for (agent, v) in &self.chats {
             account.claim(agent, &self.visitors[*v].0).unwrap();

@@ -231,8 +231,12 @@ pub fn load(db: &mut Client) -> Result<Account, HostError> {
     }
     for row in db.query("SELECT visitor, page_group, holder, version FROM chats", &[])? {
         let (visitor, group): (String, Option<String>) = (row.get(0), row.get(1));
-        let (Ok(id), group) = (visitor.parse(), group.and_then(|g| g.parse().ok())) else { continue };
-        account.visit(id, group)?;
+        // Rows whose ids break R23 name nothing; a bad page code is no code.
+        if groupgate::check_id(&visitor).is_err() {
+            continue;
+        }
+        let group = group.filter(|g| groupgate::check_id(g).is_ok());
+        account.visit(&visitor, group.as_deref())?;
         let holder: Option<String> = row.get(2);
         let _ = account.restore_chat(&visitor, holder.as_deref(), from_db("version", row.get(3))?);
     }

@@ -177,7 +177,7 @@ fn claims_stay_safe_across_servers() {
         let (visitor, group, holder, revision): (String, Option<String>, String, i64) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let account = revisions.get_mut(&revision).expect("the revision is recorded");
-        account.visit(visitor.parse().unwrap(), group.map(|g| g.parse().unwrap())).unwrap();
+        account.visit(&visitor, group.as_deref()).unwrap();
         assert!(
             account.sees(&holder, &visitor).is_visible(),
             "{holder} holds {visitor} without seeing it at revision {revision}"
