@@ -39,17 +39,6 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// Two indexes are equal when they hold the same number of entries: the
-/// index is a function of the records it indexes, which are compared where
-/// it is used; its layout depends on the hasher's keys.
-impl PartialEq for Index {
-    fn eq(&self, other: &Self) -> bool {
-        self.len == other.len
-    }
-}
-
-impl Eq for Index {}
-
 fn dist(e: u32) -> u32 {
     e >> SLOT_BITS
 }

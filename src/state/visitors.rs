@@ -267,7 +267,7 @@ pub(crate) struct Full;
 /// for the visitor who left are refused. Nothing is ever renumbered, so no
 /// event pauses to compact everything. Arrival order comes from each
 /// visitor's arrival number, which the per-group lists are sorted by.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub(crate) struct Visitors {
     chunks: Vec<Chunk>,
     /// Slots made so far (free or not).
