@@ -58,6 +58,10 @@ struct Rec {
 /// chunk's string of long ids.
 const CELL: usize = 16;
 
+/// A cell no id has been written to.
+const EMPTY_CELL: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+const _: () = assert!(EMPTY_CELL.len() == CELL);
+
 /// Records by slot in chunks of a fixed size: growing never moves the
 /// records already stored, and at most one chunk is part-used.
 ///
@@ -78,13 +82,17 @@ struct Chunk {
 }
 
 impl Chunk {
+    /// A chunk with no slots. Records and cells grow by doubling, so an
+    /// account with a few visitors holds a few hundred bytes, not a whole
+    /// chunk; a full chunk holds exactly 1,024 of each.
     fn new() -> Self {
-        Chunk {
-            recs: Vec::with_capacity(SLOTS_PER_CHUNK),
-            cells: "\0".repeat(SLOTS_PER_CHUNK * CELL),
-            long: String::new(),
-            garbage: 0,
-        }
+        Chunk { recs: Vec::new(), cells: String::new(), long: String::new(), garbage: 0 }
+    }
+
+    /// Adds a free slot with an empty cell.
+    fn push(&mut self, rec: Rec) {
+        self.recs.push(rec);
+        self.cells.push_str(EMPTY_CELL);
     }
 
     /// The id of the record at `i`.
@@ -541,7 +549,7 @@ impl Visitors {
                 }
                 let fresh = Rec { arrival: 0, group: GONE, generation: 0, page: NONE, extra: NONE, name: 0 };
                 if let Some(chunk) = self.chunks.last_mut() {
-                    chunk.recs.push(fresh);
+                    chunk.push(fresh);
                 }
                 self.slots += 1;
                 slot
@@ -892,6 +900,20 @@ mod tests {
     #[test]
     fn a_record_is_28_bytes() {
         assert_eq!(std::mem::size_of::<Rec>(), 28);
+    }
+
+    /// A site with a few visitors holds a few hundred bytes for them, not
+    /// a whole chunk of 1,024 records and cells (multi-tenant hosts keep
+    /// many small accounts).
+    #[test]
+    fn a_few_visitors_cost_a_few_hundred_bytes() {
+        let mut visitors = Visitors::default();
+        for (n, id) in ["v1", "v2", "v3"].into_iter().enumerate() {
+            visitors.insert(id, None, n as u64 + 1, &NoGroups).unwrap();
+        }
+        let m = visitors.memory();
+        assert!(m.records + m.ids < 512, "{m:?}");
+        assert_eq!(visitors.name(2), Some("v3"));
     }
 
     struct NoGroups;
