@@ -38,7 +38,7 @@ impl State {
     /// agent (R19) or a restore.
     fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
         let previous = self.let_go(slot).filter(|(at, _)| *at != Some(ax));
-        if self.visitors.at(slot).is_none() {
+        if !self.visitors.contains(slot) {
             self.repool(ax);
             return;
         }

@@ -481,6 +481,12 @@ impl Visitors {
         })
     }
 
+    /// Whether a visitor is in `slot`. O(1).
+    #[inline]
+    pub(crate) fn contains(&self, slot: u32) -> bool {
+        self.live(slot).is_some()
+    }
+
     /// The open chat of the visitor in `slot`. O(1).
     #[inline]
     pub(crate) fn chat(&self, slot: u32) -> Option<&Chat> {
@@ -743,8 +749,9 @@ impl Visitors {
     /// Replaces the chat of the visitor in `slot` and its version, keeping
     /// the queue index in step. Only `State` calls it. O(log queue).
     pub(crate) fn set_chat_at(&mut self, slot: u32, chat: Option<Chat>, version: u64) {
-        let Some(v) = self.at(slot) else { return };
-        let (was, now, group) = (v.chat.and_then(|c| c.queued), chat.as_ref().and_then(|c| c.queued), v.group);
+        let Some(rec) = self.live(slot).copied() else { return };
+        let was = self.extra(&rec).and_then(|e| e.chat.as_ref()).and_then(|c| c.queued);
+        let (now, group) = (chat.as_ref().and_then(|c| c.queued), unpack(rec.group));
         if let Some(e) = self.extra_mut(slot) {
             e.chat = chat;
             e.version = Some(version);
