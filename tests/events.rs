@@ -134,6 +134,9 @@ proptest! {
             let (a, b) = (outcome(&mut live, now as u64, e), outcome(&mut copy, now as u64, e));
             prop_assert_eq!(a, b, "event {}: {:?}", now, e);
             prop_assert_eq!(live.dashboard("a0"), copy.dashboard("a0"));
+            for a in AGENTS {
+                prop_assert_eq!(live.chats_of(a), copy.chats_of(a));
+            }
             prop_assert_eq!(live.queue(), copy.queue());
             prop_assert_eq!(live.needs_refresh(), copy.needs_refresh());
         }
