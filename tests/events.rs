@@ -137,6 +137,9 @@ proptest! {
             for a in AGENTS {
                 prop_assert_eq!(live.chats_of(a), copy.chats_of(a));
             }
+            for v in VISITORS {
+                prop_assert_eq!(live.queue_position(v), copy.queue_position(v));
+            }
             prop_assert_eq!(live.queue(), copy.queue());
             prop_assert_eq!(live.needs_refresh(), copy.needs_refresh());
         }

@@ -327,7 +327,8 @@ impl Account {
 
     /// How many queued chats are ahead of the visitor's (R18): 0 for the
     /// next one served; `None` when its chat does not wait in the queue.
-    /// Cost: O(chats ahead) — the queue is a search tree without counts.
+    /// Cost: O(log queue) — the queue keys sit in chunks with a Fenwick tree
+    /// of their sizes.
     ///
     /// ```
     /// use groupgate::*;

@@ -14,6 +14,7 @@ mod chunked;
 mod index;
 mod notes;
 mod pool;
+mod ranked;
 mod tags;
 mod visitors;
 
@@ -308,9 +309,11 @@ impl State {
     }
 
     /// Sets the counter of a loaded account (R32); its values must all be
-    /// at most `counter`.
+    /// at most `counter`. Also rebuilds the queue places' index, which the
+    /// load filled out of key order.
     pub(crate) fn set_counter(&mut self, counter: u64) {
         self.counter = counter;
+        self.visitors.rerank();
     }
 
     // ----- agents ---------------------------------------------------------

@@ -17,6 +17,7 @@ use smallvec::SmallVec;
 
 use super::chunked::{self, Chunked, Entry, Merged, Run};
 use super::index::{Index, MAX_SLOTS};
+use super::ranked::Ranked;
 use super::tags::{NONE, Tags};
 use super::{Chat, Grouping, Tag};
 use crate::ids::{AgentId, GroupId};
@@ -296,6 +297,10 @@ pub(crate) struct Visitors {
     /// Queued chats: (queue key, slot), ordered by key (R18); keys are
     /// unique, given in arrival order to chats queued together.
     queue: BTreeSet<(u64, u32)>,
+    /// The queued chats' keys with their ranks, for queue places in
+    /// O(log); `None` after keys came out of order (a load), until
+    /// [`Self::rerank`].
+    ranked: Option<Ranked>,
     /// The same queued chats by effective group (index: group; the last
     /// entry: ungrouped), so queue serving looks only where an agent can
     /// serve.
@@ -617,6 +622,9 @@ impl Visitors {
         }
         if let Some(key) = queued {
             self.queue.remove(&(key, slot));
+            if let Some(r) = &mut self.ranked {
+                r.remove(key);
+            }
             if let Some(q) = self.queue_of(group) {
                 q.remove(&(key, slot));
             }
@@ -758,16 +766,27 @@ impl Visitors {
         }
         if let Some(key) = was {
             self.queue.remove(&(key, slot));
+            if let Some(r) = &mut self.ranked {
+                r.remove(key);
+            }
             if let Some(q) = self.queue_of(group) {
                 q.remove(&(key, slot));
             }
         }
         if let Some(key) = now {
             self.queue.insert((key, slot));
+            if !self.ranked.get_or_insert_with(Ranked::default).push(key) {
+                self.ranked = None;
+            }
             if let Some(q) = self.queue_of(group) {
                 q.insert((key, slot));
             }
         }
+    }
+
+    /// Rebuilds the queue places' index from the queue. O(queue).
+    pub(crate) fn rerank(&mut self) {
+        self.ranked = Some(Ranked::from_sorted(self.queue.iter().map(|(k, _)| *k)));
     }
 
     /// Queued visitors, oldest first (R18). O(queue).
@@ -776,10 +795,14 @@ impl Visitors {
     }
 
     /// How many queued chats are ahead of the one in `slot` (R18); `None`
-    /// when it is not queued. O(chats ahead).
+    /// when it is not queued. O(log queue); O(chats ahead) between a load
+    /// and [`Self::rerank`].
     pub(crate) fn queue_position(&self, slot: u32) -> Option<usize> {
         let key = self.chat(slot)?.queued?;
-        Some(self.queue.range(..(key, slot)).count())
+        match &self.ranked {
+            Some(r) => r.rank(key),
+            None => Some(self.queue.range(..(key, slot)).count()),
+        }
     }
 
     /// Whether any chat is queued. O(1).

@@ -248,6 +248,9 @@ pub fn strings<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
 pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
     let (c, s) = (&w.c, &w.s);
     assert_eq!(strings(account.queue()), w.r.queue(s), "R18 queue");
+    for (i, v) in w.r.queue(s).iter().enumerate() {
+        assert_eq!(account.queue_position(v), Some(i), "R18 place of {v}");
+    }
     for v in VISITORS {
         let Some(mv) = s.visitor(v) else {
             assert!(!account.has_visitor(v));
