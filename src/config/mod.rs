@@ -11,6 +11,8 @@ mod validate;
 use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
+#[cfg(feature = "serde")]
+pub(crate) use policy::present;
 pub(crate) use policy::str_enum;
 pub use policy::{Plan, Policy, PolicyPatch, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
 pub use spec::{AgentPatch, AgentSpec, ConfigBuilder, ContactForm, GroupPatch, GroupSpec};

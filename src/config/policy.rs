@@ -315,8 +315,12 @@ impl PolicyPatch {
     }
 }
 
-/// A field that is present, even as `null`, is `Some`.
+/// A field that is present, even as `null`, is `Some`: the patches'
+/// "left out keeps, `null` clears" (here, the changes' serde form and the
+/// scenario steps).
 #[cfg(feature = "serde")]
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    <Option<u32> as serde::Deserialize>::deserialize(d).map(Some)
+pub(crate) fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }

@@ -7,6 +7,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::config::present;
 use crate::{GroupSpec, Notice, Plan, PolicyPatch, Status, Tier};
 
 use super::format::AgentFile;
@@ -219,11 +220,6 @@ pub struct UpdateAgent {
     /// Its chat limit, when given; `null` uses the account default.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub chat_limit: Option<Option<u32>>,
-}
-
-/// A field that is present, even as `null`, is `Some`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `transfer`: exactly one of `to_group`, `to_agent`.

@@ -126,12 +126,7 @@ mod wire {
     use crate::config::{AgentPatch, AgentSpec, GroupPatch, GroupSpec, Plan, Policy, PolicyPatch, Role, Tier};
     use crate::ids::{AgentId, GroupId};
 
-    /// A field that is present, even as `null`, is `Some`.
-    fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-    }
+    use crate::config::present;
 
     #[derive(serde::Serialize, serde::Deserialize)]
     #[serde(rename_all = "snake_case", deny_unknown_fields)]
