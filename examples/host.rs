@@ -65,8 +65,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         if line.trim().is_empty() {
             continue;
         }
-        // The host's clock stamps assignments (R16); here, the line number.
-        account.set_clock(u64::try_from(n)?);
+        // Each event happens at the host's clock (R26), which stamps
+        // assignments (R16); here, the line number.
+        let at = u64::try_from(n)?;
         let event: Event = match serde_json::from_str(&line) {
             Ok(event) => event,
             Err(e) => {
@@ -74,7 +75,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 continue;
             }
         };
-        match account.apply_event(&event) {
+        match account.apply_event_at(at, &event) {
             Ok(notices) => {
                 for notice in notices {
                     writeln!(out, "{}", serde_json::to_string(&notice)?)?;

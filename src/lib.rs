@@ -24,13 +24,13 @@ mod wire;
 
 pub use account::{
     Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,
-    SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor, Timed, TransferTarget, Visited, VisitorKey,
-    VisitorView,
+    SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, Timed, TransferTarget, Visited,
+    VisitorKey, VisitorView,
 };
 pub use config::{
-    Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupPatch, GroupSpec,
-    IdPlace, Membership, Plan, Policy, PolicyPatch, Problem, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors,
-    UnknownValue,
+    AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupPatch,
+    GroupSpec, IdPlace, Membership, Plan, Policy, PolicyPatch, Problem, Role, Routing, Tier, UnassignedAgents,
+    UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
     AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,
@@ -40,4 +40,4 @@ pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, VisitorId, check_id};
 pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
-pub use state::{State, Status, Unheld, VisitorMemory};
+pub use state::{MAX_INSTANT, State, Status, Unheld, VisitorMemory};

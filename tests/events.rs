@@ -71,7 +71,7 @@ fn event() -> impl Strategy<Value = Event> {
 
 /// What one event gave: its notices, or its error code.
 fn outcome(account: &mut Account, now: u64, e: &Event) -> Result<Vec<String>, &'static str> {
-    account.set_clock(now);
+    account.advance(now).unwrap();
     account.apply_event(e).map(|n| n.iter().map(ToString::to_string).collect()).map_err(|e| e.code())
 }
 
@@ -158,7 +158,7 @@ proptest! {
         let mut account = account(routing);
         for (now, e) in events.iter().enumerate() {
             let before = pages(&account);
-            account.set_clock(now as u64);
+            account.advance(now as u64).unwrap();
             let Ok(notices) = account.apply_event(e) else { continue };
             let after = pages(&account);
             // A page whose group does not exist is an ungrouped page (R3).
@@ -249,7 +249,7 @@ fn two_processes_applying_one_log_save_the_same_bytes() {
     let saved_after = |log: &[String]| {
         let mut account = account(Routing::LeastBusy);
         for (now, line) in log.iter().enumerate() {
-            account.set_clock(now as u64);
+            account.advance(now as u64).unwrap();
             let _ = account.apply_event(&serde_json::from_str(line).unwrap());
         }
         serde_json::to_string(&account.save()).unwrap()

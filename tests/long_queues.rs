@@ -190,7 +190,7 @@ proptest! {
         start.extend((0..visitors()).flat_map(|v| [Op::Visit(v, Some(v % GROUPS.len())), Op::Route(v)]));
         let total = start.len() + ops.len();
         for (now, op) in start.iter().chain(&ops).enumerate() {
-            account.set_clock(now as u64);
+            account.advance(now as u64).unwrap();
             step(&mut account, &c, &mut s, &mut r, now as u64, op);
             let is_start = now < start.len();
             // Compare after the start (once) and after every random event.

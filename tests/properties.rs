@@ -279,7 +279,7 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
     let online: Vec<ChangeOp> = (0..AGENTS.len()).map(|a| ChangeOp::Event(Op::SetStatus(a, 0))).collect();
     for (now, op) in online.iter().chain(ops).enumerate() {
         let now = now as u64;
-        account.set_clock(now);
+        account.advance(now).unwrap();
         match op {
             ChangeOp::Event(e) => step(&mut account, &mut w, now, e),
             ChangeOp::Refresh(a) => {

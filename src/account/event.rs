@@ -102,6 +102,20 @@ pub enum Event {
         /// The agent.
         agent: AgentId,
     },
+    /// The holder of the visitor's chat answered it (R27).
+    Answer {
+        /// The visitor.
+        visitor: VisitorId,
+    },
+    /// The holder declines the visitor's unanswered chat (R27).
+    Decline {
+        /// The visitor.
+        visitor: VisitorId,
+    },
+    /// Time passes: the clock moves this many milliseconds forward (R26),
+    /// processing the deadlines due by then. Serde: `{"advance": 60000}`.
+    /// A log that stores absolute times writes a [`Timed`] advance by 0.
+    Advance(u64),
     /// A configuration change (R9, R24).
     Change(Change),
 }
@@ -169,6 +183,9 @@ impl Account {
             Event::Leave { visitor } => self.leave(visitor.as_str())?,
             Event::SetStatus { agent, status } => self.set_status(agent.as_str(), *status)?,
             Event::Refresh { agent } => self.refresh(agent.as_str())?,
+            Event::Answer { visitor } => self.answer(visitor.as_str())?,
+            Event::Decline { visitor } => self.decline(visitor.as_str())?,
+            Event::Advance(by) => self.advance(self.clock().saturating_add(*by))?,
             Event::Change(change) => drop(self.apply(change)?),
         }
         Ok(self.notices())
@@ -198,13 +215,16 @@ pub struct Timed {
 
 impl Account {
     /// [`apply_event`](Self::apply_event) at time `at` (R26, R33): the clock
-    /// first moves forward to `at` — never back: a time at or before the
-    /// clock leaves it — so that whatever the event assigns is stamped
-    /// with it (R16). Servers whose clocks differ can feed one account.
+    /// first advances to `at` ([`advance`](Self::advance): never back, the
+    /// deadlines due by then processed), so that whatever the event assigns
+    /// is stamped with it (R16). Servers whose clocks differ can feed one
+    /// account. The notices are the advance's, then the event's.
     ///
     /// # Errors
     ///
-    /// As [`apply_event`](Self::apply_event); the clock has moved even so.
+    /// As [`apply_event`](Self::apply_event). The advance stands even so
+    /// (its notices stay in [`notices`](Self::notices)); only the event
+    /// changed nothing.
     ///
     /// ```
     /// use groupgate::{Account, AgentSpec, ConfigBuilder, Event};
@@ -215,10 +235,19 @@ impl Account {
     /// assert_eq!(account.clock(), 1_764_000_000_000);
     /// ```
     pub fn apply_event_at(&mut self, at: u64, event: &Event) -> Result<Vec<Notice>, EventError> {
-        if at > self.clock() {
-            self.set_clock(at);
+        self.advance(at)?;
+        let mut before = self.notices();
+        match self.apply_event(event) {
+            Ok(mut own) => {
+                self.said.0.splice(0..0, before.iter().cloned());
+                before.append(&mut own);
+                Ok(before)
+            }
+            Err(e) => {
+                self.said.0 = before;
+                Err(e)
+            }
         }
-        self.apply_event(event)
     }
 }
 
@@ -273,6 +302,13 @@ mod wire {
         Refresh {
             agent: AgentId,
         },
+        Answer {
+            visitor: VisitorId,
+        },
+        Decline {
+            visitor: VisitorId,
+        },
+        Advance(u64),
         #[serde(untagged)]
         Change(Change),
     }
@@ -297,6 +333,9 @@ mod wire {
                 Event::Leave { visitor } => E::Leave { visitor },
                 Event::SetStatus { agent, status } => E::SetStatus { agent, status },
                 Event::Refresh { agent } => E::Refresh { agent },
+                Event::Answer { visitor } => E::Answer { visitor },
+                Event::Decline { visitor } => E::Decline { visitor },
+                Event::Advance(by) => E::Advance(by),
                 Event::Change(c) => E::Change(c),
             })
         }
@@ -321,6 +360,9 @@ mod wire {
                 E::Leave { visitor } => Event::Leave { visitor },
                 E::SetStatus { agent, status } => Event::SetStatus { agent, status },
                 E::Refresh { agent } => Event::Refresh { agent },
+                E::Answer { visitor } => Event::Answer { visitor },
+                E::Decline { visitor } => Event::Decline { visitor },
+                E::Advance(by) => Event::Advance(by),
                 E::Change(c) => Event::Change(c),
             }
         }

@@ -212,7 +212,7 @@ impl Account {
 
     fn set_status_event(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
-        self.state.set_status(ix, status);
+        self.state.set_status(ix, status, self.latest.policy().offline_requeue_after);
         self.serve(Freed::Agent(agent));
         Ok(())
     }

@@ -27,13 +27,14 @@ mod notices;
 mod queries;
 mod routing;
 mod saved;
+mod time;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
 pub use event::{Event, EventError, Timed};
 pub use events::Visited;
 pub use notices::Notice;
 pub use queries::{AgentKey, VisitorKey, VisitorView};
-pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedRevision, SavedVisitor};
+pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -73,8 +74,12 @@ pub struct Account {
     /// Every page's chat-box availability (R10) after the last event, to
     /// tell which pages an event changed.
     available: refresh::Availability,
-    /// The last event's notices after its own (R31).
+    /// The notices of the unit under way after its own (R31): availability,
+    /// the refresh list.
     tail: notices::Tail,
+    /// The notices of the call's earlier units: the event before the
+    /// deadlines it made due, each deadline before the next (R26, R31).
+    said: notices::Tail,
 }
 
 /// Why an event was refused. Nothing changed.
@@ -148,6 +153,9 @@ pub enum ActionError {
     /// (2^26 − 1, 67,108,863).
     #[error("the account holds as many visitors as it can")]
     TooManyVisitors,
+    /// A decline of a chat its holder answered (R27).
+    #[error("the chat of visitor `{0}` is answered")]
+    AlreadyAnswered(VisitorId),
 }
 
 /// Codes are the scenario format's. A version mismatch is
@@ -177,6 +185,7 @@ impl ErrorCode for ActionError {
             ActionError::GroupNotOffered(_) => "group_not_offered",
             ActionError::VersionExhausted => "version_exhausted",
             ActionError::TooManyVisitors => "too_many_visitors",
+            ActionError::AlreadyAnswered(_) => "already_answered",
         }
     }
 
@@ -193,7 +202,8 @@ impl ErrorCode for ActionError {
             | ActionError::ChatOpen(_)
             | ActionError::SameGroup(_)
             | ActionError::VersionExhausted
-            | ActionError::TooManyVisitors => ErrorKind::Conflict,
+            | ActionError::TooManyVisitors
+            | ActionError::AlreadyAnswered(_) => ErrorKind::Conflict,
         }
     }
 }
@@ -302,15 +312,26 @@ impl Account {
     /// goes back to the copy and the event fails with `version_exhausted`.
     /// Far from the end — always, short of a restored version near 2^64 — it
     /// costs one comparison.
+    ///
+    /// A successful event is then followed by the deadlines it made due at
+    /// the current clock (R26), each with its own notices.
     pub(super) fn guarded<T, E: From<Exhausted>>(
         &mut self,
         event: impl FnOnce(&mut Self) -> Result<T, E>,
     ) -> Result<T, E> {
         self.state.clear_notes();
         self.tail.0.clear();
+        self.said.0.clear();
+        let whole = |account: &mut Self| {
+            let out = event(account)?;
+            account.end_unit();
+            account.run_due(account.state.clock());
+            account.state.prune_deadlines();
+            Ok(out)
+        };
         let out = if self.state.near_counter_end() {
             let before = self.clone();
-            let out = event(self);
+            let out = whole(self);
             if self.state.exhausted() {
                 *self = before;
                 Err(Exhausted.into())
@@ -318,22 +339,41 @@ impl Account {
                 out
             }
         } else {
-            event(self)
+            whole(self)
         };
         if out.is_err() {
             // Nothing changed (R24), so nothing is noticed.
             self.state.clear_notes();
             self.tail.0.clear();
-        } else if self.state.candidates_flipped() {
-            // Some group gained its first candidate or lost its last: the
-            // pages whose availability that changed (R10, R31).
+            self.said.0.clear();
+        }
+        out
+    }
+
+    /// Ends one unit of notices (an event, or one deadline): when some group
+    /// gained its first candidate or lost its last, the pages whose
+    /// availability that changed (R10, R31).
+    pub(super) fn end_unit(&mut self) {
+        if self.state.candidates_flipped() {
             let after = refresh::Availability::of(&self.latest, &self.state);
             let snap = &*self.latest;
             let changes = refresh::availability_changes((snap, &self.available), (snap, &after));
             self.tail.0.extend(changes.iter().map(Notice::from));
             self.available = after;
+            self.state.clear_flipped();
         }
-        out
+    }
+
+    /// Moves the notices of the unit under way to those of the call, for
+    /// the next unit (a deadline) to start. O(notices).
+    pub(super) fn flush(&mut self) {
+        if self.state.notes().is_empty() && self.tail.0.is_empty() {
+            return;
+        }
+        let done = self.notices();
+        self.said.0 = done;
+        self.state.clear_notes();
+        self.tail.0.clear();
     }
 
     /// An account at revision 1 of `config`. Every agent is offline and has
@@ -368,6 +408,7 @@ impl Account {
             state,
             available,
             tail: notices::Tail::default(),
+            said: notices::Tail::default(),
         }
     }
 
@@ -385,12 +426,11 @@ impl Account {
         &self.state
     }
 
-    /// Sets the host clock that stamps assignments (R16).
-    pub fn set_clock(&mut self, now: u64) {
-        self.state.set_clock(now);
-    }
-
-    /// The host clock.
+    /// The account's clock (R26): milliseconds since
+    /// 1970-01-01T00:00:00Z; it stamps assignments (R16). Move it with
+    /// [`advance`](Self::advance).
+    ///
+    /// Cost: O(1).
     pub fn clock(&self) -> u64 {
         self.state.clock()
     }

@@ -223,7 +223,8 @@ impl Account {
             Who::At(a) => agent(*a),
             Who::Gone(id) => Some(id.clone()),
         };
-        let mut out = Vec::with_capacity(self.state.notes().len() + self.tail.0.len());
+        let mut out = Vec::with_capacity(self.said.0.len() + self.state.notes().len() + self.tail.0.len());
+        out.extend(self.said.0.iter().cloned());
         for note in self.state.notes() {
             out.push(match note {
                 Note::Held { slot, agent: a } => match agent(*a) {
@@ -248,6 +249,10 @@ impl Account {
                 Note::Left { visitor, agent: a } => {
                     Notice::ChatClosed { visitor: visitor.clone(), agent: a.and_then(agent) }
                 }
+                Note::Status { agent: a, status } => match agent(*a) {
+                    Some(agent) => Notice::StatusChanged { agent, status: *status },
+                    None => continue,
+                },
             });
         }
         out.extend(self.tail.0.iter().cloned());

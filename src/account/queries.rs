@@ -180,10 +180,10 @@ impl Account {
         let Some(v) = self.state.visitor(visitor) else { return Candidates::default() };
         let own = v.group;
         let preferred = candidates::preferred(snap, v);
-        let found = candidates::serving_group(snap, &self.state, own);
+        let found = candidates::serving_group(snap, &self.state, own, &[]);
         let mut agents = Vec::new();
         if let Some(g) = found {
-            candidates::each_in_group(snap, &self.state, g, preferred, |a| {
+            candidates::each_in_group(snap, &self.state, g, preferred, &[], |a| {
                 agents.extend(snap.agent(a).map(|(id, _)| id))
             });
         }
@@ -427,6 +427,17 @@ impl<'a> VisitorView<'a> {
     /// Whether it has an open chat, held or queued.
     pub fn has_chat(&self) -> bool {
         self.v.chat.is_some()
+    }
+    /// Whether the holder answered its chat (R27); false when nobody holds
+    /// it.
+    pub fn answered(&self) -> bool {
+        self.v.chat.is_some_and(|c| c.answered)
+    }
+    /// The agents who missed or declined its chat since it was last
+    /// answered, in the order they did (R27); they are left out of its
+    /// routing.
+    pub fn missed(&self) -> &'a [AgentId] {
+        self.v.chat.map_or(&[], |c| c.missed.as_slice())
     }
     /// Its chat state's version (R13).
     pub fn version(&self) -> u64 {

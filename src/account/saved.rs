@@ -57,6 +57,44 @@ pub struct Saved {
     pub agents: Vec<SavedAgent>,
     /// The visitors on the site, in order of arrival.
     pub visitors: Vec<SavedVisitor>,
+    /// The pending deadlines (R26) in the order they will be processed:
+    /// by time, those due together in the order they were set.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub deadlines: Vec<SavedDeadline>,
+}
+
+/// A pending deadline (R26). Serde: `{"answer": {"at": 30000, "visitor":
+/// "v1"}}` or `{"offline": {"at": 60000, "agent": "anna"}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case", deny_unknown_fields))]
+#[non_exhaustive]
+pub enum SavedDeadline {
+    /// The visitor's chat, held and unanswered, is missed at `at` unless
+    /// answered before (R27).
+    Answer {
+        /// When.
+        at: u64,
+        /// Whose chat.
+        visitor: VisitorId,
+    },
+    /// The offline agent's chats go back to the queue at `at` unless its
+    /// status changes before (R28).
+    Offline {
+        /// When.
+        at: u64,
+        /// The agent.
+        agent: AgentId,
+    },
+}
+
+impl SavedDeadline {
+    /// When it is due.
+    pub fn at(&self) -> u64 {
+        match self {
+            SavedDeadline::Answer { at, .. } | SavedDeadline::Offline { at, .. } => *at,
+        }
+    }
 }
 
 /// An older revision a dashboard shows.
@@ -116,6 +154,12 @@ pub struct SavedVisitor {
     /// Its chat's queue key, while the chat waits (R18).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub queued: Option<u64>,
+    /// Whether the holder answered its chat (R27).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
+    pub answered: bool,
+    /// Its chat's missed list (R27), in the order agents joined it.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub missed: Vec<AgentId>,
     /// Its chat state's version (R13), when a chat event gave it one; else
     /// the arrival number.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
@@ -194,7 +238,16 @@ impl Account {
                 preferred: v.preferred.cloned(),
                 holder: v.chat.and_then(|c| c.holder.clone()),
                 queued: v.chat.and_then(|c| c.queued),
+                answered: v.chat.is_some_and(|c| c.answered),
+                missed: v.chat.map(|c| c.missed.clone()).unwrap_or_default(),
                 version: (v.version != v.arrival).then_some(v.version),
+            })
+            .collect();
+        let deadlines = state
+            .pending_deadlines()
+            .map(|(at, d)| match state.deadline_named(d) {
+                (true, visitor) => SavedDeadline::Answer { at, visitor: VisitorId::stored(visitor) },
+                (false, agent) => SavedDeadline::Offline { at, agent: AgentId::stored(agent) },
             })
             .collect();
         Saved {
@@ -206,6 +259,7 @@ impl Account {
             next: state.counter().saturating_add(1),
             agents,
             visitors,
+            deadlines,
         }
     }
 
@@ -249,7 +303,7 @@ impl Account {
             if a.loaded != saved.revision && !loaded.contains_key(&a.loaded) {
                 return Err(corrupt(format!("agent `{}` shows revision {}, which is not saved", a.id, a.loaded)));
             }
-            state.set_status(ix, a.status);
+            state.set_status(ix, a.status, None);
             state.set_loaded(ix, a.loaded);
         }
         state.set_assignments(|id| latest.agent_ix(id).and_then(|ix| saved.agents.get(ix)?.last_assigned));
@@ -294,6 +348,20 @@ impl Account {
                     return Err(corrupt(format!("visitor `{}`: queue key {key} is used twice", v.id)));
                 }
             }
+            if v.answered && held.is_none() {
+                return Err(corrupt(format!("visitor `{}`: its chat is answered but nobody holds it", v.id)));
+            }
+            if !v.missed.is_empty() && held.is_none() && v.queued.is_none() {
+                return Err(corrupt(format!("visitor `{}` has a missed list but no open chat", v.id)));
+            }
+            for (i, a) in v.missed.iter().enumerate() {
+                if latest.agent_ix(a.as_str()).is_none() {
+                    return Err(corrupt(format!("visitor `{}`: `{a}` on its missed list is no agent", v.id)));
+                }
+                if v.missed.iter().take(i).any(|b| b == a) {
+                    return Err(corrupt(format!("visitor `{}`: `{a}` is twice on its missed list", v.id)));
+                }
+            }
             let restored = Restored {
                 id: v.id.as_str(),
                 arrival: v.arrival,
@@ -303,6 +371,8 @@ impl Account {
                 preferred: v.preferred,
                 held,
                 queued: v.queued,
+                answered: v.answered,
+                missed: v.missed,
                 version,
             };
             state
@@ -311,8 +381,62 @@ impl Account {
         }
         state.set_clock(saved.clock);
         state.set_counter(saved.next.saturating_sub(1));
+        restore_deadlines(&mut state, &latest, saved.deadlines)?;
         state.clear_notes();
         let available = refresh::Availability::of(&latest, &state);
-        Ok(Account { latest: Arc::new(latest), loaded, state, available, tail: notices::Tail::default() })
+        Ok(Account {
+            latest: Arc::new(latest),
+            loaded,
+            state,
+            available,
+            tail: notices::Tail::default(),
+            said: notices::Tail::default(),
+        })
     }
+}
+
+/// Sets a loaded account's deadlines (R26) in their saved order, checking
+/// that each is pending and has its cause: after the clock, in order of
+/// time, an answer deadline for a held unanswered chat (one per chat), an
+/// offline one for an offline agent (one per agent).
+fn restore_deadlines(state: &mut State, snap: &Snapshot, deadlines: Vec<SavedDeadline>) -> Result<(), LoadError> {
+    let mut last = state.clock();
+    let mut chats: Vec<VisitorId> = Vec::new();
+    for d in deadlines {
+        let at = d.at();
+        if at <= state.clock() {
+            return Err(corrupt(format!("a deadline at {at} is not after the clock, {}", state.clock())));
+        }
+        if at < last {
+            return Err(corrupt(format!("a deadline at {at} comes after one at {last}")));
+        }
+        last = at;
+        match d {
+            SavedDeadline::Answer { visitor, .. } => {
+                let v = state.visitors().slot(visitor.as_str()).and_then(|s| Some((s, state.visitors().at(s)?)));
+                let Some((slot, v)) = v.filter(|(_, v)| v.chat.is_some_and(|c| c.holder.is_some() && !c.answered))
+                else {
+                    return Err(corrupt(format!(
+                        "an answer deadline for `{visitor}`, whose chat is not held unanswered"
+                    )));
+                };
+                if chats.contains(&visitor) {
+                    return Err(corrupt(format!("two answer deadlines for `{visitor}`")));
+                }
+                state.set_deadline(at, crate::state::Deadline::Answer { slot, version: v.version });
+                chats.push(visitor);
+            }
+            SavedDeadline::Offline { agent, .. } => {
+                let live = snap.agent_ix(agent.as_str()).and_then(|ix| state.agent_at(ix));
+                let Some(live) = live.filter(|a| a.status() == Status::Offline) else {
+                    return Err(corrupt(format!("an offline deadline for `{agent}`, who is not an offline agent")));
+                };
+                if live.waits_offline() {
+                    return Err(corrupt(format!("two offline deadlines for `{agent}`")));
+                }
+                state.restore_offline_wait(&agent, at);
+            }
+        }
+    }
+    Ok(())
 }

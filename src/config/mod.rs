@@ -14,7 +14,9 @@ pub use error::{ConfigError, IdPlace, Problem};
 #[cfg(feature = "serde")]
 pub(crate) use policy::present;
 pub(crate) use policy::str_enum;
-pub use policy::{Plan, Policy, PolicyPatch, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue};
+pub use policy::{
+    AfterMissed, Plan, Policy, PolicyPatch, Role, Routing, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
+};
 pub use spec::{AgentPatch, AgentSpec, ConfigBuilder, ContactForm, GroupPatch, GroupSpec};
 
 use crate::ids::{AgentId, GroupId};

@@ -237,6 +237,22 @@ str_enum!(
     default Broadcast
 );
 
+str_enum!(
+    /// Policy `after_missed` (R27): what happens to an agent who let a chat
+    /// time out unanswered.
+    ///
+    /// ```
+    /// assert_eq!(groupgate::AfterMissed::default().as_str(), "away");
+    /// ```
+    AfterMissed {
+        /// An `online` agent becomes `away`; its other chats stay with it.
+        Away => "away",
+        /// Its status is left alone.
+        Stay => "stay",
+    }
+    default Away
+);
+
 /// The account's policies, each defaulting to the Smartsupp behaviour.
 ///
 /// ```
@@ -262,6 +278,14 @@ pub struct Policy {
     pub hide_unavailable_groups: bool,
     /// R12: the chat limit of agents without one; `None` is unlimited.
     pub default_chat_limit: Option<u32>,
+    /// R27: milliseconds a picked chat may stay unanswered before its
+    /// holder missed it; `None`: never.
+    pub answer_timeout: Option<u64>,
+    /// R27: what a miss does to the agent's status.
+    pub after_missed: AfterMissed,
+    /// R28: milliseconds an agent may stay offline before its chats go
+    /// back to the queue; `None`: never (it keeps them).
+    pub offline_requeue_after: Option<u64>,
 }
 
 /// Some of the policies to change: the fields given replace the policy's,
@@ -300,6 +324,21 @@ pub struct PolicyPatch {
         serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
     )]
     pub default_chat_limit: Option<Option<u32>>,
+    /// R27, when given: `Some(None)` (written `null`) is never.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
+    pub answer_timeout: Option<Option<u64>>,
+    /// R27, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub after_missed: Option<AfterMissed>,
+    /// R28, when given: `Some(None)` (written `null`) is never.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
+    pub offline_requeue_after: Option<Option<u64>>,
 }
 
 impl PolicyPatch {
@@ -311,6 +350,9 @@ impl PolicyPatch {
         policy.routing = self.routing.unwrap_or(policy.routing);
         policy.hide_unavailable_groups = self.hide_unavailable_groups.unwrap_or(policy.hide_unavailable_groups);
         policy.default_chat_limit = self.default_chat_limit.unwrap_or(policy.default_chat_limit);
+        policy.answer_timeout = self.answer_timeout.unwrap_or(policy.answer_timeout);
+        policy.after_missed = self.after_missed.unwrap_or(policy.after_missed);
+        policy.offline_requeue_after = self.offline_requeue_after.unwrap_or(policy.offline_requeue_after);
         policy
     }
 }

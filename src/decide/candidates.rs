@@ -64,6 +64,8 @@ pub(crate) fn preferred(snap: &Snapshot, v: crate::state::Visitor<'_>) -> Option
 /// group's chat limit (R12) bounds the load in both.
 struct Sources<'a> {
     snap: &'a Snapshot,
+    /// Agents left out: the chat's missed list (R27).
+    skip: &'a [AgentIx],
     members: Option<&'a Tree>,
     wide: &'a Tree,
     group: Option<GroupIx>,
@@ -71,14 +73,19 @@ struct Sources<'a> {
 }
 
 impl<'a> Sources<'a> {
-    fn of(snap: &'a Snapshot, state: &'a State, group: Option<GroupIx>) -> Self {
+    fn of(snap: &'a Snapshot, state: &'a State, group: Option<GroupIx>, skip: &'a [AgentIx]) -> Self {
         let below = group_limit(snap, group);
         match group.filter(|g| snap.group(*g).is_some()) {
             Some(g) => {
-                Sources { snap, members: state.pool_group(g), wide: state.pool_everyone(), group: Some(g), below }
+                Sources { snap, skip, members: state.pool_group(g), wide: state.pool_everyone(), group: Some(g), below }
             }
-            None => Sources { snap, members: None, wide: state.pool_ungrouped(), group: None, below },
+            None => Sources { snap, skip, members: None, wide: state.pool_ungrouped(), group: None, below },
         }
+    }
+
+    /// Whether `a` is left out of this chat's candidates.
+    fn skipped(&self, a: AgentIx) -> bool {
+        self.skip.contains(&a)
     }
 
     /// Whether `a` is a member of the group (so not counted as a wide viewer).
@@ -89,8 +96,8 @@ impl<'a> Sources<'a> {
     /// The candidate with the least key: best tier, then R16's order.
     /// O(log agents), plus the members among the wide viewers skipped.
     fn best(&self) -> Option<(Key, AgentIx)> {
-        let mine = self.members.and_then(|t| t.best(self.below, |_| false));
-        let wide = self.wide.best(self.below, |a| self.member(a));
+        let mine = self.members.and_then(|t| t.best(self.below, |a| self.skipped(a)));
+        let wide = self.wide.best(self.below, |a| self.member(a) || self.skipped(a));
         match (mine, wide) {
             (Some(m), Some(w)) => Some(m.min(w)),
             (m, w) => m.or(w),
@@ -102,7 +109,7 @@ impl Sources<'_> {
     /// The preferred agent when it could be offered the chat at all (R15):
     /// its leaf in the index that holds it for this chat. O(log agents).
     fn offers(&self, preferred: Option<AgentIx>) -> Option<AgentIx> {
-        preferred.filter(|&p| match self.members.filter(|_| self.member(p)) {
+        preferred.filter(|&p| !self.skipped(p)).filter(|&p| match self.members.filter(|_| self.member(p)) {
             Some(tree) => tree.offers(p, self.below),
             None => !self.member(p) && self.wide.offers(p, self.below),
         })
@@ -118,9 +125,10 @@ pub(crate) fn each_in_group(
     state: &State,
     group: Option<GroupIx>,
     preferred: Option<AgentIx>,
+    skip: &[AgentIx],
     mut emit: impl FnMut(AgentIx),
 ) {
-    let sources = Sources::of(snap, state, group);
+    let sources = Sources::of(snap, state, group, skip);
     let Some((key, _)) = sources.best() else { return };
     let best = tier_of(key);
     let pref = sources.offers(preferred);
@@ -129,10 +137,10 @@ pub(crate) fn each_in_group(
     }
     let (mut mine, mut others): (SmallVec<[AgentIx; 32]>, SmallVec<[AgentIx; 32]>) = Default::default();
     if let Some(tree) = sources.members {
-        tree.each(best, sources.below, |_| false, |a| mine.push(a));
+        tree.each(best, sources.below, |a| sources.skipped(a), |a| mine.push(a));
     }
     if best == Tier::Normal {
-        sources.wide.each(best, sources.below, |a| sources.member(a), |a| others.push(a));
+        sources.wide.each(best, sources.below, |a| sources.member(a) || sources.skipped(a), |a| others.push(a));
     }
     let mut mine = mine.into_iter().peekable();
     let mut others = others.into_iter().peekable();
@@ -158,26 +166,32 @@ pub(crate) fn first_by_key(
     state: &State,
     group: Option<GroupIx>,
     preferred: Option<AgentIx>,
+    skip: &[AgentIx],
 ) -> Option<AgentIx> {
-    let sources = Sources::of(snap, state, group);
+    let sources = Sources::of(snap, state, group, skip);
     let (_, best) = sources.best()?;
     Some(sources.offers(preferred).unwrap_or(best))
 }
 
 /// Whether a new chat in `group` itself (no fallback) has a candidate (R15).
 /// O(log agents), no allocation.
-fn has_candidate(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> bool {
-    Sources::of(snap, state, group).best().is_some()
+fn has_candidate(snap: &Snapshot, state: &State, group: Option<GroupIx>, skip: &[AgentIx]) -> bool {
+    Sources::of(snap, state, group, skip).best().is_some()
 }
 
-/// R17: the group a new chat in `group` is served in — the first of the
-/// fallback chain with a candidate (`Some(None)` for an ungrouped chat with
-/// one) — or `None` when nobody could take it. Cost: O(viewers of each group
-/// of the chain up to the first with a candidate).
-pub(crate) fn serving_group(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> Option<Option<GroupIx>> {
+/// R17: the group a chat in `group` is served in — the first of the
+/// fallback chain with a candidate not in `skip` (`Some(None)` for an
+/// ungrouped chat with one) — or `None` when nobody could take it. Cost:
+/// O(log agents) per group of the chain up to the first with a candidate.
+pub(crate) fn serving_group(
+    snap: &Snapshot,
+    state: &State,
+    group: Option<GroupIx>,
+    skip: &[AgentIx],
+) -> Option<Option<GroupIx>> {
     match group {
-        None => has_candidate(snap, state, None).then_some(None),
-        Some(own) => snap.chain(own).find(|&g| has_candidate(snap, state, Some(g))).map(Some),
+        None => has_candidate(snap, state, None, skip).then_some(None),
+        Some(own) => snap.chain(own).find(|&g| has_candidate(snap, state, Some(g), skip)).map(Some),
     }
 }
 
@@ -185,7 +199,7 @@ pub(crate) fn serving_group(snap: &Snapshot, state: &State, group: Option<GroupI
 /// fallback chain: the same computation as R15's. Cost: that of
 /// [`serving_group`], no allocation.
 pub(crate) fn is_online(snap: &Snapshot, state: &State, group: Option<GroupIx>) -> bool {
-    serving_group(snap, state, group).is_some()
+    serving_group(snap, state, group, &[]).is_some()
 }
 
 /// [`is_online`] for every group of `snap` at once, by group index (empty
@@ -205,7 +219,7 @@ pub(crate) fn online_groups(snap: &Snapshot, state: &State) -> Vec<bool> {
                 break;
             }
             path.push(g);
-            if has_candidate(snap, state, Some(g)) {
+            if has_candidate(snap, state, Some(g), &[]) {
                 online = true;
                 break;
             }

@@ -27,23 +27,37 @@ pub(crate) struct Destination {
     pub(crate) pick: Option<AgentIx>,
 }
 
-/// R15–R17 for a chat whose effective group is `own`. Cost: O(agents · chain).
+impl Destination {
+    /// No group, no candidate: what is planned for a visitor that is gone.
+    const NOWHERE: Destination = Destination { group: None, found: false, pick: None };
+}
+
+/// R15–R17 for a chat whose effective group is `own`, leaving out the
+/// agents in `skip` (its missed list, R27). Cost: O(log agents · chain).
 pub(crate) fn destination(
     snap: &Snapshot,
     state: &State,
     own: Option<GroupIx>,
     preferred: Option<AgentIx>,
+    skip: &[AgentIx],
 ) -> Destination {
-    match serving_group(snap, state, own) {
+    match serving_group(snap, state, own, skip) {
         None => Destination { group: own, found: false, pick: None },
-        Some(group) => Destination { group, found: true, pick: pick(snap, state, group, preferred) },
+        Some(group) => Destination { group, found: true, pick: pick(snap, state, group, preferred, skip) },
     }
 }
 
-/// The plan for a visitor's chat as it stands.
+/// The agents of the revision `snap` on the missed list of the visitor's
+/// chat (R27), left out of its routing. O(list · 1) expected; no
+/// allocation for a list of up to four.
+pub(crate) fn missed_of(snap: &Snapshot, v: Visitor<'_>) -> SmallVec<[AgentIx; 4]> {
+    v.chat.map(|c| c.missed.iter().filter_map(|a| snap.agent_ix(a.as_str())).collect()).unwrap_or_default()
+}
+
+/// The plan for a visitor's chat as it stands, its missed list left out.
 pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: Visitor<'_>) -> Destination {
     let own = v.group;
-    destination(snap, state, own, preferred(snap, v))
+    destination(snap, state, own, preferred(snap, v), &missed_of(snap, v))
 }
 
 /// R16: the one agent a single-agent strategy gives a chat in `group` to;
@@ -54,12 +68,13 @@ pub(crate) fn pick(
     state: &State,
     group: Option<GroupIx>,
     preferred: Option<AgentIx>,
+    skip: &[AgentIx],
 ) -> Option<AgentIx> {
     let routing = snap.policy().routing;
     if routing == Routing::Broadcast {
         return None;
     }
-    first_by_key(snap, state, group, preferred)
+    first_by_key(snap, state, group, preferred, skip)
 }
 
 /// What routing did with a chat (R15–R18).
@@ -163,7 +178,7 @@ pub(crate) fn land(snap: &Snapshot, state: &mut State, visitor: &str, plan: Dest
         state.retag(visitor, Tag::MovedTo(id), &group::Grouper(snap));
     }
     if let Some((ax, agent)) = plan.pick.and_then(|a| Some((a, snap.agent(a)?.0.clone()))) {
-        state.assign(ax, slot);
+        state.pick(ax, slot, snap.policy().answer_timeout);
         return Routed { agent: Some(agent), offered: Vec::new(), group, moved };
     }
     let offered = offers(snap, state, slot, plan);
@@ -178,9 +193,9 @@ fn offers(snap: &Snapshot, state: &State, slot: u32, plan: Destination) -> Vec<A
     if !plan.found || snap.policy().routing != Routing::Broadcast {
         return Vec::new();
     }
-    let preferred = state.visitors().at(slot).and_then(|v| preferred(snap, v));
+    let Some(v) = state.visitors().at(slot) else { return Vec::new() };
     let mut out = Vec::new();
-    each_in_group(snap, state, plan.group, preferred, |a| out.push(a));
+    each_in_group(snap, state, plan.group, preferred(snap, v), &missed_of(snap, v), |a| out.push(a));
     out
 }
 
@@ -197,15 +212,36 @@ pub(crate) fn requeue_offers(snap: &Snapshot, state: &State, slot: u32) -> Vec<A
 /// target's fallback chain leads back to the visitor's group (R2) — and it
 /// is routed from there, moving on to the fallback that serves it (R17).
 pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target: GroupIx) -> Routed {
-    let preferred = state.visitor(visitor).and_then(|v| preferred(snap, v));
     if let Some(slot) = state.visitors().slot(visitor) {
         state.unhold(slot, Unheld::Transferred);
     }
     if let Some((id, _)) = snap.group(target) {
         state.retag(visitor, Tag::MovedTo(id.clone()), &group::Grouper(snap));
     }
-    let plan = destination(snap, state, Some(target), preferred);
+    let Some(v) = state.visitor(visitor) else { return land(snap, state, visitor, Destination::NOWHERE) };
+    let plan = destination(snap, state, Some(target), preferred(snap, v), &missed_of(snap, v));
     land(snap, state, visitor, plan)
+}
+
+/// R27: the holder of the visitor's unanswered chat missed it (`Missed`)
+/// or declined it (`Declined`): it loses the chat and joins its missed
+/// list, and the chat is routed again from the visitor's effective group
+/// as `route` does, the missed list left out (the caller changes the
+/// holder's status when the policy says so, before the re-route, and
+/// serves the queue after). Returns the holder.
+pub(crate) fn miss(
+    snap: &Snapshot,
+    state: &mut State,
+    slot: u32,
+    why: Unheld,
+    status: impl FnOnce(&mut State, &AgentId),
+) -> Option<AgentId> {
+    let holder = state.unhold(slot, why)?;
+    status(state, &holder);
+    let v = state.visitors().at(slot)?;
+    let (name, plan) = (v.id.to_string(), destination_of(snap, state, v));
+    land(snap, state, &name, plan);
+    Some(holder)
 }
 
 /// Serves the queue after a successful event, under the single-agent
@@ -296,11 +332,13 @@ fn serve_merged(
         let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);
         let Some((i, entry)) = oldest else { break };
         let visitor = state.visitors().name(entry.1).map(VisitorId::stored);
+        // A chat with a missed list (R27) may stay while the next is served.
+        let own_list = state.visitors().chat(entry.1).is_some_and(|c| !c.missed.is_empty());
         let landed = visitor.filter(|v| serve_one(snap, state, v.as_str()));
         let more = landed.is_some();
         served += usize::from(more);
         if let (Some(head), Some(g)) = (heads.get_mut(i), groups.get(i)) {
-            *head = if more { next(state, *g, Some(entry)) } else { None };
+            *head = if more || own_list { next(state, *g, Some(entry)) } else { None };
         }
     }
     served
@@ -324,7 +362,7 @@ fn serve_merged(
 ///     account.set_status("bob", Status::Online).unwrap();
 ///     account.visit("v1", None).unwrap();
 /// }
-/// one.set_clock(7);
+/// one.advance(7).unwrap();
 /// one.route("v1").unwrap(); // anna
 /// assert_eq!(one.assignments().get("anna"), Some(7));
 /// two.set_assignments(&one.assignments());

@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::instant::{Instant, check_duration};
 use crate::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec, Plan, Policy, Role, Status, Tier};
 
 /// A scenario file: one account and the steps run against it.
@@ -27,7 +28,8 @@ pub struct Scenario {
     pub description: String,
     /// The account at revision 1.
     pub account: AccountFile,
-    /// The steps, run in order; step `i` runs at clock `i` (R16).
+    /// The steps, run in order; step `i` runs at clock `start + i + A`,
+    /// A the sum of the `advance` amounts of steps 0 to `i` (R26).
     pub steps: Vec<super::Step>,
     /// When set, the account must fail validation with exactly these codes
     /// (as a set) and there are no steps.
@@ -51,6 +53,20 @@ impl TryFrom<RawScenario> for Scenario {
     fn try_from(raw: RawScenario) -> Result<Self, String> {
         if raw.expect_invalid.is_some() && !raw.steps.is_empty() {
             return Err("a scenario with `expect_invalid` must have no steps".into());
+        }
+        let policy = &raw.account.policy;
+        check_duration("answer_timeout", policy.answer_timeout)?;
+        check_duration("offline_requeue_after", policy.offline_requeue_after)?;
+        for (i, step) in raw.steps.iter().enumerate() {
+            let at = |what: &str| format!("step {i}: {what}");
+            match &step.action {
+                super::Action::Advance(ms) => check_duration(&at("advance"), Some(*ms))?,
+                super::Action::SetPolicy(p) => {
+                    check_duration(&at("answer_timeout"), p.answer_timeout.flatten())?;
+                    check_duration(&at("offline_requeue_after"), p.offline_requeue_after.flatten())?;
+                }
+                _ => {}
+            }
         }
         Ok(Scenario {
             description: raw.description,
@@ -82,6 +98,9 @@ pub struct AccountFile {
     pub plan: Plan,
     /// The policies.
     pub policy: Policy,
+    /// The clock at the start (R26); 0 when left out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub start: Instant,
     /// Groups in configuration order.
     pub groups: Vec<GroupSpec>,
     /// Agents in configuration order.
@@ -136,6 +155,10 @@ pub struct AgentFile {
     /// Own chat limit; default none (unlimited).
     #[serde(default)]
     pub chat_limit: Option<u32>,
+}
+
+fn is_zero(i: &Instant) -> bool {
+    i.0 == 0
 }
 
 fn online() -> Status {

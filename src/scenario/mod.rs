@@ -21,14 +21,16 @@
 //! ```
 
 mod format;
+mod instant;
 mod run;
 mod step;
 
 pub use crate::PolicyPatch;
 pub use format::{AccountFile, AgentFile, Scenario};
+pub use instant::Instant;
 pub use run::{Failure, Report};
 pub use step::{
-    ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectClaim, ExpectDashboard, ExpectGroup,
-    ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, GroupOnly, SelectGroup, SetEnabled, SetStatus, Step,
-    StepKind, Transfer, Unassign, UpdateAgent, UpdateGroup, Visit, VisitorOnly,
+    ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard,
+    ExpectGroup, ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, ExpectStatus, GroupOnly, SelectGroup,
+    SetEnabled, SetStatus, Step, StepKind, Transfer, Unassign, UpdateAgent, UpdateGroup, Visit, VisitorOnly,
 };

@@ -114,6 +114,8 @@ impl Scenario {
             }
             (Ok(config), None) => Account::new(config),
         };
+        let start = self.account.start.0;
+        let _ = account.advance(start);
         for agent in &self.account.agents {
             // Every agent exists: the configuration was built from this list.
             let _ = account.set_status(&agent.id, agent.status);
@@ -121,8 +123,19 @@ impl Scenario {
         // The notices of the steps since the last `expect_notices` (R31);
         // the statuses set above belong to no step.
         let mut notices: Vec<Notice> = Vec::new();
+        let mut advanced: u64 = 0;
         for (i, step) in self.steps.iter().enumerate() {
-            account.set_clock(u64::try_from(i).unwrap_or(u64::MAX));
+            // R26: step i runs at start + i + the advances of steps 0 to i;
+            // the deadlines due by then belong to it, and stand even if it
+            // fails.
+            if let Action::Advance(ms) = step.action {
+                advanced = advanced.saturating_add(ms);
+            }
+            let at = start.saturating_add(u64::try_from(i).unwrap_or(u64::MAX)).saturating_add(advanced);
+            if let Err(e) = account.advance(at) {
+                return fail(Some(i), ("the clock to advance".into(), format!("error `{}`", e.code())));
+            }
+            notices.extend(account.notices());
             if let Action::SaveAndLoad(save) = &step.action {
                 if let Err(mismatch) = save_and_load(&mut account, *save, &through) {
                     return fail(Some(i), mismatch);
@@ -225,6 +238,14 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
         Action::Refresh(r) => Done(looked_up(account.refresh(&r.agent).map_err(code), &[(&r.agent, "unknown_agent")])),
         // Run by `Scenario::run_saving_through` itself, which has the codec.
         Action::SaveAndLoad(_) => Done(Ok(())),
+        Action::Answer(a) => {
+            Done(looked_up(account.answer(&a.visitor).map_err(code), &[(&a.visitor, "unknown_visitor")]))
+        }
+        Action::Decline(d) => {
+            Done(looked_up(account.decline(&d.visitor).map_err(code), &[(&d.visitor, "unknown_visitor")]))
+        }
+        // The runner advanced the clock before the step (R26).
+        Action::Advance(_) => Ran::Said(Ok(Vec::new())),
         Action::AddGroup(g) => Done(apply(account, Ok(Change::AddGroup(g.clone())))),
         Action::RemoveGroup(g) => Done(apply(account, group(&g.group).map(Change::RemoveGroup))),
         Action::AddAgent(a) => Ran::Said(add_agent(account, a)),
@@ -302,6 +323,26 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
                 visitor_exists(account, &e.visitor)
                     .and_then(|()| same(e.online, account.is_online_for(&e.visitor), show)),
             )
+        }
+        Action::ExpectChat(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
+            let v = account.visitor(&e.visitor);
+            let found = (
+                v.as_ref().and_then(|v| v.holder().map(ToString::to_string)),
+                v.as_ref().is_some_and(|v| v.queued()),
+                v.as_ref().is_some_and(|v| v.answered()),
+                v.as_ref().map(|v| names(v.missed())).unwrap_or_default(),
+            );
+            let want = (e.holder.clone(), e.queued, e.answered, e.missed.clone());
+            same(want, found, |(h, q, a, m)| {
+                format!("holder {}, queued {q}, answered {a}, missed {}", opt(h.as_deref()), list(m))
+            })
+        })),
+        Action::ExpectStatus(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
+            same(Some(e.status), account.status(&e.agent), |s| s.map_or_else(|| "none".into(), |s| s.to_string()))
+        })),
+        Action::ExpectNextDeadline(want) => {
+            let found = account.next_deadline().map(super::Instant);
+            Checked(same(*want, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string())))
         }
         Action::ExpectNotices(want) => {
             let found = std::mem::take(notices);

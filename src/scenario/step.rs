@@ -176,6 +176,46 @@ payload!(
     }
 );
 
+/// `expect_chat`: every field is required.
+///
+/// ```
+/// let e: groupgate::scenario::ExpectChat = serde_json::from_str(
+///     r#"{"visitor": "v1", "holder": null, "queued": true, "answered": false, "missed": ["bob"]}"#).unwrap();
+/// assert_eq!((e.holder, e.missed), (None, vec!["bob".to_string()]));
+/// assert!(serde_json::from_str::<groupgate::scenario::ExpectChat>(
+///     r#"{"visitor": "v1", "queued": true, "answered": false, "missed": []}"#).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectChat {
+    /// The visitor.
+    pub visitor: String,
+    /// The holder of its chat; `null` for nobody.
+    #[serde(deserialize_with = "required")]
+    pub holder: Option<String>,
+    /// Whether the chat waits in the queue.
+    pub queued: bool,
+    /// Whether it is answered (R27).
+    pub answered: bool,
+    /// Its missed list, in the order agents joined it (R27).
+    pub missed: Vec<String>,
+}
+
+/// A field that must be written, even as `null`.
+fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
+payload!(
+    /// `expect_status`.
+    ExpectStatus {
+        /// The agent.
+        agent: String,
+        /// Its status (R27 changes it).
+        status: Status,
+    }
+);
+
 /// `update_group`: the fields given change; `null` clears `fallback` and
 /// `chat_limit`.
 ///
@@ -420,6 +460,12 @@ actions! {
     Refresh(AgentOnly) = "refresh", Event;
     /// The account is saved and loaded back (R32); it must come back equal.
     SaveAndLoad(bool) = "save_and_load", Event;
+    /// The holder answered the visitor's chat (R27).
+    Answer(VisitorOnly) = "answer", Event;
+    /// The holder declines the visitor's unanswered chat (R27).
+    Decline(VisitorOnly) = "decline", Event;
+    /// Time passes: this many milliseconds more (R26).
+    Advance(u64) = "advance", Event;
     /// Appends a group.
     AddGroup(GroupSpec) = "add_group", Change;
     /// Removes a group (R3).
@@ -468,6 +514,12 @@ actions! {
     ExpectLoad(ExpectLoad) = "expect_load", Expectation;
     /// Chat box availability for one visitor's own effective group (R10).
     ExpectOnlineFor(ExpectOnlineFor) = "expect_online_for", Expectation;
+    /// The visitor's chat: holder, queued, answered, missed list (R27).
+    ExpectChat(ExpectChat) = "expect_chat", Expectation;
+    /// The agent's status (R27).
+    ExpectStatus(ExpectStatus) = "expect_status", Expectation;
+    /// The account's earliest pending deadline (R26); `null` for none.
+    ExpectNextDeadline(Option<super::Instant>) = "expect_next_deadline", Expectation;
     /// Exactly the notices of the steps since the previous `expect_notices`
     /// (or the first step), in order (R31).
     ExpectNotices(Vec<Notice>) = "expect_notices", Expectation;

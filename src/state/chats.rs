@@ -4,7 +4,7 @@
 //! and the queue index follow in the same method, so they never disagree.
 
 use super::notes::{Note, Unheld, Who};
-use super::{Chat, State};
+use super::{Chat, State, Status};
 use crate::ids::{AgentId, VisitorId};
 use crate::snapshot::AgentIx;
 
@@ -16,27 +16,47 @@ fn who((at, id): (Option<AgentIx>, AgentId)) -> Who {
 impl State {
     /// The agent at `ax` comes to hold the chat of the visitor in `slot`,
     /// taking it from any other holder and out of the queue; the chat gets a
-    /// new version, which is returned. Not an assignment for R16: see
+    /// new version, which is returned. An answered chat (a claim by hand, a
+    /// transfer to a named agent, R27) has its missed list cleared; an
+    /// unanswered one (a pick) keeps it. Not an assignment for R16: see
     /// [`Self::assign`]. O(chats the previous holder holds + log queue).
-    pub(crate) fn hold(&mut self, ax: AgentIx, slot: u32) -> u64 {
+    pub(crate) fn hold(&mut self, ax: AgentIx, slot: u32, answered: bool) -> u64 {
         let version = self.tick();
-        self.hold_at_version(ax, slot, version);
+        self.hold_at_version(ax, slot, version, answered);
         version
     }
 
-    /// [`Self::hold`], stamped with the clock as the agent's last assignment
-    /// (R16): a claim, a pick, a transfer, a queue serving.
+    /// [`Self::hold`] of an answered chat, stamped with the clock as the
+    /// agent's last assignment (R16): a claim, a transfer to an agent.
     pub(crate) fn assign(&mut self, ax: AgentIx, slot: u32) -> u64 {
+        self.stamp(ax);
+        self.hold(ax, slot, true)
+    }
+
+    /// A single-agent strategy's pick (R16, R27): [`Self::hold`] of an
+    /// unanswered chat, stamped, with a deadline `timeout` from now when
+    /// given. O(that of hold + log deadlines).
+    pub(crate) fn pick(&mut self, ax: AgentIx, slot: u32, timeout: Option<u64>) -> u64 {
+        self.stamp(ax);
+        let version = self.hold(ax, slot, false);
+        if let Some(timeout) = timeout {
+            let at = self.clock.saturating_add(timeout).min(super::MAX_INSTANT);
+            self.set_deadline(at, super::Deadline::Answer { slot, version });
+        }
+        version
+    }
+
+    fn stamp(&mut self, ax: AgentIx) {
         let now = self.clock;
         if let Some((_, a)) = self.agents.get_index_mut(ax) {
             a.last_assigned = Some(now);
         }
-        self.hold(ax, slot)
     }
 
     /// The chat's previous holder, if another, loses it: a transfer to an
     /// agent (R19) or a restore.
-    fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64) {
+    fn hold_at_version(&mut self, ax: AgentIx, slot: u32, version: u64, answered: bool) {
+        let missed = if answered { Vec::new() } else { self.take_missed(slot) };
         let previous = self.let_go(slot).filter(|(at, _)| *at != Some(ax));
         if !self.visitors.contains(slot) {
             self.repool(ax);
@@ -53,7 +73,23 @@ impl State {
         if holder.is_some() {
             self.log.notes.push(Note::Held { slot, agent: ax });
         }
-        self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None }), version);
+        let answered = answered && holder.is_some();
+        self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None, answered, missed }), version);
+    }
+
+    /// The missed list of the chat in `slot`, taken out of it.
+    fn take_missed(&mut self, slot: u32) -> Vec<AgentId> {
+        self.visitors.chat_mut(slot).map(|c| std::mem::take(&mut c.missed)).unwrap_or_default()
+    }
+
+    /// The holder answered the chat in `slot` (R27): it is answered and its
+    /// missed list is cleared. Returns whether it was unanswered. O(1).
+    pub(crate) fn answer(&mut self, slot: u32) -> bool {
+        let Some(chat) = self.visitors.chat_mut(slot).filter(|c| c.holder.is_some()) else { return false };
+        let was = !chat.answered;
+        chat.answered = true;
+        chat.missed.clear();
+        was
     }
 
     /// Closes the chat of the visitor in `slot`, held or queued (R14): the
@@ -76,18 +112,31 @@ impl State {
     }
 
     /// The holder of the chat in `slot` loses it for `why` and the chat
-    /// stays open, unqueued, for the caller to route (a transfer to a
-    /// group, R19); it gets a new version. Returns the holder. O(chats the
+    /// stays open, unheld and unqueued, for the caller to route (a transfer
+    /// to a group, R19; a miss or a decline, R27, which puts the holder on
+    /// the chat's missed list); it gets a new version. Returns the holder. O(chats the
     /// holder holds + log queue).
     pub(crate) fn unhold(&mut self, slot: u32, why: Unheld) -> Option<AgentId> {
         let version = self.tick();
+        let mut missed = self.take_missed(slot);
         let holder = self.let_go(slot);
-        self.visitors.set_chat_at(slot, None, version);
         let id = holder.as_ref().map(|(_, id)| id.clone());
         if let Some(holder) = holder {
+            if matches!(why, Unheld::Missed | Unheld::Declined) {
+                missed.push(holder.1.clone());
+            }
             self.log.notes.push(Note::Unheld { slot, agent: who(holder), why });
         }
+        self.visitors.set_chat_at(slot, Some(Chat { missed, ..Chat::default() }), version);
         id
+    }
+
+    /// The agent at `ax` had its status changed by a rule (R27): noted.
+    pub(crate) fn set_status_by_rule(&mut self, ax: AgentIx, status: Status) {
+        if self.agent_at(ax).is_some_and(|a| a.status() != status) {
+            self.set_status(ax, status, None);
+            self.log.notes.push(Note::Status { agent: ax, status });
+        }
     }
 
     /// Removes the chat in `slot` from its holder's list (the chat itself is
@@ -105,10 +154,12 @@ impl State {
     /// back of the queue (R18), offered to `offered` (under broadcast).
     /// O(chats the previous holder holds + log queue).
     pub(crate) fn enqueue(&mut self, slot: u32, offered: Vec<AgentIx>) {
+        let missed = self.take_missed(slot);
         self.let_go(slot);
         let key = self.tick();
         let version = self.tick();
-        self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), version);
+        let chat = Chat { queued: Some(key), missed, ..Chat::default() };
+        self.visitors.set_chat_at(slot, Some(chat), version);
         let group = self.visitors.at(slot).and_then(|v| v.group);
         self.log.notes.push(Note::Queued { slot, group, offered });
     }
@@ -164,9 +215,13 @@ impl State {
             self.visitors.set_preferred(slot, a);
         }
         match (v.held, v.queued) {
-            (Some(ax), _) => self.hold_at_version(ax, slot, v.version),
+            (Some(ax), _) => {
+                self.visitors.set_chat_at(slot, Some(Chat { missed: v.missed, ..Chat::default() }), v.version);
+                self.hold_at_version(ax, slot, v.version, v.answered);
+            }
             (None, Some(key)) => {
-                self.visitors.set_chat_at(slot, Some(Chat { holder: None, queued: Some(key) }), v.version);
+                let chat = Chat { queued: Some(key), missed: v.missed, ..Chat::default() };
+                self.visitors.set_chat_at(slot, Some(chat), v.version);
             }
             (None, None) if v.version != v.arrival => self.visitors.set_chat_at(slot, None, v.version),
             (None, None) => {}
@@ -180,7 +235,7 @@ impl State {
     /// `version`. O(chats the holders hold + log queue).
     pub(crate) fn restore(&mut self, slot: u32, holder: Option<AgentIx>, version: u64) {
         match holder {
-            Some(ax) => self.hold_at_version(ax, slot, version),
+            Some(ax) => self.hold_at_version(ax, slot, version, true),
             None => {
                 self.close_at_version(slot, version);
             }

@@ -11,6 +11,7 @@
 
 mod chats;
 mod chunked;
+mod deadlines;
 mod index;
 mod notes;
 mod pool;
@@ -22,6 +23,7 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 pub(crate) use chunked::{Entry, Merged, Run};
+pub(crate) use deadlines::Deadline;
 pub use notes::Unheld;
 pub(crate) use notes::{Note, Who};
 pub(crate) use pool::{Key, Tree, tier_of};
@@ -60,11 +62,14 @@ pub(crate) struct AgentLive {
     held: SmallVec<[u32; 4]>,
     /// The clock of the agent's last assignment (R16).
     last_assigned: Option<u64>,
+    /// While it waits offline with a deadline to take its chats (R28): that
+    /// deadline's sequence number. Any status change ends the wait.
+    offline_wait: Option<u64>,
 }
 
 impl AgentLive {
     fn new(loaded: u64) -> Self {
-        AgentLive { status: Status::Offline, loaded, held: SmallVec::new(), last_assigned: None }
+        AgentLive { status: Status::Offline, loaded, held: SmallVec::new(), last_assigned: None, offline_wait: None }
     }
 
     /// Chats held now (R12). Saturates: a `u32` of chats cannot be exceeded in memory.
@@ -81,6 +86,11 @@ impl AgentLive {
         self.loaded
     }
 
+    /// Whether it waits offline with a deadline to lose its chats (R28).
+    pub(crate) fn waits_offline(&self) -> bool {
+        self.offline_wait.is_some()
+    }
+
     /// When it was last assigned a chat (R16).
     pub(crate) fn last_assigned(&self) -> Option<u64> {
         self.last_assigned
@@ -94,11 +104,16 @@ impl AgentLive {
 }
 
 /// A visitor's open chat.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Chat {
     pub(crate) holder: Option<AgentId>,
     /// Queue position key (R18) while routed and unheld.
     pub(crate) queued: Option<u64>,
+    /// Whether its holder answered it (R27); false while nobody holds it.
+    pub(crate) answered: bool,
+    /// The agents that missed or declined it since it was last answered,
+    /// in the order they did (R27).
+    pub(crate) missed: Vec<AgentId>,
 }
 
 /// A visitor as a saved account holds it (R32), for
@@ -114,6 +129,10 @@ pub(crate) struct Restored<'a> {
     pub(crate) held: Option<AgentIx>,
     /// Its chat's queue key, when it waits.
     pub(crate) queued: Option<u64>,
+    /// Whether the holder answered it (R27).
+    pub(crate) answered: bool,
+    /// Its missed list (R27), in order.
+    pub(crate) missed: Vec<AgentId>,
     pub(crate) version: u64,
 }
 
@@ -150,8 +169,11 @@ pub(crate) enum Tag {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct State {
-    /// The clock (R16): stamps assignments.
+    /// The clock (R26), in milliseconds since the epoch: stamps
+    /// assignments (R16); never goes back.
     clock: u64,
+    /// Pending deadlines (R26), see `deadlines.rs`.
+    deadlines: deadlines::Deadlines,
     /// In the order of the latest snapshot's agents.
     agents: IndexMap<AgentId, AgentLive>,
     /// In order of arrival, indexed.
@@ -178,6 +200,9 @@ pub struct State {
     limits: SmallVec<[Option<u32>; 4]>,
 }
 
+/// The latest instant the clock reaches (R26): 2^53 − 1 ms.
+pub const MAX_INSTANT: u64 = (1 << 53) - 1;
+
 /// The distinct group chat limits of `snap`, and none.
 fn limits_of(snap: &Snapshot) -> SmallVec<[Option<u32>; 4]> {
     let mut limits: SmallVec<[Option<u32>; 4]> = SmallVec::new();
@@ -201,11 +226,15 @@ impl PartialEq for State {
         let agents = self.agents.len() == other.agents.len()
             && self.agents.iter().zip(&other.agents).all(|((i, a), (j, b))| {
                 i == j
-                    && (a.status, a.loaded, a.load(), a.last_assigned)
-                        == (b.status, b.loaded, b.load(), b.last_assigned)
+                    && (a.status, a.loaded, a.load(), a.last_assigned, a.offline_wait.is_some())
+                        == (b.status, b.loaded, b.load(), b.last_assigned, b.offline_wait.is_some())
             });
         agents
             && self.clock == other.clock
+            && self
+                .pending_deadlines()
+                .map(|(at, d)| (at, self.deadline_named(d)))
+                .eq(other.pending_deadlines().map(|(at, d)| (at, other.deadline_named(d))))
             && self.counter == other.counter
             && self.exhausted == other.exhausted
             && self.visitors.same_visitors(&other.visitors)
@@ -298,9 +327,10 @@ impl State {
         self.clock
     }
 
-    /// Sets the clock.
+    /// Moves the clock forward to `now` (R26); a time at or before the
+    /// clock leaves it.
     pub(crate) fn set_clock(&mut self, now: u64) {
-        self.clock = now;
+        self.clock = self.clock.max(now.min(MAX_INSTANT));
     }
 
     /// The last value the counter gave (arrivals, versions, queue keys).
@@ -332,9 +362,19 @@ impl State {
         self.agents.iter()
     }
 
-    /// Sets an agent's status, keeping the online index in step. O(1).
-    pub(crate) fn set_status(&mut self, ix: AgentIx, status: Status) {
-        if let Some((_, a)) = self.agents.get_index_mut(ix) {
+    /// Sets an agent's status, keeping the online index in step. A change
+    /// of status ends a wait offline (R28); a change to `offline` starts
+    /// one of `wait` when given. O(log deadlines).
+    pub(crate) fn set_status(&mut self, ix: AgentIx, status: Status, wait: Option<u64>) {
+        let now = self.clock;
+        if let Some((id, a)) = self.agents.get_index_mut(ix) {
+            if a.status != status {
+                a.offline_wait = None;
+                if let (Status::Offline, Some(wait)) = (status, wait) {
+                    let at = now.saturating_add(wait).min(MAX_INSTANT);
+                    a.offline_wait = Some(self.deadlines.set(at, Deadline::Offline { agent: id.clone() }));
+                }
+            }
             a.status = status;
         }
         if status == Status::Online {
@@ -432,14 +472,49 @@ impl State {
                 }
                 self.agents.insert(id.clone(), live);
             }
+            let removed: Vec<AgentId> = old.keys().cloned().collect();
             for (id, mut live) in old {
                 lost.extend(taken(&id, &mut live, Unheld::Removed));
             }
+            self.forget_missed(&removed);
             self.reindex_online();
             self.recount_shown();
             self.reindex_pools(latest);
         }
         self.requeue(lost, offers)
+    }
+
+    /// Every chat the agent at `ax` holds goes back to the queue (R28), at
+    /// the back in visitor arrival order, each offered to what `offers`
+    /// gives; returns their ids. O(n log n + n · log queue).
+    pub(crate) fn requeue_chats_of(
+        &mut self,
+        ax: AgentIx,
+        why: Unheld,
+        offers: impl Fn(&State, u32) -> Vec<AgentIx>,
+    ) -> Vec<VisitorId> {
+        let Some((id, live)) = self.agents.get_index_mut(ax) else { return Vec::new() };
+        let lost = live.held.drain(..).map(|slot| (slot, id.clone(), why)).collect();
+        self.repool(ax);
+        self.requeue(lost, offers)
+    }
+
+    /// Takes removed agents off every missed list (R27). O(visitors).
+    fn forget_missed(&mut self, removed: &[AgentId]) {
+        if removed.is_empty() {
+            return;
+        }
+        let slots: Vec<u32> = self
+            .visitors
+            .matching(|v| v.chat.is_some_and(|c| c.missed.iter().any(|a| removed.contains(a))))
+            .iter()
+            .filter_map(|v| self.visitors.slot(v.id))
+            .collect();
+        for slot in slots {
+            if let Some(chat) = self.visitors.chat_mut(slot) {
+                chat.missed.retain(|a| !removed.contains(a));
+            }
+        }
     }
 
     /// Rebuilds the online index after agents were added or removed. O(agents).

@@ -56,6 +56,8 @@ pub(crate) enum Note {
     Closed { slot: u32, agent: Option<AgentIx> },
     /// The visitor left with its chat open: closed, and its slot is gone.
     Left { visitor: VisitorId, agent: Option<AgentIx> },
+    /// A rule changed the agent's status (R27).
+    Status { agent: AgentIx, status: super::Status },
 }
 
 /// The notes of the event under way, and whether some candidate index

@@ -713,6 +713,13 @@ impl Visitors {
         (from, self.at(slot).and_then(|v| v.group))
     }
 
+    /// The open chat of the visitor in `slot`, to change its answered flag
+    /// and missed list (R27) — never its holder or queue key, which
+    /// [`Self::set_chat_at`] keeps the indexes of. O(1).
+    pub(crate) fn chat_mut(&mut self, slot: u32) -> Option<&mut Chat> {
+        self.extra_mut(slot)?.chat.as_mut()
+    }
+
     /// Records a returning visitor's last agent (R15). O(1).
     pub(crate) fn set_preferred(&mut self, slot: u32, agent: AgentId) {
         if let Some(e) = self.extra_mut(slot) {

@@ -69,7 +69,7 @@ pub struct World {
 /// Applies one event to the engine and the model and checks that both give
 /// the same result code ("ok" for success). Every step runs at clock `now`.
 pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
-    account.set_clock(now);
+    account.advance(now).unwrap();
     let before = model::pages(&w.c, &w.s);
     w.r.notes.clear();
     let got = engine(account, op);
