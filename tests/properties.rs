@@ -28,7 +28,11 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (a.clone(), any::<u8>()).prop_map(|(a, s)| Op::SetStatus(a, s)),
         4 => v.clone().prop_map(Op::Route),
         1 => (v.clone(), g.clone()).prop_map(|(v, g)| Op::TransferGroup(v, g)),
-        1 => (v, a).prop_map(|(v, a)| Op::TransferAgent(v, a)),
+        1 => (v.clone(), a).prop_map(|(v, a)| Op::TransferAgent(v, a)),
+        2 => v.clone().prop_map(Op::Answer),
+        1 => v.prop_map(Op::Decline),
+        // Time passing (R26): a few milliseconds, or very long.
+        2 => prop_oneof![0u64..8, 1_000u64..(1 << 53)].prop_map(Op::Advance),
     ]
 }
 
@@ -279,7 +283,9 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
     let online: Vec<ChangeOp> = (0..AGENTS.len()).map(|a| ChangeOp::Event(Op::SetStatus(a, 0))).collect();
     for (now, op) in online.iter().chain(ops).enumerate() {
         let now = now as u64;
-        account.advance(now).unwrap();
+        if !matches!(op, ChangeOp::Event(_)) {
+            world::advance(&mut account, &mut w, now);
+        }
         match op {
             ChangeOp::Event(e) => step(&mut account, &mut w, now, e),
             ChangeOp::Refresh(a) => {
@@ -314,7 +320,8 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
                             pages.iter().map(|p| model::online(&w.c, &w.s, p.as_deref())).collect();
                         requeue(&w.c, &new, &mut w.s, &mut w.r);
                         w.c = new;
-                        model::serve(&w.c, &mut w.s, &mut w.r, now);
+                        let clock = w.r.now;
+                        model::serve(&w.c, &mut w.s, &mut w.r, clock);
                         let want: Vec<(Option<String>, bool)> = pages
                             .iter()
                             .zip(old_online)
@@ -344,6 +351,8 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
                         if !newly.is_empty() {
                             w.r.notes.push(model::note::refresh(&newly));
                         }
+                        // R26: deadlines the change made due at the clock.
+                        model::advance(&w.c, &mut w.s, &mut w.r, clock);
                         let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
                         prop_assert_eq!(&said, &w.r.notes, "R31 notices of {:?}", ch);
                     }
@@ -382,15 +391,22 @@ fn requeue(old: &MConfig, new: &MConfig, s: &mut MState, r: &mut MRouting) {
         v.holder = None;
         lost.push((v.id.clone(), h, why));
     }
+    // R27: a removed agent leaves every missed list.
+    for v in &mut s.visitors {
+        v.missed.retain(|a| new.agent(a).is_some());
+    }
     // R31: chat by chat in arrival order, unheld then queued, offered to
-    // its candidates under the new revision when broadcasting.
+    // its candidates under the new revision when broadcasting (its missed
+    // list left out).
     for (v, h, why) in lost {
         r.notes.push(model::note::unheld(&v, &h, why));
-        let x = s.visitor(&v).unwrap().clone();
-        let broadcast = new.policy.routing == groupgate::Routing::Broadcast;
-        let offered = if broadcast { model::candidates(new, s, &x) } else { Vec::new() };
-        r.notes.push(model::note::queued(&v, model::effective_of(new, &x).as_deref(), &offered));
-        r.enqueue(&v);
+        model::requeue_chat(new, s, r, &v);
+    }
+    // A removed agent's wait offline ends with it (R28).
+    for (a, n) in &mut s.changes {
+        if new.agent(a).is_none() {
+            *n += 1;
+        }
     }
     s.status.retain(|(x, _)| new.agent(x).is_some());
     r.last.retain(|(x, _)| new.agent(x).is_some());

@@ -38,6 +38,9 @@ fn config(b: &mut Bytes) -> ConfigBuilder {
     policy.routing = Routing::ALL[b.below(3)];
     policy.hide_unavailable_groups = b.next() % 2 == 0;
     policy.default_chat_limit = (b.next() % 3 == 0).then(|| u32::from(b.next() % 4));
+    policy.answer_timeout = (b.next() % 2 == 0).then(|| u64::from(b.next() % 8));
+    policy.after_missed = if b.next() % 2 == 0 { groupgate::AfterMissed::Away } else { groupgate::AfterMissed::Stay };
+    policy.offline_requeue_after = (b.next() % 3 == 0).then(|| u64::from(b.next() % 8));
     let plan = [Plan::Pro, Plan::Pro, Plan::Pro, Plan::Free, Plan::Standard][b.below(5)];
     let groups = b.below(5);
     let mut builder = ConfigBuilder::new().plan(plan).policy(policy);
@@ -67,7 +70,7 @@ fn config(b: &mut Bytes) -> ConfigBuilder {
 
 fn op(b: &mut Bytes) -> Op {
     let (v, a, g) = (b.below(VISITORS.len()), b.below(AGENTS.len()), b.below(GROUPS.len()));
-    match b.below(10) {
+    match b.below(13) {
         0 => Op::Visit(v, (b.next() % 5 != 0).then_some(g)),
         1 => Op::Select(v, g),
         2 => Op::Claim(a, v),
@@ -77,7 +80,10 @@ fn op(b: &mut Bytes) -> Op {
         6 => Op::SetStatus(a, b.next()),
         7 => Op::Route(v),
         8 => Op::TransferGroup(v, g),
-        _ => Op::TransferAgent(v, a),
+        9 => Op::TransferAgent(v, a),
+        10 => Op::Answer(v),
+        11 => Op::Decline(v),
+        _ => Op::Advance(u64::from(b.next()) << (b.next() % 48)),
     }
 }
 

@@ -23,7 +23,12 @@ prop_compose! {
     pub fn policy()(
         ua in 0usize..3, uv in 0usize..2, admins in any::<bool>(), routing in 0usize..3,
         hide in any::<bool>(), default_limit in proptest::option::weighted(0.3, any::<u8>()),
+        timeout in proptest::option::weighted(0.5, 0usize..6), stay in any::<bool>(),
+        requeue in proptest::option::weighted(0.4, 0usize..6),
     ) -> Policy {
+        // Durations short against the one millisecond each step takes, so
+        // that deadlines come due inside a sequence: 0 (at once) to 100.
+        const WAITS: [u64; 6] = [0, 1, 2, 3, 5, 100];
         let mut p = Policy::default();
         p.unassigned_agents = UnassignedAgents::ALL[ua];
         p.ungrouped_visitors = UngroupedVisitors::ALL[uv];
@@ -31,6 +36,9 @@ prop_compose! {
         p.routing = Routing::ALL[routing];
         p.hide_unavailable_groups = hide;
         p.default_chat_limit = limit(default_limit);
+        p.answer_timeout = timeout.map(|i| WAITS[i]);
+        p.after_missed = if stay { groupgate::AfterMissed::Stay } else { groupgate::AfterMissed::Away };
+        p.offline_requeue_after = requeue.map(|i| WAITS[i]);
         p
     }
 }

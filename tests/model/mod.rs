@@ -88,12 +88,20 @@ pub struct MVisitor {
     pub preferred: Option<String>,
     pub has_chat: bool,
     pub holder: Option<String>,
+    /// R27: whether the holder answered the chat.
+    pub answered: bool,
+    /// R27: agents that missed or declined the chat, in order.
+    pub missed: Vec<String>,
+    /// The assignment that gave the chat its holder (unique in a run).
+    pub token: u64,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct MState {
     pub status: Vec<(String, Status)>,
     pub visitors: Vec<MVisitor>,
+    /// How many times each agent's status changed (R28: a wait ends at any change).
+    pub changes: Vec<(String, u64)>,
 }
 
 impl MState {
@@ -118,6 +126,10 @@ impl MState {
 
     pub fn visitor(&self, id: &str) -> Option<&MVisitor> {
         self.visitors.iter().find(|v| v.id == id)
+    }
+
+    pub fn changes(&self, agent: &str) -> u64 {
+        self.changes.iter().find(|(a, _)| a == agent).map_or(0, |(_, n)| *n)
     }
 }
 
@@ -269,8 +281,23 @@ fn rank(t: Tier) -> u8 {
 }
 
 fn in_group(c: &MConfig, s: &MState, group: Option<&str>, preferred: Option<&str>) -> Vec<String> {
+    in_group_skipping(c, s, group, preferred, &[])
+}
+
+/// R15 in one group, the agents in `skip` (a missed list, R27) left out
+/// before tiers apply.
+fn in_group_skipping(
+    c: &MConfig,
+    s: &MState,
+    group: Option<&str>,
+    preferred: Option<&str>,
+    skip: &[String],
+) -> Vec<String> {
     let mut eligible: Vec<(String, Tier)> = Vec::new();
     for a in &c.agents {
+        if skip.contains(&a.id) {
+            continue;
+        }
         if let Some(t) = offerable(c, s, a, group) {
             eligible.push((a.id.clone(), t));
         }
@@ -384,6 +411,13 @@ pub struct MRouting {
     pub last: Vec<(String, u64)>,
     pub queued: Vec<(String, u64)>,
     pub counter: u64,
+    /// R26: the clock.
+    pub now: u64,
+    /// R26: every deadline ever set, with the order it was set in.
+    pub deadlines: Vec<MDeadline>,
+    pub seq: u64,
+    /// The last assignment token given.
+    pub tokens: u64,
     /// R31: the notices of the event under way, as the format writes them.
     pub notes: Vec<String>,
 }
@@ -421,6 +455,9 @@ pub mod note {
         let agents: Vec<String> = agents.iter().map(|a| id(a)).collect();
         format!(r#"{{"refresh_needed": {{"agents": [{}]}}}}"#, agents.join(", "))
     }
+    pub fn status(a: &str, status: &str) -> String {
+        format!(r#"{{"status_changed": {{"agent": {}, "status": "{status}"}}}}"#, id(a))
+    }
     pub fn availability(group: Option<&str>, online: bool) -> String {
         format!(r#"{{"availability_changed": {{"group": {}, "online": {online}}}}}"#, opt(group))
     }
@@ -438,7 +475,145 @@ pub fn pages(c: &MConfig, s: &MState) -> Vec<(Option<String>, bool)> {
     out
 }
 
+/// Why a deadline was set (R27, R28), with what must still hold for it to
+/// do anything.
+#[derive(Debug, Clone)]
+pub enum MCause {
+    /// The chat is missed if still held by `holder` since assignment `token`, unanswered.
+    Answer { visitor: String, holder: String, token: u64 },
+    /// The agent's chats go back if it is still offline after `changes` status changes.
+    Offline { agent: String, changes: u64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct MDeadline {
+    pub at: u64,
+    pub seq: u64,
+    pub cause: MCause,
+}
+
+/// R26: whether a deadline's cause still stands.
+pub fn stands(c: &MConfig, s: &MState, d: &MDeadline) -> bool {
+    match &d.cause {
+        MCause::Answer { visitor, holder, token } => s
+            .visitor(visitor)
+            .is_some_and(|v| v.holder.as_deref() == Some(holder.as_str()) && !v.answered && v.token == *token),
+        MCause::Offline { agent, changes } => {
+            c.agent(agent).is_some() && s.status(agent) == Status::Offline && s.changes(agent) == *changes
+        }
+    }
+}
+
+/// R26: the earliest deadline whose cause stands, by a scan.
+pub fn next_deadline(c: &MConfig, s: &MState, r: &MRouting) -> Option<u64> {
+    r.deadlines.iter().filter(|d| stands(c, s, d)).map(|d| d.at).min()
+}
+
+/// R26: advance to `to`, processing every standing deadline due by then,
+/// earliest first (ties in the order set), each at its own time with its
+/// own notices, queue serving and availability.
+pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
+    // The clock is at most 2^53 − 1 ms (R26, settled details).
+    let to = to.min(groupgate::MAX_INSTANT);
+    loop {
+        let due = r
+            .deadlines
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.at <= to && stands(c, s, d))
+            .min_by_key(|(_, d)| (d.at, d.seq))
+            .map(|(i, _)| i);
+        let Some(i) = due else { break };
+        let d = r.deadlines.remove(i);
+        r.now = r.now.max(d.at);
+        let before = pages(c, s);
+        match d.cause {
+            MCause::Answer { visitor, .. } => miss(c, s, r, &visitor, "missed"),
+            MCause::Offline { agent, .. } => {
+                let held: Vec<String> = s
+                    .visitors
+                    .iter()
+                    .filter(|v| v.holder.as_deref() == Some(agent.as_str()))
+                    .map(|v| v.id.clone())
+                    .collect();
+                for v in held {
+                    r.notes.push(note::unheld(&v, &agent, "offline"));
+                    requeue_chat(c, s, r, &v);
+                }
+                let now = r.now;
+                serve(c, s, r, now);
+            }
+        }
+        for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
+            if *was != now {
+                r.notes.push(note::availability(page.as_deref(), now));
+            }
+        }
+    }
+    r.now = r.now.max(to);
+}
+
+/// R27: the holder of v's chat missed or declined it.
+pub fn miss(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, why: &str) {
+    let x = s.visitors.iter_mut().find(|x| x.id == visitor).unwrap();
+    let holder = x.holder.take().unwrap();
+    x.answered = false;
+    x.missed.push(holder.clone());
+    r.notes.push(note::unheld(visitor, &holder, why));
+    if why == "missed" && c.policy.after_missed == groupgate::AfterMissed::Away && s.status(&holder) == Status::Online {
+        set_status(c, s, r, &holder, Status::Away);
+        r.notes.push(note::status(&holder, "away"));
+    }
+    let now = r.now;
+    land(c, s, r, visitor, now);
+    serve(c, s, r, now);
+}
+
+/// A chat taken from its holder goes back in the queue at the back (R14,
+/// R28), offered under broadcast to the candidates of the group that would
+/// serve it, its missed list left out.
+pub fn requeue_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str) {
+    let x = s.visitors.iter_mut().find(|x| x.id == visitor).unwrap();
+    x.holder = None;
+    x.answered = false;
+    let x = x.clone();
+    let own = effective_of(c, &x);
+    let offered = match serving_group_skipping(c, s, own.as_deref(), &x.missed) {
+        Some(g) if c.policy.routing == groupgate::Routing::Broadcast => {
+            in_group_skipping(c, s, g.as_deref(), x.preferred.as_deref(), &x.missed)
+        }
+        _ => Vec::new(),
+    };
+    r.notes.push(note::queued(visitor, own.as_deref(), &offered));
+    r.enqueue(visitor);
+}
+
+/// A status set by the host or by R27: a change ends a wait offline, a
+/// change to offline starts one (R28).
+pub fn set_status(c: &MConfig, s: &mut MState, r: &mut MRouting, agent: &str, status: Status) {
+    if s.status(agent) == status {
+        return;
+    }
+    let n = s.changes(agent) + 1;
+    s.changes.retain(|(a, _)| a != agent);
+    s.changes.push((agent.to_string(), n));
+    s.status.retain(|(a, _)| a != agent);
+    s.status.push((agent.to_string(), status));
+    if let (Status::Offline, Some(wait)) = (status, c.policy.offline_requeue_after) {
+        let at = r.now.saturating_add(wait).min(groupgate::MAX_INSTANT);
+        r.set_deadline(at, MCause::Offline { agent: agent.to_string(), changes: n });
+    }
+}
+
 impl MRouting {
+    pub fn set_deadline(&mut self, at: u64, cause: MCause) {
+        self.deadlines.push(MDeadline { at, seq: self.seq, cause });
+        self.seq += 1;
+    }
+    pub fn token(&mut self) -> u64 {
+        self.tokens += 1;
+        self.tokens
+    }
     pub fn last(&self, agent: &str) -> Option<u64> {
         self.last.iter().find(|(a, _)| a == agent).map(|(_, t)| *t)
     }
@@ -469,9 +644,15 @@ impl MRouting {
 /// R17: the group a chat in `own` is served in, or None when no group of the
 /// chain has a candidate.
 pub fn serving_group(c: &MConfig, s: &MState, own: Option<&str>) -> Option<Option<String>> {
+    serving_group_skipping(c, s, own, &[])
+}
+
+/// R17 for a chat whose missed list is `skip` (R27).
+pub fn serving_group_skipping(c: &MConfig, s: &MState, own: Option<&str>, skip: &[String]) -> Option<Option<String>> {
+    let has = |g: Option<&str>| !in_group_skipping(c, s, g, None, skip).is_empty();
     match own {
-        None => (!in_group(c, s, None, None).is_empty()).then_some(None),
-        Some(g) => chain(c, g).into_iter().find(|t| !in_group(c, s, Some(t), None).is_empty()).map(Some),
+        None => has(None).then_some(None),
+        Some(g) => chain(c, g).into_iter().find(|t| has(Some(t))).map(Some),
     }
 }
 
@@ -500,25 +681,33 @@ pub fn pick(c: &MConfig, s: &MState, r: &MRouting, cands: &[String], preferred: 
 pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u64) -> Option<String> {
     let v = s.visitor(visitor).unwrap().clone();
     let own = effective_of(c, &v);
-    let found = serving_group(c, s, own.as_deref());
+    let found = serving_group_skipping(c, s, own.as_deref(), &v.missed);
     let group = found.clone().unwrap_or(own.clone());
     if group != own {
         s.visitors.iter_mut().find(|x| x.id == visitor).unwrap().moved = group.clone();
         r.notes.push(note::moved(visitor, own.as_deref(), group.as_deref()));
     }
     let cands = match &found {
-        Some(g) => in_group(c, s, g.as_deref(), v.preferred.as_deref()),
+        Some(g) => in_group_skipping(c, s, g.as_deref(), v.preferred.as_deref(), &v.missed),
         None => Vec::new(),
     };
     let chosen = pick(c, s, r, &cands, v.preferred.as_deref());
+    let token = r.token();
     let x = s.visitors.iter_mut().find(|x| x.id == visitor).unwrap();
     x.has_chat = true;
     x.holder = chosen.clone();
+    x.answered = false;
     match &chosen {
         Some(a) => {
+            x.token = token;
             r.dequeue(visitor);
             r.stamp(a, now);
             r.notes.push(note::held(visitor, a));
+            // R27: a pick is unanswered until answered, within the timeout.
+            if let Some(t) = c.policy.answer_timeout {
+                let cause = MCause::Answer { visitor: visitor.to_string(), holder: a.clone(), token };
+                r.set_deadline(now.saturating_add(t).min(groupgate::MAX_INSTANT), cause);
+            }
         }
         None => {
             r.enqueue(visitor);
@@ -538,8 +727,8 @@ pub fn serve(c: &MConfig, s: &mut MState, r: &mut MRouting, now: u64) {
     for v in r.queue(s) {
         let x = s.visitor(&v).unwrap().clone();
         let own = effective_of(c, &x);
-        let Some(g) = serving_group(c, s, own.as_deref()) else { continue };
-        let cands = in_group(c, s, g.as_deref(), x.preferred.as_deref());
+        let Some(g) = serving_group_skipping(c, s, own.as_deref(), &x.missed) else { continue };
+        let cands = in_group_skipping(c, s, g.as_deref(), x.preferred.as_deref(), &x.missed);
         if pick(c, s, r, &cands, x.preferred.as_deref()).is_some() {
             land(c, s, r, &v, now);
         }

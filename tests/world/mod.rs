@@ -52,6 +52,10 @@ pub enum Op {
     Route(usize),
     TransferGroup(usize, usize),
     TransferAgent(usize, usize),
+    Answer(usize),
+    Decline(usize),
+    /// Time passes: this many milliseconds (R26).
+    Advance(u64),
 }
 
 pub fn gid(i: usize) -> GroupId {
@@ -67,24 +71,43 @@ pub struct World {
 }
 
 /// Applies one event to the engine and the model and checks that both give
-/// the same result code ("ok" for success). Every step runs at clock `now`.
+/// the same result code ("ok" for success) and the same notices. The clock
+/// first advances to `now` (never back, R26), then the event runs, then
+/// the deadlines it made due at the clock.
 pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
-    account.advance(now).unwrap();
+    advance(account, w, now);
     let before = model::pages(&w.c, &w.s);
     w.r.notes.clear();
     let got = engine(account, op);
-    let want = model_step(w, now, op);
+    let want = model_step(w, op);
     assert_eq!(got, want, "{op:?}");
-    model::serve(&w.c, &mut w.s, &mut w.r, now);
-    // R31: the event's own notices and the chats served because of it, then
-    // every page whose availability changed, in configuration order.
-    for ((page, was), (_, now)) in before.iter().zip(model::pages(&w.c, &w.s)) {
-        if *was != now {
-            w.r.notes.push(model::note::availability(page.as_deref(), now));
+    if !matches!(op, Op::Advance(_)) && want == "ok" {
+        let clock = w.r.now;
+        model::serve(&w.c, &mut w.s, &mut w.r, clock);
+        // R31: the event's own notices and the chats served because of it, then
+        // every page whose availability changed, in configuration order.
+        for ((page, was), (_, now)) in before.iter().zip(model::pages(&w.c, &w.s)) {
+            if *was != now {
+                w.r.notes.push(model::note::availability(page.as_deref(), now));
+            }
         }
+        // R26: deadlines the event made due at the clock come after it.
+        model::advance(&w.c, &mut w.s, &mut w.r, clock);
     }
     let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
     assert_eq!(said, w.r.notes, "R31 notices of {op:?}");
+    assert_eq!(account.next_deadline(), model::next_deadline(&w.c, &w.s, &w.r), "R26 next deadline after {op:?}");
+}
+
+/// Advances the engine and the model to `now` (R26) and compares the
+/// notices of the deadlines processed.
+pub fn advance(account: &mut Account, w: &mut World, now: u64) {
+    w.r.notes.clear();
+    account.advance(now).unwrap();
+    model::advance(&w.c, &mut w.s, &mut w.r, now);
+    let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
+    assert_eq!(said, w.r.notes, "R26 notices of the advance to {now}");
+    assert_eq!(account.clock(), w.r.now, "R26 clock");
 }
 
 pub fn engine(account: &mut Account, op: &Op) -> String {
@@ -107,6 +130,9 @@ pub fn engine(account: &mut Account, op: &Op) -> String {
             let to = TransferTarget::Agent(AGENTS[a].parse().unwrap());
             code(account.transfer(VISITORS[v], &to).map_err(|e| e.code()))
         }
+        Op::Answer(v) => code(account.answer(VISITORS[v]).map_err(|e| e.code())),
+        Op::Decline(v) => code(account.decline(VISITORS[v]).map_err(|e| e.code())),
+        Op::Advance(ms) => code(account.advance(account.clock().saturating_add(ms)).map_err(|e| e.code())),
     }
 }
 
@@ -115,8 +141,9 @@ fn visitor(s: &mut MState, v: usize) -> Option<&mut MVisitor> {
 }
 
 /// The model's answer to one event, applying it when it succeeds.
-fn model_step(w: &mut World, now: u64, op: &Op) -> String {
+fn model_step(w: &mut World, op: &Op) -> String {
     let World { c, s, r } = w;
+    let now = r.now;
     let ok = "ok".to_string();
     match *op {
         Op::Visit(v, g) => {
@@ -142,9 +169,13 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
         Op::Claim(a, v) => match model::claim_visitor(c, s, AGENTS[a], VISITORS[v]) {
             Ok(true) => ok,
             Ok(false) => {
+                let token = r.token();
                 let x = visitor(s, v).unwrap();
                 x.has_chat = true;
                 x.holder = Some(AGENTS[a].into());
+                // R27: a claim by hand is answered from the start.
+                (x.answered, x.token) = (true, token);
+                x.missed.clear();
                 r.dequeue(VISITORS[v]);
                 r.stamp(AGENTS[a], now);
                 r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
@@ -159,6 +190,8 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
                 r.notes.push(model::note::closed(VISITORS[v], x.holder.as_deref()));
                 x.has_chat = false;
                 x.holder = None;
+                x.answered = false;
+                x.missed.clear();
                 r.dequeue(VISITORS[v]);
                 ok
             }
@@ -183,8 +216,7 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             if c.agent(AGENTS[a]).is_none() {
                 return "unknown_agent".into();
             }
-            s.status.retain(|(x, _)| x != AGENTS[a]);
-            s.status.push((AGENTS[a].into(), status(st)));
+            model::set_status(c, s, r, AGENTS[a], status(st));
             ok
         }
         Op::Route(v) => match s.visitor(VISITORS[v]) {
@@ -210,6 +242,7 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             let x = visitor(s, v).unwrap();
             r.notes.push(model::note::unheld(VISITORS[v], x.holder.as_deref().unwrap(), "transferred"));
             x.holder = None;
+            x.answered = false;
             x.moved = Some(GROUPS[g].into());
             let to = model::effective_of(c, x);
             if to != from {
@@ -231,10 +264,38 @@ fn model_step(w: &mut World, now: u64, op: &Op) -> String {
             if let Err(code) = model::claim_check(c, s, AGENTS[a], g.as_deref(), None) {
                 return code.into();
             }
-            visitor(s, v).unwrap().holder = Some(AGENTS[a].into());
+            let token = r.token();
+            let x = visitor(s, v).unwrap();
+            x.holder = Some(AGENTS[a].into());
+            // R27: a transfer to a named agent is answered.
+            (x.answered, x.token) = (true, token);
+            x.missed.clear();
             r.stamp(AGENTS[a], now);
             r.notes.push(model::note::unheld(VISITORS[v], &holder, "transferred"));
             r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
+            ok
+        }
+        Op::Answer(v) => match visitor(s, v) {
+            None => "unknown_visitor".into(),
+            Some(x) if x.holder.is_none() => "no_chat".into(),
+            Some(x) => {
+                x.answered = true;
+                x.missed.clear();
+                ok
+            }
+        },
+        Op::Decline(v) => match s.visitor(VISITORS[v]) {
+            None => "unknown_visitor".into(),
+            Some(x) if x.holder.is_none() => "no_chat".into(),
+            Some(x) if x.answered => "already_answered".into(),
+            Some(_) => {
+                model::miss(c, s, r, VISITORS[v], "declined");
+                ok
+            }
+        },
+        Op::Advance(ms) => {
+            let to = r.now.saturating_add(ms);
+            model::advance(c, s, r, to);
             ok
         }
     }
@@ -265,6 +326,9 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         assert_eq!(strings(account.visible_agents(v)), model::visible_agents(c, mv), "R4-R8 {v}");
         assert_eq!(strings(account.candidates(v).agents()), model::candidates(c, s, mv), "R15 {v}");
         assert_eq!(account.holder(v).map(|h| h.to_string()), mv.holder, "R13 {v}");
+        let view = account.visitor(v).unwrap();
+        assert_eq!(view.answered(), mv.answered, "R27 answered {v}");
+        assert_eq!(strings(view.missed()), mv.missed, "R27 missed list {v}");
         for a in AGENTS {
             let want = model::claim_visitor(c, s, a, v);
             let check = account.can_claim(a, v);
@@ -282,6 +346,7 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
             continue;
         }
         assert_eq!(account.load(a), Some(s.load(a)), "R12 load {a}");
+        assert_eq!(account.status(a), Some(s.status(a)), "R27 status {a}");
         assert_eq!(strings(account.dashboard(a)), model::dashboard(&loaded(a), s, a), "R9 dashboard {a}");
     }
     for page in GROUPS.iter().map(|g| Some(*g)).chain([None]) {
