@@ -130,3 +130,23 @@ fn text_that_is_no_saved_account_fails_to_parse_and_never_panics() {
         assert!(serde_json::from_str::<Saved>(&text).is_err(), "{from} → {to} parsed");
     }
 }
+
+/// The fuzz target's seeds are saved accounts that load (the fuzzer starts
+/// from valid ones); the one with deadlines fires them at their times.
+#[test]
+fn the_fuzz_seeds_load_and_the_deadlines_fire_on_time() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/saved_account");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let saved: groupgate::Saved = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let deadlines = saved.deadlines.clone();
+        let mut account = groupgate::Account::from_saved(saved).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let Some(first) = deadlines.first() else { continue };
+        assert_eq!(account.next_deadline(), Some(first.at()), "{}", path.display());
+        account.advance(first.at() - 1).unwrap();
+        assert!(account.notices().is_empty(), "nothing is due before {}", first.at());
+        account.advance(first.at()).unwrap();
+        assert!(!account.notices().is_empty(), "the deadline at {} fired", first.at());
+        assert_ne!(account.next_deadline(), Some(first.at()));
+    }
+}
