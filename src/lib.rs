@@ -24,8 +24,8 @@ mod wire;
 
 pub use account::{
     Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,
-    SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, Timed, TransferTarget, Visited,
-    VisitorKey, VisitorView,
+    SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed, TransferTarget,
+    Visited, VisitorKey, VisitorView,
 };
 pub use config::{
     AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupPatch,

@@ -8,8 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use groupgate::{
-    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, Event, GroupSpec, Notice, Policy, PolicyPatch, Role, Routing,
-    Status, Tier, TransferTarget,
+    Account, AgentSpec, Change, ConfigBuilder, ErrorCode, Event, GroupPatch, GroupSpec, Notice, Policy, PolicyPatch,
+    Role, Routing, Status, Tier, TransferTarget,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -25,13 +25,14 @@ fn account(routing: Routing) -> Account {
     // must fire them alike.
     policy.answer_timeout = Some(3);
     policy.offline_requeue_after = Some(2);
-    let mut g1 = GroupSpec::new("g1");
+    // Chats waiting in g1 or g2 overflow to g0 after 4 ms (R29).
+    let mut g1 = GroupSpec::new("g1").overflow_after(4);
     g1.fallback = Some("g0".into());
     let config = ConfigBuilder::new()
         .policy(policy)
         .group(GroupSpec::new("g0"))
         .group(g1)
-        .group(GroupSpec::new("g2").chat_limit(1))
+        .group(GroupSpec::new("g2").chat_limit(1).fallback("g0").overflow_after(4))
         .agent(AgentSpec::new("a0").member("g0").chat_limit(2))
         .agent(AgentSpec::new("a1").member("g1").member_as("g2", Tier::First))
         .agent(AgentSpec::new("a2"))
@@ -56,6 +57,11 @@ fn event() -> impl Strategy<Value = Event> {
         Just(Change::AddGroup(GroupSpec::new("g3"))),
         g.clone().prop_map(Change::RemoveGroup),
         Just(Change::UpdatePolicy(PolicyPatch { admins_see_all: Some(true), ..PolicyPatch::default() })),
+        (g.clone(), proptest::option::of(0..6u64)).prop_map(|(group, wait)| {
+            let mut patch = GroupPatch::default();
+            patch.overflow_after = Some(wait);
+            Change::UpdateGroup { group, patch }
+        }),
     ];
     prop_oneof![
         4 => (v.clone(), proptest::option::weighted(0.8, g.clone())).prop_map(|(visitor, page_group)| Event::Visit { visitor, page_group }),

@@ -191,6 +191,7 @@ proptest! {
         let total = start.len() + ops.len();
         for (now, op) in start.iter().chain(&ops).enumerate() {
             account.advance(now as u64).unwrap();
+            r.now = now as u64;
             step(&mut account, &c, &mut s, &mut r, now as u64, op);
             let is_start = now < start.len();
             // Compare after the start (once) and after every random event.

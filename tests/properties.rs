@@ -223,9 +223,10 @@ fn change() -> impl Strategy<Value = ChangeOp> {
             .prop_map(|(agent, group, t)| Change::Assign { agent, group, tier: world::tier(t) }),
         3 => (agent.clone(), group.clone()).prop_map(|(agent, group)| Change::Unassign { agent, group }),
         1 => group.clone().prop_map(Change::RemoveGroup),
-        1 => (g.clone(), proptest::option::of(g.clone())).prop_map(|(i, f)| {
+        1 => (g.clone(), proptest::option::of(g.clone()), proptest::option::of(0..common::WAITS.len())).prop_map(|(i, f, w)| {
             let mut spec = GroupSpec::new(GROUPS[i]);
             spec.fallback = f.map(|f| GROUPS[f].to_string());
+            spec.overflow_after = w.map(|w| common::WAITS[w]);
             Change::AddGroup(spec)
         }),
         1 => agent.clone().prop_map(Change::RemoveAgent),
@@ -234,7 +235,12 @@ fn change() -> impl Strategy<Value = ChangeOp> {
         1 => plan.prop_map(Change::SetPlan),
         1 => common::policy().prop_map(Change::SetPolicy),
         1 => any::<bool>().prop_map(Change::SetGroupSelection),
-        1 => (group.clone(), proptest::option::of(group)).prop_map(|(group, fallback)| Change::SetFallback { group, fallback }),
+        1 => (group.clone(), proptest::option::of(group.clone())).prop_map(|(group, fallback)| Change::SetFallback { group, fallback }),
+        1 => (group, proptest::option::of(0..common::WAITS.len())).prop_map(|(group, wait)| {
+            let mut patch = groupgate::GroupPatch::default();
+            patch.overflow_after = Some(wait.map(|w| common::WAITS[w]));
+            Change::UpdateGroup { group, patch }
+        }),
     ]
     .prop_map(ChangeOp::Change)
     .boxed()
@@ -266,6 +272,73 @@ proptest! {
                 ChangeOp::Change(if remove { Change::RemoveAgent(agent) } else { Change::SetEnabled { agent, enabled: false } })
             }),
         ], 0..24),
+    ) {
+        run_changes(&raw, &ops)?;
+    }
+}
+
+/// R29 setting: a chain of groups g0 → g1 → g2 → g3 (some links cut),
+/// each with an overflow wait now and then, and few agents with small
+/// limits in the later groups, so that chats wait and overflow.
+fn overflow_config() -> impl Strategy<Value = groupgate::ConfigBuilder> {
+    (
+        (0usize..3, proptest::option::of(0..common::WAITS.len())),
+        any::<[bool; 3]>(),
+        proptest::array::uniform4(proptest::option::weighted(0.6, 0..common::WAITS.len())),
+        proptest::array::uniform3((any::<u8>(), 0u32..3)),
+    )
+        .prop_map(|((routing, timeout), links, waits, agents)| {
+            let mut policy = groupgate::Policy::default();
+            policy.routing = groupgate::Routing::ALL[routing];
+            // Answer deadlines due with overflows (R26's order between them).
+            policy.answer_timeout = timeout.map(|w| common::WAITS[w]);
+            let mut b = groupgate::ConfigBuilder::new().policy(policy);
+            for (i, wait) in waits.iter().enumerate() {
+                let mut g = GroupSpec::new(GROUPS[i]);
+                if i < 3 && links[i] {
+                    g = g.fallback(GROUPS[i + 1]);
+                }
+                g.overflow_after = wait.map(|w| common::WAITS[w]);
+                b = b.group(g);
+            }
+            for (i, (mask, limit)) in agents.iter().enumerate() {
+                let mut a = AgentSpec::new(AGENTS[i]).chat_limit(*limit);
+                for (g, id) in GROUPS.iter().enumerate().take(4).skip(1) {
+                    if mask & (1 << g) != 0 {
+                        a = a.member(*id);
+                    }
+                }
+                b = b.agent(a);
+            }
+            b
+        })
+}
+
+/// Changes that move overflow instants (R29): waits, fallbacks, the plan.
+fn overflow_change() -> impl Strategy<Value = ChangeOp> {
+    let group = (0..GROUPS.len()).prop_map(gid);
+    prop_oneof![
+        3 => (group.clone(), proptest::option::of(0..common::WAITS.len())).prop_map(|(group, wait)| {
+            let mut patch = groupgate::GroupPatch::default();
+            patch.overflow_after = Some(wait.map(|w| common::WAITS[w]));
+            Change::UpdateGroup { group, patch }
+        }),
+        1 => (group.clone(), proptest::option::of(group)).prop_map(|(group, fallback)| Change::SetFallback { group, fallback }),
+        1 => prop_oneof![Just(Plan::Pro), Just(Plan::Free)].prop_map(Change::SetPlan),
+    ]
+    .prop_map(ChangeOp::Change)
+}
+
+proptest! {
+    #![proptest_config(common::config_for(common::cases()))]
+
+    /// R29: chats that wait move on along the fallback chain at their
+    /// overflow instants, as the model finds them by a scan, through
+    /// events, advances and changes of the waits, fallbacks and plan.
+    #[test]
+    fn overflow_matches_the_model(
+        raw in overflow_config(),
+        ops in proptest::collection::vec(prop_oneof![4 => op().prop_map(ChangeOp::Event), 1 => overflow_change()], 0..32),
     ) {
         run_changes(&raw, &ops)?;
     }

@@ -347,8 +347,14 @@ fn r18_a_requeued_chat_goes_to_the_back() {
     account.route("v1").unwrap();
     account.claim("ivan", "v2").unwrap();
     account.route("v3").unwrap();
+    let mut same_instant = account.clone();
+    account.advance(1).unwrap();
     account.apply(&Change::SetEnabled { agent: id("ivan"), enabled: false }).unwrap();
     assert_eq!(names(account.queue()), ["v1", "v3", "v2"]);
+    // Chats that enter the queue at the same instant go by arrival: v2
+    // arrived before v3.
+    same_instant.apply(&Change::SetEnabled { agent: id("ivan"), enabled: false }).unwrap();
+    assert_eq!(names(same_instant.queue()), ["v1", "v2", "v3"]);
 }
 
 // ----- R19 ------------------------------------------------------------------

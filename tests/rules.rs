@@ -545,10 +545,12 @@ fn r13_versions_never_repeat_even_at_the_end_of_the_counter() {
 fn r13_r14_a_change_that_would_requeue_past_the_counter_end_changes_nothing() {
     let mut account = seed(Policy::default());
     visit(&mut account, "v1", Some("en"));
-    account.restore_chat("v1", Some("anna"), u64::MAX - 1).unwrap();
+    visit(&mut account, "v2", Some("en"));
+    account.restore_chat("v1", Some("anna"), u64::MAX - 2).unwrap();
+    account.restore_chat("v2", Some("anna"), u64::MAX - 1).unwrap();
     let before = account.clone();
-    // Disabling anna puts her chat back in the queue: a queue key and a new
-    // version, two values where one is left.
+    // Disabling anna puts her two chats back in the queue: two new
+    // versions, where one value is left.
     let change = Change::SetEnabled { agent: id("anna"), enabled: false };
     assert_eq!(account.apply(&change).unwrap_err().code(), "version_exhausted");
     assert_eq!(account, before);
@@ -832,6 +834,7 @@ fn r14_r18_r25_indexes_survive_thousands_of_departures() {
     let gone_key = account.visitor_key("v0").unwrap();
     let anna = account.agent_key("anna").unwrap();
     account.route("v2998").unwrap(); // queued (broadcast)
+    account.advance(1).unwrap(); // so that v10 enters the queue later
     account.route("v10").unwrap();
     account.claim("anna", "v2996").unwrap();
     for i in 0..2990 {

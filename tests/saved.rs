@@ -27,7 +27,8 @@ fn busy() -> Account {
         account.visit(v, Some("en")).unwrap();
     }
     account.route("v1").unwrap();
-    account.route("v2").unwrap();
+    account.advance(2).unwrap();
+    account.route("v2").unwrap(); // waits, entered at 2
     account.claim("anna", "v3").unwrap_err();
     account
         .apply(&Change::Assign {
@@ -39,11 +40,16 @@ fn busy() -> Account {
     account.visit("v4", None).unwrap();
     account.route("v4").unwrap();
     account.release("v4").unwrap();
+    account.advance(5).unwrap();
     account
 }
 
 fn json(saved: &Saved) -> serde_json::Value {
     serde_json::to_value(saved).unwrap()
+}
+
+fn wait(entered: u64, since: u64) -> serde_json::Value {
+    serde_json::json!({"entered": entered, "since": since})
 }
 
 fn load(value: serde_json::Value) -> Result<Account, String> {
@@ -57,7 +63,7 @@ fn a_saved_account_loads_equal_and_its_json_says_what_it_holds() {
     let saved = json(&account.save());
     // The parts the test below breaks are there, as described.
     assert_eq!(saved["visitors"][0]["holder"], "anna");
-    assert!(saved["visitors"][1]["queued"].as_u64().is_some());
+    assert!(saved["visitors"][1]["queued"]["entered"].as_u64().is_some());
     assert!(saved["shown"][0]["revision"] == 1, "bob's dashboard shows revision 1: {saved}");
     assert!(saved["visitors"][3]["version"].as_u64().is_some());
     assert_eq!(load(saved).unwrap(), account);
@@ -96,18 +102,18 @@ fn every_inconsistency_is_refused_by_name() {
                 v["visitors"].as_array_mut().unwrap().push(again);
             }),
         ),
-        ("both held and queued", Box::new(|v| v["visitors"][0]["queued"] = 3.into())),
+        ("both held and queued", Box::new(|v| v["visitors"][0]["queued"] = wait(0, 0))),
         ("which is no agent", Box::new(|v| v["visitors"][0]["holder"] = "zoe".into())),
         (
-            "used twice",
-            Box::new(|v| {
-                let key = v["visitors"][1]["queued"].clone();
-                v["visitors"][2]["queued"] = key;
-            }),
+            "since 1 is not between its entry, 2, and the clock, 5",
+            Box::new(|v| v["visitors"][1]["queued"] = wait(2, 1)),
+        ),
+        (
+            "since 6 is not between its entry, 2, and the clock, 5",
+            Box::new(|v| v["visitors"][1]["queued"] = wait(2, 6)),
         ),
         ("arrival 10000 is not below next", Box::new(|v| v["visitors"][3]["arrival"] = 10_000.into())),
         ("version 1000 is not below next", Box::new(|v| v["visitors"][3]["version"] = 1000.into())),
-        ("queue key 1000 is not below next", Box::new(|v| v["visitors"][1]["queued"] = 1000.into())),
     ];
     for (want, edit) in &cases {
         let got = broken(edit.as_ref());
@@ -149,4 +155,37 @@ fn the_fuzz_seeds_load_and_the_deadlines_fire_on_time() {
         assert!(!account.notices().is_empty(), "the deadline at {} fired", first.at());
         assert_ne!(account.next_deadline(), Some(first.at()));
     }
+}
+
+/// R29, R32: overflow instants are not saved; they follow from the saved
+/// waits and the groups' settings, so a loaded account moves a waiting chat
+/// on at the same time, and a wait already past its instant is corrupt.
+#[test]
+fn overflow_instants_follow_the_saved_waits() {
+    let mut account = Account::new(
+        ConfigBuilder::new()
+            .group(GroupSpec::new("en").fallback("de").overflow_after(5_000))
+            .group(GroupSpec::new("de"))
+            .agent(AgentSpec::new("anna").member("de"))
+            .build()
+            .unwrap(),
+    );
+    account.visit("v1", Some("en")).unwrap();
+    account.advance(2).unwrap();
+    account.route("v1").unwrap(); // nobody online: waits in en from 2
+    account.advance(3).unwrap();
+    let saved = json(&account.save());
+    assert_eq!(saved["visitors"][0]["queued"], wait(2, 2));
+    assert!(saved.get("deadlines").is_none(), "overflow instants are not listed: {saved}");
+    let mut loaded = load(saved.clone()).unwrap();
+    assert_eq!(loaded, account);
+    assert_eq!(loaded.next_deadline(), Some(5_002));
+    loaded.advance(5_001).unwrap();
+    assert!(loaded.notices().is_empty());
+    loaded.advance(5_002).unwrap();
+    assert_eq!(loaded.effective_group("v1").unwrap().group().unwrap().as_str(), "de");
+    let mut past = saved;
+    past["config"]["groups"][0]["overflow_after"] = 1.into();
+    let err = load(past).unwrap_err();
+    assert!(err.contains("corrupt_state") && err.contains("its overflow at 3 is not after the clock, 3"), "{err}");
 }

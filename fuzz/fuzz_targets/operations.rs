@@ -51,6 +51,8 @@ fn config(b: &mut Bytes) -> ConfigBuilder {
             spec = spec.fallback(GROUPS[g + 1 + usize::from(fallback) % (groups - g - 1)]);
         }
         spec.chat_limit = (b.next() % 3 == 0).then(|| u32::from(b.next() % 4));
+        // R29: waiting chats move on along the chain after a few ms.
+        spec.overflow_after = (b.next() % 2 == 0).then(|| u64::from(b.next() % 8));
         builder = builder.group(spec);
     }
     builder = builder.group_selection(groups > 0 && b.next() % 2 == 0);

@@ -34,7 +34,7 @@ pub use event::{Event, EventError, Timed};
 pub use events::Visited;
 pub use notices::Notice;
 pub use queries::{AgentKey, VisitorKey, VisitorView};
-pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor};
+pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -289,8 +289,7 @@ pub(super) fn unknown<T: std::str::FromStr<Err = crate::IdError>>(id: &str, make
     id.parse().map_or_else(ActionError::InvalidId, make)
 }
 
-/// The account's counter of chat versions, arrival numbers and queue keys
-/// reached its end during an event (R13).
+/// The account's counter of chat versions and arrival numbers reached its end during an event (R13).
 pub(crate) struct Exhausted;
 
 impl From<Exhausted> for ActionError {

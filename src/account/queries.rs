@@ -327,7 +327,7 @@ impl Account {
 
     /// How many queued chats are ahead of the visitor's (R18): 0 for the
     /// next one served; `None` when its chat does not wait in the queue.
-    /// Cost: O(log queue) — the queue keys sit in chunks with a Fenwick tree
+    /// Cost: O(log queue) — the queue places sit in chunks with a Fenwick tree
     /// of their sizes.
     ///
     /// ```

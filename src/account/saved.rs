@@ -9,7 +9,7 @@ use crate::decide::{group, refresh};
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::Snapshot;
-use crate::state::{Restored, State, Status};
+use crate::state::{Restored, State, Status, Wait};
 
 /// The format version [`Account::save`] writes and [`Account::from_saved`] reads.
 pub const SAVED_FORMAT: u32 = 1;
@@ -18,7 +18,8 @@ pub const SAVED_FORMAT: u32 = 1;
 /// data — the latest configuration and every older revision a dashboard
 /// still shows, agents' statuses, dashboards and last assignments, the
 /// visitors in arrival order with their tags, preferred agents, chats and
-/// versions, the queue keys, the clock and the counter.
+/// versions, the queue with its entry and wait times, the clock, the
+/// pending deadlines and the counter.
 ///
 /// With the `serde` feature it has a serde form (JSON in the tests; any
 /// serde format works); fields with their default values are left out, so
@@ -50,15 +51,17 @@ pub struct Saved {
     pub shown: Vec<SavedRevision>,
     /// The clock (R16).
     pub clock: u64,
-    /// The next value of the account's counter: every arrival number,
-    /// version and queue key is below it (R13).
+    /// The next value of the account's counter: every arrival number and
+    /// version is below it (R13).
     pub next: u64,
     /// The agents, in configuration order.
     pub agents: Vec<SavedAgent>,
     /// The visitors on the site, in order of arrival.
     pub visitors: Vec<SavedVisitor>,
     /// The pending deadlines (R26) in the order they will be processed:
-    /// by time, those due together in the order they were set.
+    /// by time, those due together in the order they were set. Overflow
+    /// instants (R29) are not listed: they follow from the waits and the
+    /// groups' settings.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
     pub deadlines: Vec<SavedDeadline>,
 }
@@ -151,9 +154,9 @@ pub struct SavedVisitor {
     /// The agent holding its chat.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub holder: Option<AgentId>,
-    /// Its chat's queue key, while the chat waits (R18).
+    /// Its chat's wait, while the chat waits (R18, R29).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
-    pub queued: Option<u64>,
+    pub queued: Option<SavedWait>,
     /// Whether the holder answered its chat (R27).
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "std::ops::Not::not"))]
     pub answered: bool,
@@ -164,6 +167,28 @@ pub struct SavedVisitor {
     /// the arrival number.
     #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub version: Option<u64>,
+}
+
+/// A waiting chat's times. Serde: `{"entered": 5000, "since": 65000}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct SavedWait {
+    /// When it last entered the queue: its place, with the visitor's
+    /// arrival (R18).
+    pub entered: u64,
+    /// When its wait in its current group started: entering the queue or
+    /// its last overflow move (R29).
+    pub since: u64,
+}
+
+impl SavedWait {
+    /// A wait that entered the queue at `entered` and started in its group
+    /// at `since`.
+    pub fn new(entered: u64, since: u64) -> Self {
+        SavedWait { entered, since }
+    }
 }
 
 /// Why a saved account was not loaded. Nothing was loaded.
@@ -237,7 +262,7 @@ impl Account {
                 moved_to: v.tags.moved_to.cloned(),
                 preferred: v.preferred.cloned(),
                 holder: v.chat.and_then(|c| c.holder.clone()),
-                queued: v.chat.and_then(|c| c.queued),
+                queued: v.chat.and_then(|c| c.queued).map(|w| SavedWait { entered: w.entered, since: w.since }),
                 answered: v.chat.is_some_and(|c| c.answered),
                 missed: v.chat.map(|c| c.missed.clone()).unwrap_or_default(),
                 version: (v.version != v.arrival).then_some(v.version),
@@ -274,9 +299,10 @@ impl Account {
     /// twice, not older than the latest, or shown by no dashboard; agents
     /// that are not the configuration's, in its order; a dashboard showing a
     /// revision not saved; visitors twice or out of arrival order; a chat
-    /// both held and queued; a holder that is no agent; a queue key used
-    /// twice; an arrival, version or queue key not below `next`; more
-    /// visitors than an account holds.
+    /// both held and queued; a holder that is no agent; a wait that starts
+    /// before it entered the queue or after the clock, or whose overflow
+    /// instant (R29) is not after it; an arrival or version not below
+    /// `next`; more visitors than an account holds.
     pub fn from_saved(saved: Saved) -> Result<Account, LoadError> {
         if saved.format != SAVED_FORMAT {
             return Err(LoadError::UnsupportedVersion(saved.format));
@@ -318,7 +344,6 @@ impl Account {
             }
         };
         let grouping = group::Grouper(&latest);
-        let mut keys = std::collections::BTreeSet::new();
         let mut last_arrival = None;
         for v in saved.visitors {
             if last_arrival.is_some_and(|a| v.arrival <= a) {
@@ -339,13 +364,15 @@ impl Account {
                         .ok_or_else(|| corrupt(format!("visitor `{}` is held by `{h}`, which is no agent", v.id)))?,
                 ),
             };
-            if let Some(key) = v.queued {
+            if let Some(w) = v.queued {
                 if held.is_some() {
                     return Err(corrupt(format!("visitor `{}`: its chat is both held and queued", v.id)));
                 }
-                below("queue key", &v.id, key)?;
-                if !keys.insert(key) {
-                    return Err(corrupt(format!("visitor `{}`: queue key {key} is used twice", v.id)));
+                if w.since < w.entered || w.since > saved.clock {
+                    return Err(corrupt(format!(
+                        "visitor `{}`: its wait since {} is not between its entry, {}, and the clock, {}",
+                        v.id, w.since, w.entered, saved.clock
+                    )));
                 }
             }
             if v.answered && held.is_none() {
@@ -370,7 +397,7 @@ impl Account {
                 moved_to: v.moved_to.map(|g| latest.shared_group_id(g)),
                 preferred: v.preferred,
                 held,
-                queued: v.queued,
+                queued: v.queued.map(|w| Wait::new(w.entered, w.since)),
                 answered: v.answered,
                 missed: v.missed,
                 version,
@@ -380,6 +407,13 @@ impl Account {
                 .map_err(|_| corrupt("more visitors than an account holds".into()))?;
         }
         state.set_clock(saved.clock);
+        if let Some((due, slot)) = state.visitors().next_overflow().filter(|(due, _)| *due <= saved.clock) {
+            let id = state.visitors().name(slot).unwrap_or_default();
+            return Err(corrupt(format!(
+                "visitor `{id}`: its overflow at {due} is not after the clock, {}",
+                saved.clock
+            )));
+        }
         state.set_counter(saved.next.saturating_sub(1));
         restore_deadlines(&mut state, &latest, saved.deadlines)?;
         state.clear_notes();

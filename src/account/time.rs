@@ -180,6 +180,7 @@ impl Account {
             self.state.set_clock(at);
             match deadline {
                 Deadline::Answer { slot, .. } => self.miss(slot, Unheld::Missed),
+                Deadline::Overflow { slot } => route::overflow(&self.latest, &mut self.state, slot),
                 Deadline::Offline { agent } => {
                     if let Some(ax) = self.latest.agent_ix(agent.as_str()) {
                         let snap = &*self.latest;

@@ -65,6 +65,7 @@ pub struct Group {
     pub(crate) in_contact_form: bool,
     pub(crate) fallback: Option<GroupId>,
     pub(crate) chat_limit: Option<u32>,
+    pub(crate) overflow_after: Option<u64>,
 }
 
 impl Group {
@@ -87,6 +88,11 @@ impl Group {
     /// The per-agent chat limit while serving this group (R12).
     pub fn chat_limit(&self) -> Option<u32> {
         self.chat_limit
+    }
+    /// How long a chat waits here before it moves on to the fallback
+    /// (R29), in milliseconds; only a group with a fallback uses it.
+    pub fn overflow_after(&self) -> Option<u64> {
+        self.overflow_after
     }
 }
 
@@ -255,6 +261,7 @@ fn group_spec(g: &Group) -> GroupSpec {
         in_contact_form: g.in_contact_form,
         fallback: g.fallback.as_ref().map(GroupId::to_string),
         chat_limit: g.chat_limit,
+        overflow_after: g.overflow_after,
     }
 }
 

@@ -35,6 +35,11 @@ pub struct GroupSpec {
     /// Per-agent chat limit while serving this group (R12); `None` is unlimited.
     #[cfg_attr(feature = "serde", serde(default))]
     pub chat_limit: Option<u32>,
+    /// How long, in milliseconds, a chat waits in this group before it
+    /// moves on to the fallback (R29); `None` is never. Only a group with a
+    /// fallback uses it.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub overflow_after: Option<u64>,
 }
 
 #[cfg(feature = "serde")]
@@ -45,7 +50,14 @@ fn yes() -> bool {
 impl GroupSpec {
     /// A group with the given id and every other field at its default.
     pub fn new(id: impl Into<String>) -> Self {
-        GroupSpec { id: id.into(), name: None, in_contact_form: true, fallback: None, chat_limit: None }
+        GroupSpec {
+            id: id.into(),
+            name: None,
+            in_contact_form: true,
+            fallback: None,
+            chat_limit: None,
+            overflow_after: None,
+        }
     }
 
     /// Sets the display name.
@@ -73,6 +85,20 @@ impl GroupSpec {
     #[must_use]
     pub fn chat_limit(mut self, limit: u32) -> Self {
         self.chat_limit = Some(limit);
+        self
+    }
+
+    /// Sets how long, in milliseconds, a chat waits in this group before it
+    /// moves on to the fallback (R29).
+    ///
+    /// ```
+    /// use groupgate::GroupSpec;
+    /// let de = GroupSpec::new("de").fallback("en").overflow_after(60_000);
+    /// assert_eq!(de.overflow_after, Some(60_000));
+    /// ```
+    #[must_use]
+    pub fn overflow_after(mut self, ms: u64) -> Self {
+        self.overflow_after = Some(ms);
         self
     }
 }
@@ -297,6 +323,8 @@ pub struct GroupPatch {
     pub fallback: Option<Option<String>>,
     /// The per-agent chat limit (R12), when given; `Some(None)` is unlimited.
     pub chat_limit: Option<Option<u32>>,
+    /// The overflow wait (R29), when given; `Some(None)` is never.
+    pub overflow_after: Option<Option<u64>>,
 }
 
 /// Some of an agent's settings to change (the scenario format's

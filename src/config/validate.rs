@@ -72,7 +72,14 @@ fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group>
         });
         let (Some(id), false) = (id, repeated) else { continue };
         let name = spec.name.clone().unwrap_or_else(|| spec.id.clone());
-        let group = Group { id, name, in_contact_form: spec.in_contact_form, fallback, chat_limit: spec.chat_limit };
+        let group = Group {
+            id,
+            name,
+            in_contact_form: spec.in_contact_form,
+            fallback,
+            chat_limit: spec.chat_limit,
+            overflow_after: spec.overflow_after,
+        };
         groups.insert(spec.id.clone(), group);
     }
     for (group, fallback) in fallbacks {

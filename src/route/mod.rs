@@ -12,7 +12,7 @@ use crate::decide::group;
 use crate::decide::visibility::visibility;
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{State, Tag, Unheld, Visitor};
+use crate::state::{Place, State, Tag, Unheld, Visitor};
 
 /// Where and to whom a chat would be routed now: a routing plan, applied by
 /// [`land`].
@@ -244,6 +244,29 @@ pub(crate) fn miss(
     Some(holder)
 }
 
+/// R29: the chat waiting in `slot` has waited its group's overflow wait.
+/// Its moved-to group becomes the group it lands in from the fallback F —
+/// F, or the first group of F's chain with a candidate (R17), its missed
+/// list left out — and a single-agent strategy's pick holds it; a chat that
+/// still waits keeps its place in the queue, its wait starting now (F's own
+/// overflow wait applies in turn). No queue serving follows: an overflow
+/// takes an agent's capacity and never frees any.
+pub(crate) fn overflow(snap: &Snapshot, state: &mut State, slot: u32) {
+    let Some(v) = state.visitors().at(slot) else { return };
+    let Some(fallback) = v.group.and_then(|g| snap.group(g)).and_then(|(_, g)| g.fallback) else { return };
+    let name = v.id.to_string();
+    let plan = destination(snap, state, Some(fallback), preferred(snap, v), &missed_of(snap, v));
+    if let Some((id, _)) = plan.group.and_then(|g| snap.group(g)) {
+        state.retag(&name, Tag::MovedTo(id.clone()), &group::Grouper(snap));
+    }
+    match plan.pick {
+        Some(ax) => {
+            state.pick(ax, slot, snap.policy().answer_timeout);
+        }
+        None => state.restart_wait(slot),
+    }
+}
+
 /// Serves the queue after a successful event, under the single-agent
 /// strategies (R18): oldest first, each chat to the agent `route` would pick;
 /// chats without a candidate stay. Returns how many chats were served; each
@@ -309,7 +332,7 @@ fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> usize {
     serve_merged(snap, state, &groups, full)
 }
 
-/// Serves the queues of `groups` merged by (queue key, arrival) until `stop`
+/// Serves the queues of `groups` merged by place (entry time, arrival) until `stop`
 /// holds or no chat can be served. Returns how many were served.
 fn serve_merged(
     snap: &Snapshot,
@@ -326,7 +349,7 @@ fn serve_merged(
     // serving only fills agents: once one stays, that queue is done, and a
     // queue nobody can take chats from costs one look.
     let next = |state: &State, g: Option<GroupIx>, after| state.visitors().next_queued(g, after);
-    let mut heads: SmallVec<[Option<(u64, u32)>; 8]> = groups.iter().map(|g| next(state, *g, None)).collect();
+    let mut heads: SmallVec<[Option<(Place, u32)>; 8]> = groups.iter().map(|g| next(state, *g, None)).collect();
     let mut served = 0;
     while !stop(state) {
         let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);

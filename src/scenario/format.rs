@@ -57,6 +57,9 @@ impl TryFrom<RawScenario> for Scenario {
         let policy = &raw.account.policy;
         check_duration("answer_timeout", policy.answer_timeout)?;
         check_duration("offline_requeue_after", policy.offline_requeue_after)?;
+        for g in &raw.account.groups {
+            check_duration(&format!("group `{}`: overflow_after", g.id), g.overflow_after)?;
+        }
         for (i, step) in raw.steps.iter().enumerate() {
             let at = |what: &str| format!("step {i}: {what}");
             match &step.action {
@@ -65,6 +68,8 @@ impl TryFrom<RawScenario> for Scenario {
                     check_duration(&at("answer_timeout"), p.answer_timeout.flatten())?;
                     check_duration(&at("offline_requeue_after"), p.offline_requeue_after.flatten())?;
                 }
+                super::Action::UpdateGroup(u) => check_duration(&at("overflow_after"), u.overflow_after.flatten())?,
+                super::Action::AddGroup(g) => check_duration(&at("overflow_after"), g.overflow_after)?,
                 _ => {}
             }
         }

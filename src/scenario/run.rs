@@ -276,6 +276,7 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
                 in_contact_form: u.in_contact_form,
                 fallback: u.fallback.clone(),
                 chat_limit: u.chat_limit,
+                overflow_after: u.overflow_after,
             };
             Done(apply(account, group(&u.group).map(|group| Change::UpdateGroup { group, patch })))
         }

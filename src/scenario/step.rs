@@ -216,8 +216,8 @@ payload!(
     }
 );
 
-/// `update_group`: the fields given change; `null` clears `fallback` and
-/// `chat_limit`.
+/// `update_group`: the fields given change; `null` clears `fallback`,
+/// `chat_limit` and `overflow_after`.
 ///
 /// ```
 /// let u: groupgate::scenario::UpdateGroup = serde_json::from_str(r#"{"group": "de", "fallback": null}"#).unwrap();
@@ -240,6 +240,9 @@ pub struct UpdateGroup {
     /// Its per-agent chat limit, when given; `null` is unlimited.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub chat_limit: Option<Option<u32>>,
+    /// Its overflow wait (R29) in milliseconds, when given; `null` is never.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub overflow_after: Option<Option<u64>>,
 }
 
 /// `update_agent`: the fields given change; `chat_limit: null` falls back

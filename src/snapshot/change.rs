@@ -183,6 +183,8 @@ mod wire {
             fallback: Option<Option<String>>,
             #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
             chat_limit: Option<Option<u32>>,
+            #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+            overflow_after: Option<Option<u64>>,
         },
         UpdateAgent {
             agent: AgentId,
@@ -215,8 +217,9 @@ mod wire {
                 Change::SetInContactForm { group, in_contact_form } => {
                     C::SetInContactForm { group, offered: in_contact_form }
                 }
-                Change::UpdateGroup { group, name, in_contact_form, fallback, chat_limit } => {
-                    C::UpdateGroup { group, patch: GroupPatch { name, in_contact_form, fallback, chat_limit } }
+                Change::UpdateGroup { group, name, in_contact_form, fallback, chat_limit, overflow_after } => {
+                    let patch = GroupPatch { name, in_contact_form, fallback, chat_limit, overflow_after };
+                    C::UpdateGroup { group, patch }
                 }
                 Change::UpdateAgent { agent, role, chat_limit } => {
                     C::UpdateAgent { agent, patch: AgentPatch { role, chat_limit } }
@@ -251,6 +254,7 @@ mod wire {
                     in_contact_form: patch.in_contact_form,
                     fallback: patch.fallback,
                     chat_limit: patch.chat_limit,
+                    overflow_after: patch.overflow_after,
                 },
                 C::UpdateAgent { agent, patch } => {
                     Change::UpdateAgent { agent, role: patch.role, chat_limit: patch.chat_limit }
@@ -445,6 +449,7 @@ impl Snapshot {
                 group.name = patch.name.clone().unwrap_or_else(|| group.name.clone());
                 group.in_contact_form = patch.in_contact_form.unwrap_or(group.in_contact_form);
                 group.chat_limit = patch.chat_limit.unwrap_or(group.chat_limit);
+                group.overflow_after = patch.overflow_after.unwrap_or(group.overflow_after);
             }
             Change::SetPlan(plan) => config.plan = *plan,
             Change::SetPolicy(policy) => config.policy = *policy,
@@ -487,6 +492,7 @@ fn edit_structure(raw: &mut ConfigBuilder, change: &Change) -> Result<(), Change
             spec.in_contact_form = patch.in_contact_form.unwrap_or(spec.in_contact_form);
             spec.fallback = patch.fallback.clone().unwrap_or_else(|| spec.fallback.clone());
             spec.chat_limit = patch.chat_limit.unwrap_or(spec.chat_limit);
+            spec.overflow_after = patch.overflow_after.unwrap_or(spec.overflow_after);
         }
         Change::SetGroupSelection(on) => {
             if *on && !raw.plan.has_groups() {

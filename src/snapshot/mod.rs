@@ -36,6 +36,8 @@ pub(crate) struct CompiledGroup {
     pub(crate) fallback: Option<GroupIx>,
     pub(crate) chat_limit: Option<u32>,
     pub(crate) in_contact_form: bool,
+    /// How long a chat waits here before it moves on to the fallback (R29).
+    pub(crate) overflow_after: Option<u64>,
     /// Members who see the group's visitors — the enabled ones (R4, R8) —
     /// in configuration order; shared between revisions until it changes.
     pub(crate) members: Arc<[Listed]>,
@@ -143,6 +145,7 @@ impl Snapshot {
                     fallback: None,
                     chat_limit: g.chat_limit,
                     in_contact_form: g.in_contact_form,
+                    overflow_after: g.overflow_after,
                     members: Arc::from([]),
                 };
                 (g.id.clone(), compiled)
@@ -284,6 +287,13 @@ impl Snapshot {
         self.groups.get_index(g)
     }
 
+    /// Each group's overflow wait (R29), by index: its `overflow_after` when
+    /// it has a fallback; none for every group under R1, where fallbacks do
+    /// nothing. O(groups).
+    pub(crate) fn overflow_waits(&self) -> Vec<Option<u64>> {
+        self.live_groups().map(|(_, _, g)| g.fallback.and(g.overflow_after)).collect()
+    }
+
     /// Groups that work on this revision (none under R1), in config order.
     pub(crate) fn live_groups(&self) -> impl Iterator<Item = (GroupIx, &GroupId, &CompiledGroup)> {
         let n = if self.config.plan.has_groups() { self.groups.len() } else { 0 };
@@ -392,6 +402,7 @@ impl Snapshot {
         if let (Some(spec), Some((_, compiled))) = (next.config.groups.get(g), next.groups.get_index_mut(g)) {
             compiled.chat_limit = spec.chat_limit;
             compiled.in_contact_form = spec.in_contact_form;
+            compiled.overflow_after = spec.overflow_after;
         }
         next
     }

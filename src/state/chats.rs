@@ -4,7 +4,7 @@
 //! and the queue index follow in the same method, so they never disagree.
 
 use super::notes::{Note, Unheld, Who};
-use super::{Chat, State, Status};
+use super::{Chat, State, Status, Wait};
 use crate::ids::{AgentId, VisitorId};
 use crate::snapshot::AgentIx;
 
@@ -156,12 +156,22 @@ impl State {
     pub(crate) fn enqueue(&mut self, slot: u32, offered: Vec<AgentIx>) {
         let missed = self.take_missed(slot);
         self.let_go(slot);
-        let key = self.tick();
         let version = self.tick();
-        let chat = Chat { queued: Some(key), missed, ..Chat::default() };
+        let chat = Chat { queued: Some(Wait::new(self.clock, self.clock)), missed, ..Chat::default() };
         self.visitors.set_chat_at(slot, Some(chat), version);
         let group = self.visitors.at(slot).and_then(|v| v.group);
         self.log.notes.push(Note::Queued { slot, group, offered });
+    }
+
+    /// R29: the waiting chat in `slot` starts its wait in its group now,
+    /// keeping its place in the queue and its version. O(log queue).
+    pub(crate) fn restart_wait(&mut self, slot: u32) {
+        let Some(v) = self.visitors.at(slot) else { return };
+        let version = v.version;
+        let Some(mut chat) = v.chat.cloned() else { return };
+        let Some(wait) = chat.queued else { return };
+        chat.queued = Some(Wait::new(wait.entered, self.clock));
+        self.visitors.set_chat_at(slot, Some(chat), version);
     }
 
     /// Puts chats taken from their holders back in the queue together (R14,
@@ -219,8 +229,11 @@ impl State {
                 self.visitors.set_chat_at(slot, Some(Chat { missed: v.missed, ..Chat::default() }), v.version);
                 self.hold_at_version(ax, slot, v.version, v.answered);
             }
-            (None, Some(key)) => {
-                let chat = Chat { queued: Some(key), missed: v.missed, ..Chat::default() };
+            (None, Some(wait)) => {
+                // A load gives waits out of queue order: ranks are rebuilt
+                // once it is done.
+                self.visitors.unrank();
+                let chat = Chat { queued: Some(wait), missed: v.missed, ..Chat::default() };
                 self.visitors.set_chat_at(slot, Some(chat), v.version);
             }
             (None, None) if v.version != v.arrival => self.visitors.set_chat_at(slot, None, v.version),

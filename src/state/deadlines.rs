@@ -3,6 +3,12 @@
 //! (time, sequence) so that the earliest comes first and deadlines due at
 //! the same time go in the order they were set.
 //!
+//! Overflow instants (R29) are not kept here: the visitors' store keeps
+//! each waiting chat's, recomputed whenever its wait, its group or the
+//! group's setting changes. Being recomputed after every change, they are
+//! the last set of any deadlines due at the same time, so they come after
+//! those kept here, in queue order among themselves.
+//!
 //! A deadline is not removed when its cause goes (the chat is answered,
 //! the agent comes back): it is checked against the state when it is
 //! reached, and the state drops stale deadlines from the front after every
@@ -23,6 +29,9 @@ pub(crate) enum Deadline {
     /// The agent, offline since the status change that set this deadline,
     /// loses its chats to the queue (R28).
     Offline { agent: AgentId },
+    /// The chat of the visitor in `slot` has waited its group's overflow
+    /// wait (R29). Never kept in [`Deadlines`].
+    Overflow { slot: u32 },
 }
 
 /// The pending deadlines, by (time, sequence).
@@ -52,6 +61,7 @@ impl State {
                 .at(*slot)
                 .is_some_and(|v| v.version == *version && v.chat.is_some_and(|c| c.holder.is_some() && !c.answered)),
             Deadline::Offline { agent } => self.agents.get(agent).is_some_and(|a| a.offline_wait == Some(seq)),
+            Deadline::Overflow { .. } => false,
         }
     }
 
@@ -66,16 +76,31 @@ impl State {
         }
     }
 
-    /// The earliest pending deadline whose cause stands (R26). O(log
-    /// deadlines), the front being pruned after every change.
+    /// The earliest pending deadline whose cause stands (R26), overflow
+    /// instants included. O(log deadlines + log queue), the front being
+    /// pruned after every change.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
-        self.deadlines.map.iter().find(|(key, d)| self.stands(**key, d)).map(|((at, _), _)| *at)
+        let kept = self.deadlines.map.iter().find(|(key, d)| self.stands(**key, d)).map(|((at, _), _)| *at);
+        let overflow = self.visitors.next_overflow().map(|(at, _)| at);
+        match (kept, overflow) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Takes the earliest deadline due at or before `to` whose cause stands,
-    /// dropping stale ones on the way; the clock is not moved. O(log
-    /// deadlines) per deadline looked at.
+    /// dropping stale ones on the way; the clock is not moved. An overflow
+    /// (R29) comes after the kept deadlines due at the same time, and stays
+    /// until processing it changes the chat's wait. O(log deadlines) per
+    /// deadline looked at, plus O(log queue).
     pub(crate) fn take_due(&mut self, to: u64) -> Option<(u64, Deadline)> {
+        self.prune_deadlines();
+        let kept = self.deadlines.map.first_key_value().map(|((at, _), _)| *at);
+        if let Some((at, slot)) = self.visitors.next_overflow() {
+            if at <= to && kept.is_none_or(|k| at < k) {
+                return Some((at, Deadline::Overflow { slot }));
+            }
+        }
         loop {
             let (&key, d) = self.deadlines.map.first_key_value()?;
             if key.0 > to {
@@ -111,6 +136,7 @@ impl State {
         match d {
             Deadline::Answer { slot, .. } => (true, self.visitors.name(*slot).unwrap_or_default()),
             Deadline::Offline { agent } => (false, agent.as_str()),
+            Deadline::Overflow { slot } => (true, self.visitors.name(*slot).unwrap_or_default()),
         }
     }
 

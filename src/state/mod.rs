@@ -27,6 +27,7 @@ pub(crate) use deadlines::Deadline;
 pub use notes::Unheld;
 pub(crate) use notes::{Note, Who};
 pub(crate) use pool::{Key, Tree, tier_of};
+pub(crate) use visitors::Place;
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};
 
@@ -107,13 +108,35 @@ impl AgentLive {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Chat {
     pub(crate) holder: Option<AgentId>,
-    /// Queue position key (R18) while routed and unheld.
-    pub(crate) queued: Option<u64>,
+    /// Its wait while routed and unheld (R18, R29).
+    pub(crate) queued: Option<Wait>,
     /// Whether its holder answered it (R27); false while nobody holds it.
     pub(crate) answered: bool,
     /// The agents that missed or declined it since it was last answered,
     /// in the order they did (R27).
     pub(crate) missed: Vec<AgentId>,
+}
+
+/// A waiting chat's times (R18, R29).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wait {
+    /// When it last entered the queue: its place, with the visitor's
+    /// arrival (R18).
+    pub(crate) entered: u64,
+    /// When its wait in its group started: entering the queue, or its last
+    /// overflow move (R29).
+    pub(crate) since: u64,
+    /// Its overflow instant (R29), kept by the visitors' store whenever the
+    /// chat, its group or the group's setting changes.
+    due: Option<u64>,
+}
+
+impl Wait {
+    /// A wait that entered the queue at `entered` and started in its group
+    /// at `since`.
+    pub(crate) fn new(entered: u64, since: u64) -> Self {
+        Wait { entered, since, due: None }
+    }
 }
 
 /// A visitor as a saved account holds it (R32), for
@@ -127,8 +150,8 @@ pub(crate) struct Restored<'a> {
     pub(crate) preferred: Option<AgentId>,
     /// The agent holding its chat.
     pub(crate) held: Option<AgentIx>,
-    /// Its chat's queue key, when it waits.
-    pub(crate) queued: Option<u64>,
+    /// Its chat's wait, when it waits.
+    pub(crate) queued: Option<Wait>,
     /// Whether the holder answered it (R27).
     pub(crate) answered: bool,
     /// Its missed list (R27), in order.
@@ -250,6 +273,7 @@ impl State {
     pub(crate) fn new(snap: &Snapshot) -> Self {
         let agents = snap.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(snap.revision()))).collect();
         let mut state = State { agents, limits: limits_of(snap), ..State::default() };
+        state.visitors.set_overflow(snap.overflow_waits());
         state.recount_shown();
         state.reindex_pools(snap);
         state
@@ -295,7 +319,7 @@ impl State {
     }
 
     /// The next value of the account's one counter: arrival numbers, chat
-    /// versions and queue keys all come from it, so none ever repeats (R13).
+    /// versions both come from it, so none ever repeats (R13).
     /// At the counter's end it returns the last value again and marks the
     /// state exhausted, for the event to be undone.
     fn tick(&mut self) -> u64 {
@@ -333,7 +357,7 @@ impl State {
         self.clock = self.clock.max(now.min(MAX_INSTANT));
     }
 
-    /// The last value the counter gave (arrivals, versions, queue keys).
+    /// The last value the counter gave (arrivals, versions).
     pub(crate) fn counter(&self) -> u64 {
         self.counter
     }
@@ -439,6 +463,7 @@ impl State {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
         };
         self.limits = limits_of(latest);
+        self.visitors.set_overflow(latest.overflow_waits());
         let mut lost: Vec<(u32, AgentId, Unheld)> = Vec::new();
         let taken = |id: &AgentId, live: &mut AgentLive, why: Unheld| {
             live.held.drain(..).map(|slot| (slot, id.clone(), why)).collect::<Vec<_>>()

@@ -1,36 +1,45 @@
 //! Queue places in O(log n): the queued chats' keys in chunks by key, with
-//! a Fenwick tree of the chunks' sizes. Keys are given by the account's one
-//! counter, so a chat entering the queue always has the largest key: chunks
-//! are only ever appended, and a chat's chunk index never changes. Chunks a
-//! dequeue emptied stay until they are half of all chunks; then the chunks
-//! are packed, in O(chunks) — a few hundred for a 100,000-chat queue.
+//! a Fenwick tree of the chunks' sizes. A chat entering the queue nearly
+//! always has the largest key (its entry time is the clock), so chunks are
+//! appended and a chat's chunk index never changes; a key below the largest
+//! (a chat entering at the same instant as others that arrived after it)
+//! goes into the chunk holding its place, which may grow past [`CHUNK`].
+//! Chunks a dequeue emptied stay until they are half of all chunks; then
+//! the chunks are packed, in O(chunks) — a few hundred for a 100,000-chat
+//! queue.
 
 /// Keys per chunk.
 const CHUNK: usize = 256;
 
 /// Queue keys with their ranks. Cost of each method stated.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Ranked {
+#[derive(Debug, Clone)]
+pub(crate) struct Ranked<K> {
     /// Keys by chunk, each sorted; every key of a chunk below every key of
     /// the next.
-    chunks: Vec<Vec<u64>>,
+    chunks: Vec<Vec<K>>,
     /// The first key each chunk had (its lower bound), for finding a key's
     /// chunk even once the chunk emptied.
-    bounds: Vec<u64>,
+    bounds: Vec<K>,
     /// Fenwick tree over the chunks' sizes (1-based).
     tree: Vec<usize>,
     /// Chunks with no key.
     empty: usize,
-    /// The largest key ever added: the next must be larger.
-    max: Option<u64>,
+    /// The largest key ever added.
+    max: Option<K>,
 }
 
-impl Ranked {
+impl<K> Default for Ranked<K> {
+    fn default() -> Self {
+        Ranked { chunks: Vec::new(), bounds: Vec::new(), tree: Vec::new(), empty: 0, max: None }
+    }
+}
+
+impl<K: Copy + Ord> Ranked<K> {
     /// Builds from keys in increasing order. O(n).
-    pub(crate) fn from_sorted(keys: impl IntoIterator<Item = u64>) -> Self {
+    pub(crate) fn from_sorted(keys: impl IntoIterator<Item = K>) -> Self {
         let mut r = Ranked::default();
         for k in keys {
-            let _ = r.push(k);
+            let _ = r.insert(k);
         }
         r
     }
@@ -54,16 +63,17 @@ impl Ranked {
     }
 
     /// The chunk that holds (or held) `key`. O(log chunks).
-    fn chunk_of(&self, key: u64) -> usize {
+    fn chunk_of(&self, key: K) -> usize {
         self.bounds.partition_point(|b| *b <= key).saturating_sub(1)
     }
 
-    /// Adds a key larger than every key added before; false (and nothing
-    /// added) for one that is not. O(log chunks) amortized.
+    /// Adds `key`; false (and nothing added) when it is present. O(log
+    /// chunks) amortized for a key above every key added before; O(log
+    /// chunks + its chunk's size) for another.
     #[must_use]
-    pub(crate) fn push(&mut self, key: u64) -> bool {
+    pub(crate) fn insert(&mut self, key: K) -> bool {
         if self.max.is_some_and(|max| key <= max) {
-            return false;
+            return self.insert_within(key);
         }
         self.max = Some(key);
         let fits = self.chunks.last().is_some_and(|c| c.len() < CHUNK);
@@ -84,8 +94,40 @@ impl Ranked {
         true
     }
 
-    /// Removes `key`, if present. O(log chunks + CHUNK).
-    pub(crate) fn remove(&mut self, key: u64) {
+    /// Adds a key not above the largest one, in the chunk holding its
+    /// place (the first chunk, its bound lowered, for a key below them all).
+    fn insert_within(&mut self, key: K) -> bool {
+        let c = self.chunk_of(key);
+        let Some(chunk) = self.chunks.get_mut(c) else { return false };
+        let Err(i) = chunk.binary_search(&key) else { return false };
+        if chunk.is_empty() {
+            self.empty -= 1;
+        }
+        chunk.insert(i, key);
+        let full = chunk.len() > 2 * CHUNK;
+        if let Some(bound) = self.bounds.get_mut(c).filter(|b| **b > key) {
+            *bound = key;
+        }
+        if full {
+            self.split(c);
+        } else {
+            self.add(c, 1);
+        }
+        true
+    }
+
+    /// Splits chunk `c` in two halves. O(CHUNK + chunks).
+    fn split(&mut self, c: usize) {
+        let Some(chunk) = self.chunks.get_mut(c) else { return };
+        let upper = chunk.split_off(chunk.len() / 2);
+        let Some(&bound) = upper.first() else { return };
+        self.chunks.insert(c + 1, upper);
+        self.bounds.insert(c + 1, bound);
+        self.rebuild_tree();
+    }
+
+    /// Removes `key`, if present. O(log chunks + its chunk's size).
+    pub(crate) fn remove(&mut self, key: K) {
         let c = self.chunk_of(key);
         let Some(chunk) = self.chunks.get_mut(c) else { return };
         let Ok(i) = chunk.binary_search(&key) else { return };
@@ -101,7 +143,7 @@ impl Ranked {
 
     /// How many keys are below `key`, when `key` is present. O(log chunks
     /// + log CHUNK).
-    pub(crate) fn rank(&self, key: u64) -> Option<usize> {
+    pub(crate) fn rank(&self, key: K) -> Option<usize> {
         let c = self.chunk_of(key);
         let i = self.chunks.get(c)?.binary_search(&key).ok()?;
         Some(self.before(c) + i)
@@ -109,7 +151,7 @@ impl Ranked {
 
     /// Drops the empty chunks. O(chunks).
     fn pack(&mut self) {
-        let (chunks, bounds): (Vec<Vec<u64>>, Vec<u64>) = std::mem::take(&mut self.chunks)
+        let (chunks, bounds): (Vec<Vec<K>>, Vec<K>) = std::mem::take(&mut self.chunks)
             .into_iter()
             .zip(std::mem::take(&mut self.bounds))
             .filter(|(c, _)| !c.is_empty())
@@ -145,7 +187,7 @@ mod tests {
 
     #[test]
     fn ranks_match_a_sorted_set_through_pushes_and_removals() {
-        let mut ranked = Ranked::default();
+        let mut ranked: Ranked<u64> = Ranked::default();
         let mut model: BTreeSet<u64> = BTreeSet::new();
         let (mut next, mut x) = (1u64, 9u64);
         for step in 0..20_000 {
@@ -154,10 +196,17 @@ mod tests {
             // the queue grows, drains and chunks empty and pack.
             let push = (x >> 60) < if step < 10_000 { 10 } else { 6 };
             if push || model.is_empty() {
-                next += 1 + (x >> 62);
-                assert!(ranked.push(next));
-                assert!(!ranked.push(next), "a key not above the last is refused");
-                model.insert(next);
+                // Mostly a key above all others; now and then one below
+                // them (taking its place inside a chunk) or a repeat.
+                let key = match x >> 58 {
+                    0 => (x >> 20) % (next + 1),
+                    _ => {
+                        next += 1 + (x >> 62);
+                        next
+                    }
+                };
+                assert_eq!(ranked.insert(key), model.insert(key), "key {key}");
+                assert!(!ranked.insert(key), "a key present is refused");
             } else {
                 let nth = usize::try_from((x >> 33) % model.len() as u64).unwrap();
                 let key = *model.iter().nth(nth).unwrap();
@@ -175,5 +224,22 @@ mod tests {
         for (i, key) in model.iter().enumerate() {
             assert_eq!(rebuilt.rank(*key), Some(i));
         }
+    }
+
+    #[test]
+    fn keys_added_in_falling_order_split_chunks_and_keep_ranks() {
+        let mut ranked: Ranked<(u64, u64)> = Ranked::default();
+        // One instant, arrivals given last-first: every key after the first
+        // goes below all others.
+        for arrival in (0..3_000u64).rev() {
+            assert!(ranked.insert((7, arrival)));
+        }
+        assert!(ranked.chunks.len() > 3, "a chunk past twice its size splits");
+        assert!(ranked.chunks.iter().all(|c| c.len() <= 2 * CHUNK));
+        for arrival in 0..3_000u64 {
+            assert_eq!(ranked.rank((7, arrival)), Some(usize::try_from(arrival).unwrap()));
+        }
+        ranked.remove((7, 5));
+        assert_eq!((ranked.rank((7, 5)), ranked.rank((7, 6))), (None, Some(5)));
     }
 }

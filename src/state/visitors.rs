@@ -19,9 +19,13 @@ use super::chunked::{self, Chunked, Entry, Merged, Run};
 use super::index::{Index, MAX_SLOTS};
 use super::ranked::Ranked;
 use super::tags::{NONE, Tags};
-use super::{Chat, Grouping, Tag};
+use super::{Chat, Grouping, MAX_INSTANT, Tag, Wait};
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::GroupIx;
+
+/// A waiting chat's place in the queue (R18): when it last entered the
+/// queue, then the visitor's arrival. Unique, since arrivals are.
+pub(crate) type Place = (u64, u64);
 
 /// Slots per chunk of records.
 const SLOTS_PER_CHUNK: usize = 1024;
@@ -294,17 +298,23 @@ pub(crate) struct Visitors {
     by_group: Vec<Chunked>,
     /// Ungrouped visitors, by arrival.
     ungrouped: Chunked,
-    /// Queued chats: (queue key, slot), ordered by key (R18); keys are
-    /// unique, given in arrival order to chats queued together.
-    queue: BTreeSet<(u64, u32)>,
-    /// The queued chats' keys with their ranks, for queue places in
-    /// O(log); `None` after keys came out of order (a load), until
+    /// Queued chats: (place, slot), in queue order (R18).
+    queue: BTreeSet<(Place, u32)>,
+    /// The queued chats' places with their ranks, for queue places in
+    /// O(log); `None` while a load restores the queue, until
     /// [`Self::rerank`].
-    ranked: Option<Ranked>,
+    ranked: Option<Ranked<Place>>,
     /// The same queued chats by effective group (index: group; the last
     /// entry: ungrouped), so queue serving looks only where an agent can
     /// serve.
-    queues: Vec<BTreeSet<(u64, u32)>>,
+    queues: Vec<BTreeSet<(Place, u32)>>,
+    /// Per group of the synced snapshot, its `overflow_after` when it has a
+    /// fallback (R29); none for the others and under a plan without groups.
+    overflow_after: Vec<Option<u64>>,
+    /// The queued chats whose group has an overflow wait: (overflow
+    /// instant, place, slot), earliest first, ties in queue order (R26,
+    /// R29).
+    overflow: BTreeSet<(u64, Place, u32)>,
     /// By tag id that names no group of the synced snapshot (under a plan
     /// with groups): the visitors carrying it in any tag, as (arrival,
     /// slot). Adding the group, or showing a dashboard of a revision that
@@ -318,7 +328,7 @@ pub(crate) struct Visitors {
 /// [`Visitors::same_visitors`]).
 impl std::fmt::Debug for Visitors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let queue: Vec<(u64, Option<&str>)> = self.queue.iter().map(|(k, s)| (*k, self.name(*s))).collect();
+        let queue: Vec<(Place, Option<&str>)> = self.queue.iter().map(|(k, s)| (*k, self.name(*s))).collect();
         f.debug_struct("Visitors")
             .field("in_order", &self.in_order().collect::<Vec<_>>())
             .field("queue", &queue)
@@ -526,8 +536,8 @@ impl Visitors {
     /// every answer depends on, whatever slots they sit in. O(visitors ·
     /// log groups).
     pub(crate) fn same_visitors(&self, other: &Visitors) -> bool {
-        fn queue(v: &Visitors) -> impl Iterator<Item = (u64, Option<&str>)> {
-            v.queue.iter().map(|(k, s)| (*k, v.name(*s)))
+        fn queue(v: &Visitors) -> impl Iterator<Item = (Place, Option<&str>, Option<Wait>)> {
+            v.queue.iter().map(|(k, s)| (*k, v.name(*s), v.chat(*s).and_then(|c| c.queued)))
         }
         self.len() == other.len() && self.in_order().eq(other.in_order()) && queue(self).eq(queue(other))
     }
@@ -620,14 +630,8 @@ impl Visitors {
                 self.unindex(tag.as_str(), (arrival, slot));
             }
         }
-        if let Some(key) = queued {
-            self.queue.remove(&(key, slot));
-            if let Some(r) = &mut self.ranked {
-                r.remove(key);
-            }
-            if let Some(q) = self.queue_of(group) {
-                q.remove(&(key, slot));
-            }
+        if let Some(wait) = queued {
+            self.unqueue(slot, arrival, group, wait);
         }
         let Some(rec) = self.rec(slot).copied() else { return };
         self.tags.release(rec.page);
@@ -714,7 +718,7 @@ impl Visitors {
     }
 
     /// The open chat of the visitor in `slot`, to change its answered flag
-    /// and missed list (R27) — never its holder or queue key, which
+    /// and missed list (R27) — never its holder or wait, which
     /// [`Self::set_chat_at`] keeps the indexes of. O(1).
     pub(crate) fn chat_mut(&mut self, slot: u32) -> Option<&mut Chat> {
         self.extra_mut(slot)?.chat.as_mut()
@@ -740,15 +744,86 @@ impl Visitors {
         if old != new {
             list_of(&mut self.by_group, &mut self.ungrouped, old).remove(arrival);
             list_of(&mut self.by_group, &mut self.ungrouped, new).insert(arrival, key);
-            if let Some(key) = queued {
-                if let Some(q) = self.queue_of(old) {
-                    q.remove(&(key, slot));
-                }
-                if let Some(q) = self.queue_of(new) {
-                    q.insert((key, slot));
-                }
+            if let Some(wait) = queued {
+                self.unqueue(slot, arrival, old, wait);
+                self.enqueue(slot, arrival, new, wait);
             }
         }
+    }
+
+    /// Takes the waiting chat in `slot` out of the queue indexes. O(log
+    /// queue).
+    fn unqueue(&mut self, slot: u32, arrival: u64, group: Option<GroupIx>, wait: Wait) {
+        let place = (wait.entered, arrival);
+        self.queue.remove(&(place, slot));
+        if let Some(r) = &mut self.ranked {
+            r.remove(place);
+        }
+        if let Some(q) = self.queue_of(group) {
+            q.remove(&(place, slot));
+        }
+        if let Some(due) = wait.due {
+            self.overflow.remove(&(due, place, slot));
+        }
+    }
+
+    /// Puts the waiting chat in `slot`, in `group`, in the queue indexes,
+    /// with its overflow instant under the group's setting (R29), which it
+    /// records in the chat. O(log queue).
+    fn enqueue(&mut self, slot: u32, arrival: u64, group: Option<GroupIx>, wait: Wait) {
+        let place = (wait.entered, arrival);
+        self.queue.insert((place, slot));
+        if self.ranked.is_none() && self.queue.len() == 1 {
+            self.ranked = Some(Ranked::default());
+        }
+        if let Some(r) = &mut self.ranked {
+            if !r.insert(place) {
+                self.ranked = None;
+            }
+        }
+        if let Some(q) = self.queue_of(group) {
+            q.insert((place, slot));
+        }
+        let due = self.due(group, wait.since);
+        if let Some(due) = due {
+            self.overflow.insert((due, place, slot));
+        }
+        if let Some(w) = self.extra_mut(slot).and_then(|e| e.chat.as_mut()).and_then(|c| c.queued.as_mut()) {
+            w.due = due;
+        }
+    }
+
+    /// The overflow instant of a chat waiting in `group` since `since`
+    /// (R29), held at the clock's end.
+    fn due(&self, group: Option<GroupIx>, since: u64) -> Option<u64> {
+        let after = self.overflow_after.get(group?).copied().flatten()?;
+        Some(since.saturating_add(after).min(MAX_INSTANT))
+    }
+
+    /// Sets each group's overflow wait (R29) and recomputes the overflow
+    /// instants of the chats waiting in the groups whose wait changed.
+    /// O(groups + those chats · log queue).
+    pub(crate) fn set_overflow(&mut self, after: Vec<Option<u64>>) {
+        let groups = self.overflow_after.len().max(after.len());
+        let old = std::mem::replace(&mut self.overflow_after, after);
+        for g in 0..groups {
+            if old.get(g).copied().flatten() == self.overflow_after.get(g).copied().flatten() {
+                continue;
+            }
+            let queue = self.queues.get(g).filter(|_| g + 1 < self.queues.len());
+            let waiting: Vec<(Place, u32)> = queue.into_iter().flatten().copied().collect();
+            for (place, slot) in waiting {
+                let Some(wait) = self.chat(slot).and_then(|c| c.queued) else { continue };
+                self.unqueue(slot, place.1, Some(g), wait);
+                self.enqueue(slot, place.1, Some(g), wait);
+            }
+        }
+    }
+
+    /// The earliest overflow instant (R29), with the chat's slot: ties in
+    /// queue order. O(log queue).
+    pub(crate) fn next_overflow(&self) -> Option<(u64, u32)> {
+        self.overflow.first().map(|(due, _, slot)| (*due, *slot))
     }
 
     /// A group with id `tag` was added at the end of the group list: the
@@ -767,28 +842,22 @@ impl Visitors {
         let Some(rec) = self.live(slot).copied() else { return };
         let was = self.extra(&rec).and_then(|e| e.chat.as_ref()).and_then(|c| c.queued);
         let (now, group) = (chat.as_ref().and_then(|c| c.queued), unpack(rec.group));
+        if let Some(wait) = was {
+            self.unqueue(slot, rec.arrival, group, wait);
+        }
         if let Some(e) = self.extra_mut(slot) {
             e.chat = chat;
             e.version = Some(version);
         }
-        if let Some(key) = was {
-            self.queue.remove(&(key, slot));
-            if let Some(r) = &mut self.ranked {
-                r.remove(key);
-            }
-            if let Some(q) = self.queue_of(group) {
-                q.remove(&(key, slot));
-            }
+        if let Some(wait) = now {
+            self.enqueue(slot, rec.arrival, group, wait);
         }
-        if let Some(key) = now {
-            self.queue.insert((key, slot));
-            if !self.ranked.get_or_insert_with(Ranked::default).push(key) {
-                self.ranked = None;
-            }
-            if let Some(q) = self.queue_of(group) {
-                q.insert((key, slot));
-            }
-        }
+    }
+
+    /// Stops keeping queue places' ranks, for a load that restores the
+    /// queue out of order; [`Self::rerank`] starts again. O(1).
+    pub(crate) fn unrank(&mut self) {
+        self.ranked = None;
     }
 
     /// Rebuilds the queue places' index from the queue. O(queue).
@@ -805,7 +874,7 @@ impl Visitors {
     /// when it is not queued. O(log queue); O(chats ahead) between a load
     /// and [`Self::rerank`].
     pub(crate) fn queue_position(&self, slot: u32) -> Option<usize> {
-        let key = self.chat(slot)?.queued?;
+        let key = (self.chat(slot)?.queued?.entered, self.arrival(slot));
         match &self.ranked {
             Some(r) => r.rank(key),
             None => Some(self.queue.range(..(key, slot)).count()),
@@ -831,9 +900,10 @@ impl Visitors {
         self.by_group = vec![Chunked::default(); groups];
         self.ungrouped = Chunked::default();
         self.queues = vec![BTreeSet::new(); groups + 1];
+        self.overflow = BTreeSet::new();
         self.unresolved = IndexMap::new();
         let mut order: Vec<(u64, u32, u32)> = Vec::with_capacity(self.len());
-        let mut regrouped: Vec<(u32, Option<GroupIx>, Option<u64>)> = Vec::with_capacity(self.len());
+        let mut regrouped: Vec<(u32, Option<GroupIx>, Option<Wait>)> = Vec::with_capacity(self.len());
         let mut unresolved: IndexMap<GroupId, BTreeSet<(u64, u32)>> = IndexMap::new();
         for slot in 0..self.slots {
             let Some(v) = self.at(slot) else { continue };
@@ -849,13 +919,21 @@ impl Visitors {
             if let Some(r) = self.rec_mut(slot) {
                 r.group = pack(group);
             }
-            if let Some(key) = queued {
+            if let Some(wait) = queued {
+                let place = (wait.entered, self.arrival(slot));
                 let q = match group {
                     Some(g) => self.queues.get_mut(g),
                     None => self.queues.last_mut(),
                 };
                 if let Some(q) = q {
-                    q.insert((key, slot));
+                    q.insert((place, slot));
+                }
+                let due = self.due(group, wait.since);
+                if let Some(due) = due {
+                    self.overflow.insert((due, place, slot));
+                }
+                if let Some(w) = self.extra_mut(slot).and_then(|e| e.chat.as_mut()).and_then(|c| c.queued.as_mut()) {
+                    w.due = due;
                 }
             }
         }
@@ -874,8 +952,8 @@ impl Visitors {
     }
 
     /// The oldest queued chat whose effective group is `group` (R18), after
-    /// the entry `after` when given: (queue key, slot). O(log queue).
-    pub(crate) fn next_queued(&self, group: Option<GroupIx>, after: Option<(u64, u32)>) -> Option<(u64, u32)> {
+    /// the entry `after` when given: (place, slot). O(log queue).
+    pub(crate) fn next_queued(&self, group: Option<GroupIx>, after: Option<(Place, u32)>) -> Option<(Place, u32)> {
         use std::ops::Bound::{Excluded, Unbounded};
         let q = match group {
             None => self.queues.last(),
@@ -895,7 +973,7 @@ impl Visitors {
 
     /// The per-group queue of `group`, grown to hold it (the ungrouped queue
     /// stays last).
-    fn queue_of(&mut self, group: Option<GroupIx>) -> Option<&mut BTreeSet<(u64, u32)>> {
+    fn queue_of(&mut self, group: Option<GroupIx>) -> Option<&mut BTreeSet<(Place, u32)>> {
         if self.queues.is_empty() {
             self.queues.push(BTreeSet::new());
         }

@@ -19,6 +19,10 @@ pub fn config_for(cases: u32) -> ProptestConfig {
     ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
 }
 
+/// Durations short against the one millisecond each step takes, so that
+/// deadlines come due inside a sequence: 0 (at once) to 100.
+pub const WAITS: [u64; 6] = [0, 1, 2, 3, 5, 100];
+
 prop_compose! {
     pub fn policy()(
         ua in 0usize..3, uv in 0usize..2, admins in any::<bool>(), routing in 0usize..3,
@@ -26,9 +30,6 @@ prop_compose! {
         timeout in proptest::option::weighted(0.5, 0usize..6), stay in any::<bool>(),
         requeue in proptest::option::weighted(0.4, 0usize..6),
     ) -> Policy {
-        // Durations short against the one millisecond each step takes, so
-        // that deadlines come due inside a sequence: 0 (at once) to 100.
-        const WAITS: [u64; 6] = [0, 1, 2, 3, 5, 100];
         let mut p = Policy::default();
         p.unassigned_agents = UnassignedAgents::ALL[ua];
         p.ungrouped_visitors = UngroupedVisitors::ALL[uv];
@@ -46,8 +47,9 @@ prop_compose! {
 prop_compose! {
     fn group_raw()(fallback in proptest::option::weighted(0.4, any::<u8>()),
                    limit in proptest::option::weighted(0.3, any::<u8>()),
-                   in_form in proptest::bool::weighted(0.8)) -> (Option<u8>, Option<u8>, bool) {
-        (fallback, limit, in_form)
+                   in_form in proptest::bool::weighted(0.8),
+                   overflow in proptest::option::weighted(0.4, 0usize..6)) -> (Option<u8>, Option<u8>, bool, Option<usize>) {
+        (fallback, limit, in_form, overflow)
     }
 }
 
@@ -72,7 +74,7 @@ prop_compose! {
             .plan(if pro { Plan::Pro } else { [Plan::Free, Plan::Standard][plan] })
             .policy(policy)
             .group_selection(selection && n > 0);
-        for (i, (fallback, lim, in_form)) in groups.into_iter().enumerate() {
+        for (i, (fallback, lim, in_form, overflow)) in groups.into_iter().enumerate() {
             let mut g = GroupSpec::new(GROUPS[i]).in_contact_form(in_form);
             if let Some(f) = fallback {
                 if i + 1 < n {
@@ -80,6 +82,7 @@ prop_compose! {
                 }
             }
             g.chat_limit = limit(lim);
+            g.overflow_after = overflow.map(|w| WAITS[w]);
             b = b.group(g);
         }
         for (i, (role, mask, tiers, enabled, lim)) in agents.into_iter().enumerate() {

@@ -11,6 +11,8 @@ pub struct MGroup {
     pub fallback: Option<String>,
     pub limit: Option<u32>,
     pub in_form: bool,
+    /// R29: the overflow wait.
+    pub overflow: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,7 @@ impl MConfig {
                     fallback: g.fallback().map(|f| f.to_string()),
                     limit: g.chat_limit(),
                     in_form: g.in_contact_form(),
+                    overflow: g.overflow_after(),
                 })
                 .collect(),
             agents: c
@@ -409,8 +412,8 @@ pub fn visible_agents(c: &MConfig, v: &MVisitor) -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub struct MRouting {
     pub last: Vec<(String, u64)>,
-    pub queued: Vec<(String, u64)>,
-    pub counter: u64,
+    /// R18, R29: waiting chats as (visitor, entered the queue, wait started).
+    pub queued: Vec<(String, u64, u64)>,
     /// R26: the clock.
     pub now: u64,
     /// R26: every deadline ever set, with the order it was set in.
@@ -504,9 +507,35 @@ pub fn stands(c: &MConfig, s: &MState, d: &MDeadline) -> bool {
     }
 }
 
-/// R26: the earliest deadline whose cause stands, by a scan.
+/// R29: the overflow instant of v's waiting chat: the start of its wait
+/// plus the overflow wait of its effective group, when that group has one
+/// and a fallback.
+pub fn overflow_at(c: &MConfig, s: &MState, r: &MRouting, visitor: &str) -> Option<u64> {
+    let (_, _, since) = r.queued.iter().find(|(v, ..)| v == visitor)?;
+    let g = c.group(&effective_of(c, s.visitor(visitor)?)?)?;
+    g.fallback.as_ref()?;
+    Some(since.saturating_add(g.overflow?).min(groupgate::MAX_INSTANT))
+}
+
+/// R29: the earliest overflow instant, ties in queue order, by a scan.
+fn next_overflow(c: &MConfig, s: &MState, r: &MRouting) -> Option<(u64, String)> {
+    let mut best: Option<(u64, String)> = None;
+    for v in r.queue(s) {
+        if let Some(at) = overflow_at(c, s, r, &v) {
+            if best.as_ref().is_none_or(|(b, _)| at < *b) {
+                best = Some((at, v));
+            }
+        }
+    }
+    best
+}
+
+/// R26: the earliest deadline whose cause stands, by a scan, overflow
+/// instants (R29) included.
 pub fn next_deadline(c: &MConfig, s: &MState, r: &MRouting) -> Option<u64> {
-    r.deadlines.iter().filter(|d| stands(c, s, d)).map(|d| d.at).min()
+    let kept = r.deadlines.iter().filter(|d| stands(c, s, d)).map(|d| d.at).min();
+    let overflow = next_overflow(c, s, r).map(|(at, _)| at);
+    [kept, overflow].into_iter().flatten().min()
 }
 
 /// R26: advance to `to`, processing every standing deadline due by then,
@@ -523,6 +552,22 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
             .filter(|(_, d)| d.at <= to && stands(c, s, d))
             .min_by_key(|(_, d)| (d.at, d.seq))
             .map(|(i, _)| i);
+        // R29: overflow instants are recomputed after every change, so they
+        // are the last set of the deadlines due at the same time; among
+        // themselves, queue order.
+        let overflow = next_overflow(c, s, r).filter(|(at, _)| *at <= to);
+        let kept_at = due.map(|i| r.deadlines[i].at);
+        if let Some((at, v)) = overflow.filter(|(at, _)| kept_at.is_none_or(|k| *at < k)) {
+            r.now = r.now.max(at);
+            let before = pages(c, s);
+            overflow_chat(c, s, r, &v);
+            for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
+                if *was != now {
+                    r.notes.push(note::availability(page.as_deref(), now));
+                }
+            }
+            continue;
+        }
         let Some(i) = due else { break };
         let d = r.deadlines.remove(i);
         r.now = r.now.max(d.at);
@@ -551,6 +596,47 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
         }
     }
     r.now = r.now.max(to);
+}
+
+/// R29: v's chat waited its group's overflow wait: it moves on to the
+/// group it lands in from the fallback F (F, or the first of F's chain with
+/// a candidate, its missed list left out) and is picked there, or keeps
+/// waiting in its place with its wait starting now; then the queue is
+/// served (R18).
+pub fn overflow_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str) {
+    let x = s.visitor(visitor).unwrap().clone();
+    let own = effective_of(c, &x).unwrap();
+    let f = c.group(&own).unwrap().fallback.clone().unwrap();
+    let found = serving_group_skipping(c, s, Some(&f), &x.missed);
+    let landing = found.clone().unwrap_or(Some(f));
+    s.visitors.iter_mut().find(|y| y.id == visitor).unwrap().moved = landing.clone();
+    r.notes.push(note::moved(visitor, Some(&own), landing.as_deref()));
+    let cands = match &found {
+        Some(g) => in_group_skipping(c, s, g.as_deref(), x.preferred.as_deref(), &x.missed),
+        None => Vec::new(),
+    };
+    let now = r.now;
+    match pick(c, s, r, &cands, x.preferred.as_deref()) {
+        Some(a) => {
+            let token = r.token();
+            let y = s.visitors.iter_mut().find(|y| y.id == visitor).unwrap();
+            y.holder = Some(a.clone());
+            y.answered = false;
+            y.token = token;
+            r.dequeue(visitor);
+            r.stamp(&a, now);
+            r.notes.push(note::held(visitor, &a));
+            if let Some(t) = c.policy.answer_timeout {
+                let cause = MCause::Answer { visitor: visitor.to_string(), holder: a.clone(), token };
+                r.set_deadline(now.saturating_add(t).min(groupgate::MAX_INSTANT), cause);
+            }
+        }
+        None => {
+            let w = r.queued.iter_mut().find(|(v, ..)| v == visitor).unwrap();
+            w.2 = now;
+        }
+    }
+    serve(c, s, r, now);
 }
 
 /// R27: the holder of v's chat missed or declined it.
@@ -621,18 +707,19 @@ impl MRouting {
         self.last.retain(|(a, _)| a != agent);
         self.last.push((agent.to_string(), now));
     }
+    /// R18: the chat enters the queue now (its place: now, then arrival),
+    /// its wait starting now (R29).
     pub fn enqueue(&mut self, visitor: &str) {
-        self.counter += 1;
-        self.queued.retain(|(v, _)| v != visitor);
-        self.queued.push((visitor.to_string(), self.counter));
+        self.queued.retain(|(v, ..)| v != visitor);
+        self.queued.push((visitor.to_string(), self.now, self.now));
     }
     pub fn dequeue(&mut self, visitor: &str) {
-        self.queued.retain(|(v, _)| v != visitor);
+        self.queued.retain(|(v, ..)| v != visitor);
     }
     /// R18: by when it entered the queue, then by arrival.
     pub fn queue(&self, s: &MState) -> Vec<String> {
         let mut q: Vec<(u64, usize, String)> = Vec::new();
-        for (v, key) in &self.queued {
+        for (v, key, _) in &self.queued {
             let arrival = s.visitors.iter().position(|x| &x.id == v).unwrap();
             q.push((*key, arrival, v.clone()));
         }
