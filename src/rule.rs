@@ -104,19 +104,18 @@ rules!(
     /// Determinism: every answer in a defined order, the same on every
     /// machine and run.
     R25,
-    /// Clock and deadlines (specified; not yet implemented).
+    /// Clock and deadlines.
     R26,
-    /// Answering, missed and declined chats (specified; not yet implemented).
+    /// Answering, missed and declined chats.
     R27,
-    /// Offline agents' chats (specified; not yet implemented).
+    /// Offline agents' chats go back to the queue after a wait.
     R28,
-    /// Overflow to the fallback group after a wait (specified; not yet
-    /// implemented).
+    /// Overflow to the fallback group after a wait.
     R29,
     /// Business hours per group (specified; not yet implemented).
     R30,
     /// Notices of every change: what each event or configuration change
-    /// did, in order (`status_changed` arrives with R27).
+    /// did, in order.
     R31,
     /// Save and load an account: the loaded one equals the saved one.
     R32,

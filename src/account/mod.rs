@@ -364,12 +364,13 @@ impl Account {
     }
 
     /// Moves the notices of the unit under way to those of the call, for
-    /// the next unit (a deadline) to start. O(notices).
+    /// the next unit (a deadline) to start. O(the unit's notices).
     pub(super) fn flush(&mut self) {
         if self.state.notes().is_empty() && self.tail.0.is_empty() {
             return;
         }
-        let done = self.notices();
+        let mut done = std::mem::take(&mut self.said.0);
+        self.unit_notices(&mut done);
         self.said.0 = done;
         self.state.clear_notes();
         self.tail.0.clear();

@@ -214,6 +214,15 @@ impl Account {
     /// assert!(account.notices().is_empty());
     /// ```
     pub fn notices(&self) -> Vec<Notice> {
+        let mut out = Vec::with_capacity(self.said.0.len() + self.state.notes().len() + self.tail.0.len());
+        out.extend(self.said.0.iter().cloned());
+        self.unit_notices(&mut out);
+        out
+    }
+
+    /// Appends the notices of the unit under way (an event, or one
+    /// deadline of an advance) to `out`. O(its notices).
+    pub(super) fn unit_notices(&self, out: &mut Vec<Notice>) {
         let snap = &*self.latest;
         let visitors = self.state.visitors();
         let visitor = |slot: u32| VisitorId::stored(visitors.name(slot).unwrap_or_default());
@@ -223,8 +232,7 @@ impl Account {
             Who::At(a) => agent(*a),
             Who::Gone(id) => Some(id.clone()),
         };
-        let mut out = Vec::with_capacity(self.said.0.len() + self.state.notes().len() + self.tail.0.len());
-        out.extend(self.said.0.iter().cloned());
+        out.reserve(self.state.notes().len() + self.tail.0.len());
         for note in self.state.notes() {
             out.push(match note {
                 Note::Held { slot, agent: a } => match agent(*a) {
@@ -256,6 +264,5 @@ impl Account {
             });
         }
         out.extend(self.tail.0.iter().cloned());
-        out
     }
 }

@@ -1,5 +1,5 @@
-//! Time (R26–R28): advancing the clock and processing deadlines, answering
-//! and declining chats, missed chats and offline agents' chats.
+//! Time (R26–R29): advancing the clock and processing deadlines, answering
+//! and declining chats, missed chats, offline agents' chats and overflow.
 
 use super::{Account, ActionError};
 use crate::config::AfterMissed;

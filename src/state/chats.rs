@@ -62,7 +62,9 @@ impl State {
             self.repool(ax);
             return;
         }
+        let mut held_at = 0;
         let holder = self.agents.get_index_mut(ax).map(|(id, a)| {
+            held_at = u32::try_from(a.held.len()).unwrap_or(u32::MAX);
             a.held.push(slot);
             id.clone()
         });
@@ -74,7 +76,7 @@ impl State {
             self.log.notes.push(Note::Held { slot, agent: ax });
         }
         let answered = answered && holder.is_some();
-        self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None, answered, missed }), version);
+        self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None, answered, missed, held_at }), version);
     }
 
     /// The missed list of the chat in `slot`, taken out of it.
@@ -141,11 +143,21 @@ impl State {
 
     /// Removes the chat in `slot` from its holder's list (the chat itself is
     /// rewritten by the caller). Returns the holder: its index, unless a
-    /// change removed it, and its id. O(chats the holder holds).
+    /// change removed it, and its id. O(1) expected.
     fn let_go(&mut self, slot: u32) -> Option<(Option<AgentIx>, AgentId)> {
-        let holder = self.visitors.chat(slot)?.holder.clone()?;
+        let chat = self.visitors.chat(slot)?;
+        let (holder, at) = (chat.holder.clone()?, chat.held_at as usize);
         let Some((ix, _, a)) = self.agents.get_full_mut(holder.as_str()) else { return Some((None, holder)) };
-        a.held.retain(|h| *h != slot);
+        if a.held.get(at) == Some(&slot) {
+            a.held.swap_remove(at);
+            // The chat that took its place records where it is now.
+            let moved = a.held.get(at).copied();
+            if let Some(c) = moved.and_then(|m| self.visitors.chat_mut(m)) {
+                c.held_at = u32::try_from(at).unwrap_or(u32::MAX);
+            }
+        } else {
+            a.held.retain(|h| *h != slot);
+        }
         self.repool(ix);
         Some((Some(ix), holder))
     }

@@ -105,7 +105,7 @@ impl AgentLive {
 }
 
 /// A visitor's open chat.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Chat {
     pub(crate) holder: Option<AgentId>,
     /// Its wait while routed and unheld (R18, R29).
@@ -115,7 +115,21 @@ pub(crate) struct Chat {
     /// The agents that missed or declined it since it was last answered,
     /// in the order they did (R27).
     pub(crate) missed: Vec<AgentId>,
+    /// Where it is in its holder's list of held chats, so that letting it
+    /// go is O(1); that list's order means nothing.
+    held_at: u32,
 }
+
+/// Chats are equal when they say the same; where a chat sits in its
+/// holder's list (which differs after a load) is not compared.
+impl PartialEq for Chat {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.holder, self.queued, self.answered, &self.missed)
+            == (&other.holder, other.queued, other.answered, &other.missed)
+    }
+}
+
+impl Eq for Chat {}
 
 /// A waiting chat's times (R18, R29).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

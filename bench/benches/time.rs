@@ -1,0 +1,106 @@
+//! Time (R26–R29) with many pending deadlines. Goals: `advance` with
+//! 100,000 deadlines pending and none due ≤ 1 µs (against an account with
+//! none, in the same run); processing due deadlines costs O(log n) each,
+//! so 100,000 answer timeouts or overflows take about ten times as long as
+//! 10,000 (each case also printed per deadline).
+//!
+//! `cargo bench -p groupgate-bench --bench time`.
+// Bench code may unwrap.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use groupgate::{Account, AfterMissed, AgentSpec, ConfigBuilder, GroupSpec, Policy, Routing, Status};
+
+/// How long a picked chat has to be answered: far beyond any run.
+const TIMEOUT: u64 = 1_000_000_000;
+/// How long a chat waits in `en` before it overflows to `de`.
+const OVERFLOW: u64 = 60_000;
+
+/// `n` chats held unanswered by two agents in turn (round robin), each
+/// with its answer deadline at [`TIMEOUT`]; a miss hands the chat to the
+/// other agent, whose new deadline is due later.
+fn held(n: usize) -> Account {
+    let mut policy = Policy::default();
+    policy.routing = Routing::RoundRobin;
+    policy.answer_timeout = Some(TIMEOUT);
+    policy.after_missed = AfterMissed::Stay;
+    let config =
+        ConfigBuilder::new().policy(policy).agent(AgentSpec::new("a0")).agent(AgentSpec::new("a1")).build().unwrap();
+    let mut account = Account::new(config);
+    account.set_status("a0", Status::Online).unwrap();
+    account.set_status("a1", Status::Online).unwrap();
+    for i in 0..n {
+        let v = format!("v{i}");
+        account.visit(&v, None).unwrap();
+        account.route(&v).unwrap();
+    }
+    account
+}
+
+/// `n` chats waiting in `en`, which overflows to `de` after [`OVERFLOW`];
+/// nobody is online, so each still waits after its move.
+fn waiting(n: usize) -> Account {
+    let mut policy = Policy::default();
+    policy.routing = Routing::LeastBusy;
+    let config = ConfigBuilder::new()
+        .policy(policy)
+        .group(GroupSpec::new("en").fallback("de").overflow_after(OVERFLOW))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("a0").member("de"))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    for i in 0..n {
+        let v = format!("v{i}");
+        account.visit(&v, Some("en")).unwrap();
+        account.route(&v).unwrap();
+    }
+    account
+}
+
+fn per_deadline(what: &str, n: usize, mut account: Account, to: u64) {
+    let start = std::time::Instant::now();
+    account.advance(to).unwrap();
+    let took = start.elapsed();
+    assert_eq!(account.notices().is_empty(), n == 0);
+    println!("time/{what}/{n}: one run {took:?}, {:.0} ns a deadline", took.as_nanos() as f64 / n.max(1) as f64);
+}
+
+fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("time/advance_none_due");
+    for n in [0, 100_000] {
+        let mut account = held(n);
+        assert_eq!(account.next_deadline(), (n > 0).then_some(TIMEOUT));
+        let mut t = 0;
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                t += 1;
+                account.advance(black_box(t)).unwrap();
+            })
+        });
+        assert!(account.notices().is_empty() && t < TIMEOUT, "no deadline came due");
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("time/due");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for n in [10_000, 100_000] {
+        let account = held(n);
+        per_deadline("answer_deadlines", n, account.clone(), TIMEOUT);
+        g.bench_with_input(BenchmarkId::new("answer_deadlines", n), &n, |b, _| {
+            b.iter_batched(|| account.clone(), |mut a| a.advance(TIMEOUT).unwrap(), BatchSize::LargeInput)
+        });
+        let account = waiting(n);
+        per_deadline("overflows", n, account.clone(), OVERFLOW);
+        g.bench_with_input(BenchmarkId::new("overflows", n), &n, |b, _| {
+            b.iter_batched(|| account.clone(), |mut a| a.advance(OVERFLOW).unwrap(), BatchSize::LargeInput)
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(time, benches);
+criterion_main!(time);
