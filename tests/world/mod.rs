@@ -97,6 +97,21 @@ pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
     let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
     assert_eq!(said, w.r.notes, "R31 notices of {op:?}");
     assert_eq!(account.next_deadline(), model::next_deadline(&w.c, &w.s, &w.r), "R26 next deadline after {op:?}");
+    // R26: whatever was due by the clock has been processed, so nothing
+    // pending is due yet — and nothing fired early, the model's deadlines
+    // firing only at their instants.
+    if let Some(next) = account.next_deadline() {
+        assert!(next > account.clock(), "deadline {next} pending at clock {} after {op:?}", account.clock());
+    }
+    // R27: routing leaves a chat's missed agents out, and a claim or a
+    // transfer to an agent answers the chat (clearing the list): no holder
+    // is ever on its own chat's missed list.
+    for v in VISITORS {
+        let Some(view) = account.visitor(v) else { continue };
+        if let Some(h) = view.holder() {
+            assert!(!view.missed().contains(h), "{v} held by {h}, who is on its missed list, after {op:?}");
+        }
+    }
 }
 
 /// Advances the engine and the model to `now` (R26) and compares the
