@@ -28,9 +28,9 @@ pub use account::{
     Visited, VisitorKey, VisitorView,
 };
 pub use config::{
-    AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, Group, GroupPatch,
-    GroupSpec, IdPlace, Membership, Plan, Policy, PolicyPatch, Problem, Role, Routing, Tier, UnassignedAgents,
-    UngroupedVisitors, UnknownValue,
+    AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, ExceptionSpec, Group,
+    GroupPatch, GroupSpec, Hours, HoursError, IdPlace, LAST_EVALUATED, Membership, Plan, Policy, PolicyPatch, Problem,
+    Role, Routing, ScheduleSpec, TIME_ZONE_DATABASE, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
     AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,

@@ -4,6 +4,7 @@
 //! checks all of it (R23) and gives a [`Config`], which is valid by construction.
 
 mod error;
+mod hours;
 mod policy;
 mod spec;
 mod validate;
@@ -11,6 +12,7 @@ mod validate;
 use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
+pub use hours::{ExceptionSpec, Hours, HoursError, LAST_EVALUATED, ScheduleSpec, TIME_ZONE_DATABASE};
 #[cfg(feature = "serde")]
 pub(crate) use policy::present;
 pub(crate) use policy::str_enum;
