@@ -899,3 +899,28 @@ fn an_account_can_be_shared_between_threads() {
     std::thread::spawn(move || visit(&mut writer.write().unwrap(), "v1", Some("en"))).join().unwrap();
     assert_eq!(names(account.read().unwrap().visible_agents("v1")), ["anna", "carla"]);
 }
+
+/// R30 is under way: a configuration cannot define schedules yet, so a
+/// group with no schedule (`null`, as the scenario format writes it) is
+/// always open, and one naming a schedule fails with `unknown_schedule`,
+/// also through `update_group`; a failed change loses nothing (R24).
+#[test]
+fn r30_a_group_naming_a_schedule_is_refused_until_schedules_exist() {
+    let mut de = GroupSpec::new("de");
+    de.schedule = Some("office-cz".into());
+    let err = ConfigBuilder::new().group(GroupSpec::new("en")).group(de).build().unwrap_err();
+    assert_eq!(err.codes().collect::<Vec<_>>(), ["unknown_schedule"]);
+    assert!(err.to_string().contains("group `de` follows unknown schedule `office-cz`"), "{err}");
+    let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
+    let mut patch = groupgate::GroupPatch::default();
+    patch.schedule = Some(Some("office-cz".into()));
+    let change = Change::UpdateGroup { group: "en".parse().unwrap(), patch };
+    assert_eq!(account.apply(&change).unwrap_err().code(), "unknown_schedule");
+    assert_eq!(account.snapshot().revision(), 1);
+    let mut patch = groupgate::GroupPatch::default();
+    patch.schedule = Some(None);
+    account.apply(&Change::UpdateGroup { group: "en".parse().unwrap(), patch }).unwrap();
+    let json = r#"{"id": "en", "fallback": null, "chat_limit": null, "overflow_after": null, "schedule": null}"#;
+    let spec: GroupSpec = serde_json::from_str(json).unwrap();
+    assert_eq!(spec, GroupSpec::new("en"));
+}

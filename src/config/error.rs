@@ -111,6 +111,14 @@ pub enum Problem {
         /// The missing fallback.
         fallback: String,
     },
+    /// A group follows a schedule the account does not have (R30).
+    #[error("group `{group}` follows unknown schedule `{schedule}`")]
+    UnknownSchedule {
+        /// The group.
+        group: String,
+        /// The missing schedule.
+        schedule: String,
+    },
     /// Fallbacks form a loop (R17); the groups are listed in chain order.
     #[error("fallback cycle: {}", Chain(groups))]
     FallbackCycle {
@@ -153,6 +161,7 @@ impl ErrorCode for Problem {
             Problem::UnknownMembership { .. } | Problem::UnknownTier { .. } | Problem::UnknownFallback { .. } => {
                 "unknown_group"
             }
+            Problem::UnknownSchedule { .. } => "unknown_schedule",
             Problem::FallbackCycle { .. } => "fallback_cycle",
             Problem::NoGroups => "no_groups",
         }
@@ -170,9 +179,14 @@ impl Problem {
             "invalid_id" => 0,
             "duplicate_group" => 1,
             "duplicate_agent" => 2,
-            "unknown_group" => 3,
-            "fallback_cycle" => 4,
-            _ => 5,
+            "duplicate_schedule" => 3,
+            "unknown_group" => 4,
+            "unknown_schedule" => 5,
+            "unknown_time_zone" => 6,
+            "invalid_hours" => 7,
+            "schedule_in_use" => 8,
+            "fallback_cycle" => 9,
+            _ => 10,
         }
     }
 }

@@ -264,6 +264,7 @@ fn group_spec(g: &Group) -> GroupSpec {
         fallback: g.fallback.as_ref().map(GroupId::to_string),
         chat_limit: g.chat_limit,
         overflow_after: g.overflow_after,
+        schedule: None,
     }
 }
 

@@ -40,6 +40,11 @@ pub struct GroupSpec {
     /// fallback uses it.
     #[cfg_attr(feature = "serde", serde(default))]
     pub overflow_after: Option<u64>,
+    /// The schedule whose business hours the group keeps (R30); `None` is
+    /// always open. Schedules are not yet part of a configuration, so a
+    /// group naming one fails with `unknown_schedule`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub schedule: Option<String>,
 }
 
 #[cfg(feature = "serde")]
@@ -57,6 +62,7 @@ impl GroupSpec {
             fallback: None,
             chat_limit: None,
             overflow_after: None,
+            schedule: None,
         }
     }
 
@@ -325,6 +331,8 @@ pub struct GroupPatch {
     pub chat_limit: Option<Option<u32>>,
     /// The overflow wait (R29), when given; `Some(None)` is never.
     pub overflow_after: Option<Option<u64>>,
+    /// The schedule (R30), when given; `Some(None)` is none (always open).
+    pub schedule: Option<Option<String>>,
 }
 
 /// Some of an agent's settings to change (the scenario format's

@@ -70,6 +70,10 @@ fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group>
             fallbacks.push((&spec.id, f));
             Some(checked)
         });
+        if let Some(schedule) = &spec.schedule {
+            // No configuration defines schedules yet (R30 is under way).
+            c.problems.push(Problem::UnknownSchedule { group: shown(&spec.id), schedule: schedule.clone() });
+        }
         let (Some(id), false) = (id, repeated) else { continue };
         let name = spec.name.clone().unwrap_or_else(|| spec.id.clone());
         let group = Group {

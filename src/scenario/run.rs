@@ -277,6 +277,7 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
                 fallback: u.fallback.clone(),
                 chat_limit: u.chat_limit,
                 overflow_after: u.overflow_after,
+                schedule: u.schedule.clone(),
             };
             Done(apply(account, group(&u.group).map(|group| Change::UpdateGroup { group, patch })))
         }

@@ -243,6 +243,9 @@ pub struct UpdateGroup {
     /// Its overflow wait (R29) in milliseconds, when given; `null` is never.
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub overflow_after: Option<Option<u64>>,
+    /// Its schedule (R30), when given; `null` is none.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Option<String>>,
 }
 
 /// `update_agent`: the fields given change; `chat_limit: null` falls back

@@ -185,6 +185,8 @@ mod wire {
             chat_limit: Option<Option<u32>>,
             #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
             overflow_after: Option<Option<u64>>,
+            #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+            schedule: Option<Option<String>>,
         },
         UpdateAgent {
             agent: AgentId,
@@ -217,8 +219,16 @@ mod wire {
                 Change::SetInContactForm { group, in_contact_form } => {
                     C::SetInContactForm { group, offered: in_contact_form }
                 }
-                Change::UpdateGroup { group, name, in_contact_form, fallback, chat_limit, overflow_after } => {
-                    let patch = GroupPatch { name, in_contact_form, fallback, chat_limit, overflow_after };
+                Change::UpdateGroup {
+                    group,
+                    name,
+                    in_contact_form,
+                    fallback,
+                    chat_limit,
+                    overflow_after,
+                    schedule,
+                } => {
+                    let patch = GroupPatch { name, in_contact_form, fallback, chat_limit, overflow_after, schedule };
                     C::UpdateGroup { group, patch }
                 }
                 Change::UpdateAgent { agent, role, chat_limit } => {
@@ -255,6 +265,7 @@ mod wire {
                     fallback: patch.fallback,
                     chat_limit: patch.chat_limit,
                     overflow_after: patch.overflow_after,
+                    schedule: patch.schedule,
                 },
                 C::UpdateAgent { agent, patch } => {
                     Change::UpdateAgent { agent, role: patch.role, chat_limit: patch.chat_limit }
@@ -443,7 +454,11 @@ impl Snapshot {
                 agent.chat_limit = patch.chat_limit.unwrap_or(agent.chat_limit);
             }
             // A new fallback is checked like a new configuration (R17, R23).
-            Change::UpdateGroup { patch, .. } if patch.fallback.is_some() => return Ok(None),
+            Change::UpdateGroup { patch, .. }
+                if patch.fallback.is_some() || matches!(patch.schedule, Some(Some(_))) =>
+            {
+                return Ok(None);
+            }
             Change::UpdateGroup { group: g, patch } => {
                 let group = self.group_in(&mut config, g)?;
                 group.name = patch.name.clone().unwrap_or_else(|| group.name.clone());
@@ -493,6 +508,7 @@ fn edit_structure(raw: &mut ConfigBuilder, change: &Change) -> Result<(), Change
             spec.fallback = patch.fallback.clone().unwrap_or_else(|| spec.fallback.clone());
             spec.chat_limit = patch.chat_limit.unwrap_or(spec.chat_limit);
             spec.overflow_after = patch.overflow_after.unwrap_or(spec.overflow_after);
+            spec.schedule = patch.schedule.clone().unwrap_or_else(|| spec.schedule.clone());
         }
         Change::SetGroupSelection(on) => {
             if *on && !raw.plan.has_groups() {
