@@ -361,14 +361,19 @@ impl Hours {
 /// Milliseconds in a day, signed.
 const DAY_MS: i64 = 86_400_000;
 
-/// Days since 1970-01-01 of a date (proleptic Gregorian).
+/// Days since 1970-01-01 of a date.
 fn day_number(d: Date) -> i64 {
-    let (y, m, day) = (i64::from(d.year()), i64::from(d.month()), i64::from(d.day()));
+    days_from_civil(i64::from(d.year()), i64::from(d.month()), i64::from(d.day()))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }

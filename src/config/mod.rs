@@ -12,6 +12,8 @@ mod validate;
 use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
+#[cfg(feature = "serde")]
+pub(crate) use hours::days_from_civil;
 pub use hours::{ExceptionSpec, Hours, HoursError, LAST_EVALUATED, ScheduleSpec, TIME_ZONE_DATABASE};
 #[cfg(feature = "serde")]
 pub(crate) use policy::present;

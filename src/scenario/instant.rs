@@ -8,6 +8,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::MAX_INSTANT;
+use crate::config::days_from_civil;
 
 /// An instant of a scenario file (R26), in milliseconds since the epoch.
 /// Read from a number or from RFC 3339 text denoting a whole millisecond;
@@ -23,18 +24,6 @@ use crate::MAX_INSTANT;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Instant(pub u64);
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 /// The date of a day number: the inverse of [`days_from_civil`].
 fn civil_from_days(z: i64) -> (i64, i64, i64) {

@@ -784,7 +784,14 @@ impl Visitors {
         if let Some(q) = self.queue_of(group) {
             q.insert((place, slot));
         }
-        let due = self.due(group, wait.since);
+        self.index_overflow(slot, place, group, wait.since);
+    }
+
+    /// Records the overflow instant (R29) of the chat in `slot`, waiting at
+    /// `place` in `group` since `since`, in the overflow index and in the
+    /// chat. O(log queue).
+    fn index_overflow(&mut self, slot: u32, place: Place, group: Option<GroupIx>, since: u64) {
+        let due = self.due(group, since);
         if let Some(due) = due {
             self.overflow.insert((due, place, slot));
         }
@@ -928,13 +935,7 @@ impl Visitors {
                 if let Some(q) = q {
                     q.insert((place, slot));
                 }
-                let due = self.due(group, wait.since);
-                if let Some(due) = due {
-                    self.overflow.insert((due, place, slot));
-                }
-                if let Some(w) = self.extra_mut(slot).and_then(|e| e.chat.as_mut()).and_then(|c| c.queued.as_mut()) {
-                    w.due = due;
-                }
+                self.index_overflow(slot, place, group, wait.since);
             }
         }
         order.sort_unstable();
