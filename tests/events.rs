@@ -7,6 +7,9 @@
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "common/cases.rs"]
+mod cases;
+
 use groupgate::{
     Account, AgentSpec, Change, ConfigBuilder, ErrorCode, Event, GroupPatch, GroupSpec, Notice, Policy, PolicyPatch,
     Role, Routing, Status, Tier, TransferTarget,
@@ -98,11 +101,7 @@ fn pages(account: &Account) -> Vec<(Option<String>, bool)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(cases::config_for(cases::cases()))]
 
     #[test]
     fn a_replayed_event_log_gives_the_same_answers_notices_and_account(

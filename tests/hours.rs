@@ -7,6 +7,9 @@
 // Test code may unwrap.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "common/cases.rs"]
+mod cases;
+
 use groupgate::{ErrorCode, Hours, ScheduleSpec};
 use jiff::Timestamp;
 use jiff::tz::TimeZoneDatabase;
@@ -63,11 +66,7 @@ fn open_literally(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(cases::config_for(cases::cases()))]
 
     /// Open or closed at random instants, and the next change within eight
     /// days, as the literal reading finds them stepping minute by minute.

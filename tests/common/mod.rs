@@ -10,14 +10,8 @@ use proptest::prelude::*;
 #[allow(unused_imports)]
 pub use crate::world::{AGENTS, GROUPS, VISITORS, limit, status, tier};
 
-/// Cases per property: 1,000 unless `PROPTEST_CASES` says otherwise.
-pub fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(1000)
-}
-
-pub fn config_for(cases: u32) -> ProptestConfig {
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
-}
+mod cases;
+pub use cases::{cases, config_for};
 
 /// Durations short against the one millisecond each step takes, so that
 /// deadlines come due inside a sequence: 0 (at once) to 100.
