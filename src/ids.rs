@@ -1,7 +1,7 @@
 //! Typed, validated identifiers (R23).
 //!
 //! Every id is non-empty, at most [`MAX_ID_LEN`] bytes and holds no control
-//! character (Unicode category Cc). The three id types are distinct so that a
+//! character (Unicode category Cc). The id types are distinct so that a
 //! group id can never be passed where an agent id is expected.
 
 use std::borrow::Borrow;
@@ -239,6 +239,17 @@ define_id!(
     /// ```
     AgentId,
     "anna"
+);
+
+define_id!(
+    /// A schedule's id (R30).
+    ///
+    /// ```
+    /// let s: groupgate::ScheduleId = "office-cz".parse().unwrap();
+    /// assert_eq!(s.as_str(), "office-cz");
+    /// ```
+    ScheduleId,
+    "office-cz"
 );
 
 define_id!(

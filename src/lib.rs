@@ -23,20 +23,20 @@ pub mod scenario;
 mod wire;
 
 pub use account::{
-    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, LoadError, Notice, Routed,
-    SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed, TransferTarget,
-    Visited, VisitorKey, VisitorView,
+    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, GroupHours, LoadError,
+    Notice, Routed, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed,
+    TransferTarget, Visited, VisitorKey, VisitorView,
 };
 pub use config::{
     AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, ExceptionSpec, Group,
     GroupPatch, GroupSpec, Hours, HoursError, IdPlace, LAST_EVALUATED, Membership, Plan, Policy, PolicyPatch, Problem,
-    Role, Routing, ScheduleSpec, TIME_ZONE_DATABASE, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
+    Role, Routing, Schedule, ScheduleSpec, TIME_ZONE_DATABASE, Tier, UnassignedAgents, UngroupedVisitors, UnknownValue,
 };
 pub use decide::{
     AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,
 };
 pub use error::{ErrorCode, ErrorKind};
-pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, VisitorId, check_id};
+pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, ScheduleId, VisitorId, check_id};
 pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};

@@ -33,7 +33,7 @@ pub use crate::route::{Assignments, Routed, TransferTarget};
 pub use event::{Event, EventError, Timed};
 pub use events::Visited;
 pub use notices::Notice;
-pub use queries::{AgentKey, VisitorKey, VisitorView};
+pub use queries::{AgentKey, GroupHours, VisitorKey, VisitorView};
 pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait};
 
 use std::collections::BTreeMap;
@@ -45,7 +45,7 @@ use crate::decide::{AvailabilityChange, Reason};
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::{self, Freed};
-use crate::snapshot::{Change, ChangeError, Snapshot};
+use crate::snapshot::{BitSet, Change, ChangeError, Snapshot};
 use crate::state::{State, Visitor};
 
 /// An account's configuration history and live state: the object a chat
@@ -259,6 +259,7 @@ pub struct ChangeReport {
     visibility_changed: Vec<AgentId>,
     availability: Vec<AvailabilityChange>,
     requeued: Vec<VisitorId>,
+    hours: Vec<(GroupId, bool)>,
 }
 
 impl ChangeReport {
@@ -279,6 +280,23 @@ impl ChangeReport {
     /// disabled (R14), in order of visitor arrival.
     pub fn requeued(&self) -> &[VisitorId] {
         &self.requeued
+    }
+    /// Groups the change opened (`true`) or closed (`false`) by their
+    /// business hours (R30) — a schedule set, rewritten, or given or taken
+    /// from a group — in configuration order; a group the change added
+    /// counts as open before.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new_at(ConfigBuilder::new().group(GroupSpec::new("cz")).build().unwrap(), 0);
+    /// account.apply(&Change::SetSchedule(ScheduleSpec::new("never", "UTC"))).unwrap();
+    /// let mut patch = GroupPatch::default();
+    /// patch.schedule = Some(Some("never".into()));
+    /// let report = account.apply(&Change::UpdateGroup { group: "cz".parse().unwrap(), patch }).unwrap();
+    /// assert_eq!(report.hours_changed(), [("cz".parse().unwrap(), false)]);
+    /// ```
+    pub fn hours_changed(&self) -> &[(GroupId, bool)] {
+        &self.hours
     }
 }
 
@@ -400,7 +418,40 @@ impl Account {
     /// assert_eq!(Account::from_snapshot(snapshot).snapshot().revision(), 7);
     /// ```
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
-        let state = State::new(&snapshot);
+        Self::from_snapshot_at(snapshot, 0)
+    }
+
+    /// An account at revision 1 of `config` whose clock starts at `start`
+    /// (R26), in milliseconds since 1970-01-01T00:00:00Z: each group is
+    /// open or closed as its business hours are then (R30), and a boundary
+    /// at `start` is no deadline. [`new`](Self::new) starts at 0.
+    ///
+    /// Cost: O(size of the configuration), plus evaluating each schedule a
+    /// group follows once.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .schedule(ScheduleSpec::new("office", "Europe/Prague").day("mon", &[("08:00", "17:00")]))
+    ///     .group(GroupSpec::new("cz").schedule("office"))
+    ///     .build().unwrap();
+    /// let monday_8_prague = 1_795_417_200_000; // 2026-11-23T07:00:00Z, when it opens
+    /// let account = Account::new_at(config, monday_8_prague);
+    /// assert_eq!(account.clock(), monday_8_prague);
+    /// assert!(account.group_hours("cz").unwrap().open());
+    /// assert_eq!(account.next_deadline(), Some(monday_8_prague + 9 * 3_600_000)); // it closes at 17:00
+    /// ```
+    pub fn new_at(config: Config, start: u64) -> Self {
+        Self::from_snapshot_at(Snapshot::new(config), start)
+    }
+
+    /// An account at the given snapshot whose clock starts at `start`, as
+    /// [`new_at`](Self::new_at).
+    ///
+    /// Cost: O(agents + groups), plus evaluating each schedule a group
+    /// follows once.
+    pub fn from_snapshot_at(snapshot: Snapshot, start: u64) -> Self {
+        let state = State::new(&snapshot, start);
         let available = refresh::Availability::of(&snapshot, &state);
         Account {
             latest: Arc::new(snapshot),
@@ -494,6 +545,7 @@ impl Account {
         let before = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
         let visibility_changed: Vec<AgentId> =
             decide::visibility_changed(&self.latest, &next).into_iter().cloned().collect();
+        let was_closed = self.state.closed_groups().clone();
         let previous = std::mem::replace(&mut self.latest, next);
         if self.state.shows_revision(previous.revision()) {
             self.loaded.insert(previous.revision(), previous.clone());
@@ -515,7 +567,27 @@ impl Account {
         if !stale.is_empty() {
             self.tail.0.push(Notice::RefreshNeeded { agents: stale });
         }
-        Ok(ChangeReport { revision: self.latest.revision(), visibility_changed, availability, requeued })
+        let hours = self.hours_changed(&previous, &was_closed);
+        Ok(ChangeReport { revision: self.latest.revision(), visibility_changed, availability, requeued, hours })
+    }
+
+    /// The groups of the latest revision whose open state (R30) differs
+    /// from `was_closed`, the closed groups under `previous`. O(groups),
+    /// nothing when no flag changed and the groups are the same.
+    fn hours_changed(&self, previous: &Snapshot, was_closed: &BitSet) -> Vec<(GroupId, bool)> {
+        let same = previous.same_groups(&self.latest);
+        if same && was_closed == self.state.closed_groups() {
+            return Vec::new();
+        }
+        let snap = &*self.latest;
+        snap.live_groups()
+            .filter_map(|(g, id, _)| {
+                let before = if same { Some(g) } else { previous.group_ix(id.as_str()) };
+                let was = before.is_some_and(|b| was_closed.contains(b));
+                let now = self.state.is_closed(g);
+                (was != now).then(|| (id.clone(), !now))
+            })
+            .collect()
     }
 
     /// Recomputes visitors' effective groups (R2) when the group list

@@ -233,6 +233,38 @@ impl Account {
         self.state.visitor(visitor).is_some_and(|v| candidates::is_online(&self.latest, &self.state, v.group))
     }
 
+    /// Business hours of a group now (R30): whether it is open, and the
+    /// next instant within 366 days at which it opens or closes. A group
+    /// without a schedule, and every group under a plan without groups, is
+    /// open with no next change. `None` when the configuration has no group
+    /// `group`.
+    ///
+    /// Cost: O(1) expected; nothing is converted (the state keeps each
+    /// group's open flag and next change).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .schedule(ScheduleSpec::new("office", "Europe/Prague").day("mon", &[("08:00", "17:00")]))
+    ///     .group(GroupSpec::new("cz").schedule("office"))
+    ///     .group(GroupSpec::new("en"))
+    ///     .build().unwrap();
+    /// let sunday_noon = 1_795_345_200_000; // 2026-11-22T12:00:00+01:00
+    /// let account = Account::new_at(config, sunday_noon);
+    /// let cz = account.group_hours("cz").unwrap();
+    /// assert!(!cz.open());
+    /// assert_eq!(cz.next_change(), Some(sunday_noon + 20 * 3_600_000)); // Monday 08:00
+    /// assert!(account.group_hours("en").unwrap().open());
+    /// assert_eq!(account.group_hours("fr"), None);
+    /// ```
+    pub fn group_hours(&self, group: &str) -> Option<GroupHours> {
+        if !self.latest.defines(group) {
+            return None;
+        }
+        let (open, next_change) = self.latest.group_ix(group).map_or((true, None), |g| self.state.hours_of(g));
+        Some(GroupHours { open, next_change })
+    }
+
     /// The groups the contact form offers now (R20, R21), in configuration order.
     ///
     /// Cost: O(groups), or O(groups · viewers of a group) with `hide_unavailable_groups`; allocates the output.
@@ -544,5 +576,25 @@ impl Account {
             }
             _ => Visibility::Hidden { reason: Reason::UnknownAgent, rule: Rule::R4 },
         }
+    }
+}
+
+/// A group's business hours at the account's clock (R30), from
+/// [`Account::group_hours`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupHours {
+    open: bool,
+    next_change: Option<u64>,
+}
+
+impl GroupHours {
+    /// Whether the group is open now: a closed group is offered no chats.
+    pub fn open(&self) -> bool {
+        self.open
+    }
+    /// The next instant after the clock, within 366 days, at which the
+    /// group opens or closes; `None` for none.
+    pub fn next_change(&self) -> Option<u64> {
+        self.next_change
     }
 }

@@ -320,7 +320,7 @@ impl Account {
                 return Err(corrupt(format!("revision {} is saved twice", r.revision)));
             }
         }
-        let mut state = State::new(&latest);
+        let mut state = State::new(&latest, saved.clock);
         let ids: Vec<&AgentId> = latest.agents().map(|(_, id, _)| id).collect();
         if saved.agents.len() != ids.len() || saved.agents.iter().zip(&ids).any(|(a, id)| a.id != **id) {
             return Err(corrupt("the agents are not the configuration's, in its order".into()));

@@ -1,5 +1,6 @@
-//! Time (R26–R29): advancing the clock and processing deadlines, answering
-//! and declining chats, missed chats, offline agents' chats and overflow.
+//! Time (R26–R30): advancing the clock and processing deadlines, answering
+//! and declining chats, missed chats, offline agents' chats, overflow, and
+//! business hours.
 
 use super::{Account, ActionError};
 use crate::config::AfterMissed;
@@ -181,6 +182,10 @@ impl Account {
             match deadline {
                 Deadline::Answer { slot, .. } => self.miss(slot, Unheld::Missed),
                 Deadline::Overflow { slot } => route::overflow(&self.latest, &mut self.state, slot),
+                Deadline::Hours => {
+                    self.state.cross_boundaries(at);
+                    self.serve(Freed::All);
+                }
                 Deadline::Offline { agent } => {
                     if let Some(ax) = self.latest.agent_ix(agent.as_str()) {
                         let snap = &*self.latest;

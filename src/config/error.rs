@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::HoursError;
 use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::IdError;
 
@@ -33,6 +34,13 @@ pub enum IdPlace {
         /// The group (shortened and escaped).
         group: String,
     },
+    /// A schedule's own id (R30).
+    Schedule,
+    /// The schedule the named group follows (R30).
+    GroupSchedule {
+        /// The group (shortened and escaped).
+        group: String,
+    },
 }
 
 impl fmt::Display for IdPlace {
@@ -43,6 +51,8 @@ impl fmt::Display for IdPlace {
             IdPlace::Membership { agent } => write!(f, "membership of agent `{agent}`"),
             IdPlace::Tier { agent } => write!(f, "tier of agent `{agent}`"),
             IdPlace::Fallback { group } => write!(f, "fallback of group `{group}`"),
+            IdPlace::Schedule => f.write_str("schedule id"),
+            IdPlace::GroupSchedule { group } => write!(f, "schedule of group `{group}`"),
         }
     }
 }
@@ -111,6 +121,12 @@ pub enum Problem {
         /// The missing fallback.
         fallback: String,
     },
+    /// Two schedules share an id (R30).
+    #[error("schedule `{schedule}` is defined more than once")]
+    DuplicateSchedule {
+        /// The repeated id.
+        schedule: String,
+    },
     /// A group follows a schedule the account does not have (R30).
     #[error("group `{group}` follows unknown schedule `{schedule}`")]
     UnknownSchedule {
@@ -118,6 +134,23 @@ pub enum Problem {
         group: String,
         /// The missing schedule.
         schedule: String,
+    },
+    /// A schedule's time zone or hours are wrong (R30): its code is the
+    /// error's, `unknown_time_zone` or `invalid_hours`.
+    #[error("schedule `{schedule}`: {error}")]
+    InvalidSchedule {
+        /// The schedule.
+        schedule: String,
+        /// What is wrong.
+        error: HoursError,
+    },
+    /// A change removes a schedule that groups still follow (R30).
+    #[error("schedule `{schedule}` is followed by {}", Listed(groups))]
+    ScheduleInUse {
+        /// The schedule.
+        schedule: String,
+        /// The groups following it, in configuration order.
+        groups: Vec<String>,
     },
     /// Fallbacks form a loop (R17); the groups are listed in chain order.
     #[error("fallback cycle: {}", Chain(groups))]
@@ -129,6 +162,19 @@ pub enum Problem {
     /// Group selection is on but there is no group (R20).
     #[error("contact-form group selection is enabled but the account has no groups")]
     NoGroups,
+}
+
+/// Groups named in a message: "group `a`", "groups `a`, `b`".
+struct Listed<'a>(&'a [String]);
+
+impl fmt::Display for Listed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.len() == 1 { "group " } else { "groups " })?;
+        for (i, group) in self.0.iter().enumerate() {
+            write!(f, "{}`{group}`", if i == 0 { "" } else { ", " })?;
+        }
+        Ok(())
+    }
 }
 
 struct Chain<'a>(&'a [String]);
@@ -161,7 +207,10 @@ impl ErrorCode for Problem {
             Problem::UnknownMembership { .. } | Problem::UnknownTier { .. } | Problem::UnknownFallback { .. } => {
                 "unknown_group"
             }
+            Problem::DuplicateSchedule { .. } => "duplicate_schedule",
             Problem::UnknownSchedule { .. } => "unknown_schedule",
+            Problem::InvalidSchedule { error, .. } => error.code(),
+            Problem::ScheduleInUse { .. } => "schedule_in_use",
             Problem::FallbackCycle { .. } => "fallback_cycle",
             Problem::NoGroups => "no_groups",
         }
@@ -192,7 +241,9 @@ impl Problem {
 }
 
 /// Every problem of a configuration that failed to build (R23), ordered by
-/// code (`invalid_id`, `duplicate_group`, `duplicate_agent`, `unknown_group`,
+/// code (`invalid_id`, `duplicate_group`, `duplicate_agent`,
+/// `duplicate_schedule`, `unknown_group`, `unknown_schedule`,
+/// `unknown_time_zone`, `invalid_hours`, `schedule_in_use`,
 /// `fallback_cycle`, `no_groups`), then by where they were found.
 ///
 /// ```

@@ -36,7 +36,7 @@ const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 ///
 /// Serde: `{"id": "office-cz", "time_zone": "Europe/Prague", "weekly":
 /// {"mon": [["08:00", "12:00"], ["13:00", "17:00"]]}, "exceptions": [{"date":
-/// "2026-12-24", "hours": []}]}`; `weekly` and `exceptions` may be left out.
+/// "2026-12-24", "hours": []}]}`; `exceptions` may be left out.
 ///
 /// ```
 /// use groupgate::ScheduleSpec;
@@ -55,8 +55,7 @@ pub struct ScheduleSpec {
     /// An IANA time zone name, exactly as the database spells it.
     pub time_zone: String,
     /// Per day name (`mon` … `sun`), intervals [start, end) of wall-clock
-    /// times `HH:MM`; a day left out is closed.
-    #[cfg_attr(feature = "serde", serde(default))]
+    /// times `HH:MM`; a day left out is closed. Required in the serde form.
     pub weekly: IndexMap<String, Vec<[String; 2]>>,
     /// Dated days whose intervals replace their weekday's.
     #[cfg_attr(feature = "serde", serde(default))]
@@ -156,6 +155,11 @@ pub struct Hours {
     weekly: [Day; 7],
     /// By day number (days since 1970-01-01 in wall-clock dates).
     exceptions: BTreeMap<i64, Day>,
+    /// Whether the weekly hours alone never open or close: closed all
+    /// week, or open all week (touching intervals included). Then only the
+    /// days around exceptions can hold a change, and looking for the next
+    /// one skips to them.
+    constant: bool,
 }
 
 /// `HH:MM` as minutes of the day: hours 00–23 (24 only in `24:00`, and only
@@ -252,8 +256,12 @@ impl Hours {
                 }
             }
         }
+        // Intervals of one day never overlap, so the week is open
+        // throughout exactly when they add up to the whole week.
+        let open: u64 = weekly.iter().flatten().map(|(s, e)| u64::from(e - s)).sum();
+        let constant = open == 0 || open == 7 * DAY;
         match tz {
-            Some(tz) if problems.is_empty() => Ok(Hours { tz, weekly, exceptions }),
+            Some(tz) if problems.is_empty() => Ok(Hours { tz, weekly, exceptions, constant }),
             _ => Err(problems),
         }
     }
@@ -296,11 +304,20 @@ impl Hours {
     /// hours, up to a year for a schedule open on one date — its interval
     /// boundaries, each checked with [`Self::is_open_at`].
     pub fn next_change_after(&self, at: u64) -> Option<u64> {
-        if at >= LAST_EVALUATED {
+        self.next_change_between(at, at.saturating_add(HORIZON))
+    }
+
+    /// The first instant in (`at`, `end`] at which the schedule opens or
+    /// closes, none after [`LAST_EVALUATED`]. Cost: as
+    /// [`Self::next_change_after`], for the days up to the change or `end`;
+    /// a schedule whose weekly hours never change looks only at the days
+    /// around its exceptions.
+    pub(crate) fn next_change_between(&self, at: u64, end: u64) -> Option<u64> {
+        if at >= LAST_EVALUATED || end <= at {
             return None;
         }
         let open = self.is_open_at(at);
-        let end = at.saturating_add(HORIZON).min(LAST_EVALUATED);
+        let end = end.min(LAST_EVALUATED);
         let (from, to) = (i64::try_from(at).ok()?, i64::try_from(end).ok()?);
         // The offsets in effect around the window, and the instants they
         // change at.
@@ -353,8 +370,21 @@ impl Hours {
             if done {
                 return None;
             }
-            d += 1;
+            d = self.next_day(d).min(last);
         }
+    }
+
+    /// The next day after `d` whose boundaries may be a change: the next
+    /// day, or for weekly hours that never change, the next day next to or
+    /// on an exception (`i64::MAX` when there is none).
+    fn next_day(&self, d: i64) -> i64 {
+        if !self.constant {
+            return d + 1;
+        }
+        self.exceptions
+            .range(d..)
+            .next()
+            .map_or(i64::MAX, |(&e, _)| [e - 1, e, e + 1].into_iter().find(|&x| x > d).unwrap_or(e + 1))
     }
 }
 

@@ -9,6 +9,8 @@ mod policy;
 mod spec;
 mod validate;
 
+use std::sync::Arc;
+
 use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
@@ -23,7 +25,7 @@ pub use policy::{
 };
 pub use spec::{AgentPatch, AgentSpec, ConfigBuilder, ContactForm, GroupPatch, GroupSpec};
 
-use crate::ids::{AgentId, GroupId};
+use crate::ids::{AgentId, GroupId, ScheduleId};
 use crate::rows::Rows;
 
 impl ConfigBuilder {
@@ -70,6 +72,7 @@ pub struct Group {
     pub(crate) fallback: Option<GroupId>,
     pub(crate) chat_limit: Option<u32>,
     pub(crate) overflow_after: Option<u64>,
+    pub(crate) schedule: Option<ScheduleId>,
 }
 
 impl Group {
@@ -97,6 +100,67 @@ impl Group {
     /// (R29), in milliseconds; only a group with a fallback uses it.
     pub fn overflow_after(&self) -> Option<u64> {
         self.overflow_after
+    }
+    /// The schedule whose business hours it keeps (R30); `None`: always
+    /// open.
+    pub fn schedule(&self) -> Option<&ScheduleId> {
+        self.schedule.as_ref()
+    }
+}
+
+/// A schedule of a valid configuration (R30): its id, the schedule as
+/// written, and its checked hours. Cheap to clone (shared).
+///
+/// ```
+/// use groupgate::{ConfigBuilder, GroupSpec, ScheduleSpec};
+/// let config = ConfigBuilder::new()
+///     .schedule(ScheduleSpec::new("office", "Europe/Prague").day("mon", &[("08:00", "17:00")]))
+///     .group(GroupSpec::new("cz").schedule("office"))
+///     .build()
+///     .unwrap();
+/// let office = &config.schedules()[0];
+/// assert_eq!((office.id().as_str(), office.spec().time_zone.as_str()), ("office", "Europe/Prague"));
+/// assert!(office.hours().is_open_at(1_795_420_800_000)); // Monday 09:00 in Prague
+/// assert_eq!(config.groups()[0].schedule().map(|s| s.as_str()), Some("office"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Schedule(Arc<ScheduleData>);
+
+#[derive(Debug)]
+struct ScheduleData {
+    id: ScheduleId,
+    spec: ScheduleSpec,
+    hours: Hours,
+}
+
+/// Schedules are equal when they are written alike.
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.spec == other.0.spec
+    }
+}
+
+impl Eq for Schedule {}
+
+impl Schedule {
+    pub(crate) fn new(id: ScheduleId, spec: ScheduleSpec, hours: Hours) -> Self {
+        Schedule(Arc::new(ScheduleData { id, spec, hours }))
+    }
+    /// The id.
+    pub fn id(&self) -> &ScheduleId {
+        &self.0.id
+    }
+    /// The schedule as written.
+    pub fn spec(&self) -> &ScheduleSpec {
+        &self.0.spec
+    }
+    /// Its hours, checked.
+    pub fn hours(&self) -> &Hours {
+        &self.0.hours
+    }
+    /// Whether both are the same shared schedule (not only equal). O(1).
+    pub(crate) fn same(&self, other: &Schedule) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -206,6 +270,7 @@ impl Agent {
 pub struct Config {
     pub(crate) plan: Plan,
     pub(crate) policy: Policy,
+    pub(crate) schedules: Vec<Schedule>,
     pub(crate) groups: Vec<Group>,
     pub(crate) agents: Rows<Agent>,
     pub(crate) group_selection: bool,
@@ -219,6 +284,14 @@ impl Config {
     /// The policies.
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+    /// Schedules in configuration order (R30).
+    pub fn schedules(&self) -> &[Schedule] {
+        &self.schedules
+    }
+    /// The schedule with this id. Cost: O(schedules).
+    pub fn schedule(&self, id: &str) -> Option<&Schedule> {
+        self.schedules.iter().find(|s| s.id() == id)
     }
     /// Groups in configuration order.
     pub fn groups(&self) -> &[Group] {
@@ -251,6 +324,7 @@ impl Config {
         ConfigBuilder {
             plan: self.plan,
             policy: self.policy,
+            schedules: self.schedules.iter().map(|s| s.spec().clone()).collect(),
             groups: self.groups.iter().map(group_spec).collect(),
             agents: self.agents.iter().map(agent_spec).collect(),
             contact_form: ContactForm { group_selection: self.group_selection },
@@ -266,7 +340,7 @@ fn group_spec(g: &Group) -> GroupSpec {
         fallback: g.fallback.as_ref().map(GroupId::to_string),
         chat_limit: g.chat_limit,
         overflow_after: g.overflow_after,
-        schedule: None,
+        schedule: g.schedule.as_ref().map(ScheduleId::to_string),
     }
 }
 

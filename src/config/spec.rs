@@ -6,7 +6,7 @@
 
 use indexmap::IndexMap;
 
-use super::{Plan, Policy, Role, Tier};
+use super::{Plan, Policy, Role, ScheduleSpec, Tier};
 
 /// A group as the admin describes it. Ids are checked when the configuration
 /// is built.
@@ -41,8 +41,7 @@ pub struct GroupSpec {
     #[cfg_attr(feature = "serde", serde(default))]
     pub overflow_after: Option<u64>,
     /// The schedule whose business hours the group keeps (R30); `None` is
-    /// always open. Schedules are not yet part of a configuration, so a
-    /// group naming one fails with `unknown_schedule`.
+    /// always open.
     #[cfg_attr(feature = "serde", serde(default))]
     pub schedule: Option<String>,
 }
@@ -105,6 +104,18 @@ impl GroupSpec {
     #[must_use]
     pub fn overflow_after(mut self, ms: u64) -> Self {
         self.overflow_after = Some(ms);
+        self
+    }
+
+    /// Sets the schedule whose business hours the group keeps (R30).
+    ///
+    /// ```
+    /// let cz = groupgate::GroupSpec::new("cz").schedule("office-cz");
+    /// assert_eq!(cz.schedule.as_deref(), Some("office-cz"));
+    /// ```
+    #[must_use]
+    pub fn schedule(mut self, schedule: impl Into<String>) -> Self {
+        self.schedule = Some(schedule.into());
         self
     }
 }
@@ -240,6 +251,8 @@ pub struct ConfigBuilder {
     pub plan: Plan,
     /// The policies.
     pub policy: Policy,
+    /// Schedules in configuration order (R30).
+    pub schedules: Vec<ScheduleSpec>,
     /// Groups in configuration order.
     pub groups: Vec<GroupSpec>,
     /// Agents in configuration order.
@@ -276,6 +289,13 @@ impl ConfigBuilder {
     #[must_use]
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Appends a schedule (R30).
+    #[must_use]
+    pub fn schedule(mut self, schedule: ScheduleSpec) -> Self {
+        self.schedules.push(schedule);
         self
     }
 

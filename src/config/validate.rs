@@ -6,8 +6,8 @@ use indexmap::IndexMap;
 use smallvec::SmallVec;
 
 use super::error::{ConfigError, IdPlace, Problem};
-use super::{Agent, Config, ConfigBuilder, Group, Membership, Tier};
-use crate::ids::{AgentId, GroupId, shown};
+use super::{Agent, Config, ConfigBuilder, Group, Hours, Membership, Schedule, Tier};
+use crate::ids::{AgentId, GroupId, ScheduleId, shown};
 use crate::rows::Rows;
 
 /// Collects problems while typed pieces are made.
@@ -34,7 +34,8 @@ impl Checker {
 
 pub(super) fn build(raw: &ConfigBuilder) -> Result<Config, ConfigError> {
     let mut c = Checker { problems: Vec::new() };
-    let groups = check_groups(&mut c, raw);
+    let schedules = check_schedules(&mut c, raw);
+    let groups = check_groups(&mut c, raw, &schedules);
     let agents = check_agents(&mut c, raw, &groups);
     check_cycles(&mut c, &groups);
     if raw.contact_form.group_selection && raw.groups.is_empty() {
@@ -46,16 +47,44 @@ pub(super) fn build(raw: &ConfigBuilder) -> Result<Config, ConfigError> {
     Ok(Config {
         plan: raw.plan,
         policy: raw.policy,
+        schedules: schedules.into_values().collect(),
         groups: groups.into_values().collect(),
         agents,
         group_selection: raw.contact_form.group_selection,
     })
 }
 
+/// Valid schedules keyed by their raw id (first occurrence wins); a
+/// repeated or invalid entry still has its time zone and hours checked
+/// (R23, R30).
+fn check_schedules(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Schedule> {
+    let mut schedules: IndexMap<String, Schedule> = IndexMap::with_capacity(raw.schedules.len());
+    for spec in &raw.schedules {
+        let id = c.id(&spec.id, || IdPlace::Schedule, ScheduleId::new);
+        let repeated = id.is_some() && schedules.contains_key(&spec.id);
+        if repeated {
+            c.problems.push(Problem::DuplicateSchedule { schedule: spec.id.clone() });
+        }
+        let hours = Hours::new(spec).map_err(|errors| {
+            let schedule = shown(&spec.id);
+            c.problems
+                .extend(errors.into_iter().map(|error| Problem::InvalidSchedule { schedule: schedule.clone(), error }));
+        });
+        if let (Some(id), false, Ok(hours)) = (id, repeated, hours) {
+            schedules.insert(spec.id.clone(), Schedule::new(id, spec.clone(), hours));
+        }
+    }
+    schedules
+}
+
 /// Valid groups keyed by their raw id (first occurrence wins). Every entry
 /// is checked for everything, a repeated or invalid one included (R23): its
-/// fallback too.
-fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group> {
+/// fallback and schedule too.
+fn check_groups(
+    c: &mut Checker,
+    raw: &ConfigBuilder,
+    schedules: &IndexMap<String, Schedule>,
+) -> IndexMap<String, Group> {
     let mut groups: IndexMap<String, Group> = IndexMap::with_capacity(raw.groups.len());
     // Fallbacks to resolve once every group id is known: (group, fallback).
     let mut fallbacks: Vec<(&str, &str)> = Vec::new();
@@ -70,10 +99,15 @@ fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group>
             fallbacks.push((&spec.id, f));
             Some(checked)
         });
-        if let Some(schedule) = &spec.schedule {
-            // No configuration defines schedules yet (R30 is under way).
-            c.problems.push(Problem::UnknownSchedule { group: shown(&spec.id), schedule: schedule.clone() });
-        }
+        let schedule = spec.schedule.as_deref().and_then(|s| {
+            let checked = c.id(s, || IdPlace::GroupSchedule { group: shown(&spec.id) }, ScheduleId::new)?;
+            // A schedule written but invalid is reported as such, not as unknown.
+            let written = raw.schedules.iter().any(|w| w.id == s);
+            if !schedules.contains_key(s) && !written {
+                c.problems.push(Problem::UnknownSchedule { group: shown(&spec.id), schedule: s.to_owned() });
+            }
+            Some(checked)
+        });
         let (Some(id), false) = (id, repeated) else { continue };
         let name = spec.name.clone().unwrap_or_else(|| spec.id.clone());
         let group = Group {
@@ -83,6 +117,7 @@ fn check_groups(c: &mut Checker, raw: &ConfigBuilder) -> IndexMap<String, Group>
             fallback,
             chat_limit: spec.chat_limit,
             overflow_after: spec.overflow_after,
+            schedule,
         };
         groups.insert(spec.id.clone(), group);
     }

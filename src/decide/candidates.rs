@@ -61,8 +61,12 @@ pub(crate) fn preferred(snap: &Snapshot, v: crate::state::Visitor<'_>) -> Option
 /// a group, the agents who see every visitor; for an ungrouped chat, the
 /// agents who see ungrouped visitors — who all count as `normal`. Members
 /// are left out of the second index, where their own tier counts; the
-/// group's chat limit (R12) bounds the load in both.
+/// group's chat limit (R12) bounds the load in both. A group closed by its
+/// business hours has none (R30): every question about candidates —
+/// routing, fallbacks, availability, the form, the queue — comes here.
 struct Sources<'a> {
+    /// The group is closed now (R30).
+    closed: bool,
     snap: &'a Snapshot,
     /// Agents left out: the chat's missed list (R27).
     skip: &'a [AgentIx],
@@ -76,10 +80,18 @@ impl<'a> Sources<'a> {
     fn of(snap: &'a Snapshot, state: &'a State, group: Option<GroupIx>, skip: &'a [AgentIx]) -> Self {
         let below = group_limit(snap, group);
         match group.filter(|g| snap.group(*g).is_some()) {
-            Some(g) => {
-                Sources { snap, skip, members: state.pool_group(g), wide: state.pool_everyone(), group: Some(g), below }
+            Some(g) => Sources {
+                closed: state.is_closed(g),
+                snap,
+                skip,
+                members: state.pool_group(g),
+                wide: state.pool_everyone(),
+                group: Some(g),
+                below,
+            },
+            None => {
+                Sources { closed: false, snap, skip, members: None, wide: state.pool_ungrouped(), group: None, below }
             }
-            None => Sources { snap, skip, members: None, wide: state.pool_ungrouped(), group: None, below },
         }
     }
 
@@ -96,6 +108,9 @@ impl<'a> Sources<'a> {
     /// The candidate with the least key: best tier, then R16's order.
     /// O(log agents), plus the members among the wide viewers skipped.
     fn best(&self) -> Option<(Key, AgentIx)> {
+        if self.closed {
+            return None;
+        }
         let mine = self.members.and_then(|t| t.best(self.below, |a| self.skipped(a)));
         let wide = self.wide.best(self.below, |a| self.member(a) || self.skipped(a));
         match (mine, wide) {

@@ -191,7 +191,10 @@ impl Touched {
     /// copied).
     pub(crate) fn by(old: &Snapshot, new: &Snapshot, state: &State) -> Touched {
         let every = Touched { groups: None, ungrouped: true };
-        let same_setting = old.plan() == new.plan() && old.policy() == new.policy();
+        // Business hours (R30) rewritten can open or close any group.
+        let same_setting = old.plan() == new.plan()
+            && old.policy() == new.policy()
+            && old.config().schedules() == new.config().schedules();
         if !same_setting || !old.same_agents(new) || !old.same_groups(new) || state.visitors().queue().next().is_some()
         {
             return every;

@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::instant::{Instant, check_duration};
-use crate::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec, Plan, Policy, Role, Status, Tier};
+use crate::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec, Plan, Policy, Role, ScheduleSpec, Status, Tier};
 
 /// A scenario file: one account and the steps run against it.
 ///
@@ -106,6 +106,9 @@ pub struct AccountFile {
     /// The clock at the start (R26); 0 when left out.
     #[serde(skip_serializing_if = "is_zero")]
     pub start: Instant,
+    /// Schedules in configuration order (R30).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<ScheduleSpec>,
     /// Groups in configuration order.
     pub groups: Vec<GroupSpec>,
     /// Agents in configuration order.
@@ -123,6 +126,7 @@ impl AccountFile {
     /// ```
     pub fn builder(&self) -> ConfigBuilder {
         let mut b = ConfigBuilder::new().plan(self.plan).policy(self.policy);
+        b.schedules.clone_from(&self.schedules);
         b.groups.clone_from(&self.groups);
         b.agents = self.agents.iter().map(AgentFile::spec).collect();
         b.contact_form = self.contact_form;

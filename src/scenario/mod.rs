@@ -31,6 +31,7 @@ pub use instant::Instant;
 pub use run::{Failure, Report};
 pub use step::{
     ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard,
-    ExpectGroup, ExpectHolder, ExpectLoad, ExpectOnline, ExpectOnlineFor, ExpectStatus, GroupOnly, SelectGroup,
-    SetEnabled, SetStatus, Step, StepKind, Transfer, Unassign, UpdateAgent, UpdateGroup, Visit, VisitorOnly,
+    ExpectGroup, ExpectHolder, ExpectLoad, ExpectNextChange, ExpectOnline, ExpectOnlineFor, ExpectOpen, ExpectStatus,
+    GroupOnly, ScheduleOnly, SelectGroup, SetEnabled, SetStatus, Step, StepKind, Transfer, Unassign, UpdateAgent,
+    UpdateGroup, Visit, VisitorOnly,
 };

@@ -4,7 +4,9 @@ use std::fmt;
 
 use super::step::{Action, Transfer};
 use super::{Scenario, Step};
-use crate::{Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, TransferTarget};
+use crate::{
+    Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, ScheduleId, TransferTarget,
+};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -112,10 +114,9 @@ impl Scenario {
             (Ok(_), Some(codes)) => {
                 return fail(None, (format!("invalid with {}", list(codes)), "a valid account".into()));
             }
-            (Ok(config), None) => Account::new(config),
+            (Ok(config), None) => Account::new_at(config, self.account.start.0),
         };
-        let start = self.account.start.0;
-        let _ = account.advance(start);
+        let start = account.clock();
         for agent in &self.account.agents {
             // Every agent exists: the configuration was built from this list.
             let _ = account.set_status(&agent.id, agent.status);
@@ -281,6 +282,11 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
             };
             Done(apply(account, group(&u.group).map(|group| Change::UpdateGroup { group, patch })))
         }
+        Action::SetSchedule(spec) => Done(apply(account, Ok(Change::SetSchedule(spec.clone())))),
+        Action::RemoveSchedule(r) => {
+            let id = lookup::<ScheduleId>(&r.schedule).ok_or_else(|| "unknown_schedule".to_string());
+            Done(apply(account, id.map(Change::RemoveSchedule)))
+        }
         Action::UpdateAgent(u) => {
             let patch = AgentPatch { role: u.role, chat_limit: u.chat_limit };
             Done(apply(account, agent(&u.agent, account).map(|agent| Change::UpdateAgent { agent, patch })))
@@ -342,6 +348,14 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
         Action::ExpectStatus(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
             same(Some(e.status), account.status(&e.agent), |s| s.map_or_else(|| "none".into(), |s| s.to_string()))
         })),
+        Action::ExpectOpen(e) => Checked(group_hours(account, &e.group).and_then(|h| {
+            let show = |open: &bool| if *open { "open".to_string() } else { "closed".to_string() };
+            same(e.open, h.open(), show)
+        })),
+        Action::ExpectNextChange(e) => Checked(group_hours(account, &e.group).and_then(|h| {
+            let found = h.next_change().map(super::Instant);
+            same(e.at, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string()))
+        })),
         Action::ExpectNextDeadline(want) => {
             let found = account.next_deadline().map(super::Instant);
             Checked(same(*want, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string())))
@@ -353,6 +367,11 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
             Checked(same(want.clone(), found, show))
         }
     }
+}
+
+/// A group's business hours, or the mismatch of a group that does not exist.
+fn group_hours(account: &Account, group: &str) -> Result<crate::GroupHours, Mismatch> {
+    account.group_hours(group).ok_or_else(|| (format!("group `{group}` to exist"), "no such group".into()))
 }
 
 /// The code of a failed event or change.

@@ -8,7 +8,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::present;
-use crate::{GroupSpec, Notice, Plan, PolicyPatch, Status, Tier};
+use crate::{GroupSpec, Notice, Plan, PolicyPatch, ScheduleSpec, Status, Tier};
 
 use super::format::AgentFile;
 
@@ -207,6 +207,43 @@ fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 payload!(
+    /// `remove_schedule`.
+    ScheduleOnly {
+        /// The schedule.
+        schedule: String,
+    }
+);
+
+payload!(
+    /// `expect_open`.
+    ExpectOpen {
+        /// The group.
+        group: String,
+        /// Whether it is open now (R30).
+        open: bool,
+    }
+);
+
+/// `expect_next_change`: `at` is required, `null` for none.
+///
+/// ```
+/// let e: groupgate::scenario::ExpectNextChange =
+///     serde_json::from_str(r#"{"group": "de", "at": "2026-11-23T17:00:00Z"}"#).unwrap();
+/// assert_eq!(e.at.map(|i| i.0), Some(1_795_453_200_000));
+/// assert!(serde_json::from_str::<groupgate::scenario::ExpectNextChange>(r#"{"group": "de"}"#).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectNextChange {
+    /// The group.
+    pub group: String,
+    /// The next instant after the clock, within 366 days, at which it opens
+    /// or closes (R30).
+    #[serde(deserialize_with = "required")]
+    pub at: Option<super::Instant>,
+}
+
+payload!(
     /// `expect_status`.
     ExpectStatus {
         /// The agent.
@@ -217,7 +254,7 @@ payload!(
 );
 
 /// `update_group`: the fields given change; `null` clears `fallback`,
-/// `chat_limit` and `overflow_after`.
+/// `chat_limit`, `overflow_after` and `schedule`.
 ///
 /// ```
 /// let u: groupgate::scenario::UpdateGroup = serde_json::from_str(r#"{"group": "de", "fallback": null}"#).unwrap();
@@ -496,6 +533,10 @@ actions! {
     UpdateGroup(UpdateGroup) = "update_group", Change;
     /// Changes some of an agent's settings, in one revision.
     UpdateAgent(UpdateAgent) = "update_agent", Change;
+    /// Adds a schedule, or replaces the one with its id (R30).
+    SetSchedule(ScheduleSpec) = "set_schedule", Change;
+    /// Removes a schedule no group follows (R30).
+    RemoveSchedule(ScheduleOnly) = "remove_schedule", Change;
     /// The visitor's effective group (R2, R3).
     ExpectGroup(ExpectGroup) = "expect_group", Expectation;
     /// Exactly these agents see the visitor (R4–R8).
@@ -524,6 +565,10 @@ actions! {
     ExpectChat(ExpectChat) = "expect_chat", Expectation;
     /// The agent's status (R27).
     ExpectStatus(ExpectStatus) = "expect_status", Expectation;
+    /// Whether a group is open now (R30).
+    ExpectOpen(ExpectOpen) = "expect_open", Expectation;
+    /// A group's next opening or closing within 366 days (R30).
+    ExpectNextChange(ExpectNextChange) = "expect_next_change", Expectation;
     /// The account's earliest pending deadline (R26); `null` for none.
     ExpectNextDeadline(Option<super::Instant>) = "expect_next_deadline", Expectation;
     /// Exactly the notices of the steps since the previous `expect_notices`

@@ -3,10 +3,10 @@
 use super::Snapshot;
 use crate::config::{
     Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, Group, GroupPatch, GroupSpec, Membership, Plan,
-    Policy, PolicyPatch, Role, Tier,
+    Policy, PolicyPatch, Problem, Role, ScheduleSpec, Tier,
 };
 use crate::error::{ErrorCode, ErrorKind};
-use crate::ids::{AgentId, GroupId};
+use crate::ids::{AgentId, GroupId, ScheduleId};
 
 /// One change to an account's configuration.
 ///
@@ -114,6 +114,12 @@ pub enum Change {
     UpdatePolicy(PolicyPatch),
     /// Turns contact-form group selection on or off (R20).
     SetGroupSelection(bool),
+    /// Adds a schedule at the end, or replaces the one with its id in
+    /// place (R30).
+    SetSchedule(ScheduleSpec),
+    /// Removes a schedule; `unknown_schedule` when there is none by that
+    /// id, `schedule_in_use` while a group follows it (R30).
+    RemoveSchedule(ScheduleId),
 }
 
 /// The serde form of [`Change`]: the scenario format's configuration steps
@@ -123,8 +129,10 @@ pub enum Change {
 /// does; `replace_policy` carries a whole policy.
 #[cfg(feature = "serde")]
 mod wire {
-    use crate::config::{AgentPatch, AgentSpec, GroupPatch, GroupSpec, Plan, Policy, PolicyPatch, Role, Tier};
-    use crate::ids::{AgentId, GroupId};
+    use crate::config::{
+        AgentPatch, AgentSpec, GroupPatch, GroupSpec, Plan, Policy, PolicyPatch, Role, ScheduleSpec, Tier,
+    };
+    use crate::ids::{AgentId, GroupId, ScheduleId};
 
     use crate::config::present;
 
@@ -199,6 +207,10 @@ mod wire {
         ReplacePolicy(Policy),
         SetPolicy(PolicyPatch),
         SetGroupSelection(bool),
+        SetSchedule(ScheduleSpec),
+        RemoveSchedule {
+            schedule: ScheduleId,
+        },
     }
 
     impl From<Change> for super::Change {
@@ -238,6 +250,8 @@ mod wire {
                 Change::ReplacePolicy(p) => C::SetPolicy(p),
                 Change::SetPolicy(p) => C::UpdatePolicy(p),
                 Change::SetGroupSelection(on) => C::SetGroupSelection(on),
+                Change::SetSchedule(spec) => C::SetSchedule(spec),
+                Change::RemoveSchedule { schedule } => C::RemoveSchedule(schedule),
             }
         }
     }
@@ -274,6 +288,8 @@ mod wire {
                 C::SetPolicy(p) => Change::ReplacePolicy(p),
                 C::UpdatePolicy(p) => Change::SetPolicy(p),
                 C::SetGroupSelection(on) => Change::SetGroupSelection(on),
+                C::SetSchedule(spec) => Change::SetSchedule(spec),
+                C::RemoveSchedule(schedule) => Change::RemoveSchedule { schedule },
             }
         }
     }
@@ -296,6 +312,9 @@ pub enum ChangeError {
     /// The change names a group the configuration does not have.
     #[error("unknown group `{0}`")]
     UnknownGroup(GroupId),
+    /// The change names a schedule the configuration does not have (R30).
+    #[error("unknown schedule `{0}`")]
+    UnknownSchedule(ScheduleId),
     /// Unassigning an agent from a group it is not in: `not_a_member`, a
     /// code of the library's own (a claim's `not_in_group` means the agent
     /// does not see the visitor's group). The scenario format calls this
@@ -335,6 +354,7 @@ impl ErrorCode for ChangeError {
         match self {
             ChangeError::UnknownAgent(_) => "unknown_agent",
             ChangeError::UnknownGroup(_) => "unknown_group",
+            ChangeError::UnknownSchedule(_) => "unknown_schedule",
             ChangeError::NotAMember { .. } => "not_a_member",
             ChangeError::GroupsNotInPlan => "groups_not_in_plan",
             ChangeError::Invalid(e) => e.code(),
@@ -345,7 +365,9 @@ impl ErrorCode for ChangeError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ChangeError::UnknownAgent(_) | ChangeError::UnknownGroup(_) => ErrorKind::NotFound,
+            ChangeError::UnknownAgent(_) | ChangeError::UnknownGroup(_) | ChangeError::UnknownSchedule(_) => {
+                ErrorKind::NotFound
+            }
             ChangeError::NotAMember { .. } | ChangeError::RevisionExhausted | ChangeError::VersionExhausted => {
                 ErrorKind::Conflict
             }
@@ -461,6 +483,10 @@ impl Snapshot {
             }
             Change::UpdateGroup { group: g, patch } => {
                 let group = self.group_in(&mut config, g)?;
+                if patch.schedule.is_some() {
+                    // Only clearing it comes here.
+                    group.schedule = None;
+                }
                 group.name = patch.name.clone().unwrap_or_else(|| group.name.clone());
                 group.in_contact_form = patch.in_contact_form.unwrap_or(group.in_contact_form);
                 group.chat_limit = patch.chat_limit.unwrap_or(group.chat_limit);
@@ -474,6 +500,8 @@ impl Snapshot {
             | Change::RemoveGroup(_)
             | Change::AddAgent(_)
             | Change::SetFallback { .. }
+            | Change::SetSchedule(_)
+            | Change::RemoveSchedule(_)
             | Change::SetGroupSelection(true) => return Ok(None),
         }
         Ok(Some(config))
@@ -510,6 +538,11 @@ fn edit_structure(raw: &mut ConfigBuilder, change: &Change) -> Result<(), Change
             spec.overflow_after = patch.overflow_after.unwrap_or(spec.overflow_after);
             spec.schedule = patch.schedule.clone().unwrap_or_else(|| spec.schedule.clone());
         }
+        Change::SetSchedule(spec) => match raw.schedules.iter_mut().find(|s| s.id == spec.id) {
+            Some(written) => *written = spec.clone(),
+            None => raw.schedules.push(spec.clone()),
+        },
+        Change::RemoveSchedule(id) => remove_schedule(raw, id)?,
         Change::SetGroupSelection(on) => {
             if *on && !raw.plan.has_groups() {
                 return Err(ChangeError::GroupsNotInPlan);
@@ -534,5 +567,19 @@ fn remove_group(raw: &mut ConfigBuilder, id: &GroupId) -> Result<(), ChangeError
         a.groups.retain(|g| g != id.as_str());
         a.tiers.shift_remove(id.as_str());
     }
+    Ok(())
+}
+
+fn remove_schedule(raw: &mut ConfigBuilder, id: &ScheduleId) -> Result<(), ChangeError> {
+    if !raw.schedules.iter().any(|s| s.id == id.as_str()) {
+        return Err(ChangeError::UnknownSchedule(id.clone()));
+    }
+    let groups: Vec<String> =
+        raw.groups.iter().filter(|g| g.schedule.as_deref() == Some(id.as_str())).map(|g| g.id.clone()).collect();
+    if !groups.is_empty() {
+        let problem = Problem::ScheduleInUse { schedule: id.to_string(), groups };
+        return Err(ChangeError::Invalid(ConfigError::new(vec![problem])));
+    }
+    raw.schedules.retain(|s| s.id != id.as_str());
     Ok(())
 }

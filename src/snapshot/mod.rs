@@ -4,6 +4,7 @@ mod bits;
 mod change;
 mod scope;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use indexmap::{IndexMap, IndexSet};
@@ -38,6 +39,8 @@ pub(crate) struct CompiledGroup {
     pub(crate) in_contact_form: bool,
     /// How long a chat waits here before it moves on to the fallback (R29).
     pub(crate) overflow_after: Option<u64>,
+    /// The index of its schedule among the configuration's (R30).
+    pub(crate) schedule: Option<usize>,
     /// Members who see the group's visitors — the enabled ones (R4, R8) —
     /// in configuration order; shared between revisions until it changes.
     pub(crate) members: Arc<[Listed]>,
@@ -137,6 +140,9 @@ impl Snapshot {
     /// assert_eq!(groupgate::Snapshot::with_revision(config, 42).revision(), 42);
     /// ```
     pub fn with_revision(config: Config, revision: u64) -> Self {
+        // For lookups only: nothing is iterated out of it (R25).
+        let schedules: HashMap<&str, usize> =
+            config.schedules.iter().enumerate().map(|(i, s)| (s.id().as_str(), i)).collect();
         let mut groups: IndexMap<GroupId, CompiledGroup> = config
             .groups
             .iter()
@@ -146,6 +152,7 @@ impl Snapshot {
                     chat_limit: g.chat_limit,
                     in_contact_form: g.in_contact_form,
                     overflow_after: g.overflow_after,
+                    schedule: g.schedule.as_ref().and_then(|s| schedules.get(s.as_str()).copied()),
                     members: Arc::from([]),
                 };
                 (g.id.clone(), compiled)
@@ -270,6 +277,7 @@ impl Snapshot {
                 a.fallback == b.fallback
                     && a.chat_limit == b.chat_limit
                     && a.in_contact_form == b.in_contact_form
+                    && a.schedule == b.schedule
                     && (Arc::ptr_eq(&a.members, &b.members) || a.members == b.members)
             }
             _ => false,
@@ -292,6 +300,13 @@ impl Snapshot {
     /// nothing. O(groups).
     pub(crate) fn overflow_waits(&self) -> Vec<Option<u64>> {
         self.live_groups().map(|(_, _, g)| g.fallback.and(g.overflow_after)).collect()
+    }
+
+    /// The schedule each group that works on this revision follows (R30),
+    /// by group index: none for every group under R1, where schedules do
+    /// nothing. O(groups).
+    pub(crate) fn group_schedules(&self) -> impl Iterator<Item = Option<&crate::config::Schedule>> {
+        self.live_groups().map(|(_, _, g)| g.schedule.and_then(|s| self.config.schedules.get(s)))
     }
 
     /// Groups that work on this revision (none under R1), in config order.
@@ -403,6 +418,10 @@ impl Snapshot {
             compiled.chat_limit = spec.chat_limit;
             compiled.in_contact_form = spec.in_contact_form;
             compiled.overflow_after = spec.overflow_after;
+            compiled.schedule = spec.schedule.as_ref().and_then(|id| {
+                let schedules = &next.config.schedules;
+                schedules.iter().position(|s| s.id() == id)
+            });
         }
         next
     }

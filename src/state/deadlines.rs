@@ -7,7 +7,9 @@
 //! each waiting chat's, recomputed whenever its wait, its group or the
 //! group's setting changes. Being recomputed after every change, they are
 //! the last set of any deadlines due at the same time, so they come after
-//! those kept here, in queue order among themselves.
+//! those kept here, in queue order among themselves. Business-hours
+//! boundaries (R30) are not kept here either: the state keeps each
+//! schedule's next change (`opening.rs`), and they come first.
 //!
 //! A deadline is not removed when its cause goes (the chat is answered,
 //! the agent comes back): it is checked against the state when it is
@@ -32,6 +34,9 @@ pub(crate) enum Deadline {
     /// The chat of the visitor in `slot` has waited its group's overflow
     /// wait (R29). Never kept in [`Deadlines`].
     Overflow { slot: u32 },
+    /// Groups open or close (R30): every schedule boundary at this
+    /// instant. Never kept in [`Deadlines`].
+    Hours,
 }
 
 /// The pending deadlines, by (time, sequence).
@@ -61,7 +66,7 @@ impl State {
                 .at(*slot)
                 .is_some_and(|v| v.version == *version && v.chat.is_some_and(|c| c.holder.is_some() && !c.answered)),
             Deadline::Offline { agent } => self.agents.get(agent).is_some_and(|a| a.offline_wait == Some(seq)),
-            Deadline::Overflow { .. } => false,
+            Deadline::Overflow { .. } | Deadline::Hours => false,
         }
     }
 
@@ -77,26 +82,33 @@ impl State {
     }
 
     /// The earliest pending deadline whose cause stands (R26), overflow
-    /// instants included. O(log deadlines + log queue), the front being
-    /// pruned after every change.
+    /// instants and business-hours boundaries within the horizon included.
+    /// O(log deadlines + log queue + log schedules), the front being pruned
+    /// after every change.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         let kept = self.deadlines.map.iter().find(|(key, d)| self.stands(**key, d)).map(|((at, _), _)| *at);
         let overflow = self.visitors.next_overflow().map(|(at, _)| at);
-        match (kept, overflow) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [kept, overflow, self.next_boundary()].into_iter().flatten().min()
     }
 
     /// Takes the earliest deadline due at or before `to` whose cause stands,
-    /// dropping stale ones on the way; the clock is not moved. An overflow
-    /// (R29) comes after the kept deadlines due at the same time, and stays
-    /// until processing it changes the chat's wait. O(log deadlines) per
-    /// deadline looked at, plus O(log queue).
+    /// dropping stale ones on the way; the clock is not moved. Boundaries
+    /// of business hours (R30) come first among deadlines due at the same
+    /// time, all of one instant as one; an overflow (R29) comes after the
+    /// kept deadlines due at the same time, and stays until processing it
+    /// changes the chat's wait. O(log deadlines) per deadline looked at,
+    /// plus O(log queue + log schedules).
     pub(crate) fn take_due(&mut self, to: u64) -> Option<(u64, Deadline)> {
+        self.look_ahead(to);
         self.prune_deadlines();
         let kept = self.deadlines.map.first_key_value().map(|((at, _), _)| *at);
-        if let Some((at, slot)) = self.visitors.next_overflow() {
+        let overflow = self.visitors.next_overflow();
+        if let Some(at) = self.opening_change() {
+            if at <= to && kept.is_none_or(|k| at <= k) && overflow.is_none_or(|(o, _)| at <= o) {
+                return Some((at, Deadline::Hours));
+            }
+        }
+        if let Some((at, slot)) = overflow {
             if at <= to && kept.is_none_or(|k| at < k) {
                 return Some((at, Deadline::Overflow { slot }));
             }
@@ -137,6 +149,7 @@ impl State {
             Deadline::Answer { slot, .. } => (true, self.visitors.name(*slot).unwrap_or_default()),
             Deadline::Offline { agent } => (false, agent.as_str()),
             Deadline::Overflow { slot } => (true, self.visitors.name(*slot).unwrap_or_default()),
+            Deadline::Hours => (false, ""),
         }
     }
 

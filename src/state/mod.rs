@@ -14,6 +14,7 @@ mod chunked;
 mod deadlines;
 mod index;
 mod notes;
+mod opening;
 mod pool;
 mod ranked;
 mod tags;
@@ -211,6 +212,9 @@ pub struct State {
     clock: u64,
     /// Pending deadlines (R26), see `deadlines.rs`.
     deadlines: deadlines::Deadlines,
+    /// Business hours (R30): which groups are closed, and when that next
+    /// changes; see `opening.rs`.
+    opening: opening::Opening,
     /// In the order of the latest snapshot's agents.
     agents: IndexMap<AgentId, AgentLive>,
     /// In order of arrival, indexed.
@@ -282,11 +286,15 @@ impl Eq for State {}
 
 impl State {
     /// The state of a new account at `snap`: its agents, in order, offline,
-    /// with its revision on their dashboards; no visitors; the clock at 0.
-    /// O(agents).
-    pub(crate) fn new(snap: &Snapshot) -> Self {
+    /// with its revision on their dashboards; no visitors; the clock at
+    /// `clock`, and each group open or closed there (R30: a boundary at the
+    /// start is no deadline). O(agents + groups), plus evaluating each
+    /// schedule once.
+    pub(crate) fn new(snap: &Snapshot, clock: u64) -> Self {
         let agents = snap.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(snap.revision()))).collect();
-        let mut state = State { agents, limits: limits_of(snap), ..State::default() };
+        let clock = clock.min(MAX_INSTANT);
+        let mut state = State { agents, limits: limits_of(snap), clock, ..State::default() };
+        state.sync_hours(snap);
         state.visitors.set_overflow(snap.overflow_waits());
         state.recount_shown();
         state.reindex_pools(snap);
@@ -461,7 +469,9 @@ impl State {
     }
 
     /// Brings the agents in step with the snapshot `latest` after a change
-    /// from `previous`: new agents load `latest`, removed agents go, and the
+    /// from `previous` — and the groups' business hours (R30), evaluated
+    /// again only for schedules the change brought in or rewrote: new
+    /// agents load `latest`, removed agents go, and the
     /// chats of removed or newly disabled agents go back to the queue (R14),
     /// together; the routing indexes follow `latest`. Returns those chats in
     /// visitor arrival order. O(agents) when agents were added or removed;
@@ -477,6 +487,7 @@ impl State {
             previous.agent_ix(id.as_str()).and_then(|a| previous.agent(a)).is_some_and(|(_, a)| a.enabled())
         };
         self.limits = limits_of(latest);
+        self.sync_hours(latest);
         self.visitors.set_overflow(latest.overflow_waits());
         let mut lost: Vec<(u32, AgentId, Unheld)> = Vec::new();
         let taken = |id: &AgentId, live: &mut AgentLive, why: Unheld| {
