@@ -15,6 +15,15 @@ use proptest::prelude::*;
 use world::{AGENTS, GROUPS, Op, VISITORS, World, compare, gid, step, strings};
 
 fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        25 => event(),
+        // Time passing (R26): a few milliseconds, or very long.
+        2 => prop_oneof![0u64..8, 1_000u64..(1 << 53)].prop_map(Op::Advance),
+    ]
+}
+
+/// Visitor and agent events, without time passing.
+fn event() -> impl Strategy<Value = Op> {
     let v = 0..VISITORS.len();
     let a = 0..AGENTS.len();
     let g = 0..GROUPS.len();
@@ -31,8 +40,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (v.clone(), a).prop_map(|(v, a)| Op::TransferAgent(v, a)),
         2 => v.clone().prop_map(Op::Answer),
         1 => v.prop_map(Op::Decline),
-        // Time passing (R26): a few milliseconds, or very long.
-        2 => prop_oneof![0u64..8, 1_000u64..(1 << 53)].prop_map(Op::Advance),
     ]
 }
 
@@ -344,18 +351,170 @@ proptest! {
     }
 }
 
+/// R30 setting: zones whose offsets, and the instants they change at, are
+/// whole quarter hours (daylight saving both ways, a half-hour shift, none,
+/// a 45-minute offset), so that the model finds every change by looking at
+/// each quarter hour.
+const ZONES: [&str; 6] =
+    ["Europe/Prague", "America/New_York", "Australia/Lord_Howe", "Asia/Manila", "UTC", "Asia/Kathmandu"];
+const DAY: u64 = 86_400_000;
+
+fn hhmm(quarters: u32) -> String {
+    format!("{:02}:{:02}", quarters / 4, quarters % 4 * 15)
+}
+
+/// A day's hours: up to three intervals on a quarter-hour grid, 00:00 and
+/// 24:00 likely (so that days touch across midnight).
+fn day_hours() -> impl Strategy<Value = Vec<[String; 2]>> {
+    proptest::collection::btree_set(prop_oneof![Just(0u32), Just(96), 0u32..=96], 0..=6).prop_map(|cuts| {
+        let cuts: Vec<u32> = cuts.into_iter().collect();
+        cuts.chunks(2)
+            .filter_map(|p| match p {
+                [a, b] => Some([hhmm(*a), hhmm(*b)]),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// A schedule `id` in a random zone: weekly hours that change, or never
+/// do (closed all week, open all week), and up to two exceptions some days
+/// after `near`, or about a year after — past the horizon of R30.
+fn schedule(id: &'static str, near: u64) -> impl Strategy<Value = groupgate::ScheduleSpec> {
+    let weekly = prop_oneof![
+        4 => proptest::array::uniform7(day_hours()),
+        1 => Just(std::array::from_fn(|_| Vec::new())),
+        1 => Just(std::array::from_fn(|_| vec![["00:00".to_string(), "24:00".to_string()]])),
+    ];
+    let exception = (prop_oneof![0u64..20, 355u64..380], day_hours());
+    (0..ZONES.len(), weekly, proptest::collection::vec(exception, 0..=2)).prop_map(move |(zone, weekly, exceptions)| {
+        let mut spec = groupgate::ScheduleSpec::new(id, ZONES[zone]);
+        for (day, hours) in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().zip(weekly) {
+            spec.weekly.insert(day.to_string(), hours);
+        }
+        for (days, hours) in exceptions {
+            let at = jiff::Timestamp::from_millisecond((near + days * DAY).min(253_402_207_200_000) as i64).unwrap();
+            let date = at.to_zoned_datetime(jiff::tz::TimeZoneDatabase::bundled().get(ZONES[zone]).unwrap()).date();
+            if !spec.exceptions.iter().any(|e| e.date == date.to_string()) {
+                spec.exceptions.push(groupgate::ExceptionSpec::new(date.to_string(), hours));
+            }
+        }
+        spec
+    })
+}
+
+/// R30 setting: a start between 1970 and 2100 (or near the last instant
+/// schedules are evaluated at), two schedules, a chain g0 → g1 → g2 → g3
+/// (some links cut) of groups following one of them or none, and agents
+/// in the groups.
+fn hours_config() -> impl Strategy<Value = (u64, groupgate::ConfigBuilder)> {
+    prop_oneof![9 => 0u64..4_102_444_800_000, 1 => 253_401_000_000_000u64..253_402_300_000_000].prop_flat_map(|start| {
+        (
+            Just(start),
+            schedule("s0", start),
+            schedule("s1", start),
+            (0usize..3, proptest::option::of(0..common::WAITS.len())),
+            any::<[bool; 3]>(),
+            proptest::array::uniform4(0usize..3),
+            proptest::array::uniform3(any::<u8>()),
+        )
+            .prop_map(|(start, s0, s1, (routing, timeout), links, follows, agents)| {
+                let mut policy = groupgate::Policy::default();
+                policy.routing = groupgate::Routing::ALL[routing];
+                policy.answer_timeout = timeout.map(|w| common::WAITS[w]);
+                let mut b = groupgate::ConfigBuilder::new().policy(policy).schedule(s0).schedule(s1);
+                for (i, follows) in follows.iter().enumerate() {
+                    let mut g = GroupSpec::new(GROUPS[i]);
+                    if i < 3 && links[i] {
+                        g = g.fallback(GROUPS[i + 1]);
+                    }
+                    g.schedule = [None, Some("s0"), Some("s1")][*follows].map(str::to_string);
+                    b = b.group(g);
+                }
+                for (i, mask) in agents.iter().enumerate() {
+                    let mut a = AgentSpec::new(AGENTS[i]);
+                    for (g, id) in GROUPS.iter().enumerate().take(4) {
+                        if mask & (1 << g) != 0 {
+                            a = a.member(*id);
+                        }
+                    }
+                    b = b.agent(a);
+                }
+                (start, b)
+            })
+    })
+}
+
+/// Changes of business hours (R30): a group's schedule set or taken away,
+/// a schedule rewritten, the plan.
+fn hours_change(near: u64) -> impl Strategy<Value = ChangeOp> {
+    let group = (0..GROUPS.len()).prop_map(gid);
+    let which = prop_oneof![Just(None), Just(Some("s0")), Just(Some("s1")), Just(Some("s9"))];
+    prop_oneof![
+        3 => (group, which).prop_map(|(group, schedule)| {
+            let mut patch = groupgate::GroupPatch::default();
+            patch.schedule = Some(schedule.map(str::to_string));
+            Change::UpdateGroup { group, patch }
+        }),
+        2 => prop_oneof![schedule("s0", near), schedule("s1", near)].prop_map(Change::SetSchedule),
+        1 => prop_oneof![Just(Plan::Pro), Just(Plan::Free)].prop_map(Change::SetPlan),
+    ]
+    .prop_map(ChangeOp::Change)
+}
+
+/// Time passing across business hours: a few milliseconds, a quarter hour
+/// to a few days, or up to about a year and a month (past the horizon).
+fn hours_advance() -> impl Strategy<Value = ChangeOp> {
+    prop_oneof![
+        2 => 0u64..8,
+        6 => 1u64..(4 * DAY),
+        1 => (30 * DAY)..(400 * DAY),
+    ]
+    .prop_map(|ms| ChangeOp::Event(Op::Advance(ms)))
+}
+
+proptest! {
+    #![proptest_config(common::config_for(common::cases()))]
+
+    /// R30: groups open and close as the model reads the schedules
+    /// literally (each instant converted to wall-clock time with the same
+    /// database), through events, advances spanning days to over a year
+    /// from starts between 1970 and 2100, and changes of schedules, of
+    /// which group follows which, and of the plan: candidates, fallbacks,
+    /// availability, the form, queue serving, next changes and deadlines.
+    #[test]
+    fn business_hours_match_the_model(
+        (start, raw, ops) in hours_config().prop_flat_map(|(start, raw)| {
+            let ops = proptest::collection::vec(prop_oneof![
+                5 => event().prop_map(ChangeOp::Event),
+                3 => hours_advance(),
+                1 => hours_change(start),
+            ], 0..24);
+            (Just(start), Just(raw), ops)
+        }),
+    ) {
+        run_changes_from(&raw, &ops, start)?;
+    }
+}
+
 /// Runs events, refreshes and changes on the engine and the model side by
 /// side, everyone online first, comparing every answer after each.
 fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), TestCaseError> {
-    let mut account = Account::new(raw.build().unwrap());
+    run_changes_from(raw, ops, 0)
+}
+
+/// [`run_changes`] for an account whose clock starts at `start`.
+fn run_changes_from(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp], start: u64) -> Result<(), TestCaseError> {
+    let mut account = Account::new_at(raw.build().unwrap(), start);
     let c = MConfig::of(account.snapshot().config());
     let mut loaded: Vec<(String, MConfig)> = c.agents.iter().map(|a| (a.id.clone(), c.clone())).collect();
-    let mut w = World { c, s: MState::default(), r: MRouting::default() };
+    let s = MState { clock: start, ..MState::default() };
+    let mut w = World { c, s, r: MRouting { now: start, ..MRouting::default() } };
     // Everyone online first, so that chats are held when agents are
     // removed or disabled (R14).
     let online: Vec<ChangeOp> = (0..AGENTS.len()).map(|a| ChangeOp::Event(Op::SetStatus(a, 0))).collect();
     for (now, op) in online.iter().chain(ops).enumerate() {
-        let now = now as u64;
+        let now = start + now as u64;
         if !matches!(op, ChangeOp::Event(_)) {
             world::advance(&mut account, &mut w, now);
         }

@@ -74,6 +74,18 @@ pub struct ExceptionSpec {
     pub hours: Vec<[String; 2]>,
 }
 
+impl ExceptionSpec {
+    /// A dated day (`YYYY-MM-DD`) with its intervals.
+    ///
+    /// ```
+    /// let eve = groupgate::ExceptionSpec::new("2026-12-24", vec![["08:00".into(), "12:00".into()]]);
+    /// assert_eq!(eve.hours.len(), 1);
+    /// ```
+    pub fn new(date: impl Into<String>, hours: Vec<[String; 2]>) -> Self {
+        ExceptionSpec { date: date.into(), hours }
+    }
+}
+
 fn intervals(hours: &[(&str, &str)]) -> Vec<[String; 2]> {
     hours.iter().map(|(s, e)| [(*s).to_string(), (*e).to_string()]).collect()
 }

@@ -13,6 +13,66 @@ pub struct MGroup {
     pub in_form: bool,
     /// R29: the overflow wait.
     pub overflow: Option<u64>,
+    /// R30: the schedule it follows.
+    pub schedule: Option<String>,
+}
+
+/// R30: a schedule as written: intervals as milliseconds of the day.
+#[derive(Debug, Clone)]
+pub struct MSchedule {
+    pub id: String,
+    pub zone: String,
+    /// `mon` first.
+    pub weekly: [Vec<(u64, u64)>; 7],
+    pub exceptions: Vec<(jiff::civil::Date, Vec<(u64, u64)>)>,
+}
+
+/// `HH:MM` (or `24:00`) as milliseconds of the day.
+fn hhmm(t: &str) -> u64 {
+    let (h, m) = t.split_once(':').unwrap();
+    (h.parse::<u64>().unwrap() * 60 + m.parse::<u64>().unwrap()) * 60_000
+}
+
+fn intervals(list: &[[String; 2]]) -> Vec<(u64, u64)> {
+    list.iter().map(|[s, e]| (hhmm(s), hhmm(e))).collect()
+}
+
+impl MSchedule {
+    fn of(spec: &groupgate::ScheduleSpec) -> MSchedule {
+        let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let weekly = days.map(|d| spec.weekly.get(d).map(|l| intervals(l)).unwrap_or_default());
+        let exceptions = spec.exceptions.iter().map(|e| (e.date.parse().unwrap(), intervals(&e.hours))).collect();
+        MSchedule { id: spec.id.clone(), zone: spec.time_zone.clone(), weekly, exceptions }
+    }
+
+    /// R30 literally: the instant's wall-clock date and time in the zone,
+    /// from the library's own database, looked up in that date's hours.
+    pub fn open_at(&self, at: u64) -> bool {
+        let tz = jiff::tz::TimeZoneDatabase::bundled().get(&self.zone).unwrap();
+        let last = jiff::Timestamp::MAX.as_second() * 1000;
+        let at = at.min(groupgate::LAST_EVALUATED) as i64;
+        // Past what the time-zone library represents, the wall clock runs on
+        // at its last offset.
+        let z = jiff::Timestamp::from_millisecond(at.min(last)).unwrap().to_zoned_datetime(tz);
+        let beyond = (at - at.min(last)) as u64;
+        let of_day = ((z.hour() as u64 * 60 + z.minute() as u64) * 60 + z.second() as u64) * 1000
+            + z.millisecond() as u64
+            + beyond;
+        // The wall-clock date may be past the last the library writes
+        // (10000-01-01 east of UTC): no exception names it.
+        let days = of_day / 86_400_000;
+        let mut date = Some(z.date());
+        for _ in 0..days {
+            date = date.and_then(|d| d.tomorrow().ok());
+        }
+        let weekday = (z.date().weekday().to_monday_zero_offset() as u64 + days) % 7;
+        let of_day = of_day % 86_400_000;
+        let hours = match self.exceptions.iter().find(|(d, _)| Some(*d) == date) {
+            Some((_, h)) => h,
+            None => &self.weekly[weekday as usize],
+        };
+        hours.iter().any(|(s, e)| *s <= of_day && of_day < *e)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -28,6 +88,7 @@ pub struct MAgent {
 pub struct MConfig {
     pub plan: Plan,
     pub policy: Policy,
+    pub schedules: Vec<MSchedule>,
     pub groups: Vec<MGroup>,
     pub agents: Vec<MAgent>,
     pub selection: bool,
@@ -39,6 +100,7 @@ impl MConfig {
         MConfig {
             plan: c.plan(),
             policy: *c.policy(),
+            schedules: c.schedules().iter().map(|s| MSchedule::of(s.spec())).collect(),
             groups: c
                 .groups()
                 .iter()
@@ -48,6 +110,7 @@ impl MConfig {
                     limit: g.chat_limit(),
                     in_form: g.in_contact_form(),
                     overflow: g.overflow_after(),
+                    schedule: g.schedule().map(|s| s.to_string()),
                 })
                 .collect(),
             agents: c
@@ -80,7 +143,62 @@ impl MConfig {
         }
         self.groups.iter().find(|g| g.id == id)
     }
+
+    /// R30: the schedule a working group follows.
+    pub fn schedule_of(&self, group: &str) -> Option<&MSchedule> {
+        let id = self.group(group)?.schedule.as_ref()?;
+        self.schedules.iter().find(|s| s.id == *id)
+    }
+
+    /// R30: whether a group is open at `at` — always without a schedule,
+    /// and under a plan without groups.
+    pub fn open_at(&self, group: &str, at: u64) -> bool {
+        self.schedule_of(group).is_none_or(|s| s.open_at(at))
+    }
 }
+
+/// R30: the first instant in (`from`, `until`] at which the group opens or
+/// closes, found by looking at every quarter hour: the property tests'
+/// schedules are on a quarter-hour grid, in zones whose offsets and
+/// changes of offset are too, so every change is at a quarter hour. A
+/// stretch already looked at without a change is remembered (in `memo`),
+/// so that advancing through years looks at each quarter hour once.
+pub fn next_change(c: &MConfig, memo: &Memo, group: &str, from: u64, until: u64) -> Option<u64> {
+    const STEP: u64 = 15 * 60_000;
+    let s = c.schedule_of(group)?;
+    let until = until.min(groupgate::LAST_EVALUATED);
+    let open = s.open_at(from);
+    let key = format!("{s:?}");
+    let mut t = (from / STEP + 1) * STEP;
+    let mut start = from;
+    // A stretch (a, b) known to be all `open` that holds `from`: its
+    // quarter hours need no second look.
+    let known = memo
+        .0
+        .borrow()
+        .iter()
+        .find(|(k, a, b, was)| *k == key && *a <= from && from < *b && *was == open)
+        .map(|(_, a, b, _)| (*a, *b));
+    if let Some((a, b)) = known {
+        (start, t) = (a, t.max(b));
+    }
+    let mut found = None;
+    while t <= until {
+        if s.open_at(t) != open {
+            found = Some(t);
+            break;
+        }
+        t += STEP;
+    }
+    let mut memo = memo.0.borrow_mut();
+    memo.retain(|(k, ..)| *k != key);
+    memo.push((key, start, t, open));
+    found
+}
+
+/// Stretches of time `next_change` found without a change.
+#[derive(Debug, Clone, Default)]
+pub struct Memo(pub std::cell::RefCell<Vec<(String, u64, u64, bool)>>);
 
 #[derive(Debug, Clone, Default)]
 pub struct MVisitor {
@@ -101,6 +219,8 @@ pub struct MVisitor {
 
 #[derive(Debug, Clone, Default)]
 pub struct MState {
+    /// R26: the clock, at which business hours are read (R30).
+    pub clock: u64,
     pub status: Vec<(String, Status)>,
     pub visitors: Vec<MVisitor>,
     /// How many times each agent's status changed (R28: a wait ends at any change).
@@ -296,6 +416,10 @@ fn in_group_skipping(
     preferred: Option<&str>,
     skip: &[String],
 ) -> Vec<String> {
+    // R30: a closed group has no candidates.
+    if group.is_some_and(|g| !c.open_at(g, s.clock)) {
+        return Vec::new();
+    }
     let mut eligible: Vec<(String, Tier)> = Vec::new();
     for a in &c.agents {
         if skip.contains(&a.id) {
@@ -423,7 +547,18 @@ pub struct MRouting {
     pub tokens: u64,
     /// R31: the notices of the event under way, as the format writes them.
     pub notes: Vec<String>,
+    /// R30: what `next_change` has looked at.
+    pub memo: Memo,
 }
+
+/// R30: the next instant in (`from`, `until`] at which some working group
+/// opens or closes.
+pub fn next_boundary(c: &MConfig, r: &MRouting, from: u64, until: u64) -> Option<u64> {
+    c.groups.iter().filter_map(|g| next_change(c, &r.memo, &g.id, from, until)).min()
+}
+
+/// R30: how far ahead changes of business hours are deadlines.
+pub const HORIZON: u64 = 366 * 86_400_000;
 
 /// R31's notices in the scenario format's text.
 pub mod note {
@@ -535,7 +670,8 @@ fn next_overflow(c: &MConfig, s: &MState, r: &MRouting) -> Option<(u64, String)>
 pub fn next_deadline(c: &MConfig, s: &MState, r: &MRouting) -> Option<u64> {
     let kept = r.deadlines.iter().filter(|d| stands(c, s, d)).map(|d| d.at).min();
     let overflow = next_overflow(c, s, r).map(|(at, _)| at);
-    [kept, overflow].into_iter().flatten().min()
+    let boundary = next_boundary(c, r, r.now, r.now.saturating_add(HORIZON));
+    [kept, overflow, boundary].into_iter().flatten().min()
 }
 
 /// R26: advance to `to`, processing every standing deadline due by then,
@@ -557,8 +693,26 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
         // themselves, queue order.
         let overflow = next_overflow(c, s, r).filter(|(at, _)| *at <= to);
         let kept_at = due.map(|i| r.deadlines[i].at);
+        // R30: groups open and close at the instant, all together, before
+        // anything else due then; the queue is served.
+        let boundary = next_boundary(c, r, r.now, to);
+        if let Some(at) =
+            boundary.filter(|b| kept_at.is_none_or(|k| *b <= k) && overflow.as_ref().is_none_or(|(o, _)| *b <= *o))
+        {
+            let before = pages(c, s);
+            r.now = at;
+            s.clock = at;
+            serve(c, s, r, at);
+            for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
+                if *was != now {
+                    r.notes.push(note::availability(page.as_deref(), now));
+                }
+            }
+            continue;
+        }
         if let Some((at, v)) = overflow.filter(|(at, _)| kept_at.is_none_or(|k| *at < k)) {
             r.now = r.now.max(at);
+            s.clock = r.now;
             let before = pages(c, s);
             overflow_chat(c, s, r, &v);
             for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
@@ -571,6 +725,7 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
         let Some(i) = due else { break };
         let d = r.deadlines.remove(i);
         r.now = r.now.max(d.at);
+        s.clock = r.now;
         let before = pages(c, s);
         match d.cause {
             MCause::Answer { visitor, .. } => miss(c, s, r, &visitor, "missed"),
@@ -596,6 +751,7 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
         }
     }
     r.now = r.now.max(to);
+    s.clock = r.now;
 }
 
 /// R29: v's chat waited its group's overflow wait: it moves on to the

@@ -368,4 +368,14 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         assert_eq!(account.is_online(page), model::online(c, s, page), "R10 {page:?}");
     }
     assert_eq!(strings(account.form_choices()), model::form_choices(c, s), "R21");
+    // R30: each group open or closed at the clock, and its next change
+    // within the horizon.
+    for g in GROUPS {
+        let hours = account.group_hours(g);
+        assert_eq!(hours.is_some(), c.groups.iter().any(|x| x.id == g), "R30 group {g}");
+        let Some(hours) = hours else { continue };
+        assert_eq!(hours.open(), c.open_at(g, s.clock), "R30 {g} open at {}", s.clock);
+        let next = model::next_change(c, &w.r.memo, g, s.clock, s.clock.saturating_add(model::HORIZON));
+        assert_eq!(hours.next_change(), next, "R30 {g} next change after {}", s.clock);
+    }
 }
