@@ -379,14 +379,15 @@ fn day_hours() -> impl Strategy<Value = Vec<[String; 2]>> {
 
 /// A schedule `id` in a random zone: weekly hours that change, or never
 /// do (closed all week, open all week), and up to two exceptions some days
-/// after `near`, or about a year after — past the horizon of R30.
+/// after `near`, or about one or two years after — past the horizon of R30,
+/// and past what is looked at when the account starts.
 fn schedule(id: &'static str, near: u64) -> impl Strategy<Value = groupgate::ScheduleSpec> {
     let weekly = prop_oneof![
         4 => proptest::array::uniform7(day_hours()),
         1 => Just(std::array::from_fn(|_| Vec::new())),
         1 => Just(std::array::from_fn(|_| vec![["00:00".to_string(), "24:00".to_string()]])),
     ];
-    let exception = (prop_oneof![0u64..20, 355u64..380], day_hours());
+    let exception = (prop_oneof![0u64..20, 355u64..380, 700u64..800], day_hours());
     (0..ZONES.len(), weekly, proptest::collection::vec(exception, 0..=2)).prop_map(move |(zone, weekly, exceptions)| {
         let mut spec = groupgate::ScheduleSpec::new(id, ZONES[zone]);
         for (day, hours) in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().zip(weekly) {

@@ -25,6 +25,10 @@ pub struct MSchedule {
     /// `mon` first.
     pub weekly: [Vec<(u64, u64)>; 7],
     pub exceptions: Vec<(jiff::civil::Date, Vec<(u64, u64)>)>,
+    /// The zone, looked up once in the library's database.
+    tz: jiff::tz::TimeZone,
+    /// Everything written but the id: what `next_change` remembers by.
+    key: String,
 }
 
 /// `HH:MM` (or `24:00`) as milliseconds of the day.
@@ -42,13 +46,15 @@ impl MSchedule {
         let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
         let weekly = days.map(|d| spec.weekly.get(d).map(|l| intervals(l)).unwrap_or_default());
         let exceptions = spec.exceptions.iter().map(|e| (e.date.parse().unwrap(), intervals(&e.hours))).collect();
-        MSchedule { id: spec.id.clone(), zone: spec.time_zone.clone(), weekly, exceptions }
+        let tz = jiff::tz::TimeZoneDatabase::bundled().get(&spec.time_zone).unwrap();
+        let key = format!("{} {weekly:?} {exceptions:?}", spec.time_zone);
+        MSchedule { id: spec.id.clone(), zone: spec.time_zone.clone(), weekly, exceptions, tz, key }
     }
 
     /// R30 literally: the instant's wall-clock date and time in the zone,
     /// from the library's own database, looked up in that date's hours.
     pub fn open_at(&self, at: u64) -> bool {
-        let tz = jiff::tz::TimeZoneDatabase::bundled().get(&self.zone).unwrap();
+        let tz = self.tz.clone();
         let last = jiff::Timestamp::MAX.as_second() * 1000;
         let at = at.min(groupgate::LAST_EVALUATED) as i64;
         // Past what the time-zone library represents, the wall clock runs on
@@ -168,7 +174,7 @@ pub fn next_change(c: &MConfig, memo: &Memo, group: &str, from: u64, until: u64)
     let s = c.schedule_of(group)?;
     let until = until.min(groupgate::LAST_EVALUATED);
     let open = s.open_at(from);
-    let key = format!("{s:?}");
+    let key = s.key.clone();
     let mut t = (from / STEP + 1) * STEP;
     let mut start = from;
     // A stretch (a, b) known to be all `open` that holds `from`: its
