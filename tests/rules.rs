@@ -905,22 +905,198 @@ fn an_account_can_be_shared_between_threads() {
 /// always open, and one naming a schedule fails with `unknown_schedule`,
 /// also through `update_group`; a failed change loses nothing (R24).
 #[test]
-fn r30_a_group_naming_a_schedule_is_refused_until_schedules_exist() {
-    let mut de = GroupSpec::new("de");
-    de.schedule = Some("office-cz".into());
-    let err = ConfigBuilder::new().group(GroupSpec::new("en")).group(de).build().unwrap_err();
-    assert_eq!(err.codes().collect::<Vec<_>>(), ["unknown_schedule"]);
-    assert!(err.to_string().contains("group `de` follows unknown schedule `office-cz`"), "{err}");
-    let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
-    let mut patch = groupgate::GroupPatch::default();
-    patch.schedule = Some(Some("office-cz".into()));
-    let change = Change::UpdateGroup { group: "en".parse().unwrap(), patch };
-    assert_eq!(account.apply(&change).unwrap_err().code(), "unknown_schedule");
+fn r30_validation_reports_every_schedule_problem_with_its_ids() {
+    let bad = groupgate::ScheduleSpec::new("nights", "Mars/Olympus_Mons")
+        .day("monday", &[("08:00", "17:00")])
+        .day("tue", &[("17:00", "08:00")])
+        .exception("2026-02-30", &[]);
+    let err = ConfigBuilder::new()
+        .schedule(groupgate::ScheduleSpec::new("office", "Europe/Prague").day("mon", &[("08:00", "17:00")]))
+        .schedule(groupgate::ScheduleSpec::new("office", "UTC").day("wed", &[("08:00", "12:00"), ("11:00", "13:00")]))
+        .schedule(bad)
+        .schedule(groupgate::ScheduleSpec::new("", "UTC"))
+        .group(GroupSpec::new("en").schedule("office"))
+        .group(GroupSpec::new("de").schedule("weekends"))
+        .group(GroupSpec::new("fr").schedule("bad\nid"))
+        .build()
+        .unwrap_err();
+    let codes: Vec<&str> = err.codes().collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid_id",
+            "invalid_id",
+            "duplicate_schedule",
+            "unknown_schedule",
+            "unknown_time_zone",
+            "invalid_hours",
+            "invalid_hours",
+            "invalid_hours",
+            "invalid_hours",
+        ]
+    );
+    let text = err.to_string();
+    for part in [
+        "invalid schedule id: id is empty",
+        "invalid schedule of group `fr`",
+        "schedule `office` is defined more than once",
+        "group `de` follows unknown schedule `weekends`",
+        "schedule `nights`: unknown time zone `Mars/Olympus_Mons`",
+        "schedule `nights`: invalid hours: `monday` is no day name",
+        "schedule `nights`: invalid hours: `tue`: 17:00–08:00 does not start before it ends",
+        "schedule `nights`: invalid hours: `2026-02-30` is no date",
+        // The repeated entry is checked too (R23).
+        "schedule `office`: invalid hours: `wed`: intervals overlap",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from {text}");
+    }
+    // A schedule that is written but wrong is not also unknown.
+    let err = ConfigBuilder::new()
+        .schedule(groupgate::ScheduleSpec::new("office", "Europe/Pragu"))
+        .group(GroupSpec::new("en").schedule("office"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.codes().collect::<Vec<_>>(), ["unknown_time_zone"]);
+}
+
+#[test]
+fn r30_schedules_round_trip_and_remove_only_when_unused() {
+    let config = ConfigBuilder::new()
+        .schedule(
+            groupgate::ScheduleSpec::new("office", "Europe/Prague")
+                .day("fri", &[("08:00", "17:00")])
+                .day("mon", &[("13:00", "17:00"), ("08:00", "12:00")]),
+        )
+        .schedule(groupgate::ScheduleSpec::new("night", "Asia/Manila").exception("2026-12-24", &[("00:00", "24:00")]))
+        .group(GroupSpec::new("en").schedule("office"))
+        .group(GroupSpec::new("de").schedule("night"))
+        .group(GroupSpec::new("fr"))
+        .build()
+        .unwrap();
+    // R24: written out and read back, equal, order included.
+    let json = serde_json::to_string(&config).unwrap();
+    let back: groupgate::Config = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, config);
+    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    assert!(json.find("\"office\"").unwrap() < json.find("\"night\"").unwrap());
+    assert!(json.find("\"fri\"").unwrap() < json.find("\"mon\"").unwrap());
+    let mut account = Account::new(config);
+    let err = account.apply(&Change::RemoveSchedule(id("night"))).unwrap_err();
+    assert_eq!(err.code(), "schedule_in_use");
+    assert_eq!(err.to_string(), "invalid configuration (1 problem): schedule `night` is followed by group `de`");
+    assert_eq!(account.apply(&Change::RemoveSchedule(id("ghost"))).unwrap_err().code(), "unknown_schedule");
     assert_eq!(account.snapshot().revision(), 1);
     let mut patch = groupgate::GroupPatch::default();
     patch.schedule = Some(None);
-    account.apply(&Change::UpdateGroup { group: "en".parse().unwrap(), patch }).unwrap();
+    account.apply(&Change::UpdateGroup { group: id("de"), patch }).unwrap();
+    account.apply(&Change::RemoveSchedule(id("night"))).unwrap();
+    let ids: Vec<&str> = account.snapshot().config().schedules().iter().map(|s| s.id().as_str()).collect();
+    assert_eq!(ids, ["office"]);
+    // A group may write its schedule as null (the format's example does).
     let json = r#"{"id": "en", "fallback": null, "chat_limit": null, "overflow_after": null, "schedule": null}"#;
     let spec: GroupSpec = serde_json::from_str(json).unwrap();
     assert_eq!(spec, GroupSpec::new("en"));
+}
+
+/// Monday 2026-11-23 in Prague: 08:00 is 07:00Z, 17:00 is 16:00Z.
+const PRAGUE_MON_8: u64 = 1_795_417_200_000;
+const PRAGUE_MON_17: u64 = 1_795_449_600_000;
+const HOUR: u64 = 3_600_000;
+
+fn office_account(start: u64) -> Account {
+    let office = groupgate::ScheduleSpec::new("office", "Europe/Prague").day("mon", &[("08:00", "17:00")]);
+    let mut policy = Policy::default();
+    policy.routing = groupgate::Routing::LeastBusy;
+    let config = ConfigBuilder::new()
+        .policy(policy)
+        .schedule(office)
+        .group(GroupSpec::new("cz").schedule("office"))
+        .agent(AgentSpec::new("anna").member("cz"))
+        .build()
+        .unwrap();
+    let mut account = Account::new_at(config, start);
+    account.set_status("anna", Status::Online).unwrap();
+    account
+}
+
+#[test]
+fn r30_a_change_that_opens_or_closes_a_group_reports_it() {
+    let mut account = office_account(PRAGUE_MON_8 + HOUR);
+    let mut patch = groupgate::GroupPatch::default();
+    patch.schedule = Some(None);
+    let report = account.apply(&Change::UpdateGroup { group: id("cz"), patch }).unwrap();
+    assert!(report.hours_changed().is_empty(), "open before and after");
+    account.apply(&Change::SetSchedule(groupgate::ScheduleSpec::new("shut", "UTC"))).unwrap();
+    let mut patch = groupgate::GroupPatch::default();
+    patch.schedule = Some(Some("shut".into()));
+    let report = account.apply(&Change::UpdateGroup { group: id("cz"), patch }).unwrap();
+    assert_eq!(report.hours_changed(), [(id("cz"), false)]);
+    assert_eq!(report.availability().len(), 1);
+    assert!(!report.availability()[0].online());
+    let all_day = groupgate::ScheduleSpec::new("shut", "UTC").day("mon", &[("00:00", "24:00")]);
+    let report = account.apply(&Change::SetSchedule(all_day)).unwrap();
+    assert_eq!(report.hours_changed(), [(id("cz"), true)]);
+    let report = account.apply(&Change::AddGroup(GroupSpec::new("de").schedule("office"))).unwrap();
+    assert!(report.hours_changed().is_empty(), "a group added open");
+    let report = account.apply(&Change::AddGroup(GroupSpec::new("at").schedule("office"))).unwrap();
+    assert!(report.hours_changed().is_empty());
+}
+
+#[test]
+fn r30_saved_accounts_load_with_the_same_hours_and_boundaries() {
+    let mut account = office_account(PRAGUE_MON_8 - HOUR);
+    account.visit("v1", Some("cz")).unwrap();
+    account.route("v1").unwrap();
+    assert_eq!(account.queue(), ["v1"]);
+    assert_eq!(account.next_deadline(), Some(PRAGUE_MON_8));
+    let json = serde_json::to_string(&account.save()).unwrap();
+    let mut loaded = Account::from_saved(serde_json::from_str(&json).unwrap()).unwrap();
+    assert_eq!(loaded, account);
+    assert_eq!(loaded.next_deadline(), Some(PRAGUE_MON_8));
+    assert!(!loaded.group_hours("cz").unwrap().open());
+    // The boundary serves the queue (R18) the same way in both.
+    for a in [&mut account, &mut loaded] {
+        a.advance(PRAGUE_MON_8).unwrap();
+        assert_eq!(a.holder("v1").unwrap(), "anna");
+        let said: Vec<String> = a.notices().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            said,
+            [
+                r#"{"chat_held": {"visitor": "v1", "agent": "anna"}}"#,
+                r#"{"availability_changed": {"group": "cz", "online": true}}"#
+            ]
+        );
+        assert_eq!(a.group_hours("cz").unwrap().next_change(), Some(PRAGUE_MON_17));
+    }
+    assert_eq!(loaded, account);
+}
+
+#[test]
+fn r30_an_account_starting_on_a_boundary_has_no_deadline_there() {
+    let account = office_account(PRAGUE_MON_8);
+    assert!(account.group_hours("cz").unwrap().open());
+    assert_eq!(account.next_deadline(), Some(PRAGUE_MON_17));
+    // Started at 0, the same account reaches that Monday through every
+    // boundary since 1970, and agrees.
+    let mut old = office_account(0);
+    assert!(!old.group_hours("cz").unwrap().open());
+    old.advance(PRAGUE_MON_8).unwrap();
+    assert!(old.group_hours("cz").unwrap().open());
+    assert_eq!(old.next_deadline(), Some(PRAGUE_MON_17));
+    assert_eq!(old.group_hours("cz"), account.group_hours("cz"));
+}
+
+#[test]
+fn r30_under_a_plan_without_groups_schedules_do_nothing() {
+    let mut account = office_account(PRAGUE_MON_17 + HOUR);
+    assert!(!account.group_hours("cz").unwrap().open());
+    assert!(account.next_deadline().is_some());
+    account.apply(&Change::SetPlan(Plan::Free)).unwrap();
+    let hours = account.group_hours("cz").unwrap();
+    assert!(hours.open() && hours.next_change().is_none());
+    assert_eq!(account.next_deadline(), None);
+    assert!(account.is_online(Some("cz")));
+    account.apply(&Change::SetPlan(Plan::Pro)).unwrap();
+    assert!(!account.group_hours("cz").unwrap().open());
+    assert!(!account.is_online(Some("cz")));
 }

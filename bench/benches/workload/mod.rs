@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Policy, Routing, Status};
+use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Policy, Routing, ScheduleSpec, Status};
 
 /// splitmix64: a tiny seeded generator, so every run uses the same data.
 pub struct Rng(u64);
@@ -114,9 +114,34 @@ impl Workload {
         b
     }
 
+    /// [`Self::builder`] with business hours (R30): every group follows a
+    /// schedule of its own, Monday to Friday all day in one of a few zones,
+    /// so that every group is open on a Wednesday at noon UTC.
+    pub fn builder_with_schedules(&self, routing: Routing) -> ConfigBuilder {
+        const ZONES: [&str; 5] = ["Europe/Prague", "Europe/London", "America/New_York", "Asia/Manila", "UTC"];
+        let mut b = self.builder(routing);
+        for (i, g) in b.groups.iter_mut().enumerate() {
+            g.schedule = Some(format!("hours-{i}"));
+        }
+        for i in 0..self.groups.len() {
+            let mut spec = ScheduleSpec::new(format!("hours-{i}"), ZONES[i % ZONES.len()]);
+            for day in ["mon", "tue", "wed", "thu", "fri"] {
+                spec = spec.day(day, &[("00:00", "24:00")]);
+            }
+            b = b.schedule(spec);
+        }
+        b
+    }
+
     /// The workload loaded into a groupgate account.
     pub fn account(&self, routing: Routing) -> Account {
-        let mut account = Account::new(self.builder(routing).build().unwrap());
+        self.load(self.builder(routing), 0)
+    }
+
+    /// The workload loaded into an account of the configuration `raw`
+    /// whose clock starts at `start`.
+    pub fn load(&self, raw: ConfigBuilder, start: u64) -> Account {
+        let mut account = Account::new_at(raw.build().unwrap(), start);
         for (id, _, online) in &self.agents {
             if *online {
                 account.set_status(id, Status::Online).unwrap();
