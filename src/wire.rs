@@ -22,7 +22,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
     ActionError, AgentId, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed, ConfigError,
-    EffectiveGroup, ErrorCode, EventError, GroupId, IdError, LoadError, Reason, Routed, TransferTarget, Visibility,
+    EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, Reason, Routed, TransferTarget,
+    Visibility,
 };
 
 /// A reason as its code (`"not_in_group"`).
@@ -122,14 +123,34 @@ impl Serialize for AvailabilityChange {
     }
 }
 
-/// `{"revision": 2, "visibility_changed": ["anna"], "availability": [...], "requeued": []}`.
+/// `{"revision": 2, "visibility_changed": ["anna"], "availability": [...],
+/// "requeued": [], "hours_changed": [{"group": "cz", "open": false}]}`.
 impl Serialize for ChangeReport {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("ChangeReport", 4)?;
+        #[derive(Serialize)]
+        struct Opened<'a> {
+            group: &'a GroupId,
+            open: bool,
+        }
+        let hours: Vec<Opened<'_>> =
+            self.hours_changed().iter().map(|(group, open)| Opened { group, open: *open }).collect();
+        let mut st = s.serialize_struct("ChangeReport", 5)?;
         st.serialize_field("revision", &self.revision())?;
         st.serialize_field("visibility_changed", self.visibility_changed())?;
         st.serialize_field("availability", self.availability())?;
         st.serialize_field("requeued", self.requeued())?;
+        st.serialize_field("hours_changed", &hours)?;
+        st.end()
+    }
+}
+
+/// `{"open": false, "next_change": 1795417200000}` (`next_change` null: none
+/// within 366 days).
+impl Serialize for GroupHours {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("GroupHours", 2)?;
+        st.serialize_field("open", &self.open())?;
+        st.serialize_field("next_change", &self.next_change())?;
         st.end()
     }
 }

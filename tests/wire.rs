@@ -82,9 +82,17 @@ fn results_read_as_objects() {
                 {"group": "de", "online": false},
                 {"group": null, "online": false}
             ],
-            "requeued": ["v1", "v2"]
+            "requeued": ["v1", "v2"],
+            "hours_changed": []
         })
     );
+    // R30: a schedule that closes a group, as the report and the group's hours say it.
+    a.apply(&Change::SetSchedule(groupgate::ScheduleSpec::new("never", "UTC"))).unwrap();
+    let mut patch = groupgate::GroupPatch::default();
+    patch.schedule = Some(Some("never".into()));
+    let report = a.apply(&Change::UpdateGroup { group: "de".parse().unwrap(), patch }).unwrap();
+    assert_eq!(to(&report)["hours_changed"], json!([{"group": "de", "open": false}]));
+    assert_eq!(to(a.group_hours("de").unwrap()), json!({"open": false, "next_change": null}));
 }
 
 #[test]
