@@ -283,8 +283,9 @@ impl ChangeReport {
     }
     /// Groups the change opened (`true`) or closed (`false`) by their
     /// business hours (R30) — a schedule set, rewritten, or given or taken
-    /// from a group — in configuration order; a group the change added
-    /// counts as open before.
+    /// from a group — among the groups that work on the new revision (none
+    /// under a plan without groups, R1), in configuration order; a group
+    /// the change added counts as open before.
     ///
     /// ```
     /// use groupgate::*;

@@ -265,6 +265,26 @@ impl Account {
         Some(GroupHours { open, next_change })
     }
 
+    /// The next instant after the clock, within 366 days, at which `group`
+    /// opens or closes (R30): [`group_hours`](Self::group_hours)'s
+    /// `next_change`, `None` also for a group the configuration does not
+    /// have. Cost: O(1) expected.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let config = ConfigBuilder::new()
+    ///     .schedule(ScheduleSpec::new("office", "UTC").day("mon", &[("09:00", "17:00")]))
+    ///     .group(GroupSpec::new("en").schedule("office"))
+    ///     .build().unwrap();
+    /// let monday_9 = 1_795_424_400_000; // 2026-11-23T09:00:00Z
+    /// let account = Account::new_at(config, monday_9);
+    /// assert_eq!(account.next_change("en"), Some(monday_9 + 8 * 3_600_000));
+    /// assert_eq!(account.next_change("de"), None);
+    /// ```
+    pub fn next_change(&self, group: &str) -> Option<u64> {
+        self.group_hours(group).and_then(|h| h.next_change())
+    }
+
     /// The groups the contact form offers now (R20, R21), in configuration order.
     ///
     /// Cost: O(groups), or O(groups · viewers of a group) with `hide_unavailable_groups`; allocates the output.
