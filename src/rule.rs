@@ -112,7 +112,7 @@ rules!(
     R28,
     /// Overflow to the fallback group after a wait.
     R29,
-    /// Business hours per group (specified; not yet implemented).
+    /// Business hours: a group closed by its schedule is offered no chats.
     R30,
     /// Notices of every change: what each event or configuration change
     /// did, in order.
