@@ -1,24 +1,157 @@
-//! Checks routing rules written as scenario files (`SCENARIO-FORMAT.md`).
-//!
-//! `cargo run -p routecheck -- FILE_OR_DIR...` (or `routecheck FILE_OR_DIR...` after `cargo install --path cli`) runs every `.json` file
-//! given (directories recursively, in sorted order), prints one line per file
-//! and then `N passed, M failed`. The exit status is 0 only when nothing failed.
+//! `routecheck`: runs scenario files (the format of `SCENARIO-FORMAT.md`)
+//! against groupgate and says which hold, explaining the ones that do not.
+//! Run `routecheck --help` for the options.
 
 mod check;
+mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use check::{Options, Outcome};
+
+const HELP: &str = "\
+routecheck — checks routing rules written as groupgate scenario files
+
+USAGE:
+    routecheck [OPTIONS] PATH...
+
+Each PATH is a scenario file, or a directory searched recursively for
+*.json files (run in sorted order). Every file runs, whatever the others
+do; a file that cannot be read or is not a scenario fails, saying where
+and why. A failing step is explained from the library's own decisions:
+each agent involved with its decision, reason code and rule, the
+visitor's effective group and where it comes from, the revision used.
+
+OPTIONS:
+    --junit FILE         Also write a JUnit XML report to FILE: one test case
+                         per scenario file, failures with their explanation.
+                             routecheck --junit report.xml scenarios/
+    --format FORMAT      `text` (default): a line per file, the explanation
+                         indented below a failure, then the total.
+                         `json`: one JSON object per file, a line each.
+                             routecheck --format json scenarios/ > results.jsonl
+    --trace FILE         Write every step of every file to FILE, with the
+                         notices it produced: the story of each scenario.
+                             routecheck --trace story.txt scenarios/r27_missed.json
+    --explain            In the trace, explain every expectation, not only
+                         a failing one.
+                             routecheck --trace story.txt --explain scenarios/
+    --quiet              Text format: print only failing files and the total.
+    -h, --help           Print this help.
+    -V, --version        Print the version.
+
+EXIT STATUS:
+    0 every file passed; 1 some file failed; 2 the command line is wrong
+    (or a report could not be written).
+";
+
+/// What the command line asks for.
+struct Args {
+    paths: Vec<PathBuf>,
+    junit: Option<PathBuf>,
+    json: bool,
+    trace: Option<PathBuf>,
+    explain: bool,
+    quiet: bool,
+}
+
+enum Parsed {
+    Run(Args),
+    Exit(ExitCode),
+}
+
+fn parse(mut raw: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut args = Args { paths: Vec::new(), junit: None, json: false, trace: None, explain: false, quiet: false };
+    let mut only_paths = false;
+    while let Some(arg) = raw.next() {
+        if only_paths || !arg.starts_with('-') || arg == "-" {
+            args.paths.push(PathBuf::from(arg));
+            continue;
+        }
+        let mut value = |name: &str| raw.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--" => only_paths = true,
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(Parsed::Exit(ExitCode::SUCCESS));
+            }
+            "-V" | "--version" => {
+                println!("routecheck {}", env!("CARGO_PKG_VERSION"));
+                return Ok(Parsed::Exit(ExitCode::SUCCESS));
+            }
+            "--junit" => args.junit = Some(PathBuf::from(value("--junit")?)),
+            "--trace" => args.trace = Some(PathBuf::from(value("--trace")?)),
+            "--format" => match value("--format")?.as_str() {
+                "text" => args.json = false,
+                "json" => args.json = true,
+                other => return Err(format!("--format {other}: use `text` or `json`")),
+            },
+            "--explain" => args.explain = true,
+            "--quiet" => args.quiet = true,
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    if args.paths.is_empty() {
+        return Err("no scenario file or directory given".into());
+    }
+    Ok(Parsed::Run(args))
+}
+
 fn main() -> ExitCode {
-    let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    if paths.is_empty() {
-        eprintln!("usage: routecheck FILE_OR_DIR...");
-        return ExitCode::from(2);
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Parsed::Run(args)) => args,
+        Ok(Parsed::Exit(code)) => return code,
+        Err(why) => {
+            eprintln!("routecheck: {why}\nusage: routecheck [OPTIONS] PATH...   (routecheck --help for more)");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = Options { trace: args.trace.is_some(), explain_all: args.explain };
+    let mut results = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    for path in check::collect(&args.paths) {
+        let result = check::run_file(&path, opts);
+        if result.outcome == Outcome::Passed {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+        if args.json {
+            println!("{}", report::json_line(&result));
+        } else if !(args.quiet && result.outcome == Outcome::Passed) {
+            println!("{}: {}", path.display(), result.outcome.line());
+            if let Outcome::Failed { explanation, .. } = &result.outcome {
+                for line in explanation {
+                    println!("    {line}");
+                }
+            }
+        }
+        results.push(result);
     }
-    let summary = check::run_all(&paths);
-    for line in &summary.lines {
-        println!("{line}");
+    if !args.json {
+        println!("{passed} passed, {failed} failed");
     }
-    println!("{}", summary.total());
-    if summary.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    let mut written = true;
+    if let Some(file) = &args.junit {
+        written &= write(file, &report::junit(&results));
+    }
+    if let Some(file) = &args.trace {
+        written &= write(file, &report::trace(&results));
+    }
+    match (written, failed) {
+        (false, _) => ExitCode::from(2),
+        (true, 0) => ExitCode::SUCCESS,
+        (true, _) => ExitCode::FAILURE,
+    }
+}
+
+fn write(file: &PathBuf, text: &str) -> bool {
+    match std::fs::write(file, text) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("routecheck: cannot write {}: {e}", file.display());
+            false
+        }
+    }
 }

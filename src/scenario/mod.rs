@@ -28,7 +28,7 @@ mod step;
 pub use crate::PolicyPatch;
 pub use format::{AccountFile, AgentFile, Scenario};
 pub use instant::Instant;
-pub use run::{Failure, Report};
+pub use run::{Failure, Report, Traced};
 pub use step::{
     ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard,
     ExpectGroup, ExpectHolder, ExpectLoad, ExpectNextChange, ExpectOnline, ExpectOnlineFor, ExpectOpen, ExpectStatus,

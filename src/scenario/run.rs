@@ -93,6 +93,30 @@ impl Scenario {
     /// assert!(scenario.run_saving_through(through_json).passed());
     /// ```
     pub fn run_saving_through(&self, through: impl Fn(&Saved) -> Result<Saved, String>) -> Report {
+        self.run_traced(through, |_| {})
+    }
+
+    /// [`run_saving_through`](Self::run_saving_through), calling `each`
+    /// after every step that ran — the failing one included — with the
+    /// step, the account as it left it, and the notices it produced (the
+    /// deadlines due before it included; none for an expectation or a
+    /// failed step): the story of a scenario, and the account to explain a
+    /// failure with.
+    ///
+    /// ```
+    /// let file = r#"{"account": {"agents": [{"id": "anna"}]},
+    ///   "steps": [{"visit": {"visitor": "v1"}}, {"claim": {"agent": "anna", "visitor": "v1"}}, {"expect_holder": {"visitor": "v1", "agent": "bob"}}]}"#;
+    /// let scenario: groupgate::scenario::Scenario = serde_json::from_str(file).unwrap();
+    /// let mut told = Vec::new();
+    /// let report = scenario.run_traced(|s| Ok(s.clone()), |t| told.push((t.index, t.notices.len(), t.account.holder("v1").is_some())));
+    /// assert_eq!(told, [(0, 0, false), (1, 1, true), (2, 0, true)]);
+    /// assert_eq!(report.failure.unwrap().step, Some(2));
+    /// ```
+    pub fn run_traced(
+        &self,
+        through: impl Fn(&Saved) -> Result<Saved, String>,
+        mut each: impl FnMut(&Traced<'_>),
+    ) -> Report {
         let fail = |step: Option<usize>, (expected, found): Mismatch| Report {
             failure: Some(Failure { step, written: step.and_then(|i| self.steps.get(i).cloned()), expected, found }),
         };
@@ -136,19 +160,34 @@ impl Scenario {
             if let Err(e) = account.advance(at) {
                 return fail(Some(i), ("the clock to advance".into(), format!("error `{}`", e.code())));
             }
+            let mark = notices.len();
             notices.extend(account.notices());
-            if let Action::SaveAndLoad(save) = &step.action {
-                if let Err(mismatch) = save_and_load(&mut account, *save, &through) {
-                    return fail(Some(i), mismatch);
-                }
-                continue;
-            }
-            if let Err(mismatch) = run_step(&mut account, step, &mut notices) {
+            let result = if let Action::SaveAndLoad(save) = &step.action {
+                save_and_load(&mut account, *save, &through)
+            } else {
+                run_step(&mut account, step, &mut notices)
+            };
+            let produced = if result.is_ok() { notices.get(mark..).unwrap_or(&[]) } else { &[] };
+            each(&Traced { index: i, step, account: &account, notices: produced });
+            if let Err(mismatch) = result {
                 return fail(Some(i), mismatch);
             }
         }
         Report { failure: None }
     }
+}
+
+/// One step as [`Scenario::run_traced`] reports it.
+#[derive(Debug)]
+pub struct Traced<'a> {
+    /// The step's index (0-based).
+    pub index: usize,
+    /// The step as written.
+    pub step: &'a Step,
+    /// The account after the step.
+    pub account: &'a Account,
+    /// What the step produced (R31), the deadlines due before it included.
+    pub notices: &'a [Notice],
 }
 
 fn run_step(account: &mut Account, step: &Step, notices: &mut Vec<Notice>) -> Result<(), Mismatch> {
