@@ -183,3 +183,24 @@ fn usage_errors_exit_2_and_help_documents_every_option() {
     // Every option comes with an example.
     assert_eq!(help.matches("\n                             routecheck ").count(), 4);
 }
+
+#[test]
+fn availability_and_candidates_are_explained_with_the_chain_s_hours() {
+    let dir = std::env::temp_dir().join(format!("routecheck-hours-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let original = std::fs::read_to_string(suite().join("r30_a_closed_group_falls_back_to_an_open_one.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&original).unwrap();
+    // The first availability expectation turned around: `cz` is closed,
+    // online only through the night shift.
+    let step = doc["steps"].as_array_mut().unwrap().iter_mut().find(|s| s.get("expect_online").is_some()).unwrap();
+    let was = step["expect_online"]["online"].as_bool().unwrap();
+    step["expect_online"]["online"] = serde_json::Value::Bool(!was);
+    std::fs::write(dir.join("online.json"), serde_json::to_string(&doc).unwrap()).unwrap();
+    let out = routecheck(&[dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out);
+    assert!(said.contains("group cz: closed by its schedule (R30); its page online"), "{said}");
+    assert!(said.contains("group ph: open; its page online"), "{said}");
+    assert!(said.contains("bob: online, 0 chats held"), "{said}");
+}
