@@ -385,10 +385,6 @@ fn servers_agree_through_the_log_across_kills_and_a_database_restart() {
     let doubt: HashSet<&String> = t.in_doubt.iter().chain(&f.in_doubt).collect();
     let doubt_in_log = doubt.iter().filter(|id| logged.contains_key(id.as_str())).count();
 
-    let mut paced: Vec<Duration> = t.latencies.clone();
-    paced.sort();
-    let mut saturated: Vec<Duration> = f.latencies.clone();
-    saturated.sort();
     let ticks = rows.iter().filter(|r| r.event_id.contains("-tick-")).count();
     println!(
         "log: {last} events ({} from drivers acknowledged, {} of them after sending again with the same id; {ticks} deadline advances), {} left in doubt ({doubt_in_log} of them in the log), {} answers `unavailable` on the way",
@@ -397,20 +393,8 @@ fn servers_agree_through_the_log_across_kills_and_a_database_restart() {
         doubt.len(),
         t.unavailable() + f.unavailable(),
     );
-    println!(
-        "paced phase with the faults: {} events in {paced_for:.1?} ({:.0}/s), latency p50 {:?} p99 {:?}",
-        t.acked.len(),
-        t.acked.len() as f64 / paced_for.as_secs_f64(),
-        percentile(&paced, 0.5),
-        percentile(&paced, 0.99),
-    );
-    println!(
-        "saturation: {} events in {fast_for:.1?} ({:.0}/s appended and applied on every server), latency p50 {:?} p99 {:?}",
-        f.acked.len(),
-        f.acked.len() as f64 / fast_for.as_secs_f64(),
-        percentile(&saturated, 0.5),
-        percentile(&saturated, 0.99),
-    );
+    println!("paced phase with the faults: {}", t.summary(paced_for));
+    println!("saturation, appended and applied on every server: {}", f.summary(fast_for));
     println!("replaying the whole log in one process: {replayed_in:?}; every server's save equals it, byte for byte");
     drop(servers);
 
@@ -472,5 +456,18 @@ impl Drop for Server {
 impl Tally {
     fn unavailable(&self) -> u64 {
         self.refused_unavailable
+    }
+
+    /// `N events in T (R/s), latency p50 … p99 …`.
+    fn summary(&self, took: Duration) -> String {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        format!(
+            "{} events in {took:.1?} ({:.0}/s), latency p50 {:?} p99 {:?}",
+            self.acked.len(),
+            self.acked.len() as f64 / took.as_secs_f64(),
+            percentile(&sorted, 0.5),
+            percentile(&sorted, 0.99),
+        )
     }
 }
