@@ -406,8 +406,8 @@ fn schedule(id: &'static str, near: u64) -> impl Strategy<Value = groupgate::Sch
 
 /// R30 setting: a start between 1970 and 2100 (or near the last instant
 /// schedules are evaluated at), two schedules, a chain g0 → g1 → g2 → g3
-/// (some links cut) of groups following one of them or none, and agents
-/// in the groups.
+/// (some links cut) of groups following one of them or none, now and then
+/// with an overflow wait, and agents in the groups.
 fn hours_config() -> impl Strategy<Value = (u64, groupgate::ConfigBuilder)> {
     prop_oneof![9 => 0u64..4_102_444_800_000, 1 => 253_401_000_000_000u64..253_402_300_000_000].prop_flat_map(|start| {
         (
@@ -416,7 +416,7 @@ fn hours_config() -> impl Strategy<Value = (u64, groupgate::ConfigBuilder)> {
             schedule("s1", start),
             (0usize..3, proptest::option::of(0..common::WAITS.len())),
             any::<[bool; 3]>(),
-            proptest::array::uniform4(0usize..3),
+            proptest::array::uniform4((0usize..3, proptest::option::weighted(0.3, 0..common::WAITS.len()))),
             proptest::array::uniform3(any::<u8>()),
         )
             .prop_map(|(start, s0, s1, (routing, timeout), links, follows, agents)| {
@@ -424,12 +424,14 @@ fn hours_config() -> impl Strategy<Value = (u64, groupgate::ConfigBuilder)> {
                 policy.routing = groupgate::Routing::ALL[routing];
                 policy.answer_timeout = timeout.map(|w| common::WAITS[w]);
                 let mut b = groupgate::ConfigBuilder::new().policy(policy).schedule(s0).schedule(s1);
-                for (i, follows) in follows.iter().enumerate() {
+                for (i, (follows, wait)) in follows.iter().enumerate() {
                     let mut g = GroupSpec::new(GROUPS[i]);
                     if i < 3 && links[i] {
                         g = g.fallback(GROUPS[i + 1]);
                     }
                     g.schedule = [None, Some("s0"), Some("s1")][*follows].map(str::to_string);
+                    // Overflow (R29) passing over closed groups.
+                    g.overflow_after = wait.map(|w| common::WAITS[w]);
                     b = b.group(g);
                 }
                 for (i, mask) in agents.iter().enumerate() {

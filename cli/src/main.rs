@@ -34,9 +34,10 @@ OPTIONS:
     --trace FILE         Write every step of every file to FILE, with the
                          notices it produced: the story of each scenario.
                              routecheck --trace story.txt scenarios/r27_missed.json
-    --explain            In the trace, explain every expectation, not only
-                         a failing one.
-                             routecheck --trace story.txt --explain scenarios/
+    --explain            Explain every expectation, not only a failing one:
+                         in the trace, or without --trace, every step with
+                         its notices and explanations below each file's line.
+                             routecheck --explain scenarios/r05_unassigned.json
     --quiet              Text format: print only failing files and the total.
     -h, --help           Print this help.
     -V, --version        Print the version.
@@ -107,7 +108,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let opts = Options { trace: args.trace.is_some(), explain_all: args.explain };
+    // `--explain` without `--trace` tells the story on standard output.
+    let story = args.explain && args.trace.is_none() && !args.json;
+    let opts = Options { trace: args.trace.is_some() || story, explain_all: args.explain };
     let mut results = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     for path in check::collect(&args.paths) {
@@ -121,7 +124,11 @@ fn main() -> ExitCode {
             println!("{}", report::json_line(&result));
         } else if !(args.quiet && result.outcome == Outcome::Passed) {
             println!("{}: {}", path.display(), result.outcome.line());
-            if let Outcome::Failed { explanation, .. } = &result.outcome {
+            if story {
+                for line in &result.trace {
+                    println!("    {line}");
+                }
+            } else if let Outcome::Failed { explanation, .. } = &result.outcome {
                 for line in explanation {
                     println!("    {line}");
                 }

@@ -204,3 +204,16 @@ fn availability_and_candidates_are_explained_with_the_chain_s_hours() {
     assert!(said.contains("group ph: open; its page online"), "{said}");
     assert!(said.contains("bob: online, 0 chats held"), "{said}");
 }
+
+#[test]
+fn explain_tells_every_expectation_s_decisions() {
+    let file = suite().join("r05_unassigned_agents.json");
+    let out = routecheck(&["--explain", file.to_str().unwrap()]);
+    assert!(out.status.success());
+    let said = text(&out);
+    assert!(said.contains("r05_unassigned_agents.json: ok"), "{said}");
+    // A passing expectation, explained: who sees the visitor, and by which rule.
+    assert!(said.contains("    step 2 at 2: {\"expect_visible\""), "{said}");
+    assert!(said.contains("      · revision 1 (the latest): who sees g1"), "{said}");
+    assert!(said.contains("— R5"), "{said}");
+}
