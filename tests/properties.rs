@@ -492,7 +492,7 @@ proptest! {
                 5 => event().prop_map(ChangeOp::Event),
                 3 => hours_advance(),
                 1 => hours_change(start),
-            ], 0..24);
+            ], 0..16);
             (Just(start), Just(raw), ops)
         }),
     ) {
