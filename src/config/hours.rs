@@ -23,7 +23,7 @@ pub const TIME_ZONE_DATABASE: &str = "2026f";
 pub const LAST_EVALUATED: u64 = 253_402_300_799_999;
 
 /// How far ahead the next change is looked for: 366 days (R30).
-const HORIZON: u64 = 366 * DAY;
+pub(crate) const HORIZON: u64 = 366 * DAY;
 
 const DAY: u64 = 24 * 60 * 60 * 1000;
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
+pub(crate) use hours::HORIZON;
 #[cfg(feature = "serde")]
 pub(crate) use hours::days_from_civil;
 pub use hours::{ExceptionSpec, Hours, HoursError, LAST_EVALUATED, ScheduleSpec, TIME_ZONE_DATABASE};
@@ -291,7 +292,11 @@ impl Config {
     }
     /// The schedule with this id. Cost: O(schedules).
     pub fn schedule(&self, id: &str) -> Option<&Schedule> {
-        self.schedules.iter().find(|s| s.id() == id)
+        self.schedule_index(id).and_then(|i| self.schedules.get(i))
+    }
+    /// The index of the schedule with this id. O(schedules).
+    pub(crate) fn schedule_index(&self, id: &str) -> Option<usize> {
+        self.schedules.iter().position(|s| s.id() == id)
     }
     /// Groups in configuration order.
     pub fn groups(&self) -> &[Group] {

@@ -418,10 +418,7 @@ impl Snapshot {
             compiled.chat_limit = spec.chat_limit;
             compiled.in_contact_form = spec.in_contact_form;
             compiled.overflow_after = spec.overflow_after;
-            compiled.schedule = spec.schedule.as_ref().and_then(|id| {
-                let schedules = &next.config.schedules;
-                schedules.iter().position(|s| s.id() == id)
-            });
+            compiled.schedule = spec.schedule.as_ref().and_then(|id| next.config.schedule_index(id.as_str()));
         }
         next
     }

@@ -14,11 +14,8 @@
 use std::collections::BTreeSet;
 
 use super::State;
-use crate::config::Schedule;
+use crate::config::{HORIZON, Schedule};
 use crate::snapshot::{BitSet, GroupIx, Snapshot};
-
-/// How far ahead the next change is reported (R30): 366 days.
-const HORIZON: u64 = 366 * 24 * 60 * 60 * 1000;
 
 /// One schedule that a working group follows.
 #[derive(Debug, Clone)]
