@@ -550,7 +550,7 @@ fn run_changes_from(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp], start: u64
                             .map(|a| a.id.clone())
                             .collect();
                         prop_assert_eq!(strings(report.visibility_changed()), want, "R9 report for {:?}", ch);
-                        let pages = pages(&w.c, &new);
+                        let pages = pages(&new);
                         let old_online: Vec<bool> =
                             pages.iter().map(|p| model::online(&w.c, &w.s, p.as_deref())).collect();
                         requeue(&w.c, &new, &mut w.s, &mut w.r);
@@ -647,14 +647,11 @@ fn requeue(old: &MConfig, new: &MConfig, s: &mut MState, r: &mut MRouting) {
     r.last.retain(|(x, _)| new.agent(x).is_some());
 }
 
-/// The pages a change can affect, in the documented order.
-fn pages(old: &MConfig, new: &MConfig) -> Vec<Option<String>> {
+/// The pages a change can affect, in the documented order: the groups of
+/// the configuration after it, then the ungrouped page. Removed groups are
+/// not reported (R31, settled).
+fn pages(new: &MConfig) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = new.groups.iter().map(|g| Some(g.id.clone())).collect();
-    for g in &old.groups {
-        if !new.groups.iter().any(|n| n.id == g.id) {
-            out.push(Some(g.id.clone()));
-        }
-    }
     out.push(None);
     out
 }

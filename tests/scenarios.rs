@@ -134,6 +134,18 @@ fn malformed_files_say_where_and_why() {
             "line 1 column",
         ),
         (r#"{"account": {}} {"#, "not valid JSON: trailing characters", "line 1 column"),
+        // R26: a step whose clock would pass 2^53 − 1 ms (start + i + the
+        // advances so far; the last millisecond itself is allowed, below).
+        (
+            r#"{"account": {"start": 9007199254740990}, "steps": [{"expect_queue": []}, {"advance": 1}, {"expect_queue": []}]}"#,
+            "step 1: its clock, 9007199254740990 (start) + 1 + 1 (advanced) = 9007199254740992 ms, passes 2^53 − 1 ms",
+            "",
+        ),
+        (
+            r#"{"account": {}, "steps": [{"advance": 9007199254740991}, {"advance": 9007199254740991}]}"#,
+            "step 1: its clock, 0 (start) + 1 + 18014398509481982 (advanced)",
+            "",
+        ),
         ("\u{0}\u{1}", "not valid JSON", ""),
     ];
     for (text, why, position) in cases {
@@ -141,6 +153,9 @@ fn malformed_files_say_where_and_why() {
         assert!(err.contains(why), "{text}: {err}");
         assert!(err.contains(position), "{text}: no position in {err}");
     }
+    // The clock's last millisecond is a step's clock like any other.
+    let last = r#"{"account": {"start": 9007199254740989}, "steps": [{"advance": 1}, {"expect_next_deadline": null}]}"#;
+    assert_eq!(check::check_text(last), Ok(()));
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod check;
 mod report;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,8 +45,39 @@ OPTIONS:
 
 EXIT STATUS:
     0 every file passed; 1 some file failed; 2 the command line is wrong
-    (or a report could not be written).
+    (or a report could not be written). When standard output is closed
+    early (`routecheck scenarios/ | head -1`), the rest of the output is
+    dropped without a word and every file still runs: the exit status and
+    the --junit and --trace reports cover them all.
 ";
+
+/// Standard output that goes quiet once its reader has gone: a closed pipe
+/// (`routecheck … | head -1`) is no error to report, and the run goes on.
+struct Out {
+    stdout: std::io::StdoutLock<'static>,
+    gone: bool,
+}
+
+impl Out {
+    fn new() -> Self {
+        Out { stdout: std::io::stdout().lock(), gone: false }
+    }
+
+    /// Writes one line; once a write fails, writes nothing more.
+    fn line(&mut self, text: std::fmt::Arguments<'_>) {
+        if !self.gone && writeln!(self.stdout, "{text}").is_err() {
+            self.gone = true;
+        }
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        if !self.gone {
+            let _ = self.stdout.flush();
+        }
+    }
+}
 
 /// What the command line asks for.
 struct Args {
@@ -74,11 +106,11 @@ fn parse(mut raw: impl Iterator<Item = String>) -> Result<Parsed, String> {
         match arg.as_str() {
             "--" => only_paths = true,
             "-h" | "--help" => {
-                print!("{HELP}");
+                Out::new().line(format_args!("{}", HELP.trim_end()));
                 return Ok(Parsed::Exit(ExitCode::SUCCESS));
             }
             "-V" | "--version" => {
-                println!("routecheck {}", env!("CARGO_PKG_VERSION"));
+                Out::new().line(format_args!("routecheck {}", env!("CARGO_PKG_VERSION")));
                 return Ok(Parsed::Exit(ExitCode::SUCCESS));
             }
             "--junit" => args.junit = Some(PathBuf::from(value("--junit")?)),
@@ -113,6 +145,7 @@ fn main() -> ExitCode {
     let opts = Options { trace: args.trace.is_some() || story, explain_all: args.explain };
     let mut results = Vec::new();
     let (mut passed, mut failed) = (0, 0);
+    let mut out = Out::new();
     for path in check::collect(&args.paths) {
         let result = check::run_file(&path, opts);
         if result.outcome == Outcome::Passed {
@@ -121,24 +154,25 @@ fn main() -> ExitCode {
             failed += 1;
         }
         if args.json {
-            println!("{}", report::json_line(&result));
+            out.line(format_args!("{}", report::json_line(&result)));
         } else if !(args.quiet && result.outcome == Outcome::Passed) {
-            println!("{}: {}", path.display(), result.outcome.line());
+            out.line(format_args!("{}: {}", path.display(), result.outcome.line()));
             if story {
                 for line in &result.trace {
-                    println!("    {line}");
+                    out.line(format_args!("    {line}"));
                 }
             } else if let Outcome::Failed { explanation, .. } = &result.outcome {
                 for line in explanation {
-                    println!("    {line}");
+                    out.line(format_args!("    {line}"));
                 }
             }
         }
         results.push(result);
     }
     if !args.json {
-        println!("{passed} passed, {failed} failed");
+        out.line(format_args!("{passed} passed, {failed} failed"));
     }
+    drop(out);
     let mut written = true;
     if let Some(file) = &args.junit {
         written &= write(file, &report::junit(&results));

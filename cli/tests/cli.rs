@@ -217,3 +217,36 @@ fn explain_tells_every_expectation_s_decisions() {
     assert!(said.contains("      · revision 1 (the latest): who sees g1"), "{said}");
     assert!(said.contains("— R5"), "{said}");
 }
+
+/// A reader that goes away (`routecheck DIR | head -1`) ends the output
+/// quietly: no panic, no message, and the run still finishes every file —
+/// the exit status and the JUnit report cover them all.
+#[test]
+fn a_closed_standard_output_ends_the_output_quietly() {
+    let dir = broken_dir("pipe");
+    let junit = dir.join("report.xml");
+    // The read end is closed before the program starts, so its very first
+    // write fails with a broken pipe, whatever the timing.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_routecheck"))
+        .args(["--explain", "--junit", junit.to_str().unwrap(), dir.to_str().unwrap()])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "nothing on standard error: {stderr}");
+    // The broken copy and the malformed file still fail the run.
+    assert_eq!(out.status.code(), Some(1));
+    let report = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(report.matches("<testcase ").count(), 3, "{report}");
+    // Help and version, too.
+    for flag in ["--help", "--version"] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_routecheck")).arg(flag).stdout(writer).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{flag}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

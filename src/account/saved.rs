@@ -444,6 +444,9 @@ fn restore_deadlines(state: &mut State, snap: &Snapshot, deadlines: Vec<SavedDea
         if at < last {
             return Err(corrupt(format!("a deadline at {at} comes after one at {last}")));
         }
+        if at > crate::MAX_INSTANT {
+            return Err(corrupt(format!("a deadline at {at} is past the end of the clock, 2^53 − 1")));
+        }
         last = at;
         match d {
             SavedDeadline::Answer { visitor, .. } => {

@@ -225,9 +225,11 @@ impl Touched {
 }
 
 /// The pages whose availability differs between `before` (under `old`) and
-/// `after` (under `new`): `new`'s groups in config order, then groups only
-/// `old` had, then the ungrouped page (R25). When both revisions have the
-/// same groups, pages are compared by index: O(groups), no lookups.
+/// `after` (under `new`): `new`'s groups in config order, then the ungrouped
+/// page (R25). A group `old` did not have compares with the ungrouped page;
+/// groups only `old` had are not reported (R31, settled). When both
+/// revisions have the same groups, pages are compared by index: O(groups),
+/// no lookups.
 pub(crate) fn availability_changes(
     (old, before): (&Snapshot, &Availability),
     (new, after): (&Snapshot, &Availability),
@@ -242,11 +244,6 @@ pub(crate) fn availability_changes(
     for (j, g) in new.config().groups().iter().enumerate() {
         let was = if same { before.at(j) } else { before.page(old, g.id().as_str()) };
         compare(Some(g.id()), was, after.at(j));
-    }
-    if !same {
-        for g in old.config().groups().iter().filter(|g| !new.defines(g.id().as_str())) {
-            compare(Some(g.id()), before.page(old, g.id().as_str()), after.ungrouped);
-        }
     }
     compare(None, before.ungrouped, after.ungrouped);
     out

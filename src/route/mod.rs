@@ -199,28 +199,33 @@ fn offers(snap: &Snapshot, state: &State, slot: u32, plan: Destination) -> Vec<A
     out
 }
 
-/// The candidates a chat put back in the queue is offered (R14, R31): under
-/// broadcast, those of its own group's chain, as for a new chat. O(viewers
-/// of the group · chain).
+/// The candidates a chat put back in the queue is offered (R14, R28, R31):
+/// under broadcast, those of the group it waits in — its own group, which it
+/// is not routed away from — its missed list left out; none when that group
+/// has none (nobody available, or closed by R30). O(viewers of the group).
 pub(crate) fn requeue_offers(snap: &Snapshot, state: &State, slot: u32) -> Vec<AgentIx> {
     let Some(v) = state.visitors().at(slot) else { return Vec::new() };
-    offers(snap, state, slot, destination_of(snap, state, v))
+    offers(snap, state, slot, Destination { group: v.group, found: true, pick: None })
 }
 
 /// R19 to a group (the caller checked the ids and R19's errors): the chat is
-/// unclaimed, its moved-to group becomes the target — always, even when the
-/// target's fallback chain leads back to the visitor's group (R2) — and it
-/// is routed from there, moving on to the fallback that serves it (R17).
+/// unclaimed and routed from the target, moving on to the fallback that
+/// serves it (R17); its moved-to group becomes the group it lands in — the
+/// target when none serves it — always, even when that is the visitor's
+/// group before the transfer (R2). The move is one `chat_moved`, from the
+/// group the chat was in to the one it lands in, and none when they are the
+/// same (R31).
 pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target: GroupIx) -> Routed {
     if let Some(slot) = state.visitors().slot(visitor) {
         state.unhold(slot, Unheld::Transferred);
     }
-    if let Some((id, _)) = snap.group(target) {
-        state.retag(visitor, Tag::MovedTo(id.clone()), &group::Grouper(snap));
-    }
     let Some(v) = state.visitor(visitor) else { return land(snap, state, visitor, Destination::NOWHERE) };
     let plan = destination(snap, state, Some(target), preferred(snap, v), &missed_of(snap, v));
-    land(snap, state, visitor, plan)
+    if let Some((id, _)) = plan.group.and_then(|g| snap.group(g)) {
+        state.retag(visitor, Tag::MovedTo(id.clone()), &group::Grouper(snap));
+    }
+    let routed = land(snap, state, visitor, plan);
+    Routed { moved: plan.group != Some(target), ..routed }
 }
 
 /// R27: the holder of the visitor's unanswered chat missed it (`Missed`)

@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::instant::{Instant, check_duration};
+use crate::MAX_INSTANT;
 use crate::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec, Plan, Policy, Role, ScheduleSpec, Status, Tier};
 
 /// A scenario file: one account and the steps run against it.
@@ -60,8 +61,20 @@ impl TryFrom<RawScenario> for Scenario {
         for g in &raw.account.groups {
             check_duration(&format!("group `{}`: overflow_after", g.id), g.overflow_after)?;
         }
+        // Step i runs at start + i + the advances of steps 0 to i (R26): a
+        // clock past 2^53 − 1 is a format error, not a clock held at its end.
+        let (start, mut advanced) = (u128::from(raw.account.start.0), 0u128);
         for (i, step) in raw.steps.iter().enumerate() {
             let at = |what: &str| format!("step {i}: {what}");
+            if let super::Action::Advance(ms) = step.action {
+                advanced += u128::from(ms);
+            }
+            let clock = start + i as u128 + advanced;
+            if clock > u128::from(MAX_INSTANT) {
+                return Err(at(&format!(
+                    "its clock, {start} (start) + {i} + {advanced} (advanced) = {clock} ms, passes 2^53 − 1 ms"
+                )));
+            }
             match &step.action {
                 super::Action::Advance(ms) => check_duration(&at("advance"), Some(*ms))?,
                 super::Action::SetPolicy(p) => {

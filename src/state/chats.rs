@@ -39,8 +39,7 @@ impl State {
     pub(crate) fn pick(&mut self, ax: AgentIx, slot: u32, timeout: Option<u64>) -> u64 {
         self.stamp(ax);
         let version = self.hold(ax, slot, false);
-        if let Some(timeout) = timeout {
-            let at = self.clock.saturating_add(timeout).min(super::MAX_INSTANT);
+        if let Some(at) = timeout.and_then(|t| super::deadline_at(self.clock, t)) {
             self.set_deadline(at, super::Deadline::Answer { slot, version });
         }
         version

@@ -244,6 +244,13 @@ pub struct State {
 /// The latest instant the clock reaches (R26): 2^53 − 1 ms.
 pub const MAX_INSTANT: u64 = (1 << 53) - 1;
 
+/// The instant of a deadline set at `now` for `wait` milliseconds later
+/// (R26); `None` when it would fall after [`MAX_INSTANT`]: such a deadline
+/// is never reached — not pending, never fired (settled R26).
+pub(crate) fn deadline_at(now: u64, wait: u64) -> Option<u64> {
+    now.checked_add(wait).filter(|at| *at <= MAX_INSTANT)
+}
+
 /// The distinct group chat limits of `snap`, and none.
 fn limits_of(snap: &Snapshot) -> SmallVec<[Option<u32>; 4]> {
     let mut limits: SmallVec<[Option<u32>; 4]> = SmallVec::new();
@@ -416,8 +423,7 @@ impl State {
         if let Some((id, a)) = self.agents.get_index_mut(ix) {
             if a.status != status {
                 a.offline_wait = None;
-                if let (Status::Offline, Some(wait)) = (status, wait) {
-                    let at = now.saturating_add(wait).min(MAX_INSTANT);
+                if let (Status::Offline, Some(at)) = (status, wait.and_then(|w| deadline_at(now, w))) {
                     a.offline_wait = Some(self.deadlines.set(at, Deadline::Offline { agent: id.clone() }));
                 }
             }

@@ -19,7 +19,7 @@ use super::chunked::{self, Chunked, Entry, Merged, Run};
 use super::index::{Index, MAX_SLOTS};
 use super::ranked::Ranked;
 use super::tags::{NONE, Tags};
-use super::{Chat, Grouping, MAX_INSTANT, Tag, Wait};
+use super::{Chat, Grouping, Tag, Wait};
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::GroupIx;
 
@@ -801,10 +801,10 @@ impl Visitors {
     }
 
     /// The overflow instant of a chat waiting in `group` since `since`
-    /// (R29), held at the clock's end.
+    /// (R29); none past the clock's end (settled R26).
     fn due(&self, group: Option<GroupIx>, since: u64) -> Option<u64> {
         let after = self.overflow_after.get(group?).copied().flatten()?;
-        Some(since.saturating_add(after).min(MAX_INSTANT))
+        super::deadline_at(since, after)
     }
 
     /// Sets each group's overflow wait (R29) and recomputes the overflow

@@ -14,15 +14,18 @@ mod cases;
 pub use cases::{cases, config_for};
 
 /// Durations short against the one millisecond each step takes, so that
-/// deadlines come due inside a sequence: 0 (at once) to 100.
-pub const WAITS: [u64; 6] = [0, 1, 2, 3, 5, 100];
+/// deadlines come due inside a sequence: 0 (at once) to 100; and the
+/// longest duration there is, 2^53 − 1 ms, whose deadlines fall past the
+/// end of the clock and are never reached (R26, settled), while a random
+/// advance can take the clock to its end.
+pub const WAITS: [u64; 7] = [0, 1, 2, 3, 5, 100, groupgate::MAX_INSTANT];
 
 prop_compose! {
     pub fn policy()(
         ua in 0usize..3, uv in 0usize..2, admins in any::<bool>(), routing in 0usize..3,
         hide in any::<bool>(), default_limit in proptest::option::weighted(0.3, any::<u8>()),
-        timeout in proptest::option::weighted(0.5, 0usize..6), stay in any::<bool>(),
-        requeue in proptest::option::weighted(0.4, 0usize..6),
+        timeout in proptest::option::weighted(0.5, 0..WAITS.len()), stay in any::<bool>(),
+        requeue in proptest::option::weighted(0.4, 0..WAITS.len()),
     ) -> Policy {
         let mut p = Policy::default();
         p.unassigned_agents = UnassignedAgents::ALL[ua];
@@ -42,7 +45,7 @@ prop_compose! {
     fn group_raw()(fallback in proptest::option::weighted(0.4, any::<u8>()),
                    limit in proptest::option::weighted(0.3, any::<u8>()),
                    in_form in proptest::bool::weighted(0.8),
-                   overflow in proptest::option::weighted(0.4, 0usize..6)) -> (Option<u8>, Option<u8>, bool, Option<usize>) {
+                   overflow in proptest::option::weighted(0.4, 0..WAITS.len())) -> (Option<u8>, Option<u8>, bool, Option<usize>) {
         (fallback, limit, in_form, overflow)
     }
 }

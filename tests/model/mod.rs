@@ -655,7 +655,13 @@ pub fn overflow_at(c: &MConfig, s: &MState, r: &MRouting, visitor: &str) -> Opti
     let (_, _, since) = r.queued.iter().find(|(v, ..)| v == visitor)?;
     let g = c.group(&effective_of(c, s.visitor(visitor)?)?)?;
     g.fallback.as_ref()?;
-    Some(since.saturating_add(g.overflow?).min(groupgate::MAX_INSTANT))
+    reachable(*since, g.overflow?)
+}
+
+/// R26 (settled): the instant `wait` after `from`, or none when it falls
+/// after 2^53 − 1 ms — such a deadline is never reached.
+pub fn reachable(from: u64, wait: u64) -> Option<u64> {
+    from.checked_add(wait).filter(|at| *at <= groupgate::MAX_INSTANT)
 }
 
 /// R29: the earliest overflow instant, ties in queue order, by a scan.
@@ -788,9 +794,9 @@ pub fn overflow_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &st
             r.dequeue(visitor);
             r.stamp(&a, now);
             r.notes.push(note::held(visitor, &a));
-            if let Some(t) = c.policy.answer_timeout {
+            if let Some(at) = c.policy.answer_timeout.and_then(|t| reachable(now, t)) {
                 let cause = MCause::Answer { visitor: visitor.to_string(), holder: a.clone(), token };
-                r.set_deadline(now.saturating_add(t).min(groupgate::MAX_INSTANT), cause);
+                r.set_deadline(at, cause);
             }
         }
         None => {
@@ -818,19 +824,19 @@ pub fn miss(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, why: &
 }
 
 /// A chat taken from its holder goes back in the queue at the back (R14,
-/// R28), offered under broadcast to the candidates of the group that would
-/// serve it, its missed list left out.
+/// R28). It is not routed: it waits in its own group, and under broadcast
+/// is offered to the candidates of that group (R31, settled: "the group
+/// the chat waits in"), its missed list left out.
 pub fn requeue_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str) {
     let x = s.visitors.iter_mut().find(|x| x.id == visitor).unwrap();
     x.holder = None;
     x.answered = false;
     let x = x.clone();
     let own = effective_of(c, &x);
-    let offered = match serving_group_skipping(c, s, own.as_deref(), &x.missed) {
-        Some(g) if c.policy.routing == groupgate::Routing::Broadcast => {
-            in_group_skipping(c, s, g.as_deref(), x.preferred.as_deref(), &x.missed)
-        }
-        _ => Vec::new(),
+    let offered = if c.policy.routing == groupgate::Routing::Broadcast {
+        in_group_skipping(c, s, own.as_deref(), x.preferred.as_deref(), &x.missed)
+    } else {
+        Vec::new()
     };
     r.notes.push(note::queued(visitor, own.as_deref(), &offered));
     r.enqueue(visitor);
@@ -847,8 +853,7 @@ pub fn set_status(c: &MConfig, s: &mut MState, r: &mut MRouting, agent: &str, st
     s.changes.push((agent.to_string(), n));
     s.status.retain(|(a, _)| a != agent);
     s.status.push((agent.to_string(), status));
-    if let (Status::Offline, Some(wait)) = (status, c.policy.offline_requeue_after) {
-        let at = r.now.saturating_add(wait).min(groupgate::MAX_INSTANT);
+    if let (Status::Offline, Some(at)) = (status, c.policy.offline_requeue_after.and_then(|w| reachable(r.now, w))) {
         r.set_deadline(at, MCause::Offline { agent: agent.to_string(), changes: n });
     }
 }
@@ -953,9 +958,9 @@ pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u
             r.stamp(a, now);
             r.notes.push(note::held(visitor, a));
             // R27: a pick is unanswered until answered, within the timeout.
-            if let Some(t) = c.policy.answer_timeout {
+            if let Some(at) = c.policy.answer_timeout.and_then(|t| reachable(now, t)) {
                 let cause = MCause::Answer { visitor: visitor.to_string(), holder: a.clone(), token };
-                r.set_deadline(now.saturating_add(t).min(groupgate::MAX_INSTANT), cause);
+                r.set_deadline(at, cause);
             }
         }
         None => {

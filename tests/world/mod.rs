@@ -253,12 +253,19 @@ fn model_step(w: &mut World, op: &Op) -> String {
             if model::effective_of(c, x).as_deref() == Some(GROUPS[g]) {
                 return "same_group".into();
             }
+            // R19, R2: unheld, then moved once — from the group it was in
+            // to the group it lands in: the first of the target's chain
+            // with a candidate (its missed list left out), the target when
+            // none has one — then held or queued there (R31's order).
             let from = model::effective_of(c, x);
+            let missed = x.missed.clone();
             let x = visitor(s, v).unwrap();
             r.notes.push(model::note::unheld(VISITORS[v], x.holder.as_deref().unwrap(), "transferred"));
             x.holder = None;
             x.answered = false;
-            x.moved = Some(GROUPS[g].into());
+            let lands = model::serving_group_skipping(c, s, Some(GROUPS[g]), &missed).flatten();
+            let x = visitor(s, v).unwrap();
+            x.moved = Some(lands.unwrap_or_else(|| GROUPS[g].into()));
             let to = model::effective_of(c, x);
             if to != from {
                 r.notes.push(model::note::moved(VISITORS[v], from.as_deref(), to.as_deref()));
