@@ -284,6 +284,66 @@ proptest! {
     }
 }
 
+/// R14, R28 setting: under broadcast (mostly), a chain g0 → g1 → g2 with
+/// links cut now and then, and four agents with one group each, so that a
+/// chat taken from its holder often waits in a group with no candidate left
+/// while the fallback has one.
+fn put_back_config() -> impl Strategy<Value = groupgate::ConfigBuilder> {
+    (
+        prop_oneof![3 => Just(0usize), 1 => 1usize..3],
+        proptest::option::weighted(0.8, 0usize..5),
+        any::<[bool; 2]>(),
+        proptest::array::uniform4(0usize..4),
+    )
+        .prop_map(|(routing, wait, links, homes)| {
+            let mut policy = groupgate::Policy::default();
+            policy.routing = groupgate::Routing::ALL[routing];
+            policy.offline_requeue_after = wait.map(|w| common::WAITS[w]);
+            let mut b = groupgate::ConfigBuilder::new().policy(policy);
+            for i in 0..3 {
+                let mut g = GroupSpec::new(GROUPS[i]);
+                if i < 2 && links[i] {
+                    g = g.fallback(GROUPS[i + 1]);
+                }
+                b = b.group(g);
+            }
+            for (i, home) in homes.iter().enumerate() {
+                let a = AgentSpec::new(AGENTS[i]);
+                b = b.agent(if *home < 3 { a.member(GROUPS[*home]) } else { a });
+            }
+            b
+        })
+}
+
+/// Events and changes that take chats from their holders (R14, R28) and
+/// give agents back.
+fn put_back_op() -> impl Strategy<Value = ChangeOp> {
+    let (v, a, g) = (0..VISITORS.len(), 0..4usize, 0..3usize);
+    let agent = a.clone().prop_map(|a| AGENTS[a].parse::<groupgate::AgentId>().unwrap());
+    prop_oneof![
+        3 => (v.clone(), g.clone()).prop_map(|(v, g)| ChangeOp::Event(Op::Visit(v, Some(g)))),
+        4 => (a.clone(), v.clone()).prop_map(|(a, v)| ChangeOp::Event(Op::Claim(a, v))),
+        1 => v.clone().prop_map(|v| ChangeOp::Event(Op::Route(v))),
+        3 => (a.clone(), any::<u8>()).prop_map(|(a, st)| ChangeOp::Event(Op::SetStatus(a, st))),
+        2 => (0u64..4).prop_map(|ms| ChangeOp::Event(Op::Advance(ms))),
+        2 => (agent.clone(), any::<bool>()).prop_map(|(agent, enabled)| ChangeOp::Change(Change::SetEnabled { agent, enabled })),
+        1 => agent.prop_map(|agent| ChangeOp::Change(Change::RemoveAgent(agent))),
+        1 => (a, g).prop_map(|(a, g)| ChangeOp::Change(Change::AddAgent(AgentSpec::new(AGENTS[a]).member(GROUPS[g])))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(common::config_for(common::cases()))]
+
+    /// R14, R28, R31: a chat taken from a disabled, removed or offline agent
+    /// waits in its own group and is offered to that group's candidates
+    /// only, as the model says, with every other answer compared too.
+    #[test]
+    fn put_back_chats_match_the_model(raw in put_back_config(), ops in proptest::collection::vec(put_back_op(), 0..24)) {
+        run_changes(&raw, &ops)?;
+    }
+}
+
 /// R29 setting: a chain of groups g0 → g1 → g2 → g3 (some links cut),
 /// each with an overflow wait now and then, and few agents with small
 /// limits in the later groups, so that chats wait and overflow.
