@@ -189,3 +189,26 @@ fn overflow_instants_follow_the_saved_waits() {
     let err = load(past).unwrap_err();
     assert!(err.contains("corrupt_state") && err.contains("its overflow at 3 is not after the clock, 3"), "{err}");
 }
+
+/// Settled R26: a deadline after 2^53 − 1 ms is never set, so a saved
+/// account that lists one is inconsistent; one at the clock's last
+/// millisecond loads.
+#[test]
+fn a_saved_deadline_past_the_end_of_the_clock_is_refused() {
+    let mut policy = Policy::default();
+    policy.routing = Routing::LeastBusy;
+    policy.answer_timeout = Some(10);
+    let config = ConfigBuilder::new().policy(policy).agent(AgentSpec::new("anna")).build().unwrap();
+    let mut account = Account::new(config);
+    account.set_status("anna", Status::Online).unwrap();
+    account.visit("v1", None).unwrap();
+    account.route("v1").unwrap();
+    let mut saved = json(&account.save());
+    assert_eq!(saved["deadlines"][0]["answer"]["at"], 10, "{saved}");
+    saved["deadlines"][0]["answer"]["at"] = groupgate::MAX_INSTANT.into();
+    let last = load(saved.clone()).unwrap();
+    assert_eq!(last.next_deadline(), Some(groupgate::MAX_INSTANT));
+    saved["deadlines"][0]["answer"]["at"] = (groupgate::MAX_INSTANT + 1).into();
+    let err = load(saved).unwrap_err();
+    assert!(err.starts_with("corrupt_state") && err.contains("past the end of the clock"), "{err}");
+}
