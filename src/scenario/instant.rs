@@ -70,19 +70,20 @@ fn parse_rfc3339(s: &str) -> Result<u64, String> {
     let mut i = 19;
     let mut millis = 0i64;
     if at(i, b".") {
-        let digits = b.get(i + 1..).map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-        if digits == 0 {
+        let rest = b.get(i + 1..).unwrap_or_default();
+        let digits = rest.get(..rest.iter().take_while(|c| c.is_ascii_digit()).count()).unwrap_or_default();
+        if digits.is_empty() {
             return Err(bad());
         }
-        let fraction = num(i + 1, digits)?;
-        // A whole millisecond: digits past the third are zeros.
-        let (kept, extra) = if digits > 3 { (3, digits - 3) } else { (digits, 0) };
-        let scale = 10i64.checked_pow(u32::try_from(extra).map_err(|_| bad())?).ok_or_else(bad)?;
-        if fraction % scale != 0 {
+        // A whole millisecond: digits past the third are zeros (any number
+        // of them: the fraction is read digit by digit, never as a whole).
+        let (kept, extra) = digits.split_at(digits.len().min(3));
+        if extra.iter().any(|d| *d != b'0') {
             return Err(format!("`{s}` is not a whole millisecond"));
         }
-        millis = fraction / scale * 10i64.pow(3 - u32::try_from(kept).map_err(|_| bad())?);
-        i += 1 + digits;
+        millis =
+            kept.iter().chain(std::iter::repeat_n(&b'0', 3 - kept.len())).fold(0, |n, d| n * 10 + i64::from(d - b'0'));
+        i += 1 + digits.len();
     }
     let offset = match b.get(i) {
         Some(b'Z' | b'z') if b.len() == i + 1 => 0,
@@ -176,6 +177,12 @@ mod tests {
         assert_eq!(p("1970-01-01T00:00:00Z"), Ok(Instant(0)));
         assert_eq!(p("1970-01-01T01:00:00.5+01:00"), Ok(Instant(500)));
         assert_eq!(p("2024-02-29T23:59:59.999000-00:30"), p("2024-03-01T00:29:59.999Z"));
+        // Fractions of any length (a fuzzer's find: 28 digits overflowed).
+        assert_eq!(p("1970-01-01T00:00:00.5000000000000000000000000000000Z"), Ok(Instant(500)));
+        assert_eq!(p("1970-01-01T00:00:01.0Z"), Ok(Instant(1000)));
+        assert_eq!(p("1970-01-01T00:00:00.05Z"), Ok(Instant(50)));
+        let long = "2026-11-01T05:30:00.0055555555555555555555555550Z";
+        assert_eq!(p(long), Err(format!("`{long}` is not a whole millisecond")));
         for bad in ["2023-02-29T00:00:00Z", "2026-11-23 08:00:00Z", "2026-11-23T08:00:00", "1969-12-31T23:59:59Z"] {
             assert!(p(bad).is_err(), "{bad}");
         }
