@@ -54,7 +54,7 @@ impl std::fmt::Display for ErrorKind {
 }
 
 /// Implemented by every error type of the crate: the stable code (the
-/// scenario format's, or one the library added — see the README) and its
+/// scenario format's, or one the library added — see `docs/DECISIONS.md`) and its
 /// kind. A code means the same thing whichever type carries it.
 ///
 /// ```

@@ -22,6 +22,12 @@ pub mod scenario;
 #[cfg(feature = "serde")]
 mod wire;
 
+// The guide (`docs/GUIDE.md`) is read where the Markdown is, beside the
+// README; its examples run as doc tests from here.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/GUIDE.md")]
+mod guide {}
+
 pub use account::{
     Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, Event, EventError, GroupHours, LoadError,
     Notice, Routed, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed,

@@ -2,7 +2,8 @@
 //! replayed from the log on a fresh account, must give the same answers,
 //! the same notices (R31) and an equal account (R25). And every event and
 //! configuration step of the conformance suite reads as an [`Event`].
-//! `PROPTEST_CASES` scales the property (default 1,000 cases).
+//! Cases: 64 in a plain `cargo test`, 1,000 with `GROUPGATE_DEEP=1` (as
+//! `.ci/run` runs it), or `PROPTEST_CASES` (see `common/cases.rs`).
 
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

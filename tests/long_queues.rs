@@ -4,9 +4,11 @@
 //! serves the whole queue after every step. After every event the queue
 //! order, every holder and every load must be the same.
 //!
-//! `PROPTEST_CASES` scales the cases (default 1,000 as everywhere, but this
-//! file runs `CASES_HERE` of them unless told); `GROUPGATE_QUEUE=3000` makes
-//! the queues longer.
+//! Each case is a few hundred events over hundreds of chats against a model
+//! that re-serves the whole queue, so this file runs fewer cases than the
+//! others: 2 of 100 visitors in a plain `cargo test`, 8 of 300 in a deep run
+//! (`GROUPGATE_DEEP=1`, as `.ci/run` sets). `PROPTEST_CASES` sets the cases
+//! and `GROUPGATE_QUEUE=3000` the visitors in either.
 
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -19,12 +21,18 @@ use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Policy, Routing, S
 use model::{MConfig, MRouting, MState, MVisitor};
 use proptest::prelude::*;
 
-/// Cases when `PROPTEST_CASES` is not set: each case is a few hundred events
-/// over hundreds of chats against a model that re-serves the whole queue.
-const CASES_HERE: u32 = 8;
+/// Cases when `PROPTEST_CASES` is not set.
+fn cases_here() -> u32 {
+    match std::env::var("PROPTEST_CASES") {
+        Ok(_) => common::cases(),
+        Err(_) if common::deep() => 8,
+        Err(_) => 2,
+    }
+}
 
 fn visitors() -> usize {
-    std::env::var("GROUPGATE_QUEUE").ok().and_then(|s| s.parse().ok()).unwrap_or(300)
+    let default = if common::deep() { 300 } else { 100 };
+    std::env::var("GROUPGATE_QUEUE").ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
 #[derive(Debug, Clone)]
@@ -166,7 +174,7 @@ fn code<T>(result: Result<T, groupgate::ActionError>) -> String {
 }
 
 proptest! {
-    #![proptest_config(common::config_for(std::env::var("PROPTEST_CASES").ok().map_or(CASES_HERE, |_| common::cases())))]
+    #![proptest_config(common::config_for(cases_here()))]
 
     /// Queue order, holders and loads equal the model's after every event,
     /// with most of hundreds of chats waiting.

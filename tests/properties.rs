@@ -1,6 +1,8 @@
 //! Property tests: the real engine against the reference model in
 //! `tests/model`, over random accounts and event sequences (R1–R25).
-//! `PROPTEST_CASES` scales every property (default 1,000 cases each).
+//! Cases: 64 a property in a plain `cargo test`, 1,000 with
+//! `GROUPGATE_DEEP=1` (as `.ci/run` runs them), or `PROPTEST_CASES` (see
+//! `common/cases.rs`).
 
 // Test code: helpers outside #[test] fns may unwrap and index too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

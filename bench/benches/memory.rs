@@ -1,7 +1,7 @@
 //! Heap bytes, measured with a counting global allocator: the small and the
 //! large account's snapshot, and live state per visitor.
 //!
-//! `cargo bench -p groupgate-bench --bench memory` prints the table of the README.
+//! `cargo bench -p groupgate-bench --bench memory` prints the memory table of `docs/PERFORMANCE.md`.
 // A global allocator needs `unsafe impl`; the library itself forbids unsafe code.
 #![allow(unsafe_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

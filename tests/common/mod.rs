@@ -11,7 +11,7 @@ use proptest::prelude::*;
 pub use crate::world::{AGENTS, GROUPS, VISITORS, limit, status, tier};
 
 mod cases;
-pub use cases::{cases, config_for};
+pub use cases::{cases, config_for, deep};
 
 /// Durations short against the one millisecond each step takes, so that
 /// deadlines come due inside a sequence: 0 (at once) to 100; and the
