@@ -11,6 +11,7 @@ use proptest::prelude::*;
 pub use crate::world::{AGENTS, GROUPS, VISITORS, limit, status, tier};
 
 mod cases;
+#[allow(unused_imports)]
 pub use cases::{cases, config_for, deep};
 
 /// Durations short against the one millisecond each step takes, so that
