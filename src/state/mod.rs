@@ -10,27 +10,21 @@
 //! repeats (R13).
 
 mod chats;
-mod chunked;
 mod deadlines;
-mod index;
 mod notes;
 mod opening;
 mod pool;
-mod ranked;
-mod tags;
 mod visitors;
 
 use indexmap::IndexMap;
 use smallvec::SmallVec;
 
-pub(crate) use chunked::{Entry, Merged, Run};
 pub(crate) use deadlines::Deadline;
 pub use notes::Unheld;
 pub(crate) use notes::{Note, Who};
 pub(crate) use pool::{Key, Tree, tier_of};
-pub(crate) use visitors::Place;
 pub use visitors::VisitorMemory;
-pub(crate) use visitors::{Full, Tagged, Visitor, Visitors};
+pub(crate) use visitors::{Entry, Full, Merged, Place, Run, Tagged, Visitor, Visitors};
 
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::snapshot::{AgentIx, BitSet, GroupIx, Snapshot};

@@ -10,6 +10,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crate::snapshot::GroupIx;
+
 /// Entries per chunk before it splits in two.
 const SPLIT_AT: usize = 512;
 
@@ -44,6 +46,12 @@ impl Entry {
     #[inline]
     pub(crate) fn cell_len(self) -> usize {
         (self.key >> SLOT_BITS) as usize
+    }
+
+    /// An entry for `slot` with an id of that cell length, as a list holds it.
+    #[cfg(test)]
+    pub(crate) fn for_test(slot: u32, cell_len: usize) -> Entry {
+        Entry { delta: 0, key: key(slot, cell_len) }
     }
 }
 
@@ -218,6 +226,58 @@ impl Iterator for Merged<'_> {
         let e = *first;
         self.refill(i);
         Some((at, e))
+    }
+}
+
+/// One list per group of the synced snapshot and one for ungrouped
+/// visitors: every visitor is in exactly one. Cost of each method stated.
+#[derive(Debug, Clone, Default)]
+pub(super) struct GroupLists {
+    by_group: Vec<Chunked>,
+    ungrouped: Chunked,
+}
+
+impl GroupLists {
+    /// Empty lists for `groups` groups. O(groups).
+    pub(super) fn new(groups: usize) -> Self {
+        GroupLists { by_group: vec![Chunked::default(); groups], ungrouped: Chunked::default() }
+    }
+
+    /// The list of `group` (`None`: ungrouped), grown to hold it. O(1)
+    /// amortized.
+    pub(super) fn get_mut(&mut self, group: Option<GroupIx>) -> &mut Chunked {
+        let Some(g) = group else { return &mut self.ungrouped };
+        if self.by_group.len() <= g {
+            self.by_group.resize_with(g + 1, Chunked::default);
+        }
+        match self.by_group.get_mut(g) {
+            Some(list) => list,
+            None => &mut self.ungrouped,
+        }
+    }
+
+    /// The chunks of `group`'s list. O(1).
+    pub(super) fn runs(&self, group: Option<GroupIx>) -> &[Run] {
+        match group {
+            None => self.ungrouped.chunks(),
+            Some(g) => self.by_group.get(g).map_or(&[][..], Chunked::chunks),
+        }
+    }
+
+    /// Every list, ungrouped first: together they hold each visitor once.
+    pub(super) fn all(&self) -> impl Iterator<Item = &[Run]> {
+        std::iter::once(self.ungrouped.chunks()).chain(self.by_group.iter().map(Chunked::chunks))
+    }
+
+    /// Heap bytes. O(chunks).
+    pub(super) fn bytes(&self) -> usize {
+        let runs = |l: &Chunked| {
+            l.chunks().iter().map(|r| r.entries.capacity() * size_of::<Entry>()).sum::<usize>()
+                + std::mem::size_of_val(l.chunks())
+        };
+        self.by_group.iter().map(runs).sum::<usize>()
+            + runs(&self.ungrouped)
+            + self.by_group.capacity() * size_of::<Chunked>()
     }
 }
 

@@ -3,6 +3,8 @@
 //! carries it. Numbers are reused once nobody carries an id; they are never
 //! iterated into an output (R25).
 
+use std::collections::BTreeSet;
+
 use indexmap::IndexMap;
 
 use crate::ids::GroupId;
@@ -70,5 +72,45 @@ impl Tags {
             *row = None;
             self.free.push(n);
         }
+    }
+}
+
+/// By tag id that names no group of the synced snapshot (under a plan with
+/// groups): the visitors carrying it in any tag, as (arrival, slot), by
+/// arrival. Adding the group, or showing a dashboard of a revision that has
+/// it, finds them here instead of among everyone. Lookups only: never
+/// iterated into an output (R25). Cost of each method: O(log) expected.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Unresolved(IndexMap<GroupId, BTreeSet<(u64, u32)>>);
+
+impl Unresolved {
+    /// Whether no visitor carries such a tag. O(1).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The visitor `(arrival, slot)` carries `tag`.
+    pub(crate) fn add(&mut self, tag: &GroupId, visitor: (u64, u32)) {
+        self.0.entry(tag.clone()).or_default().insert(visitor);
+    }
+
+    /// The visitor `(arrival, slot)` no longer carries `tag`.
+    pub(crate) fn remove(&mut self, tag: &str, visitor: (u64, u32)) {
+        if let Some(set) = self.0.get_mut(tag) {
+            set.remove(&visitor);
+            if set.is_empty() {
+                self.0.swap_remove(tag);
+            }
+        }
+    }
+
+    /// The visitors carrying `tag`, by arrival.
+    pub(crate) fn carrying(&self, tag: &str) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.0.get(tag).into_iter().flatten().copied()
+    }
+
+    /// Takes out every visitor carrying `tag` (its group now exists).
+    pub(crate) fn take(&mut self, tag: &str) -> BTreeSet<(u64, u32)> {
+        self.0.swap_remove(tag).unwrap_or_default()
     }
 }

@@ -1,0 +1,73 @@
+//! What only some visitors have — a selection, a moved-to group, a
+//! preferred agent, a chat and its version — in a side table whose rows a
+//! visitor's record points to, so that a browsing visitor costs none of it.
+//! Rows a departed visitor left are reused.
+
+use super::tags::NONE;
+use crate::ids::AgentId;
+use crate::state::Chat;
+
+/// One visitor's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Extra {
+    /// Its contact-form selection's number in the tags, or [`NONE`].
+    pub(super) selection: u32,
+    /// Its moved-to group's number in the tags, or [`NONE`].
+    pub(super) moved_to: u32,
+    pub(super) preferred: Option<AgentId>,
+    pub(super) chat: Option<Chat>,
+    /// The chat state's version (R13) once a chat event gave it one.
+    pub(super) version: Option<u64>,
+}
+
+impl Extra {
+    const EMPTY: Extra = Extra { selection: NONE, moved_to: NONE, preferred: None, chat: None, version: None };
+}
+
+/// The rows, by number. Cost of each method stated.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Extras {
+    rows: Vec<Extra>,
+    /// Rows no visitor has, reused last freed first.
+    free: Vec<u32>,
+}
+
+impl Extras {
+    /// Row `at`; none for [`NONE`]. O(1).
+    #[inline]
+    pub(super) fn get(&self, at: u32) -> Option<&Extra> {
+        if at == NONE {
+            return None;
+        }
+        self.rows.get(at as usize)
+    }
+
+    /// Row `at`, to change. O(1).
+    pub(super) fn get_mut(&mut self, at: u32) -> Option<&mut Extra> {
+        if at == NONE {
+            return None;
+        }
+        self.rows.get_mut(at as usize)
+    }
+
+    /// A new empty row's number. O(1) amortized.
+    pub(super) fn make(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.rows.push(Extra::EMPTY);
+            u32::try_from(self.rows.len() - 1).unwrap_or(NONE)
+        })
+    }
+
+    /// Frees row `at`, giving back what it held. O(1).
+    pub(super) fn release(&mut self, at: u32) -> Option<Extra> {
+        let row = self.get_mut(at)?;
+        let held = std::mem::replace(row, Extra::EMPTY);
+        self.free.push(at);
+        Some(held)
+    }
+
+    /// Heap bytes. O(1).
+    pub(super) fn bytes(&self) -> usize {
+        self.rows.capacity() * size_of::<Extra>() + self.free.capacity() * 4
+    }
+}

@@ -1,0 +1,266 @@
+//! Visitors' ids, by slot, and the index from id to slot.
+//!
+//! Each slot has a cell of [`CELL`] bytes for its id, at a place computed
+//! from the slot alone, so reading an id needs nothing else (a group list
+//! entry carries the id's length when it fits its cell). Longer ids are
+//! appended to their chunk's string of long ids; a departed visitor's bytes
+//! there stay until they are half of it, and then that one chunk's long
+//! ids are rewritten (O(chunk), never more). The index is a Robin Hood
+//! table of 4-byte entries ([`Index`]) that compares ids through this
+//! store. A slot costs its 16-byte cell, a 4-byte length and its index
+//! entry.
+
+use super::chunked::Entry;
+use super::index::Index;
+
+/// Bytes of an id kept in its slot's own cell; longer ids go to the
+/// chunk's string of long ids.
+pub(super) const CELL: usize = 16;
+
+/// Slots per chunk: as many as the visitors' records have.
+pub(super) const SLOTS_PER_CHUNK: usize = 1024;
+
+/// A cell no id has been written to.
+const EMPTY_CELL: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+const _: () = assert!(EMPTY_CELL.len() == CELL);
+
+/// The ids of one chunk of slots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Chunk {
+    /// Per slot: the id's length; for an id longer than [`CELL`], also
+    /// where it is in `long`: offset << 8 | length. 0 for a free slot.
+    lens: Vec<u32>,
+    /// [`CELL`] bytes per slot; unused bytes are zero.
+    cells: String,
+    long: String,
+    /// Bytes of `long` no slot points to.
+    garbage: usize,
+}
+
+impl Chunk {
+    /// The id of slot `i` of the chunk.
+    #[inline]
+    fn get(&self, i: usize) -> Option<&str> {
+        let name = *self.lens.get(i)?;
+        let len = (name & 0xff) as usize;
+        if len <= CELL {
+            self.cells.get(i * CELL..i * CELL + len)
+        } else {
+            let at = (name >> 8) as usize;
+            self.long.get(at..at + len)
+        }
+    }
+
+    /// Stores `id` for slot `i`.
+    fn set(&mut self, i: usize, id: &str) {
+        let len = u32::try_from(id.len()).unwrap_or(0);
+        let at = if id.len() <= CELL {
+            // The cell is rewritten whole (the id, then zeros), at char
+            // boundaries of the string of cells, so it stays valid UTF-8.
+            let mut cell = [0u8; CELL];
+            if let Some(prefix) = cell.get_mut(..id.len()) {
+                prefix.copy_from_slice(id.as_bytes());
+            }
+            let text = std::str::from_utf8(&cell).unwrap_or_default();
+            if text.len() == CELL {
+                self.cells.replace_range(i * CELL..(i + 1) * CELL, text);
+            }
+            0
+        } else {
+            if self.garbage >= 4096 && self.garbage * 2 >= self.long.len() {
+                self.compact();
+            }
+            if self.long.capacity() < self.long.len() + id.len() {
+                // Exact growth by a quarter: a doubling string would leave
+                // up to half its room unused.
+                self.long.reserve_exact(id.len().max(self.long.len() / 4));
+            }
+            let at = u32::try_from(self.long.len()).unwrap_or(0);
+            self.long.push_str(id);
+            at
+        };
+        if let Some(l) = self.lens.get_mut(i) {
+            *l = (at << 8) | len;
+        }
+    }
+
+    /// Slot `i` is freed: a long id's bytes become garbage.
+    fn clear(&mut self, i: usize) {
+        let Some(l) = self.lens.get_mut(i) else { return };
+        let len = (*l & 0xff) as usize;
+        if len > CELL {
+            self.garbage += len;
+        }
+        *l = 0;
+    }
+
+    /// Rewrites the long ids of the slots in use without the departed ones.
+    fn compact(&mut self) {
+        let mut long = String::with_capacity(self.long.len() - self.garbage + self.long.len() / 8);
+        for i in 0..self.lens.len() {
+            let Some(name) = self.lens.get(i).copied() else { continue };
+            let len = name & 0xff;
+            if len as usize <= CELL {
+                continue;
+            }
+            let at = u32::try_from(long.len()).unwrap_or(0);
+            long.push_str(self.get(i).unwrap_or_default());
+            if let Some(l) = self.lens.get_mut(i) {
+                *l = (at << 8) | len;
+            }
+        }
+        self.long = long;
+        self.garbage = 0;
+    }
+}
+
+/// The ids of the slots, and the id → slot index. Cost of each method
+/// stated.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Names {
+    chunks: Vec<Chunk>,
+    index: Index,
+}
+
+/// The id in `slot`, from the chunks alone (the index's way to compare).
+fn name_in(chunks: &[Chunk], slot: u32) -> Option<&str> {
+    chunks.get(slot as usize / SLOTS_PER_CHUNK)?.get(slot as usize % SLOTS_PER_CHUNK)
+}
+
+/// The length an id has in its cell: its length when it fits, else 0.
+pub(super) fn cell_len(len: usize) -> usize {
+    if len <= CELL { len } else { 0 }
+}
+
+impl Names {
+    /// Ids indexed. O(1).
+    pub(super) fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Adds a slot with no id after the last one. O(1) amortized.
+    pub(super) fn push_slot(&mut self) {
+        if self.chunks.last().is_none_or(|c| c.lens.len() == SLOTS_PER_CHUNK) {
+            self.chunks.push(Chunk::default());
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.lens.push(0);
+            chunk.cells.push_str(EMPTY_CELL);
+        }
+    }
+
+    /// The id in `slot`; empty for a slot with none. O(1).
+    #[inline]
+    pub(super) fn get(&self, slot: u32) -> Option<&str> {
+        name_in(&self.chunks, slot)
+    }
+
+    /// The id a group list entry names: from the slot's cell alone when it
+    /// fits there. O(1).
+    #[inline]
+    pub(super) fn of_entry(&self, e: Entry) -> Option<&str> {
+        let (slot, len) = (e.slot() as usize, e.cell_len());
+        if len == 0 {
+            return self.get(e.slot());
+        }
+        let i = slot % SLOTS_PER_CHUNK;
+        self.chunks.get(slot / SLOTS_PER_CHUNK)?.cells.get(i * CELL..i * CELL + len)
+    }
+
+    /// The slot holding `id`. O(1) expected.
+    pub(super) fn slot(&self, id: &str) -> Option<u32> {
+        let chunks = &self.chunks;
+        self.index.get(id, |s| name_in(chunks, s))
+    }
+
+    /// Gives `slot` (made by [`Self::push_slot`], holding no id) the id
+    /// `id`, which no other slot holds, and indexes it. O(1) amortized
+    /// (growing the index rehashes every id).
+    pub(super) fn insert(&mut self, slot: u32, id: &str) {
+        if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
+            chunk.set(slot as usize % SLOTS_PER_CHUNK, id);
+        }
+        let chunks = &self.chunks;
+        self.index.insert(id, slot, |s| name_in(chunks, s));
+    }
+
+    /// Takes the id of `slot` out of the index and frees its bytes. O(1)
+    /// expected, or O(chunk) when its long ids are rewritten.
+    pub(super) fn remove(&mut self, slot: u32) {
+        let chunks = &self.chunks;
+        let name = name_in(chunks, slot).unwrap_or_default();
+        self.index.remove(name, |s| name_in(chunks, s));
+        if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
+            chunk.clear(slot as usize % SLOTS_PER_CHUNK);
+        }
+    }
+
+    /// Heap bytes of the ids (cells, long ids and lengths) and of the
+    /// index. O(chunks).
+    pub(super) fn bytes(&self) -> (usize, usize) {
+        let ids = self.chunks.iter().map(|c| c.cells.capacity() + c.long.capacity() + c.lens.capacity() * 4).sum();
+        (ids, self.index.bytes())
+    }
+
+    /// Bytes of long ids kept, departed ones included. O(chunks).
+    #[cfg(test)]
+    pub(super) fn long_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.long.len()).sum()
+    }
+
+    /// Chunks of slots. O(1).
+    #[cfg(test)]
+    pub(super) fn chunks(&self) -> usize {
+        self.chunks.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Short, long (kept apart) and multi-byte ids come and go in reused
+    /// slots; every id is found under its own slot, reads back unchanged,
+    /// and departed long ids do not pile up.
+    #[test]
+    fn ids_of_every_length_survive_reuse_and_rewriting() {
+        let id = |n: u64| match n % 4 {
+            0 => format!("v{n}"),
+            1 => format!("visitor-with-a-long-id-{n:012}"),
+            2 => format!("ü{n}ř"),
+            _ => format!("{}{n}", "é".repeat(8)),
+        };
+        let mut names = Names::default();
+        let mut model: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+        let (mut slots, mut free): (u32, Vec<u32>) = (0, Vec::new());
+        let mut x: u64 = 5;
+        for step in 0..30_000u64 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let name = id((x >> 33) % 4_000);
+            if let Some(slot) = model.remove(&name) {
+                assert_eq!(names.slot(&name), Some(slot), "step {step}");
+                names.remove(slot);
+                assert_eq!(names.get(slot), Some(""));
+                free.push(slot);
+            } else {
+                let slot = free.pop().unwrap_or_else(|| {
+                    names.push_slot();
+                    slots += 1;
+                    slots - 1
+                });
+                names.insert(slot, &name);
+                model.insert(name, slot);
+            }
+        }
+        assert_eq!(names.len(), model.len());
+        for (name, slot) in &model {
+            assert_eq!(names.slot(name), Some(*slot));
+            assert_eq!(names.get(*slot), Some(name.as_str()));
+            let e = super::super::chunked::Entry::for_test(*slot, cell_len(name.len()));
+            assert_eq!(names.of_entry(e), Some(name.as_str()));
+        }
+        let live_long: usize = model.keys().filter(|n| n.len() > CELL).map(String::len).sum();
+        let long = names.long_bytes();
+        assert!(long <= 2 * live_long + 4096 * names.chunks(), "{long} bytes kept for {live_long} live");
+    }
+}

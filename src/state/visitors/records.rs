@@ -1,0 +1,175 @@
+//! Visitors' records by slot. A visitor keeps its slot for as long as it
+//! stays; a slot left free is reused by a later arrival, with its
+//! generation bumped so that keys made for the visitor who left are
+//! refused. Nothing is ever renumbered, so no event pauses to compact
+//! everything.
+
+use super::index::MAX_SLOTS;
+use super::names::SLOTS_PER_CHUNK;
+use super::tags::NONE;
+use super::view::Full;
+use crate::snapshot::GroupIx;
+
+/// A free slot (in [`Rec::group`]).
+const GONE: u32 = u32::MAX;
+/// An ungrouped visitor.
+const UNGROUPED: u32 = u32::MAX - 1;
+
+/// A visitor's record: 24 bytes (4-byte aligned, so that the 8-byte
+/// arrival costs no padding; fields are read by value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, packed(4))]
+pub(super) struct Rec {
+    /// Arrival number: orders visitors by arrival (from the account's one
+    /// counter, so unique). Also the chat state's version (R13) until the
+    /// visitor's first chat event, after which its side-table row holds
+    /// the version.
+    pub(super) arrival: u64,
+    /// Effective group for the synced snapshot (R2's answer, cached), or
+    /// [`UNGROUPED`], or [`GONE`] for a free slot.
+    group: u32,
+    /// Bumped whenever the slot is freed.
+    pub(super) generation: u32,
+    /// The page tag's number in the tags, or [`NONE`].
+    pub(super) page: u32,
+    /// The visitor's row in the side table, or [`NONE`].
+    pub(super) extra: u32,
+}
+
+impl Rec {
+    /// The visitor's effective group; `None` for ungrouped (or a free slot).
+    #[inline]
+    pub(super) fn group(&self) -> Option<GroupIx> {
+        let g = self.group;
+        (g < UNGROUPED).then_some(g as GroupIx)
+    }
+
+    /// Sets the effective group.
+    pub(super) fn set_group(&mut self, group: Option<GroupIx>) {
+        self.group = group.map_or(UNGROUPED, |g| u32::try_from(g).unwrap_or(UNGROUPED).min(UNGROUPED - 1));
+    }
+
+    /// Whether a visitor is in the slot.
+    #[inline]
+    pub(super) fn is_live(&self) -> bool {
+        self.group != GONE
+    }
+}
+
+/// Records in chunks of [`SLOTS_PER_CHUNK`]: growing never moves the
+/// records already stored, and at most one chunk is part-used (it grows by
+/// doubling, so a few visitors cost a few hundred bytes). Cost of each
+/// method: O(1), amortized where a chunk grows.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Records {
+    chunks: Vec<Vec<Rec>>,
+    /// Slots made so far (free or not).
+    slots: u32,
+    /// Free slots, reused last freed first.
+    free: Vec<u32>,
+}
+
+impl Records {
+    /// Slots made so far: every slot is below it.
+    pub(super) fn slots(&self) -> u32 {
+        self.slots
+    }
+
+    #[inline]
+    pub(super) fn get(&self, slot: u32) -> Option<&Rec> {
+        let slot = slot as usize;
+        self.chunks.get(slot / SLOTS_PER_CHUNK)?.get(slot % SLOTS_PER_CHUNK)
+    }
+
+    pub(super) fn get_mut(&mut self, slot: u32) -> Option<&mut Rec> {
+        let slot = slot as usize;
+        self.chunks.get_mut(slot / SLOTS_PER_CHUNK)?.get_mut(slot % SLOTS_PER_CHUNK)
+    }
+
+    /// The record of a visitor in the slot.
+    #[inline]
+    pub(super) fn live(&self, slot: u32) -> Option<&Rec> {
+        self.get(slot).filter(|r| r.is_live())
+    }
+
+    /// A slot for a new visitor, with its record set, and whether the slot
+    /// is new (never used before).
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] when [`MAX_SLOTS`] visitors are on the site.
+    pub(super) fn take(&mut self, arrival: u64, group: Option<GroupIx>, page: u32) -> Result<(u32, bool), Full> {
+        let (slot, new) = match self.free.pop() {
+            Some(slot) => (slot, false),
+            None if self.slots < MAX_SLOTS => {
+                let slot = self.slots;
+                if slot as usize % SLOTS_PER_CHUNK == 0 {
+                    self.chunks.push(Vec::new());
+                }
+                let fresh = Rec { arrival: 0, group: GONE, generation: 0, page: NONE, extra: NONE };
+                if let Some(chunk) = self.chunks.last_mut() {
+                    chunk.push(fresh);
+                }
+                self.slots += 1;
+                (slot, true)
+            }
+            None => return Err(Full),
+        };
+        if let Some(rec) = self.get_mut(slot) {
+            *rec = Rec { arrival, page, extra: NONE, ..*rec };
+            rec.set_group(group);
+        }
+        Ok((slot, new))
+    }
+
+    /// Frees the slot: its generation moves on, so old keys fail. A slot
+    /// whose generation would wrap is retired, so that no key can ever name
+    /// two visitors.
+    pub(super) fn free(&mut self, slot: u32) {
+        let Some(r) = self.get_mut(slot) else { return };
+        r.group = GONE;
+        r.extra = NONE;
+        r.page = NONE;
+        match r.generation.checked_add(1) {
+            Some(next) => {
+                r.generation = next;
+                self.free.push(slot);
+            }
+            None => r.generation = u32::MAX,
+        }
+    }
+
+    /// Heap bytes.
+    pub(super) fn bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.capacity() * size_of::<Rec>()).sum::<usize>()
+            + self.chunks.capacity() * size_of::<Vec<Rec>>()
+            + self.free.capacity() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 24);
+    }
+
+    /// A freed slot is reused with a new generation; groups read back.
+    #[test]
+    fn slots_are_reused_with_a_new_generation() {
+        let mut records = Records::default();
+        let (a, new) = records.take(1, Some(3), NONE).unwrap();
+        assert!(new);
+        assert_eq!(records.live(a).map(Rec::group), Some(Some(3)));
+        let g = records.get(a).unwrap().generation;
+        records.free(a);
+        assert!(records.live(a).is_none());
+        let (b, new) = records.take(2, None, NONE).unwrap();
+        assert_eq!((b, new), (a, false));
+        assert_eq!(records.get(b).unwrap().generation, g + 1);
+        assert_eq!(records.live(b).map(Rec::group), Some(None));
+        assert_eq!(records.slots(), 1);
+    }
+}
