@@ -7,7 +7,8 @@
 //!
 //! Where each family of methods is:
 //! - this file: building an account, the clock, configuration changes
-//!   ([`Account::apply`]), the error and report types;
+//!   ([`Account::apply`]), the report types;
+//! - `error.rs`: why an event was refused (`ActionError`);
 //! - `events.rs`: visitor and agent events (`visit`, `select_group`,
 //!   `prefer_agent`, `leave`, `set_status`, `refresh`, `claim`,
 //!   `claim_at_version`, `release`, `restore_chat`, `chat_limit`);
@@ -16,13 +17,17 @@
 //! - `queries.rs`: decisions and reads (`sees`, `visible_agents`,
 //!   `dashboard`, `can_claim`, `candidates`, `is_online`, `is_online_for`,
 //!   `form_choices`, `queue`, `visitor`, `chats_of`, `holder`, `load`,
-//!   keys, …);
+//!   `group_hours`, …);
+//! - `keys.rs`: agents and visitors resolved once (`agent_key`,
+//!   `visitor_key`, `sees_key`) and `GroupHours`;
 //! - `event.rs`: events as values (`Event`, `apply_event`, R33);
 //! - `notices.rs`: what each event did (`Notice`, `notices`, R31);
 //! - `saved.rs`: saving and loading (`Saved`, `save`, `from_saved`, R32).
 
+mod error;
 mod event;
 mod events;
+mod keys;
 mod notices;
 mod queries;
 mod routing;
@@ -30,19 +35,20 @@ mod saved;
 mod time;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
+pub use error::ActionError;
 pub use event::{Event, EventError, Timed};
 pub use events::Visited;
+pub use keys::{AgentKey, GroupHours, VisitorKey};
 pub use notices::Notice;
-pub use queries::{AgentKey, GroupHours, VisitorKey, VisitorView};
+pub use queries::VisitorView;
 pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::decide::AvailabilityChange;
 use crate::decide::{self, group, refresh};
-use crate::decide::{AvailabilityChange, Reason};
-use crate::error::{ErrorCode, ErrorKind};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::{self, Freed};
 use crate::snapshot::{BitSet, Change, ChangeError, Snapshot};
@@ -80,132 +86,6 @@ pub struct Account {
     /// The notices of the call's earlier units: the event before the
     /// deadlines it made due, each deadline before the next (R26, R31).
     said: notices::Tail,
-}
-
-/// Why an event was refused. Nothing changed.
-///
-/// Every event may also fail with `invalid_id` ([`ActionError::InvalidId`])
-/// for text that cannot be an id, and with `version_exhausted`. Ids are
-/// looked up in the order of the event's parameters; unknown ones are
-/// reported typed.
-///
-/// ```
-/// use groupgate::{Account, ConfigBuilder, ErrorCode};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
-/// let err = account.release("ghost").unwrap_err();
-/// assert_eq!((err.code(), err.to_string().as_str()), ("unknown_visitor", "unknown visitor `ghost`"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ActionError {
-    /// An id given to the event breaks R23's id rules, so it can name
-    /// nothing.
-    #[error("invalid id: {0}")]
-    InvalidId(crate::IdError),
-    /// No agent with that id.
-    #[error("unknown agent `{0}`")]
-    UnknownAgent(AgentId),
-    /// No visitor with that id.
-    #[error("unknown visitor `{0}`")]
-    UnknownVisitor(VisitorId),
-    /// R11 refused a claim.
-    #[error("claim refused: {reason}{}", .holder.as_ref().map(|h| format!(" (held by `{h}`)")).unwrap_or_default())]
-    Denied {
-        /// The first failing check of R11.
-        reason: Reason,
-        /// The holder, for `already_claimed`.
-        holder: Option<AgentId>,
-    },
-    /// A compare-and-set claim saw another version of the chat (R13).
-    #[error("chat version is {found}, not {expected}")]
-    VersionMismatch {
-        /// The version the caller read.
-        expected: u64,
-        /// The version now.
-        found: u64,
-    },
-    /// The visitor has no chat held by an agent (release: no open chat).
-    #[error("visitor `{0}` has no chat to act on")]
-    NoChat(VisitorId),
-    /// The visitor already has an open chat, held or queued.
-    #[error("visitor `{0}` already has an open chat")]
-    ChatOpen(VisitorId),
-    /// No group with that id works on the latest revision (R1, R3).
-    #[error("unknown group `{0}`")]
-    UnknownGroup(GroupId),
-    /// A transfer to the group the chat is already in (R19).
-    #[error("the chat is already in group `{0}`")]
-    SameGroup(GroupId),
-    /// The contact form has no group selection (switched off, or a plan
-    /// without groups; R22).
-    #[error("the contact form has no group selection")]
-    GroupSelectionDisabled,
-    /// The contact form does not offer that group now (R22).
-    #[error("the contact form does not offer group `{0}`")]
-    GroupNotOffered(GroupId),
-    /// The account's counter of chat versions (R13) has no value left for
-    /// this event: versions never repeat, so the event is refused. Also a
-    /// [`restore_chat`](Account::restore_chat) of a version that would leave
-    /// the counter unable to move on.
-    #[error("chat versions are exhausted")]
-    VersionExhausted,
-    /// A new visitor would pass the most visitors an account holds at once
-    /// (2^26 − 1, 67,108,863).
-    #[error("the account holds as many visitors as it can")]
-    TooManyVisitors,
-    /// A decline of a chat its holder answered (R27).
-    #[error("the chat of visitor `{0}` is answered")]
-    AlreadyAnswered(VisitorId),
-}
-
-/// Codes are the scenario format's. A version mismatch is
-/// `already_claimed`: the caller lost a race (R13).
-///
-/// ```
-/// use groupgate::*;
-/// let mut account = Account::new(ConfigBuilder::new()
-///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
-/// account.visit("v1", Some("en")).unwrap();
-/// let err = account.release("v1").unwrap_err();
-/// assert_eq!((err.code(), err.kind()), ("no_chat", ErrorKind::Conflict));
-/// ```
-impl ErrorCode for ActionError {
-    fn code(&self) -> &'static str {
-        match self {
-            ActionError::InvalidId(_) => "invalid_id",
-            ActionError::UnknownAgent(_) => "unknown_agent",
-            ActionError::UnknownVisitor(_) => "unknown_visitor",
-            ActionError::Denied { reason, .. } => reason.code(),
-            ActionError::VersionMismatch { .. } => "already_claimed",
-            ActionError::NoChat(_) => "no_chat",
-            ActionError::ChatOpen(_) => "chat_open",
-            ActionError::UnknownGroup(_) => "unknown_group",
-            ActionError::SameGroup(_) => "same_group",
-            ActionError::GroupSelectionDisabled => "group_selection_disabled",
-            ActionError::GroupNotOffered(_) => "group_not_offered",
-            ActionError::VersionExhausted => "version_exhausted",
-            ActionError::TooManyVisitors => "too_many_visitors",
-            ActionError::AlreadyAnswered(_) => "already_answered",
-        }
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self {
-            ActionError::UnknownAgent(_) | ActionError::UnknownVisitor(_) | ActionError::UnknownGroup(_) => {
-                ErrorKind::NotFound
-            }
-            ActionError::Denied { reason, .. } => reason.kind(),
-            ActionError::InvalidId(_) => ErrorKind::Invalid,
-            ActionError::GroupSelectionDisabled | ActionError::GroupNotOffered(_) => ErrorKind::Forbidden,
-            ActionError::VersionMismatch { .. }
-            | ActionError::NoChat(_)
-            | ActionError::ChatOpen(_)
-            | ActionError::SameGroup(_)
-            | ActionError::VersionExhausted
-            | ActionError::TooManyVisitors
-            | ActionError::AlreadyAnswered(_) => ErrorKind::Conflict,
-        }
-    }
 }
 
 /// A successful claim.

@@ -22,16 +22,17 @@
 
 mod format;
 mod instant;
+mod payload;
 mod run;
 mod step;
 
 pub use crate::PolicyPatch;
 pub use format::{AccountFile, AgentFile, Scenario};
 pub use instant::Instant;
-pub use run::{Failure, Report, Traced};
-pub use step::{
-    ACTIONS, Action, AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard,
-    ExpectGroup, ExpectHolder, ExpectLoad, ExpectNextChange, ExpectOnline, ExpectOnlineFor, ExpectOpen, ExpectStatus,
-    GroupOnly, ScheduleOnly, SelectGroup, SetEnabled, SetStatus, Step, StepKind, Transfer, Unassign, UpdateAgent,
-    UpdateGroup, Visit, VisitorOnly,
+pub use payload::{
+    AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard, ExpectGroup, ExpectHolder,
+    ExpectLoad, ExpectNextChange, ExpectOnline, ExpectOnlineFor, ExpectOpen, ExpectStatus, GroupOnly, ScheduleOnly,
+    SelectGroup, SetEnabled, SetStatus, Transfer, Unassign, UpdateAgent, UpdateGroup, Visit, VisitorOnly,
 };
+pub use run::{Failure, Report, Traced};
+pub use step::{ACTIONS, Action, Step, StepKind};

@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use super::step::{Action, Transfer};
+use super::payload::Transfer;
+use super::step::Action;
 use super::{Scenario, Step};
 use crate::{
     Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, ScheduleId, TransferTarget,
