@@ -65,14 +65,14 @@ impl Account {
             None => None,
         };
         let grouping = group::Grouper(&self.latest);
-        if self.state.visitor(visitor).is_none() {
+        let Some(slot) = self.state.visitors().slot(visitor) else {
             // A new visitor has no chat yet: nothing in the queue changes.
             self.state.add_visitor(visitor, page_group, &grouping).map_err(|_| ActionError::TooManyVisitors)?;
             return Ok(Visited::New);
-        }
+        };
         if let Some(tag) = page_group {
-            self.state.retag(visitor, Tag::Page(tag), &grouping);
-            self.serve(Freed::Visitor(visitor));
+            self.state.retag(slot, Tag::Page(tag), &grouping);
+            self.serve(Freed::Visitor(slot));
         }
         Ok(Visited::Known)
     }
@@ -103,18 +103,16 @@ impl Account {
     }
 
     fn select_group_event(&mut self, visitor: &str, group: &str) -> Result<(), ActionError> {
-        if self.state.visitor(visitor).is_none() {
-            return Err(super::unknown(visitor, ActionError::UnknownVisitor));
-        }
+        let (slot, _) = self.known_slot(visitor)?;
         let g = form::check_selection(&self.latest, &self.state, group).map_err(|refused| match refused {
             form::Refused::SelectionDisabled => ActionError::GroupSelectionDisabled,
             form::Refused::NotOffered => super::unknown(group, ActionError::GroupNotOffered),
         })?;
         if let Some((id, _)) = self.latest.group(g) {
             let snap = &*self.latest;
-            self.state.retag(visitor, Tag::Selection(id.clone()), &group::Grouper(snap));
+            self.state.retag(slot, Tag::Selection(id.clone()), &group::Grouper(snap));
         }
-        self.serve(Freed::Visitor(visitor));
+        self.serve(Freed::Visitor(slot));
         Ok(())
     }
 
@@ -143,7 +141,7 @@ impl Account {
     }
 
     fn prefer_agent_event(&mut self, visitor: &str, agent: &str) -> Result<(), ActionError> {
-        self.known_visitor(visitor)?;
+        let (slot, _) = self.known_slot(visitor)?;
         // Stored: text that cannot be an id is refused (R23); an agent the
         // configuration has shares its id.
         crate::check_id(agent).map_err(ActionError::InvalidId)?;
@@ -152,8 +150,8 @@ impl Account {
             .agent_ix(agent)
             .and_then(|a| self.latest.agent(a))
             .map_or_else(|| AgentId::stored(agent), |(id, _)| id.clone());
-        self.state.set_preferred(visitor, agent);
-        self.serve(Freed::Visitor(visitor));
+        self.state.set_preferred(slot, agent);
+        self.serve(Freed::Visitor(slot));
         Ok(())
     }
 
@@ -180,9 +178,9 @@ impl Account {
     }
 
     fn leave_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        self.known_visitor(visitor)?;
-        if let Some(holder) = self.state.remove_visitor(visitor) {
-            self.serve(Freed::Agent(holder.as_str()));
+        let (slot, _) = self.known_slot(visitor)?;
+        if let Some(holder) = self.state.remove_visitor(slot) {
+            self.serve_agent(&holder);
         }
         Ok(())
     }
@@ -213,7 +211,7 @@ impl Account {
     fn set_status_event(&mut self, agent: &str, status: Status) -> Result<(), ActionError> {
         let ix = self.agent_ix(agent)?;
         self.state.set_status(ix, status, self.latest.policy().offline_requeue_after);
-        self.serve(Freed::Agent(agent));
+        self.serve(Freed::Agent(ix));
         Ok(())
     }
 
@@ -282,10 +280,7 @@ impl Account {
 
     fn claim_event(&mut self, agent: &str, visitor: &str) -> Result<Claimed, ActionError> {
         let ax = self.agent_ix(agent)?;
-        let slot = self.state.visitors().slot(visitor);
-        let Some((slot, v)) = slot.and_then(|s| Some((s, self.state.visitors().at(s)?))) else {
-            return Err(super::unknown(visitor, ActionError::UnknownVisitor));
-        };
+        let (slot, v) = self.known_slot(visitor)?;
         match claim::check_visitor(&self.latest, &self.state, ax, v) {
             ClaimCheck::Denied { reason, holder, .. } => Err(ActionError::Denied { reason, holder: holder.cloned() }),
             ClaimCheck::Allowed { already_holder: true } => Ok(Claimed { version: v.version, changed: false }),
@@ -358,13 +353,12 @@ impl Account {
     }
 
     fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        let v = self.known_visitor(visitor)?;
+        let (slot, v) = self.known_slot(visitor)?;
         if v.chat.is_none() {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         }
-        let holder = self.state.visitors().slot(visitor).and_then(|slot| self.state.close(slot));
-        if let Some(holder) = holder {
-            self.serve(Freed::Agent(holder.as_str()));
+        if let Some(holder) = self.state.close(slot) {
+            self.serve_agent(&holder);
         }
         Ok(())
     }

@@ -372,7 +372,25 @@ impl Account {
     }
 
     pub(super) fn known_visitor(&self, visitor: &str) -> Result<Visitor<'_>, ActionError> {
-        self.state.visitor(visitor).ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
+        self.known_slot(visitor).map(|(_, v)| v)
+    }
+
+    /// The visitor's slot, resolved once for everything below the account,
+    /// with the visitor. O(1) expected.
+    pub(super) fn known_slot(&self, visitor: &str) -> Result<(u32, Visitor<'_>), ActionError> {
+        let visitors = self.state.visitors();
+        visitors
+            .slot(visitor)
+            .and_then(|slot| Some((slot, visitors.at(slot)?)))
+            .ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
+    }
+
+    /// Queue serving (R18) after the agent with this id freed a slot: one
+    /// lookup of its index. O(1) expected, plus serving.
+    pub(super) fn serve_agent(&mut self, agent: &crate::ids::AgentId) {
+        if let Some(ax) = self.latest.agent_ix(agent.as_str()) {
+            self.serve(Freed::Agent(ax));
+        }
     }
 
     pub(super) fn snapshot_at(&self, revision: u64) -> &Snapshot {

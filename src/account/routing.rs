@@ -6,6 +6,7 @@ use super::{Account, ActionError};
 use crate::decide::{ClaimCheck, claim};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::{self, Assignments, Freed, Routed, TransferTarget};
+use crate::snapshot::GroupIx;
 
 impl Account {
     /// The visitor starts a chat, routed under the routing policy (R15–R18).
@@ -33,13 +34,13 @@ impl Account {
     }
 
     fn route_event(&mut self, visitor: &str) -> Result<Routed, ActionError> {
-        let v = self.known_visitor(visitor)?;
+        let (slot, v) = self.known_slot(visitor)?;
         if v.chat.is_some() {
             return Err(ActionError::ChatOpen(VisitorId::stored(v.id)));
         }
         let plan = route::destination_of(&self.latest, &self.state, v);
         // Routing a new chat frees no agent: the queue has nothing new to serve.
-        Ok(route::land(&self.latest, &mut self.state, visitor, plan))
+        Ok(route::land(&self.latest, &mut self.state, slot, plan))
     }
 
     /// Transfers a held chat (R19) to a group or to an agent.
@@ -74,31 +75,36 @@ impl Account {
     }
 
     fn transfer_event(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
-        let v = self.known_visitor(visitor)?;
+        let (slot, v) = self.known_slot(visitor)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
         let Some(holder) = holder else {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         };
+        let own = v.group;
         let routed = match to {
-            TransferTarget::Group(g) => self.transfer_to_group(visitor, g)?,
-            TransferTarget::Agent(a) => self.transfer_to_agent(visitor, &holder, a)?,
+            TransferTarget::Group(g) => self.transfer_to_group(slot, own, g)?,
+            TransferTarget::Agent(a) => self.transfer_to_agent(slot, own, &holder, a)?,
         };
-        self.serve(Freed::Agent(holder.as_str()));
+        self.serve_agent(&holder);
         Ok(routed)
     }
 
-    fn transfer_to_group(&mut self, visitor: &str, target: &GroupId) -> Result<Routed, ActionError> {
+    fn transfer_to_group(&mut self, slot: u32, own: Option<GroupIx>, target: &GroupId) -> Result<Routed, ActionError> {
         let g = self.latest.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(target.clone()))?;
-        if self.known_visitor(visitor)?.group == Some(g) {
+        if own == Some(g) {
             return Err(ActionError::SameGroup(target.clone()));
         }
-        Ok(route::to_group(&self.latest, &mut self.state, visitor, g))
+        Ok(route::to_group(&self.latest, &mut self.state, slot, g))
     }
 
-    fn transfer_to_agent(&mut self, visitor: &str, holder: &AgentId, target: &AgentId) -> Result<Routed, ActionError> {
+    fn transfer_to_agent(
+        &mut self,
+        slot: u32,
+        own: Option<GroupIx>,
+        holder: &AgentId,
+        target: &AgentId,
+    ) -> Result<Routed, ActionError> {
         let ax = self.agent_ix(target.as_str())?;
-        let v = self.known_visitor(visitor)?;
-        let own = v.group;
         let group = own.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
         let routed = |agent: &AgentId| Routed { agent: Some(agent.clone()), offered: Vec::new(), group, moved: false };
         if target == holder {
@@ -107,15 +113,13 @@ impl Account {
         if let ClaimCheck::Denied { reason, .. } = claim::check(&self.latest, &self.state, ax, own, None) {
             return Err(ActionError::Denied { reason, holder: None });
         }
-        if let Some(slot) = self.state.visitors().slot(visitor) {
-            self.state.assign(ax, slot);
-        }
+        self.state.assign(ax, slot);
         Ok(routed(target))
     }
 
     /// Serves the queue (R18) after a successful event, as far as `freed`
     /// can have changed it; each chat served is a `chat_held` notice (R31).
-    pub(super) fn serve(&mut self, freed: Freed<'_>) {
+    pub(super) fn serve(&mut self, freed: Freed) {
         route::serve(&self.latest, &mut self.state, freed);
     }
 }

@@ -101,13 +101,11 @@ impl Account {
     }
 
     fn answer_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        let v = self.known_visitor(visitor)?;
+        let (slot, v) = self.known_slot(visitor)?;
         if v.chat.is_none_or(|c| c.holder.is_none()) {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         }
-        if let Some(slot) = self.state.visitors().slot(visitor) {
-            self.state.answer(slot);
-        }
+        self.state.answer(slot);
         Ok(())
     }
 
@@ -143,16 +141,14 @@ impl Account {
     }
 
     fn decline_event(&mut self, visitor: &str) -> Result<(), ActionError> {
-        let v = self.known_visitor(visitor)?;
+        let (slot, v) = self.known_slot(visitor)?;
         let Some(chat) = v.chat.filter(|c| c.holder.is_some()) else {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         };
         if chat.answered {
             return Err(ActionError::AlreadyAnswered(VisitorId::stored(v.id)));
         }
-        if let Some(slot) = self.state.visitors().slot(visitor) {
-            self.miss(slot, Unheld::Declined);
-        }
+        self.miss(slot, Unheld::Declined);
         Ok(())
     }
 
@@ -169,7 +165,7 @@ impl Account {
             }
         });
         if let Some(holder) = holder {
-            self.serve(Freed::Agent(holder.as_str()));
+            self.serve_agent(&holder);
         }
     }
 

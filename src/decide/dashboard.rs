@@ -188,7 +188,8 @@ mod tests {
             state.add_visitor(&format!("v{n}"), tag, &Grouper(&snap)).unwrap();
         }
         for n in (0..3_000usize).step_by(7) {
-            state.remove_visitor(&format!("v{n}"));
+            let slot = state.visitors().slot(&format!("v{n}")).unwrap();
+            state.remove_visitor(slot);
         }
         let lists: SmallVec<[Option<GroupIx>; 4]> = [None, Some(0), Some(2)].into_iter().collect();
         let visitors = state.visitors();

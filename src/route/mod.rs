@@ -10,7 +10,7 @@ use crate::config::Routing;
 use crate::decide::candidates::{each_in_group, first_by_key, preferred, serving_group};
 use crate::decide::group;
 use crate::decide::visibility::visibility;
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
 use crate::state::{Place, State, Tag, Unheld, Visitor};
 
@@ -154,28 +154,28 @@ pub enum TransferTarget {
 }
 
 /// What an event may have made available, for queue serving (R18).
-pub(crate) enum Freed<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Freed {
     /// Anything: a configuration change.
     All,
-    /// This agent (a status change, a freed slot).
-    Agent(&'a str),
-    /// This visitor's own chat (its tags changed).
-    Visitor(&'a str),
+    /// The agent at this index (a status change, a freed slot).
+    Agent(AgentIx),
+    /// The chat of the visitor in this slot (its tags changed).
+    Visitor(u32),
 }
 
 /// Applies a routing plan to the visitor's unheld chat: moves it to the
 /// serving group when that differs from its effective group (R2, R17), then
 /// assigns the pick or queues it at the back (R18). O(viewers of the group)
 /// for the offers, plus the state's costs.
-pub(crate) fn land(snap: &Snapshot, state: &mut State, visitor: &str, plan: Destination) -> Routed {
-    let Some(slot) = state.visitors().slot(visitor) else {
+pub(crate) fn land(snap: &Snapshot, state: &mut State, slot: u32, plan: Destination) -> Routed {
+    let Some(own) = state.visitors().at(slot).map(|v| v.group) else {
         return Routed { agent: None, offered: Vec::new(), group: None, moved: false };
     };
-    let own = state.visitors().at(slot).and_then(|v| v.group);
     let moved = plan.group != own;
     let group = plan.group.and_then(|g| snap.group(g)).map(|(id, _)| id.clone());
     if let (true, Some(id)) = (moved, group.clone()) {
-        state.retag(visitor, Tag::MovedTo(id), &group::Grouper(snap));
+        state.retag(slot, Tag::MovedTo(id), &group::Grouper(snap));
     }
     if let Some((ax, agent)) = plan.pick.and_then(|a| Some((a, snap.agent(a)?.0.clone()))) {
         state.pick(ax, slot, snap.policy().answer_timeout);
@@ -215,16 +215,14 @@ pub(crate) fn requeue_offers(snap: &Snapshot, state: &State, slot: u32) -> Vec<A
 /// group before the transfer (R2). The move is one `chat_moved`, from the
 /// group the chat was in to the one it lands in, and none when they are the
 /// same (R31).
-pub(crate) fn to_group(snap: &Snapshot, state: &mut State, visitor: &str, target: GroupIx) -> Routed {
-    if let Some(slot) = state.visitors().slot(visitor) {
-        state.unhold(slot, Unheld::Transferred);
-    }
-    let Some(v) = state.visitor(visitor) else { return land(snap, state, visitor, Destination::NOWHERE) };
+pub(crate) fn to_group(snap: &Snapshot, state: &mut State, slot: u32, target: GroupIx) -> Routed {
+    state.unhold(slot, Unheld::Transferred);
+    let Some(v) = state.visitors().at(slot) else { return land(snap, state, slot, Destination::NOWHERE) };
     let plan = destination(snap, state, Some(target), preferred(snap, v), &missed_of(snap, v));
     if let Some((id, _)) = plan.group.and_then(|g| snap.group(g)) {
-        state.retag(visitor, Tag::MovedTo(id.clone()), &group::Grouper(snap));
+        state.retag(slot, Tag::MovedTo(id.clone()), &group::Grouper(snap));
     }
-    let routed = land(snap, state, visitor, plan);
+    let routed = land(snap, state, slot, plan);
     Routed { moved: plan.group != Some(target), ..routed }
 }
 
@@ -244,8 +242,8 @@ pub(crate) fn miss(
     let holder = state.unhold(slot, why)?;
     status(state, &holder);
     let v = state.visitors().at(slot)?;
-    let (name, plan) = (v.id.to_string(), destination_of(snap, state, v));
-    land(snap, state, &name, plan);
+    let plan = destination_of(snap, state, v);
+    land(snap, state, slot, plan);
     Some(holder)
 }
 
@@ -259,10 +257,9 @@ pub(crate) fn miss(
 pub(crate) fn overflow(snap: &Snapshot, state: &mut State, slot: u32) {
     let Some(v) = state.visitors().at(slot) else { return };
     let Some(fallback) = v.group.and_then(|g| snap.group(g)).and_then(|(_, g)| g.fallback) else { return };
-    let name = v.id.to_string();
     let plan = destination(snap, state, Some(fallback), preferred(snap, v), &missed_of(snap, v));
     if let Some((id, _)) = plan.group.and_then(|g| snap.group(g)) {
-        state.retag(&name, Tag::MovedTo(id.clone()), &group::Grouper(snap));
+        state.retag(slot, Tag::MovedTo(id.clone()), &group::Grouper(snap));
     }
     match plan.pick {
         Some(ax) => {
@@ -290,7 +287,7 @@ pub(crate) fn overflow(snap: &Snapshot, state: &mut State, slot: u32) {
 /// - a configuration change: every queue, oldest first — O(groups with
 ///   queued chats) per chat served, plus one look at each queue whose chats
 ///   still have no candidate.
-pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> usize {
+pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed) -> usize {
     if snap.policy().routing == Routing::Broadcast || !state.visitors().has_queue() {
         return 0;
     }
@@ -299,28 +296,28 @@ pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed<'_>) -> usi
             let groups: SmallVec<[Option<GroupIx>; 8]> = state.visitors().queued_groups().collect();
             serve_merged(snap, state, &groups, |_| false)
         }
-        Freed::Visitor(id) => {
-            let queued = state.visitor(id).is_some_and(|v| v.chat.is_some_and(|c| c.queued.is_some()));
-            usize::from(queued && serve_one(snap, state, id))
+        Freed::Visitor(slot) => {
+            let queued = state.visitors().chat(slot).is_some_and(|c| c.queued.is_some());
+            usize::from(queued && serve_one(snap, state, slot))
         }
-        Freed::Agent(id) => serve_for_agent(snap, state, id),
+        Freed::Agent(ax) => serve_for_agent(snap, state, ax),
     }
 }
 
 /// Routes one queued chat if it has a candidate now. O(one routing plan).
-fn serve_one(snap: &Snapshot, state: &mut State, visitor: &str) -> bool {
-    let Some(v) = state.visitor(visitor) else { return false };
+fn serve_one(snap: &Snapshot, state: &mut State, slot: u32) -> bool {
+    let Some(v) = state.visitors().at(slot) else { return false };
     let to = destination_of(snap, state, v);
     if to.pick.is_none() {
         return false;
     }
-    land(snap, state, visitor, to);
+    land(snap, state, slot, to);
     true
 }
 
-/// [`serve`] after agent `id` freed a slot or came online.
-fn serve_for_agent(snap: &Snapshot, state: &mut State, id: &str) -> usize {
-    let Some((ax, (_, agent))) = snap.agent_ix(id).and_then(|a| Some((a, snap.agent(a)?))) else { return 0 };
+/// [`serve`] after the agent at `ax` freed a slot or came online.
+fn serve_for_agent(snap: &Snapshot, state: &mut State, ax: AgentIx) -> usize {
+    let Some((_, agent)) = snap.agent(ax) else { return 0 };
     if !state.is_online(ax) {
         return 0;
     }
@@ -359,11 +356,9 @@ fn serve_merged(
     while !stop(state) {
         let oldest = heads.iter().enumerate().filter_map(|(i, h)| Some((i, (*h)?))).min_by_key(|(_, e)| *e);
         let Some((i, entry)) = oldest else { break };
-        let visitor = state.visitors().name(entry.1).map(VisitorId::stored);
         // A chat with a missed list (R27) may stay while the next is served.
         let own_list = state.visitors().chat(entry.1).is_some_and(|c| !c.missed.is_empty());
-        let landed = visitor.filter(|v| serve_one(snap, state, v.as_str()));
-        let more = landed.is_some();
+        let more = serve_one(snap, state, entry.1);
         served += usize::from(more);
         if let (Some(head), Some(g)) = (heads.get_mut(i), groups.get(i)) {
             *head = if more || own_list { next(state, *g, Some(entry)) } else { None };

@@ -370,19 +370,18 @@ impl State {
         id: &str,
         page_tag: Option<GroupId>,
         grouping: &impl Grouping,
-    ) -> Result<(), Full> {
+    ) -> Result<u32, Full> {
         if self.visitors.len() >= self.visitors.capacity() {
             return Err(Full);
         }
         let arrival = self.tick();
-        self.visitors.insert(id, page_tag, arrival, grouping).map(|_| ())
+        self.visitors.insert(id, page_tag, arrival, grouping)
     }
 
     /// Sets one of the visitor's tags and keeps its effective group (R2),
     /// which `grouping` computes, in step; a moved-to group that changes it
     /// is noted as a move (R31). O(log size of its group).
-    pub(crate) fn retag(&mut self, id: &str, tag: Tag, grouping: &impl Grouping) {
-        let Some(slot) = self.visitors.slot(id) else { return };
+    pub(crate) fn retag(&mut self, slot: u32, tag: Tag, grouping: &impl Grouping) {
         let moving = matches!(tag, Tag::MovedTo(_));
         let (from, to) = self.visitors.retag(slot, tag, grouping);
         if moving && from != to {
@@ -390,11 +389,9 @@ impl State {
         }
     }
 
-    /// Records a returning visitor's last agent (R15). O(1) expected.
-    pub(crate) fn set_preferred(&mut self, id: &str, agent: AgentId) {
-        if let Some(slot) = self.visitors.slot(id) {
-            self.visitors.set_preferred(slot, agent);
-        }
+    /// Records a returning visitor's last agent (R15). O(1).
+    pub(crate) fn set_preferred(&mut self, slot: u32, agent: AgentId) {
+        self.visitors.set_preferred(slot, agent);
     }
 
     /// Recomputes every visitor's effective group for a snapshot with
@@ -413,14 +410,16 @@ impl State {
     /// The visitor leaves (R14): its chat closes and it is forgotten.
     /// Returns the agent that held its chat. O(chats that agent holds +
     /// log size of its group + log queue).
-    pub(crate) fn remove_visitor(&mut self, id: &str) -> Option<AgentId> {
-        let slot = self.visitors.slot(id)?;
+    pub(crate) fn remove_visitor(&mut self, slot: u32) -> Option<AgentId> {
         let holder = self.close(slot);
         // The slot is about to go: its closing note keeps the id itself.
         if let Some(last) = self.log.notes.last_mut() {
             if let Note::Closed { slot: s, agent } = last {
                 if *s == slot {
-                    *last = Note::Left { visitor: VisitorId::stored(id), agent: agent.take() };
+                    let id = self.visitors.name(slot).map(VisitorId::stored);
+                    if let Some(visitor) = id {
+                        *last = Note::Left { visitor, agent: agent.take() };
+                    }
                 }
             }
         }
