@@ -385,9 +385,13 @@ impl Account {
             .ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
     }
 
-    /// Queue serving (R18) after the agent with this id freed a slot: one
-    /// lookup of its index. O(1) expected, plus serving.
+    /// Queue serving (R18) after the agent with this id freed a slot: its
+    /// index is looked up only when serving can do anything. O(1)
+    /// expected, plus serving.
     pub(super) fn serve_agent(&mut self, agent: &crate::ids::AgentId) {
+        if !crate::route::may_serve(&self.latest, &self.state) {
+            return;
+        }
         if let Some(ax) = self.latest.agent_ix(agent.as_str()) {
             self.serve(Freed::Agent(ax));
         }

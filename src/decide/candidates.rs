@@ -172,20 +172,44 @@ pub(crate) fn each_in_group(
     }
 }
 
-/// R16: the candidate a single-agent strategy gives a chat in `group` to —
-/// the preferred agent when it is a candidate, else the candidate with the
-/// least key (best tier, then the strategy's order; the indexes are kept
-/// in the order of the account's strategy). O(log agents).
-pub(crate) fn first_by_key(
+/// R16 in one group: the candidate a single-agent strategy gives a chat in
+/// `group` to — the preferred agent when it is a candidate, else the
+/// candidate with the least key (best tier, then the strategy's order; the
+/// indexes are kept in the order of the account's strategy); `None` when
+/// the group has no candidate. O(log agents).
+fn first_by_key(sources: &Sources<'_>, preferred: Option<AgentIx>) -> Option<AgentIx> {
+    let (_, best) = sources.best()?;
+    Some(sources.offers(preferred).unwrap_or(best))
+}
+
+/// R17 with R16: the group a chat in `group` is served in — the first of
+/// its fallback chain with a candidate not in `skip` — and the agent a
+/// single-agent strategy would give it to there; `None` when nobody could
+/// take it. One look at each group's candidates, the same as
+/// [`serving_group`]'s. Cost: O(log agents) per group of the chain up to
+/// the first with a candidate.
+pub(crate) fn serving_pick(
     snap: &Snapshot,
     state: &State,
     group: Option<GroupIx>,
     preferred: Option<AgentIx>,
     skip: &[AgentIx],
-) -> Option<AgentIx> {
-    let sources = Sources::of(snap, state, group, skip);
-    let (_, best) = sources.best()?;
-    Some(sources.offers(preferred).unwrap_or(best))
+) -> Option<(Option<GroupIx>, AgentIx)> {
+    along_chain(snap, group, |g| first_by_key(&Sources::of(snap, state, g, skip), preferred).map(|a| (g, a)))
+}
+
+/// R17's walk, written once: the first answer `tried` gives along the
+/// fallback chain of `group` (the group itself first; an ungrouped chat has
+/// no chain). O(chain) calls of `tried` at most.
+fn along_chain<T>(
+    snap: &Snapshot,
+    group: Option<GroupIx>,
+    mut tried: impl FnMut(Option<GroupIx>) -> Option<T>,
+) -> Option<T> {
+    match group {
+        None => tried(None),
+        Some(own) => snap.chain(own).find_map(|g| tried(Some(g))),
+    }
 }
 
 /// Whether a new chat in `group` itself (no fallback) has a candidate (R15).
@@ -204,10 +228,7 @@ pub(crate) fn serving_group(
     group: Option<GroupIx>,
     skip: &[AgentIx],
 ) -> Option<Option<GroupIx>> {
-    match group {
-        None => has_candidate(snap, state, None, skip).then_some(None),
-        Some(own) => snap.chain(own).find(|&g| has_candidate(snap, state, Some(g), skip)).map(Some),
-    }
+    along_chain(snap, group, |g| has_candidate(snap, state, g, skip).then_some(g))
 }
 
 /// R10: whether a new chat in `group` would have a candidate, following the

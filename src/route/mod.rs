@@ -7,7 +7,7 @@
 use smallvec::SmallVec;
 
 use crate::config::Routing;
-use crate::decide::candidates::{each_in_group, first_by_key, preferred, serving_group};
+use crate::decide::candidates::{each_in_group, preferred, serving_pick};
 use crate::decide::group;
 use crate::decide::visibility::visibility;
 use crate::ids::{AgentId, GroupId};
@@ -41,9 +41,12 @@ pub(crate) fn destination(
     preferred: Option<AgentIx>,
     skip: &[AgentIx],
 ) -> Destination {
-    match serving_group(snap, state, own, skip) {
+    match serving_pick(snap, state, own, preferred, skip) {
         None => Destination { group: own, found: false, pick: None },
-        Some(group) => Destination { group, found: true, pick: pick(snap, state, group, preferred, skip) },
+        Some((group, agent)) => {
+            let single = snap.policy().routing != Routing::Broadcast;
+            Destination { group, found: true, pick: single.then_some(agent) }
+        }
     }
 }
 
@@ -58,23 +61,6 @@ pub(crate) fn missed_of(snap: &Snapshot, v: Visitor<'_>) -> SmallVec<[AgentIx; 4
 pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: Visitor<'_>) -> Destination {
     let own = v.group;
     destination(snap, state, own, preferred(snap, v), &missed_of(snap, v))
-}
-
-/// R16: the one agent a single-agent strategy gives a chat in `group` to;
-/// `None` under broadcast or without candidates. The preferred agent, when a
-/// candidate, wins. Cost: O(log agents), no allocation.
-pub(crate) fn pick(
-    snap: &Snapshot,
-    state: &State,
-    group: Option<GroupIx>,
-    preferred: Option<AgentIx>,
-    skip: &[AgentIx],
-) -> Option<AgentIx> {
-    let routing = snap.policy().routing;
-    if routing == Routing::Broadcast {
-        return None;
-    }
-    first_by_key(snap, state, group, preferred, skip)
 }
 
 /// What routing did with a chat (R15–R18).
@@ -288,7 +274,7 @@ pub(crate) fn overflow(snap: &Snapshot, state: &mut State, slot: u32) {
 ///   queued chats) per chat served, plus one look at each queue whose chats
 ///   still have no candidate.
 pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed) -> usize {
-    if snap.policy().routing == Routing::Broadcast || !state.visitors().has_queue() {
+    if !may_serve(snap, state) {
         return 0;
     }
     match freed {
@@ -302,6 +288,12 @@ pub(crate) fn serve(snap: &Snapshot, state: &mut State, freed: Freed) -> usize {
         }
         Freed::Agent(ax) => serve_for_agent(snap, state, ax),
     }
+}
+
+/// Whether serving the queue can do anything (R18): only under the
+/// single-agent strategies, while chats wait. O(1).
+pub(crate) fn may_serve(snap: &Snapshot, state: &State) -> bool {
+    snap.policy().routing != Routing::Broadcast && state.visitors().has_queue()
 }
 
 /// Routes one queued chat if it has a candidate now. O(one routing plan).

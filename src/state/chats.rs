@@ -75,7 +75,9 @@ impl State {
             self.log.notes.push(Note::Held { slot, agent: ax });
         }
         let answered = answered && holder.is_some();
-        self.visitors.set_chat_at(slot, Some(Chat { holder, queued: None, answered, missed, held_at }), version);
+        let held_by = u32::try_from(ax).unwrap_or(u32::MAX);
+        let chat = Chat { holder, queued: None, answered, missed, held_at, held_by };
+        self.visitors.set_chat_at(slot, Some(chat), version);
     }
 
     /// The missed list of the chat in `slot`, taken out of it.
@@ -145,8 +147,14 @@ impl State {
     /// change removed it, and its id. O(1) expected.
     fn let_go(&mut self, slot: u32) -> Option<(Option<AgentIx>, AgentId)> {
         let chat = self.visitors.chat(slot)?;
-        let (holder, at) = (chat.holder.clone()?, chat.held_at as usize);
-        let Some((ix, _, a)) = self.agents.get_full_mut(holder.as_str()) else { return Some((None, holder)) };
+        let (holder, at, hint) = (chat.holder.clone()?, chat.held_at as usize, chat.held_by as usize);
+        let ix = match self.agents.get_index(hint) {
+            Some((id, _)) if *id == holder => Some(hint),
+            _ => self.agents.get_index_of(holder.as_str()),
+        };
+        let Some((ix, (_, a))) = ix.and_then(|ix| Some((ix, self.agents.get_index_mut(ix)?))) else {
+            return Some((None, holder));
+        };
         if a.held.get(at) == Some(&slot) {
             a.held.swap_remove(at);
             // The chat that took its place records where it is now.

@@ -62,6 +62,10 @@ pub(crate) struct Chat {
     /// Where it is in its holder's list of held chats, so that letting it
     /// go is O(1); that list's order means nothing.
     held_at: u32,
+    /// The holder's index among the state's agents when it came to hold
+    /// the chat: a hint, checked against the holder's id before use, since
+    /// a configuration change may renumber agents. Saves a lookup by id.
+    held_by: u32,
 }
 
 /// Chats are equal when they say the same; where a chat sits in its

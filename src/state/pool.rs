@@ -102,7 +102,6 @@ impl Tree {
 
     /// Sets the leaf at `position` and the nodes above it, stopping where
     /// nothing changes. O(log class).
-    /// Sets a leaf and the nodes above it. O(log agents).
     fn set(&mut self, position: u32, node: Node) {
         let mut i = self.width + position as usize;
         match self.nodes.get_mut(i) {
@@ -141,8 +140,7 @@ impl Tree {
     /// out) · log class), no allocation.
     pub(crate) fn best(&self, below: Option<u32>, skip: impl Fn(AgentIx) -> bool) -> Option<(Key, AgentIx)> {
         let mut found: Option<(Key, AgentIx)> = None;
-        let mut stack: SmallVec<[usize; 64]> = SmallVec::new();
-        stack.push(1);
+        let mut stack = Stack::from(1);
         while let Some(i) = stack.pop() {
             let n = self.node(i);
             if !n.fits(below) {
@@ -188,8 +186,7 @@ impl Tree {
     ) {
         // A subtree whose least key has a worse tier holds none of `tier`.
         let fits = |n: Node| n.fits(below) && tier_of(n.key) <= tier;
-        let mut stack: SmallVec<[usize; 64]> = SmallVec::new();
-        stack.push(1);
+        let mut stack = Stack::from(1);
         while let Some(i) = stack.pop() {
             let n = self.node(i);
             if !fits(n) {
@@ -364,6 +361,37 @@ impl Pools {
                 self.update(a, l, &[]);
             }
         }
+    }
+}
+
+/// A descent's stack of node indexes, on the call's own stack: a tree over
+/// `u32` positions is at most 33 levels deep and a descent keeps at most
+/// one waiting sibling per level, so 66 places always suffice — no
+/// allocation, no check for spilling over.
+struct Stack {
+    items: [usize; 66],
+    len: usize,
+}
+
+impl Stack {
+    fn from(root: usize) -> Self {
+        let mut stack = Stack { items: [0; 66], len: 0 };
+        stack.push(root);
+        stack
+    }
+
+    #[inline]
+    fn push(&mut self, i: usize) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = i;
+            self.len += 1;
+        }
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        self.len = self.len.checked_sub(1)?;
+        self.items.get(self.len).copied()
     }
 }
 
