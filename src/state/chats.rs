@@ -142,12 +142,16 @@ impl State {
         }
     }
 
-    /// Removes the chat in `slot` from its holder's list (the chat itself is
-    /// rewritten by the caller). Returns the holder: its index, unless a
-    /// change removed it, and its id. O(1) expected.
+    /// Removes the chat in `slot` from its holder's list and takes the
+    /// holder out of the chat (which the caller rewrites). Returns the
+    /// holder: its index, unless a change removed it, and its id. O(1)
+    /// expected.
     fn let_go(&mut self, slot: u32) -> Option<(Option<AgentIx>, AgentId)> {
-        let chat = self.visitors.chat(slot)?;
-        let (holder, at, hint) = (chat.holder.clone()?, chat.held_at as usize, chat.held_by as usize);
+        // Only a held chat is written to (a visitor without one keeps no
+        // side-table row).
+        self.visitors.chat(slot)?.holder.as_ref()?;
+        let chat = self.visitors.chat_mut(slot)?;
+        let (holder, at, hint) = (chat.holder.take()?, chat.held_at as usize, chat.held_by as usize);
         let ix = match self.agents.get_index(hint) {
             Some((id, _)) if *id == holder => Some(hint),
             _ => self.agents.get_index_of(holder.as_str()),
