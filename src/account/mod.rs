@@ -57,6 +57,21 @@ use crate::state::{State, Visitor};
 /// An account's configuration history and live state: the object a chat
 /// backend keeps per account.
 ///
+/// Its methods by purpose (every method states its cost):
+///
+/// | purpose | methods |
+/// |---|---|
+/// | construction | [`new`](Self::new), [`new_at`](Self::new_at), [`from_snapshot`](Self::from_snapshot), [`from_snapshot_at`](Self::from_snapshot_at) |
+/// | configuration changes (R9, R24) | [`apply`](Self::apply), [`snapshot`](Self::snapshot) |
+/// | visitor and chat events | [`visit`](Self::visit), [`select_group`](Self::select_group), [`prefer_agent`](Self::prefer_agent), [`route`](Self::route), [`claim`](Self::claim), [`claim_at_version`](Self::claim_at_version), [`release`](Self::release), [`transfer`](Self::transfer), [`answer`](Self::answer), [`decline`](Self::decline), [`leave`](Self::leave), [`restore_chat`](Self::restore_chat) |
+/// | agent events | [`set_status`](Self::set_status), [`refresh`](Self::refresh), [`assignments`](Self::assignments), [`set_assignments`](Self::set_assignments) |
+/// | events as values (R33) and what they did (R31) | [`apply_event`](Self::apply_event), [`apply_event_at`](Self::apply_event_at), [`notices`](Self::notices) |
+/// | decisions (pure, never failing) | [`sees`](Self::sees), [`visible_agents`](Self::visible_agents), [`dashboard`](Self::dashboard), [`needs_refresh`](Self::needs_refresh), [`can_claim`](Self::can_claim), [`candidates`](Self::candidates), [`next_agent`](Self::next_agent), [`chat_limit`](Self::chat_limit), [`is_online`](Self::is_online), [`is_online_for`](Self::is_online_for), [`form_choices`](Self::form_choices), [`effective_group`](Self::effective_group) |
+/// | reads | [`visitor`](Self::visitor), [`visitors`](Self::visitors), [`has_visitor`](Self::has_visitor), [`holder`](Self::holder), [`chat_version`](Self::chat_version), [`chats_of`](Self::chats_of), [`queue`](Self::queue), [`queue_position`](Self::queue_position), [`load`](Self::load), [`status`](Self::status), [`loaded_revision`](Self::loaded_revision), [`state`](Self::state) |
+/// | keys (names resolved once) | [`agent_key`](Self::agent_key), [`visitor_key`](Self::visitor_key), [`sees_key`](Self::sees_key) |
+/// | time (R26–R30) | [`clock`](Self::clock), [`advance`](Self::advance), [`next_deadline`](Self::next_deadline), [`group_hours`](Self::group_hours), [`next_change`](Self::next_change) |
+/// | saving and loading (R32) | [`save`](Self::save), [`from_saved`](Self::from_saved) |
+///
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, GroupSpec, Status};
 /// let mut account = Account::new(ConfigBuilder::new()
