@@ -222,20 +222,22 @@ impl ErrorCode for Problem {
 }
 
 impl Problem {
-    /// Rank in the order the scenario format reports codes in.
+    /// Rank in the order the scenario format reports codes in: one arm per
+    /// kind of problem, so a new kind cannot be added without a place in
+    /// the order.
     pub(crate) fn rank(&self) -> u8 {
-        match self.code() {
-            "invalid_id" => 0,
-            "duplicate_group" => 1,
-            "duplicate_agent" => 2,
-            "duplicate_schedule" => 3,
-            "unknown_group" => 4,
-            "unknown_schedule" => 5,
-            "unknown_time_zone" => 6,
-            "invalid_hours" => 7,
-            "schedule_in_use" => 8,
-            "fallback_cycle" => 9,
-            _ => 10,
+        match self {
+            Problem::InvalidId { .. } => 0,
+            Problem::DuplicateGroup { .. } | Problem::DuplicateMembership { .. } => 1,
+            Problem::DuplicateAgent { .. } => 2,
+            Problem::DuplicateSchedule { .. } => 3,
+            Problem::UnknownMembership { .. } | Problem::UnknownTier { .. } | Problem::UnknownFallback { .. } => 4,
+            Problem::UnknownSchedule { .. } => 5,
+            Problem::InvalidSchedule { error: HoursError::UnknownTimeZone(_), .. } => 6,
+            Problem::InvalidSchedule { error: HoursError::InvalidHours(_), .. } => 7,
+            Problem::ScheduleInUse { .. } => 8,
+            Problem::FallbackCycle { .. } => 9,
+            Problem::NoGroups => 10,
         }
     }
 }
