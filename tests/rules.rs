@@ -1,4 +1,4 @@
-//! One or more tests per rule of ROUTING-RULES.md, through the public API only.
+//! One or more tests per rule of `docs/RULES.md`, through the public API only.
 //! Expected values come from the rule text, not from running the engine.
 
 // Test code: helpers outside #[test] fns may unwrap and index too.

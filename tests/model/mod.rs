@@ -1,4 +1,4 @@
-//! A small, obviously-correct reference model of ROUTING-RULES.md, written
+//! A small, obviously-correct reference model of `docs/RULES.md`, written
 //! straight from the text with plain loops over plain vectors of strings.
 //! Property tests compare the real engine with it. Nothing here is fast.
 #![allow(dead_code)]
