@@ -212,3 +212,34 @@ fn a_saved_deadline_past_the_end_of_the_clock_is_refused() {
     let err = load(saved).unwrap_err();
     assert!(err.starts_with("corrupt_state") && err.contains("past the end of the clock"), "{err}");
 }
+
+/// `corrupt_state` says as data which check failed and for whom, so a host
+/// can act on it without reading the message.
+#[test]
+fn a_corrupt_account_names_the_check_and_the_id_as_data() {
+    use groupgate::{CorruptCheck, LoadError};
+    let base = json(&busy().save());
+    let check = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = base.clone();
+        edit(&mut v);
+        let saved: Saved = serde_json::from_value(v).unwrap();
+        match Account::from_saved(saved) {
+            Err(LoadError::Corrupt(why)) => (why.check(), why.id().map(str::to_string)),
+            other => panic!("expected corrupt_state, got {other:?}"),
+        }
+    };
+    assert_eq!(
+        check(&|v| v["visitors"][0]["queued"] = wait(0, 0)),
+        (CorruptCheck::HeldAndQueued, Some("v1".to_string()))
+    );
+    assert_eq!(
+        check(&|v| v["visitors"].as_array_mut().unwrap().swap(0, 1)),
+        (CorruptCheck::ArrivalOrder, Some("v1".to_string()))
+    );
+    assert_eq!(
+        check(&|v| v["agents"][0]["loaded"] = 9.into()),
+        (CorruptCheck::RevisionNotSaved, Some("anna".to_string()))
+    );
+    assert_eq!(check(&|v| v["agents"].as_array_mut().unwrap().reverse()), (CorruptCheck::AgentsMismatch, None));
+    assert_eq!(CorruptCheck::DeadlinePastEnd.as_str(), "deadline_past_end");
+}

@@ -24,6 +24,7 @@
 //! - `notices.rs`: what each event did (`Notice`, `notices`, R31);
 //! - `saved.rs`: saving and loading (`Saved`, `save`, `from_saved`, R32).
 
+mod corruption;
 mod error;
 mod event;
 mod events;
@@ -35,6 +36,7 @@ mod saved;
 mod time;
 
 pub use crate::route::{Assignments, Routed, TransferTarget};
+pub use corruption::{CorruptCheck, Corruption};
 pub use error::ActionError;
 pub use event::{Event, EventError, Timed};
 pub use events::Visited;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Account, notices};
+use super::{Account, CorruptCheck, Corruption, notices};
 use crate::config::Config;
 use crate::decide::{group, refresh};
 use crate::error::{ErrorCode, ErrorKind};
@@ -206,9 +206,10 @@ pub enum LoadError {
     /// A format this library does not read.
     #[error("saved account format {0}, this library reads {SAVED_FORMAT}")]
     UnsupportedVersion(u32),
-    /// The saved account contradicts itself; the message names what.
+    /// The saved account contradicts itself: which check failed, for which
+    /// agent or visitor, and a message naming what.
     #[error("corrupt saved account: {0}")]
-    Corrupt(String),
+    Corrupt(Corruption),
 }
 
 /// `unsupported_version` (kind invalid) or `corrupt_state` (kind invalid).
@@ -225,8 +226,8 @@ impl ErrorCode for LoadError {
     }
 }
 
-fn corrupt(what: String) -> LoadError {
-    LoadError::Corrupt(what)
+fn corrupt(check: CorruptCheck, id: Option<&str>, what: String) -> LoadError {
+    LoadError::Corrupt(Corruption::new(check, id, what))
 }
 
 impl Account {
@@ -311,82 +312,137 @@ impl Account {
         let mut loaded: BTreeMap<u64, Arc<Snapshot>> = BTreeMap::new();
         for r in saved.shown {
             if r.revision >= saved.revision {
-                return Err(corrupt(format!(
-                    "shown revision {} is not older than the latest, {}",
-                    r.revision, saved.revision
-                )));
+                return Err(corrupt(
+                    CorruptCheck::RevisionNotOlder,
+                    None,
+                    format!("shown revision {} is not older than the latest, {}", r.revision, saved.revision),
+                ));
             }
             if loaded.insert(r.revision, Arc::new(Snapshot::with_revision(r.config, r.revision))).is_some() {
-                return Err(corrupt(format!("revision {} is saved twice", r.revision)));
+                return Err(corrupt(
+                    CorruptCheck::RevisionTwice,
+                    None,
+                    format!("revision {} is saved twice", r.revision),
+                ));
             }
         }
         let mut state = State::new(&latest, saved.clock);
         let ids: Vec<&AgentId> = latest.agents().map(|(_, id, _)| id).collect();
         if saved.agents.len() != ids.len() || saved.agents.iter().zip(&ids).any(|(a, id)| a.id != **id) {
-            return Err(corrupt("the agents are not the configuration's, in its order".into()));
+            return Err(corrupt(
+                CorruptCheck::AgentsMismatch,
+                None,
+                "the agents are not the configuration's, in its order".into(),
+            ));
         }
         for (ix, a) in saved.agents.iter().enumerate() {
             if a.loaded != saved.revision && !loaded.contains_key(&a.loaded) {
-                return Err(corrupt(format!("agent `{}` shows revision {}, which is not saved", a.id, a.loaded)));
+                return Err(corrupt(
+                    CorruptCheck::RevisionNotSaved,
+                    Some(a.id.as_str()),
+                    format!("agent `{}` shows revision {}, which is not saved", a.id, a.loaded),
+                ));
             }
             state.set_status(ix, a.status, None);
             state.set_loaded(ix, a.loaded);
         }
         state.set_assignments(|id| latest.agent_ix(id).and_then(|ix| saved.agents.get(ix)?.last_assigned));
         if let Some(rev) = loaded.keys().find(|rev| !state.shows_revision(**rev)) {
-            return Err(corrupt(format!("revision {rev} is saved but no dashboard shows it")));
+            return Err(corrupt(
+                CorruptCheck::RevisionNotShown,
+                None,
+                format!("revision {rev} is saved but no dashboard shows it"),
+            ));
         }
         let below = |what: &str, id: &VisitorId, n: u64| {
             if n < saved.next {
                 Ok(())
             } else {
-                Err(corrupt(format!("visitor `{id}`: {what} {n} is not below next, {}", saved.next)))
+                Err(corrupt(
+                    CorruptCheck::NotBelowNext,
+                    Some(id.as_str()),
+                    format!("visitor `{id}`: {what} {n} is not below next, {}", saved.next),
+                ))
             }
         };
         let grouping = group::Grouper(&latest);
         let mut last_arrival = None;
         for v in saved.visitors {
             if last_arrival.is_some_and(|a| v.arrival <= a) {
-                return Err(corrupt(format!("visitor `{}` is out of arrival order", v.id)));
+                return Err(corrupt(
+                    CorruptCheck::ArrivalOrder,
+                    Some(v.id.as_str()),
+                    format!("visitor `{}` is out of arrival order", v.id),
+                ));
             }
             last_arrival = Some(v.arrival);
             below("arrival", &v.id, v.arrival)?;
             let version = v.version.unwrap_or(v.arrival);
             below("version", &v.id, version)?;
             if state.visitor(v.id.as_str()).is_some() {
-                return Err(corrupt(format!("visitor `{}` is saved twice", v.id)));
+                return Err(corrupt(
+                    CorruptCheck::VisitorTwice,
+                    Some(v.id.as_str()),
+                    format!("visitor `{}` is saved twice", v.id),
+                ));
             }
             let held = match &v.holder {
                 None => None,
-                Some(h) => Some(
-                    latest
-                        .agent_ix(h.as_str())
-                        .ok_or_else(|| corrupt(format!("visitor `{}` is held by `{h}`, which is no agent", v.id)))?,
-                ),
+                Some(h) => Some(latest.agent_ix(h.as_str()).ok_or_else(|| {
+                    corrupt(
+                        CorruptCheck::HolderUnknown,
+                        Some(v.id.as_str()),
+                        format!("visitor `{}` is held by `{h}`, which is no agent", v.id),
+                    )
+                })?),
             };
             if let Some(w) = v.queued {
                 if held.is_some() {
-                    return Err(corrupt(format!("visitor `{}`: its chat is both held and queued", v.id)));
+                    return Err(corrupt(
+                        CorruptCheck::HeldAndQueued,
+                        Some(v.id.as_str()),
+                        format!("visitor `{}`: its chat is both held and queued", v.id),
+                    ));
                 }
                 if w.since < w.entered || w.since > saved.clock {
-                    return Err(corrupt(format!(
-                        "visitor `{}`: its wait since {} is not between its entry, {}, and the clock, {}",
-                        v.id, w.since, w.entered, saved.clock
-                    )));
+                    return Err(corrupt(
+                        CorruptCheck::WaitOutOfRange,
+                        Some(v.id.as_str()),
+                        format!(
+                            "visitor `{}`: its wait since {} is not between its entry, {}, and the clock, {}",
+                            v.id, w.since, w.entered, saved.clock
+                        ),
+                    ));
                 }
             }
             if v.answered && held.is_none() {
-                return Err(corrupt(format!("visitor `{}`: its chat is answered but nobody holds it", v.id)));
+                return Err(corrupt(
+                    CorruptCheck::AnsweredUnheld,
+                    Some(v.id.as_str()),
+                    format!("visitor `{}`: its chat is answered but nobody holds it", v.id),
+                ));
             }
             if !v.missed.is_empty() && held.is_none() && v.queued.is_none() {
-                return Err(corrupt(format!("visitor `{}` has a missed list but no open chat", v.id)));
+                return Err(corrupt(
+                    CorruptCheck::MissedWithoutChat,
+                    Some(v.id.as_str()),
+                    format!("visitor `{}` has a missed list but no open chat", v.id),
+                ));
             }
             for (i, a) in v.missed.iter().enumerate() {
                 if latest.agent_ix(a.as_str()).is_none() {
-                    return Err(corrupt(format!("visitor `{}`: `{a}` on its missed list is no agent", v.id)));
+                    return Err(corrupt(
+                        CorruptCheck::MissedUnknown,
+                        Some(v.id.as_str()),
+                        format!("visitor `{}`: `{a}` on its missed list is no agent", v.id),
+                    ));
                 }
                 if v.missed.iter().take(i).any(|b| b == a) {
-                    return Err(corrupt(format!("visitor `{}`: `{a}` is twice on its missed list", v.id)));
+                    return Err(corrupt(
+                        CorruptCheck::MissedTwice,
+                        Some(v.id.as_str()),
+                        format!("visitor `{}`: `{a}` is twice on its missed list", v.id),
+                    ));
                 }
             }
             let restored = Restored {
@@ -402,17 +458,18 @@ impl Account {
                 missed: v.missed,
                 version,
             };
-            state
-                .restore_visitor(restored, &grouping)
-                .map_err(|_| corrupt("more visitors than an account holds".into()))?;
+            state.restore_visitor(restored, &grouping).map_err(|_| {
+                corrupt(CorruptCheck::TooManyVisitors, None, "more visitors than an account holds".into())
+            })?;
         }
         state.set_clock(saved.clock);
         if let Some((due, slot)) = state.visitors().next_overflow().filter(|(due, _)| *due <= saved.clock) {
             let id = state.visitors().name(slot).unwrap_or_default();
-            return Err(corrupt(format!(
-                "visitor `{id}`: its overflow at {due} is not after the clock, {}",
-                saved.clock
-            )));
+            return Err(corrupt(
+                CorruptCheck::OverflowNotAfterClock,
+                Some(id),
+                format!("visitor `{id}`: its overflow at {due} is not after the clock, {}", saved.clock),
+            ));
         }
         state.set_counter(saved.next.saturating_sub(1));
         restore_deadlines(&mut state, &latest, saved.deadlines)?;
@@ -439,13 +496,25 @@ fn restore_deadlines(state: &mut State, snap: &Snapshot, deadlines: Vec<SavedDea
     for d in deadlines {
         let at = d.at();
         if at <= state.clock() {
-            return Err(corrupt(format!("a deadline at {at} is not after the clock, {}", state.clock())));
+            return Err(corrupt(
+                CorruptCheck::DeadlineNotAfterClock,
+                None,
+                format!("a deadline at {at} is not after the clock, {}", state.clock()),
+            ));
         }
         if at < last {
-            return Err(corrupt(format!("a deadline at {at} comes after one at {last}")));
+            return Err(corrupt(
+                CorruptCheck::DeadlineOrder,
+                None,
+                format!("a deadline at {at} comes after one at {last}"),
+            ));
         }
         if at > crate::MAX_INSTANT {
-            return Err(corrupt(format!("a deadline at {at} is past the end of the clock, 2^53 − 1")));
+            return Err(corrupt(
+                CorruptCheck::DeadlinePastEnd,
+                None,
+                format!("a deadline at {at} is past the end of the clock, 2^53 − 1"),
+            ));
         }
         last = at;
         match d {
@@ -453,12 +522,18 @@ fn restore_deadlines(state: &mut State, snap: &Snapshot, deadlines: Vec<SavedDea
                 let v = state.visitors().slot(visitor.as_str()).and_then(|s| Some((s, state.visitors().at(s)?)));
                 let Some((slot, v)) = v.filter(|(_, v)| v.chat.is_some_and(|c| c.holder.is_some() && !c.answered))
                 else {
-                    return Err(corrupt(format!(
-                        "an answer deadline for `{visitor}`, whose chat is not held unanswered"
-                    )));
+                    return Err(corrupt(
+                        CorruptCheck::AnswerDeadlineWithoutChat,
+                        Some(visitor.as_str()),
+                        format!("an answer deadline for `{visitor}`, whose chat is not held unanswered"),
+                    ));
                 };
                 if chats.contains(&visitor) {
-                    return Err(corrupt(format!("two answer deadlines for `{visitor}`")));
+                    return Err(corrupt(
+                        CorruptCheck::AnswerDeadlineTwice,
+                        Some(visitor.as_str()),
+                        format!("two answer deadlines for `{visitor}`"),
+                    ));
                 }
                 state.set_deadline(at, crate::state::Deadline::Answer { slot, version: v.version });
                 chats.push(visitor);
@@ -466,10 +541,18 @@ fn restore_deadlines(state: &mut State, snap: &Snapshot, deadlines: Vec<SavedDea
             SavedDeadline::Offline { agent, .. } => {
                 let live = snap.agent_ix(agent.as_str()).and_then(|ix| state.agent_at(ix));
                 let Some(live) = live.filter(|a| a.status() == Status::Offline) else {
-                    return Err(corrupt(format!("an offline deadline for `{agent}`, who is not an offline agent")));
+                    return Err(corrupt(
+                        CorruptCheck::OfflineDeadlineNotOffline,
+                        Some(agent.as_str()),
+                        format!("an offline deadline for `{agent}`, who is not an offline agent"),
+                    ));
                 };
                 if live.waits_offline() {
-                    return Err(corrupt(format!("two offline deadlines for `{agent}`")));
+                    return Err(corrupt(
+                        CorruptCheck::OfflineDeadlineTwice,
+                        Some(agent.as_str()),
+                        format!("two offline deadlines for `{agent}`"),
+                    ));
                 }
                 state.restore_offline_wait(&agent, at);
             }
