@@ -240,8 +240,9 @@ impl Account {
         let whole = |account: &mut Self| {
             let out = event(account)?;
             account.end_unit();
+            // Also leaves the deadlines pruned: its last look found none due
+            // after dropping stale ones from the front.
             account.run_due(account.state.clock());
-            account.state.prune_deadlines();
             Ok(out)
         };
         let out = if self.state.near_counter_end() {
