@@ -46,4 +46,4 @@ pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, ScheduleId, VisitorId, chec
 pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
-pub use state::{MAX_INSTANT, State, Status, Unheld, VisitorMemory};
+pub use state::{MAX_INSTANT, Status, Unheld, VisitorMemory};

@@ -184,7 +184,7 @@ proptest! {
                 for a in AGENTS {
                     out += &format!("{:?}{:?}{:?}", account.dashboard(a), account.can_claim(a, "v0"), account.load(a));
                 }
-                out += &format!("{:?}{:?}{:?}", account.form_choices(), account.queue(), account.state());
+                out += &format!("{:?}{:?}{:?}", account.form_choices(), account.queue(), account);
             }
             out
         };

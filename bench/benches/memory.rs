@@ -80,7 +80,7 @@ fn per_visitor(workload: &Workload) {
     let per = |b: usize| b as f64 / n as f64;
     // Where a visitor's bytes go, by the store's own account of its parts;
     // what the counting allocator saw beyond them is shown as the rest.
-    let parts = account.state().visitor_memory();
+    let parts = account.visitor_memory();
     println!("memory/per_visitor      {:>9.1} B   (goal ≤ 64 B; {n} visitors)", per(counted));
     println!("  of which records       {:>9.1} B", per(parts.records));
     println!("  of which id bytes      {:>9.1} B", per(parts.ids));

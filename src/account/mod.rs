@@ -54,7 +54,7 @@ use crate::decide::{self, group, refresh};
 use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::{self, Freed};
 use crate::snapshot::{BitSet, Change, ChangeError, Snapshot};
-use crate::state::{State, Visitor};
+use crate::state::{State, Visitor, VisitorMemory};
 
 /// An account's configuration history and live state: the object a chat
 /// backend keeps per account.
@@ -69,7 +69,7 @@ use crate::state::{State, Visitor};
 /// | agent events | [`set_status`](Self::set_status), [`refresh`](Self::refresh), [`assignments`](Self::assignments), [`set_assignments`](Self::set_assignments) |
 /// | events as values (R33) and what they did (R31) | [`apply_event`](Self::apply_event), [`apply_event_at`](Self::apply_event_at), [`notices`](Self::notices) |
 /// | decisions (pure, never failing) | [`sees`](Self::sees), [`visible_agents`](Self::visible_agents), [`dashboard`](Self::dashboard), [`needs_refresh`](Self::needs_refresh), [`can_claim`](Self::can_claim), [`candidates`](Self::candidates), [`next_agent`](Self::next_agent), [`chat_limit`](Self::chat_limit), [`is_online`](Self::is_online), [`is_online_for`](Self::is_online_for), [`form_choices`](Self::form_choices), [`effective_group`](Self::effective_group) |
-/// | reads | [`visitor`](Self::visitor), [`visitors`](Self::visitors), [`has_visitor`](Self::has_visitor), [`holder`](Self::holder), [`chat_version`](Self::chat_version), [`chats_of`](Self::chats_of), [`queue`](Self::queue), [`queue_position`](Self::queue_position), [`load`](Self::load), [`status`](Self::status), [`loaded_revision`](Self::loaded_revision), [`state`](Self::state) |
+/// | reads | [`visitor`](Self::visitor), [`visitors`](Self::visitors), [`has_visitor`](Self::has_visitor), [`holder`](Self::holder), [`chat_version`](Self::chat_version), [`chats_of`](Self::chats_of), [`queue`](Self::queue), [`queue_position`](Self::queue_position), [`load`](Self::load), [`status`](Self::status), [`loaded_revision`](Self::loaded_revision), [`visitor_memory`](Self::visitor_memory) |
 /// | keys (names resolved once) | [`agent_key`](Self::agent_key), [`visitor_key`](Self::visitor_key), [`sees_key`](Self::sees_key) |
 /// | time (R26–R30) | [`clock`](Self::clock), [`advance`](Self::advance), [`next_deadline`](Self::next_deadline), [`group_hours`](Self::group_hours), [`next_change`](Self::next_change) |
 /// | saving and loading (R32) | [`save`](Self::save), [`from_saved`](Self::from_saved) |
@@ -369,11 +369,12 @@ impl Account {
         &self.latest
     }
 
-    /// The live state.
+    /// Heap bytes the visitors on the site take, by part (records, ids,
+    /// the id index, group lists, the side table).
     ///
-    /// Cost: O(1).
-    pub fn state(&self) -> &State {
-        &self.state
+    /// Cost: O(visitors / 1,024 + groups).
+    pub fn visitor_memory(&self) -> VisitorMemory {
+        self.state.visitor_memory()
     }
 
     /// The account's clock (R26): milliseconds since

@@ -143,17 +143,10 @@ pub(crate) enum Tag {
     MovedTo(GroupId),
 }
 
-/// Live state of one account. Read it through [`Account`](crate::Account).
-///
-/// ```
-/// # use groupgate::*;
-/// let mut one = Account::new(ConfigBuilder::new().build().unwrap());
-/// let two = one.clone();
-/// one.visit("v1", None).unwrap();
-/// assert_ne!(one.state(), two.state());
-/// ```
+/// Live state of one account, kept by the [`Account`](crate::Account) and
+/// read through its methods.
 #[derive(Debug, Clone, Default)]
-pub struct State {
+pub(crate) struct State {
     /// The clock (R26), in milliseconds since the epoch: stamps
     /// assignments (R16); never goes back.
     clock: u64,
@@ -354,7 +347,7 @@ impl State {
 
     /// Heap bytes the visitors on the site take, by part. Cost:
     /// O(visitors / 1,024 + groups).
-    pub fn visitor_memory(&self) -> VisitorMemory {
+    pub(crate) fn visitor_memory(&self) -> VisitorMemory {
         self.visitors.memory()
     }
 

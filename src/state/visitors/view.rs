@@ -56,7 +56,7 @@ pub(crate) struct Visitor<'a> {
 /// for n in 0..1000 {
 ///     account.visit(&format!("visitor-{n}"), None).unwrap();
 /// }
-/// let m = account.state().visitor_memory();
+/// let m = account.visitor_memory();
 /// assert!(m.records >= 1000 * 24 && m.ids >= 1000 * 13);
 /// assert_eq!(m.total(), m.records + m.ids + m.id_index + m.group_lists + m.side_table);
 /// ```
