@@ -167,31 +167,34 @@ pub(crate) fn land(snap: &Snapshot, state: &mut State, slot: u32, plan: Destinat
         state.pick(ax, slot, snap.policy().answer_timeout);
         return Routed { agent: Some(agent), offered: Vec::new(), group, moved };
     }
-    let offered = offers(snap, state, slot, plan);
+    // A chat nobody could take waits in its own group, which has no candidate.
+    let offered = if plan.found { offers(snap, state, slot, plan.group) } else { Vec::new() };
     let ids = offered.iter().filter_map(|a| snap.agent(*a).map(|(id, _)| id.clone())).collect();
     state.enqueue(slot, offered);
     Routed { agent: None, offered: ids, group, moved }
 }
 
-/// Under broadcast, the candidates offered the chat of the visitor in
-/// `slot` (R15, R16).
-fn offers(snap: &Snapshot, state: &State, slot: u32, plan: Destination) -> Vec<AgentIx> {
-    if !plan.found || snap.policy().routing != Routing::Broadcast {
+/// R31 (settled): under broadcast, the chat of the visitor in `slot` is
+/// offered to the candidates of the group it waits in (R15: the preferred
+/// agent first, its missed list left out); none under the single-agent
+/// strategies. O(viewers of the group).
+fn offers(snap: &Snapshot, state: &State, slot: u32, waits_in: Option<GroupIx>) -> Vec<AgentIx> {
+    if snap.policy().routing != Routing::Broadcast {
         return Vec::new();
     }
     let Some(v) = state.visitors().at(slot) else { return Vec::new() };
     let mut out = Vec::new();
-    each_in_group(snap, state, plan.group, preferred(snap, v), &missed_of(snap, v), |a| out.push(a));
+    each_in_group(snap, state, waits_in, preferred(snap, v), &missed_of(snap, v), |a| out.push(a));
     out
 }
 
 /// The candidates a chat put back in the queue is offered (R14, R28, R31):
-/// under broadcast, those of the group it waits in — its own group, which it
-/// is not routed away from — its missed list left out; none when that group
-/// has none (nobody available, or closed by R30). O(viewers of the group).
+/// it is not routed, so it waits in its own group, and [`offers`] lists
+/// that group's candidates — none when it has none (nobody available, or
+/// closed by R30). O(viewers of the group).
 pub(crate) fn requeue_offers(snap: &Snapshot, state: &State, slot: u32) -> Vec<AgentIx> {
     let Some(v) = state.visitors().at(slot) else { return Vec::new() };
-    offers(snap, state, slot, Destination { group: v.group, found: true, pick: None })
+    offers(snap, state, slot, v.group)
 }
 
 /// R19 to a group (the caller checked the ids and R19's errors): the chat is
