@@ -47,3 +47,10 @@ pub use rows::{Rows, RowsIter};
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
 pub use state::{MAX_INSTANT, Status, Unheld, VisitorMemory};
+
+/// The events' payloads (R33): what each [`Event`] names, ids as text.
+pub mod event {
+    pub use crate::account::event::{
+        AgentOnly, AgentVisitor, EVENTS, NewAgent, SelectGroup, SetStatus, Transfer, Visit, VisitorOnly,
+    };
+}

@@ -21,7 +21,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
-    ActionError, AgentId, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed, ConfigError,
+    ActionError, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed, ConfigError,
     EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, Reason, Routed, TransferTarget,
     Visibility,
 };
@@ -170,8 +170,8 @@ impl Serialize for Claimed {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Target {
-    ToGroup(GroupId),
-    ToAgent(AgentId),
+    ToGroup(String),
+    ToAgent(String),
 }
 
 impl Serialize for TransferTarget {

@@ -224,31 +224,35 @@ enum ChangeOp {
 fn change() -> impl Strategy<Value = ChangeOp> {
     let a = 0..AGENTS.len();
     let g = 0..GROUPS.len();
-    let agent = a.clone().prop_map(|a| AGENTS[a].parse::<groupgate::AgentId>().unwrap());
+    let agent = a.clone().prop_map(|a| AGENTS[a].to_string());
     let group = g.clone().prop_map(gid);
     let plan = prop_oneof![Just(Plan::Pro), Just(Plan::Free), Just(Plan::Standard)];
     prop_oneof![
         3 => (agent.clone(), group.clone(), any::<u8>())
             .prop_map(|(agent, group, t)| Change::Assign { agent, group, tier: world::tier(t) }),
         3 => (agent.clone(), group.clone()).prop_map(|(agent, group)| Change::Unassign { agent, group }),
-        1 => group.clone().prop_map(Change::RemoveGroup),
+        1 => group.clone().prop_map(|group| Change::RemoveGroup { group }),
         1 => (g.clone(), proptest::option::of(g.clone()), proptest::option::of(0..common::WAITS.len())).prop_map(|(i, f, w)| {
             let mut spec = GroupSpec::new(GROUPS[i]);
             spec.fallback = f.map(|f| GROUPS[f].to_string());
             spec.overflow_after = w.map(|w| common::WAITS[w]);
             Change::AddGroup(spec)
         }),
-        1 => agent.clone().prop_map(Change::RemoveAgent),
+        1 => agent.clone().prop_map(|agent| Change::RemoveAgent { agent }),
         1 => (a.clone(), g.clone()).prop_map(|(a, g)| Change::AddAgent(AgentSpec::new(AGENTS[a]).member(GROUPS[g]))),
         2 => (agent.clone(), any::<bool>()).prop_map(|(agent, enabled)| Change::SetEnabled { agent, enabled }),
         1 => plan.prop_map(Change::SetPlan),
-        1 => common::policy().prop_map(Change::SetPolicy),
+        1 => common::policy().prop_map(|p| Change::SetPolicy(p.into())),
         1 => any::<bool>().prop_map(Change::SetGroupSelection),
-        1 => (group.clone(), proptest::option::of(group.clone())).prop_map(|(group, fallback)| Change::SetFallback { group, fallback }),
+        1 => (group.clone(), proptest::option::of(group.clone())).prop_map(|(group, fallback)| {
+            let mut patch = groupgate::GroupPatch::new(group);
+            patch.fallback = Some(fallback);
+            Change::UpdateGroup(patch)
+        }),
         1 => (group, proptest::option::of(0..common::WAITS.len())).prop_map(|(group, wait)| {
-            let mut patch = groupgate::GroupPatch::default();
+            let mut patch = groupgate::GroupPatch::new(group);
             patch.overflow_after = Some(wait.map(|w| common::WAITS[w]));
-            Change::UpdateGroup { group, patch }
+            Change::UpdateGroup(patch)
         }),
     ]
     .prop_map(ChangeOp::Change)
@@ -277,8 +281,8 @@ proptest! {
         ops in proptest::collection::vec(prop_oneof![
             3 => op().prop_map(ChangeOp::Event),
             1 => (0..AGENTS.len(), any::<bool>()).prop_map(|(a, remove)| {
-                let agent: groupgate::AgentId = AGENTS[a].parse().unwrap();
-                ChangeOp::Change(if remove { Change::RemoveAgent(agent) } else { Change::SetEnabled { agent, enabled: false } })
+                let agent = AGENTS[a].to_string();
+                ChangeOp::Change(if remove { Change::RemoveAgent { agent } } else { Change::SetEnabled { agent, enabled: false } })
             }),
         ], 0..24),
     ) {
@@ -321,7 +325,7 @@ fn put_back_config() -> impl Strategy<Value = groupgate::ConfigBuilder> {
 /// give agents back.
 fn put_back_op() -> impl Strategy<Value = ChangeOp> {
     let (v, a, g) = (0..VISITORS.len(), 0..4usize, 0..3usize);
-    let agent = a.clone().prop_map(|a| AGENTS[a].parse::<groupgate::AgentId>().unwrap());
+    let agent = a.clone().prop_map(|a| AGENTS[a].to_string());
     prop_oneof![
         3 => (v.clone(), g.clone()).prop_map(|(v, g)| ChangeOp::Event(Op::Visit(v, Some(g)))),
         4 => (a.clone(), v.clone()).prop_map(|(a, v)| ChangeOp::Event(Op::Claim(a, v))),
@@ -329,7 +333,7 @@ fn put_back_op() -> impl Strategy<Value = ChangeOp> {
         3 => (a.clone(), any::<u8>()).prop_map(|(a, st)| ChangeOp::Event(Op::SetStatus(a, st))),
         2 => (0u64..4).prop_map(|ms| ChangeOp::Event(Op::Advance(ms))),
         2 => (agent.clone(), any::<bool>()).prop_map(|(agent, enabled)| ChangeOp::Change(Change::SetEnabled { agent, enabled })),
-        1 => agent.prop_map(|agent| ChangeOp::Change(Change::RemoveAgent(agent))),
+        1 => agent.prop_map(|agent| ChangeOp::Change(Change::RemoveAgent { agent })),
         1 => (a, g).prop_map(|(a, g)| ChangeOp::Change(Change::AddAgent(AgentSpec::new(AGENTS[a]).member(GROUPS[g])))),
     ]
 }
@@ -388,11 +392,15 @@ fn overflow_change() -> impl Strategy<Value = ChangeOp> {
     let group = (0..GROUPS.len()).prop_map(gid);
     prop_oneof![
         3 => (group.clone(), proptest::option::of(0..common::WAITS.len())).prop_map(|(group, wait)| {
-            let mut patch = groupgate::GroupPatch::default();
+            let mut patch = groupgate::GroupPatch::new(group);
             patch.overflow_after = Some(wait.map(|w| common::WAITS[w]));
-            Change::UpdateGroup { group, patch }
+            Change::UpdateGroup(patch)
         }),
-        1 => (group.clone(), proptest::option::of(group)).prop_map(|(group, fallback)| Change::SetFallback { group, fallback }),
+        1 => (group.clone(), proptest::option::of(group)).prop_map(|(group, fallback)| {
+            let mut patch = groupgate::GroupPatch::new(group);
+            patch.fallback = Some(fallback);
+            Change::UpdateGroup(patch)
+        }),
         1 => prop_oneof![Just(Plan::Pro), Just(Plan::Free)].prop_map(Change::SetPlan),
     ]
     .prop_map(ChangeOp::Change)
@@ -517,9 +525,9 @@ fn hours_change(near: u64) -> impl Strategy<Value = ChangeOp> {
     let which = prop_oneof![Just(None), Just(Some("s0")), Just(Some("s1")), Just(Some("s9"))];
     prop_oneof![
         3 => (group, which).prop_map(|(group, schedule)| {
-            let mut patch = groupgate::GroupPatch::default();
+            let mut patch = groupgate::GroupPatch::new(group);
             patch.schedule = Some(schedule.map(str::to_string));
-            Change::UpdateGroup { group, patch }
+            Change::UpdateGroup(patch)
         }),
         2 => prop_oneof![schedule("s0", near), schedule("s1", near)].prop_map(Change::SetSchedule),
         1 => prop_oneof![Just(Plan::Pro), Just(Plan::Free)].prop_map(Change::SetPlan),

@@ -279,7 +279,7 @@ fn r17_fallback_cycles_are_configuration_errors_naming_the_loop() {
     assert!(msg.contains("`b` → `c` → `b`") && msg.contains("`self` → `self`"), "{msg}");
     assert!(!msg.contains("`a` →"), "a leads into the loop but is not in it: {msg}");
     let mut account = chain(Routing::Broadcast);
-    let err = account.apply(&Change::SetFallback { group: id("intl"), fallback: Some(id("de")) }).unwrap_err();
+    let err = account.apply(&Change::UpdateGroup(groupgate::GroupPatch::new("intl").fallback(Some("de")))).unwrap_err();
     assert_eq!(err.code(), "fallback_cycle");
     assert!(err.to_string().contains("`de` → `en` → `intl` → `de`"), "{err}");
     assert_eq!(account.snapshot().revision(), 1);
@@ -375,7 +375,7 @@ fn r19_group_transfer_moves_unclaims_and_routes_there() {
     account.set_status("emil", Status::Offline).unwrap();
     account.apply(&Change::Assign { agent: id("emil"), group: id("intl"), tier: Tier::Normal }).unwrap();
     account.set_status("ivan", Status::Offline).unwrap();
-    account.apply(&Change::SetFallback { group: id("intl"), fallback: None }).unwrap();
+    account.apply(&Change::UpdateGroup(groupgate::GroupPatch::new("intl").fallback(None))).unwrap();
     let back = account.transfer("v1", &TransferTarget::Group(id("de"))).unwrap();
     assert_eq!(back.agent().unwrap(), "dora");
 }

@@ -128,7 +128,7 @@ fn r2_a_moved_to_group_beats_selection_and_tag_and_outlives_the_chat() {
     account.release("v1").unwrap();
     assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "de");
     // Removing the moved-to group makes it unknown: the selection counts again (R3).
-    change(&mut account, Change::RemoveGroup(id("de")));
+    change(&mut account, Change::RemoveGroup { group: id("de") });
     let g = account.effective_group("v1").unwrap();
     assert_eq!((g.group().unwrap().as_str(), g.source()), ("en", Some(GroupSource::Selection)));
     assert_eq!(g.unknown()[0].0, GroupSource::MovedTo);
@@ -167,7 +167,7 @@ fn r3_removing_a_group_unknowns_its_tags_and_drops_memberships_and_fallbacks() {
         .unwrap();
     let mut account = Account::new(config);
     visit(&mut account, "v1", Some("de"));
-    change(&mut account, Change::RemoveGroup(id("de")));
+    change(&mut account, Change::RemoveGroup { group: id("de") });
     let config = account.snapshot().config();
     assert_eq!(config.groups()[0].fallback(), None);
     assert_eq!(names(config.agents().get(0).unwrap().memberships().iter().map(|m| m.group())), ["en"]);
@@ -297,16 +297,16 @@ fn r9_changes_that_do_not_change_visibility_need_no_refresh() {
     // Tiers and limits do not change what anna sees.
     let report = account.apply(&Change::Assign { agent: id("anna"), group: id("en"), tier: Tier::First }).unwrap();
     assert!(report.visibility_changed().is_empty());
-    let report = account.apply(&Change::SetAgentChatLimit { agent: id("anna"), limit: Some(1) }).unwrap();
+    let report = account.apply(&Change::UpdateAgent(groupgate::AgentPatch::new("anna").chat_limit(Some(1)))).unwrap();
     assert!(report.visibility_changed().is_empty());
     // Renaming-free flag changes do not either.
-    let report = account.apply(&Change::SetInContactForm { group: id("de"), offered: false }).unwrap();
+    let report = account.apply(&Change::UpdateGroup(groupgate::GroupPatch::new("de").in_contact_form(false))).unwrap();
     assert!(report.visibility_changed().is_empty());
     // Turning on R7 for an admin changes what they see.
-    change(&mut account, Change::SetRole { agent: id("bob"), role: Role::Admin });
+    change(&mut account, Change::UpdateAgent(groupgate::AgentPatch::new("bob").role(Role::Admin)));
     let mut p = Policy::default();
     p.admins_see_all = true;
-    let report = account.apply(&Change::SetPolicy(p)).unwrap();
+    let report = account.apply(&Change::SetPolicy(p.into())).unwrap();
     assert_eq!(names(report.visibility_changed()), ["bob"]);
 }
 
@@ -421,7 +421,7 @@ fn r11_reasons_come_in_the_rule_order() {
     // Away may claim by hand.
     account.set_status("anna", Status::Away).unwrap();
     assert!(account.can_claim("anna", "v2").is_allowed());
-    change(&mut account, Change::SetAgentChatLimit { agent: id("anna"), limit: Some(0) });
+    change(&mut account, Change::UpdateAgent(groupgate::AgentPatch::new("anna").chat_limit(Some(0))));
     assert_eq!(account.can_claim("anna", "v2").reason(), Some(Reason::AtCapacity));
 }
 
@@ -465,7 +465,7 @@ fn r12_the_limit_is_the_smallest_of_own_or_default_and_the_group() {
     assert_eq!(account.claim("anna", "d4").unwrap_err().code(), "at_capacity", "default limit 3");
     assert_eq!(account.claim("bob", "d4").unwrap_err().code(), "at_capacity", "0 means no chats");
     // Lowering a limit never takes chats away.
-    change(&mut account, Change::SetAgentChatLimit { agent: id("anna"), limit: Some(1) });
+    change(&mut account, Change::UpdateAgent(groupgate::AgentPatch::new("anna").chat_limit(Some(1))));
     assert_eq!(account.load("anna"), Some(3));
     assert_eq!(account.holder("d3").unwrap(), "anna");
 }
@@ -589,7 +589,7 @@ fn r14_removing_or_disabling_an_agent_requeues_its_chats() {
     assert_eq!(names(account.queue()), ["v1", "v2"]);
     assert_eq!(account.holder("v1"), None);
     assert_eq!(account.load("anna"), Some(0));
-    change(&mut account, Change::RemoveAgent(id("carla")));
+    change(&mut account, Change::RemoveAgent { agent: id("carla") });
     assert_eq!(names(account.queue()), ["v1", "v2", "v3"], "re-queued goes to the back");
     change(&mut account, Change::AddAgent(AgentSpec::new("carla")));
     assert_eq!((account.load("carla"), account.status("carla")), (Some(0), Some(Status::Offline)));
@@ -604,7 +604,7 @@ fn r20_group_selection_needs_groups_and_the_plan() {
     assert_eq!(account.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "no_groups");
     change(&mut account, Change::AddGroup(GroupSpec::new("en")));
     change(&mut account, Change::SetGroupSelection(true));
-    assert_eq!(account.apply(&Change::RemoveGroup(id("en"))).unwrap_err().code(), "no_groups");
+    assert_eq!(account.apply(&Change::RemoveGroup { group: id("en") }).unwrap_err().code(), "no_groups");
     change(&mut account, Change::SetPlan(Plan::Free));
     assert!(account.snapshot().config().group_selection(), "kept, inert");
     change(&mut account, Change::SetGroupSelection(false));
@@ -629,7 +629,7 @@ fn r21_choices_in_config_order_with_flags_and_availability() {
     assert_eq!(names(account.form_choices()), ["sales", "en"]);
     let mut p = Policy::default();
     p.hide_unavailable_groups = true;
-    change(&mut account, Change::SetPolicy(p));
+    change(&mut account, Change::SetPolicy(p.into()));
     assert_eq!(names(account.form_choices()), ["en"]);
     change(&mut account, Change::SetGroupSelection(false));
     assert!(account.form_choices().is_empty());
@@ -639,7 +639,7 @@ fn r21_choices_in_config_order_with_flags_and_availability() {
 fn r22_selection_only_of_offered_groups_and_failures_change_nothing() {
     let mut account = seed(Policy::default());
     visit(&mut account, "v1", Some("en"));
-    change(&mut account, Change::SetInContactForm { group: id("de"), offered: false });
+    change(&mut account, Change::UpdateGroup(groupgate::GroupPatch::new("de").in_contact_form(false)));
     let before = account.clone();
     assert_eq!(account.select_group("v1", "de").unwrap_err().code(), "group_not_offered");
     assert_eq!(account.select_group("v1", "nope").unwrap_err().code(), "group_not_offered");
@@ -769,15 +769,15 @@ fn r24_a_failed_change_leaves_the_previous_revision_untouched() {
     let failing = [
         Change::AddGroup(GroupSpec::new("en")),
         Change::AddGroup(GroupSpec::new("fr").fallback("nowhere")),
-        Change::SetFallback { group: id("de"), fallback: Some(id("de")) },
-        Change::RemoveAgent(id("ghost")),
+        Change::UpdateGroup(groupgate::GroupPatch::new("de").fallback(Some("de"))),
+        Change::RemoveAgent { agent: id("ghost") },
         Change::Unassign { agent: id("bob"), group: id("en") },
         Change::AddAgent(AgentSpec::new("anna")),
     ];
     let codes: Vec<&str> = failing.iter().map(|c| account.apply(c).unwrap_err().code()).collect();
     assert_eq!(
         codes,
-        ["duplicate_group", "unknown_group", "fallback_cycle", "unknown_agent", "not_a_member", "duplicate_agent"]
+        ["duplicate_group", "unknown_group", "fallback_cycle", "unknown_agent", "not_in_group", "duplicate_agent"]
     );
     assert_eq!(account, before);
     assert_eq!(account.snapshot().revision(), 1);
@@ -984,15 +984,17 @@ fn r30_schedules_round_trip_and_remove_only_when_unused() {
     assert!(json.find("\"office\"").unwrap() < json.find("\"night\"").unwrap());
     assert!(json.find("\"fri\"").unwrap() < json.find("\"mon\"").unwrap());
     let mut account = Account::new(config);
-    let err = account.apply(&Change::RemoveSchedule(id("night"))).unwrap_err();
+    let err = account.apply(&Change::RemoveSchedule { schedule: id("night") }).unwrap_err();
     assert_eq!(err.code(), "schedule_in_use");
     assert_eq!(err.to_string(), "invalid configuration (1 problem): schedule `night` is followed by group `de`");
-    assert_eq!(account.apply(&Change::RemoveSchedule(id("ghost"))).unwrap_err().code(), "unknown_schedule");
+    assert_eq!(
+        account.apply(&Change::RemoveSchedule { schedule: id("ghost") }).unwrap_err().code(),
+        "unknown_schedule"
+    );
     assert_eq!(account.snapshot().revision(), 1);
-    let mut patch = groupgate::GroupPatch::default();
-    patch.schedule = Some(None);
-    account.apply(&Change::UpdateGroup { group: id("de"), patch }).unwrap();
-    account.apply(&Change::RemoveSchedule(id("night"))).unwrap();
+    let patch = groupgate::GroupPatch::new("de").schedule(None);
+    account.apply(&Change::UpdateGroup(patch)).unwrap();
+    account.apply(&Change::RemoveSchedule { schedule: id("night") }).unwrap();
     let ids: Vec<&str> = account.snapshot().config().schedules().iter().map(|s| s.id().as_str()).collect();
     assert_eq!(ids, ["office"]);
     // A group may write its schedule as null (the format's example does).
@@ -1025,14 +1027,12 @@ fn office_account(start: u64) -> Account {
 #[test]
 fn r30_a_change_that_opens_or_closes_a_group_reports_it() {
     let mut account = office_account(PRAGUE_MON_8 + HOUR);
-    let mut patch = groupgate::GroupPatch::default();
-    patch.schedule = Some(None);
-    let report = account.apply(&Change::UpdateGroup { group: id("cz"), patch }).unwrap();
+    let patch = groupgate::GroupPatch::new("cz").schedule(None);
+    let report = account.apply(&Change::UpdateGroup(patch)).unwrap();
     assert!(report.hours_changed().is_empty(), "open before and after");
     account.apply(&Change::SetSchedule(groupgate::ScheduleSpec::new("shut", "UTC"))).unwrap();
-    let mut patch = groupgate::GroupPatch::default();
-    patch.schedule = Some(Some("shut".into()));
-    let report = account.apply(&Change::UpdateGroup { group: id("cz"), patch }).unwrap();
+    let patch = groupgate::GroupPatch::new("cz").schedule(Some("shut"));
+    let report = account.apply(&Change::UpdateGroup(patch)).unwrap();
     assert_eq!(report.hours_changed(), [(id("cz"), false)]);
     assert_eq!(report.availability().len(), 1);
     assert!(!report.availability()[0].online());

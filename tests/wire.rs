@@ -69,7 +69,7 @@ fn results_read_as_objects() {
     a.visit("v2", None).unwrap();
     let claimed = a.claim("anna", "v2").unwrap();
     assert_eq!(to(claimed), json!({"version": claimed.version(), "changed": true}));
-    let report = a.apply(&Change::RemoveAgent("anna".parse().unwrap())).unwrap();
+    let report = a.apply(&Change::RemoveAgent { agent: "anna".parse().unwrap() }).unwrap();
     // Her chats go back to the queue, oldest visitor first (R14); every
     // page loses its only online agent.
     assert_eq!(
@@ -88,9 +88,8 @@ fn results_read_as_objects() {
     );
     // R30: a schedule that closes a group, as the report and the group's hours say it.
     a.apply(&Change::SetSchedule(groupgate::ScheduleSpec::new("never", "UTC"))).unwrap();
-    let mut patch = groupgate::GroupPatch::default();
-    patch.schedule = Some(Some("never".into()));
-    let report = a.apply(&Change::UpdateGroup { group: "de".parse().unwrap(), patch }).unwrap();
+    let patch = groupgate::GroupPatch::new("de").schedule(Some("never"));
+    let report = a.apply(&Change::UpdateGroup(patch)).unwrap();
     assert_eq!(to(&report)["hours_changed"], json!([{"group": "de", "open": false}]));
     assert_eq!(to(a.group_hours("de").unwrap()), json!({"open": false, "next_change": null}));
 }
@@ -100,7 +99,7 @@ fn errors_read_as_code_kind_and_message() {
     let mut a = account(Routing::Broadcast);
     let err = a.release("v9").unwrap_err();
     assert_eq!(to(&err), json!({"code": "unknown_visitor", "kind": "not_found", "message": "unknown visitor `v9`"}));
-    let err = a.apply(&Change::RemoveGroup("zz".parse().unwrap())).unwrap_err();
+    let err = a.apply(&Change::RemoveGroup { group: "zz".parse().unwrap() }).unwrap_err();
     assert_eq!(to(&err), json!({"code": "unknown_group", "kind": "not_found", "message": "unknown group `zz`"}));
     let mut saved = a.save();
     saved.format = 7;

@@ -116,7 +116,7 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
     g.bench_function(at("refresh"), |b| b.iter(|| account.refresh(black_box(&agent)).unwrap()));
     // One membership change (assigned, then unassigned, in turn), with its
     // refresh list and availability report.
-    let (member, far): (groupgate::AgentId, groupgate::GroupId) = (agent.parse().unwrap(), other.parse().unwrap());
+    let (member, far): (String, String) = (agent.clone(), other.clone());
     let mut joined = false;
     g.bench_function(at("apply_membership_change"), |b| {
         b.iter(|| {

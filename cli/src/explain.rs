@@ -3,7 +3,7 @@
 //! visitor's effective group and where it comes from (R2); the revision
 //! the answer used. Nothing here decides anything: it asks the account.
 
-use groupgate::scenario::{Action, Step};
+use groupgate::scenario::{Action, Expectation, Step};
 use groupgate::{Account, Visibility};
 
 /// Lines explaining `step` on `account` (as the step left it); none for
@@ -12,14 +12,14 @@ pub fn explain(account: &Account, step: &Step) -> Vec<String> {
     let mut out = Vec::new();
     let revision = account.snapshot().revision();
     match &step.action {
-        Action::ExpectVisible(e) => {
+        Action::Expect(Expectation::ExpectVisible(e)) => {
             visitor(account, &e.visitor, &mut out);
             out.push(format!("revision {revision} (the latest): who sees {}", e.visitor));
             for agent in agents(account) {
                 out.push(format!("  {}", sees(account, &agent, &e.visitor)));
             }
         }
-        Action::ExpectClaim(e) => {
+        Action::Expect(Expectation::ExpectClaim(e)) => {
             visitor(account, &e.visitor, &mut out);
             let check = account.can_claim(&e.agent, &e.visitor);
             let verdict = match check.reason() {
@@ -38,7 +38,7 @@ pub fn explain(account: &Account, step: &Step) -> Vec<String> {
                 out.push(format!("  the chat is held by {holder}"));
             }
         }
-        Action::ExpectCandidates(e) => {
+        Action::Expect(Expectation::ExpectCandidates(e)) => {
             visitor(account, &e.visitor, &mut out);
             let candidates = account.candidates(&e.visitor);
             let group = candidates.group().map_or_else(|| "ungrouped".to_string(), |g| format!("group {g}"));
@@ -57,7 +57,7 @@ pub fn explain(account: &Account, step: &Step) -> Vec<String> {
                 &mut out,
             );
         }
-        Action::ExpectOnline(e) => {
+        Action::Expect(Expectation::ExpectOnline(e)) => {
             out.push(format!(
                 "revision {revision}: the page's chat box is online iff a new chat would have a candidate (R10)"
             ));
@@ -66,7 +66,7 @@ pub fn explain(account: &Account, step: &Step) -> Vec<String> {
                 out.push(format!("  {}", presence(account, &agent)));
             }
         }
-        Action::ExpectOnlineFor(e) => {
+        Action::Expect(Expectation::ExpectOnlineFor(e)) => {
             visitor(account, &e.visitor, &mut out);
             hours_of_chain(
                 account,
@@ -77,7 +77,7 @@ pub fn explain(account: &Account, step: &Step) -> Vec<String> {
                 out.push(format!("  {}", presence(account, &agent)));
             }
         }
-        Action::ExpectDashboard(e) => {
+        Action::Expect(Expectation::ExpectDashboard(e)) => {
             let loaded = account.loaded_revision(&e.agent);
             let shown = loaded.map_or_else(|| "none (no such agent)".to_string(), |r| r.to_string());
             out.push(format!(

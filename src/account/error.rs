@@ -6,10 +6,11 @@ use crate::ids::{AgentId, GroupId, VisitorId};
 
 /// Why an event was refused. Nothing changed.
 ///
-/// Every event may also fail with `invalid_id` ([`ActionError::InvalidId`])
-/// for text that cannot be an id, and with `version_exhausted`. Ids are
-/// looked up in the order of the event's parameters; unknown ones are
-/// reported typed.
+/// Every event may also fail with `version_exhausted`. Ids are looked up in
+/// the order of the event's parameters; an id an event only looks up is
+/// unknown whatever its text (text that cannot be an id names nothing), and
+/// the error gives it back as written. Ids an event stores (`visit`'s) are
+/// checked against R23: `invalid_id`.
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode};
@@ -25,11 +26,11 @@ pub enum ActionError {
     #[error("invalid id: {0}")]
     InvalidId(crate::IdError),
     /// No agent with that id.
-    #[error("unknown agent `{0}`")]
-    UnknownAgent(AgentId),
+    #[error("unknown agent `{}`", crate::ids::shown(.0))]
+    UnknownAgent(String),
     /// No visitor with that id.
-    #[error("unknown visitor `{0}`")]
-    UnknownVisitor(VisitorId),
+    #[error("unknown visitor `{}`", crate::ids::shown(.0))]
+    UnknownVisitor(String),
     /// R11 refused a claim.
     #[error("claim refused: {reason}{}", .holder.as_ref().map(|h| format!(" (held by `{h}`)")).unwrap_or_default())]
     Denied {
@@ -53,8 +54,8 @@ pub enum ActionError {
     #[error("visitor `{0}` already has an open chat")]
     ChatOpen(VisitorId),
     /// No group with that id works on the latest revision (R1, R3).
-    #[error("unknown group `{0}`")]
-    UnknownGroup(GroupId),
+    #[error("unknown group `{}`", crate::ids::shown(.0))]
+    UnknownGroup(String),
     /// A transfer to the group the chat is already in (R19).
     #[error("the chat is already in group `{0}`")]
     SameGroup(GroupId),
@@ -63,8 +64,8 @@ pub enum ActionError {
     #[error("the contact form has no group selection")]
     GroupSelectionDisabled,
     /// The contact form does not offer that group now (R22).
-    #[error("the contact form does not offer group `{0}`")]
-    GroupNotOffered(GroupId),
+    #[error("the contact form does not offer group `{}`", crate::ids::shown(.0))]
+    GroupNotOffered(String),
     /// The account's counter of chat versions (R13) has no value left for
     /// this event: versions never repeat, so the event is refused. Also a
     /// [`restore_chat`](crate::Account::restore_chat) of a version that would leave

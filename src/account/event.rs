@@ -1,123 +1,306 @@
 //! Events (R33): every input that changes an account as one value, applied
-//! by one call that returns the event's notices or a typed error.
+//! by one call that returns the event's notices or a typed error. The one
+//! table below declares each event once: its variant, its payload and its
+//! key in the serde form; configuration changes are [`Change`]s inside it.
 
 use super::{Account, ActionError, Notice};
+use crate::config::{AgentSpec, Role, Tier};
 use crate::error::{ErrorCode, ErrorKind};
-use crate::ids::{AgentId, GroupId, VisitorId};
 use crate::route::TransferTarget;
 use crate::snapshot::{Change, ChangeError};
 use crate::state::Status;
 
-/// An input that changes an account (R33): a visitor or chat event, a
-/// status, a refresh, or a configuration change. The same events applied in
-/// the same order to equal accounts give equal accounts and equal notices
-/// (R25), so a host replicates an account by agreeing on one order of its
-/// events and applying them everywhere.
-///
-/// Its serde form is the scenario format's step without `expect_error`:
-/// `{"claim": {"agent": "anna", "visitor": "v1"}}`, and a configuration
-/// change as its own step (`{"assign": {...}}`, see [`Change`]). The one
-/// difference: `add_agent` carries no `status` (set it with a `set_status`
-/// event).
-///
-/// ```
-/// use groupgate::{Account, AgentSpec, ConfigBuilder, Event, Notice, Status};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-/// let events = [
-///     Event::SetStatus { agent: "anna".parse().unwrap(), status: Status::Online },
-///     Event::Visit { visitor: "v1".parse().unwrap(), page_group: None },
-///     Event::Claim { agent: "anna".parse().unwrap(), visitor: "v1".parse().unwrap() },
-/// ];
-/// let mut said = Vec::new();
-/// for e in &events {
-///     said = account.apply_event(e).unwrap();
-/// }
-/// assert_eq!(said, [Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() }]);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "wire::Event", into = "wire::Event"))]
-#[non_exhaustive]
-pub enum Event {
-    /// The visitor is on a page with that group code (R2); a new visitor is
-    /// created.
+use indexmap::IndexMap;
+
+/// The events' payloads: what each event names, ids as text (an event
+/// looks ids up; text that cannot be an id names nothing).
+macro_rules! payload {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+        pub struct $name { $($(#[$fdoc])* pub $field: $ty),* }
+    };
+}
+
+payload!(
+    /// `visit`: the visitor is on a page with that group code (R2).
     Visit {
-        /// The visitor.
-        visitor: VisitorId,
-        /// The page's group code; `None` for a page without one.
-        page_group: Option<GroupId>,
-    },
-    /// The visitor picks a group in the contact form (R22).
+        /// The visitor; created on first mention, its id checked (R23).
+        visitor: String,
+        /// The page's group code (checked, R23); `None` for a page without one.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        page_group: Option<String>,
+    }
+);
+payload!(
+    /// `select_group`: the visitor picks a group in the contact form (R22).
     SelectGroup {
         /// The visitor.
-        visitor: VisitorId,
-        /// The group picked.
-        group: GroupId,
-    },
-    /// A returning visitor's last agent (R15).
-    PreferAgent {
-        /// The visitor.
-        visitor: VisitorId,
-        /// Its last agent.
-        agent: AgentId,
-    },
-    /// The agent claims the visitor's chat (R11, R13).
-    Claim {
+        visitor: String,
+        /// The group it picks.
+        group: String,
+    }
+);
+payload!(
+    /// `prefer_agent` (a returning visitor's last agent, R15) and `claim`
+    /// (R11, R13).
+    AgentVisitor {
         /// The agent.
-        agent: AgentId,
+        agent: String,
         /// The visitor.
-        visitor: VisitorId,
-    },
-    /// The visitor starts a chat, routed under the policy (R15–R18).
-    Route {
+        visitor: String,
+    }
+);
+payload!(
+    /// `route`, `release`, `leave`, `answer`, `decline`: an event of one
+    /// visitor's chat.
+    VisitorOnly {
         /// The visitor.
-        visitor: VisitorId,
-    },
-    /// The visitor's chat, held or queued, is closed (R14).
-    Release {
-        /// The visitor.
-        visitor: VisitorId,
-    },
-    /// The holder transfers the chat (R19).
-    Transfer {
-        /// The visitor whose chat moves.
-        visitor: VisitorId,
-        /// Where to.
-        to: TransferTarget,
-    },
-    /// The visitor leaves the site (R14).
-    Leave {
-        /// The visitor.
-        visitor: VisitorId,
-    },
-    /// An agent's presence.
+        visitor: String,
+    }
+);
+payload!(
+    /// `set_status`: an agent's presence.
     SetStatus {
         /// The agent.
-        agent: AgentId,
+        agent: String,
         /// Its new status.
         status: Status,
-    },
-    /// The agent reloads its dashboard (R9).
-    Refresh {
+    }
+);
+payload!(
+    /// `refresh`: the agent reloads its dashboard (R9).
+    AgentOnly {
         /// The agent.
-        agent: AgentId,
-    },
+        agent: String,
+    }
+);
+
+/// `transfer`: the holder transfers the visitor's chat (R19). Serde:
+/// `{"visitor": "v1", "to_group": "de"}` or `{"visitor": "v1", "to_agent": "bob"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "wire::Transfer", into = "wire::Transfer"))]
+pub struct Transfer {
+    /// The visitor whose chat moves.
+    pub visitor: String,
+    /// Where to.
+    pub to: TransferTarget,
+}
+
+/// `add_agent`: a configuration change that appends an agent, and the
+/// status it starts with, as one event (the scenario format's step; R31
+/// orders its notices: the change's, the status's, then the change's
+/// `refresh_needed`). Serde: an [`AgentSpec`]'s fields plus `status`
+/// (default `online`, as the format's agents).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+#[non_exhaustive]
+pub struct NewAgent {
+    /// The id.
+    pub id: String,
+    /// Role; default `agent`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub role: Role,
+    /// Memberships in order.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub groups: Vec<String>,
+    /// Tiers of memberships; default `normal`.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "IndexMap::is_empty"))]
+    pub tiers: IndexMap<String, Tier>,
+    /// Presence; default `online`.
+    #[cfg_attr(feature = "serde", serde(default = "online"))]
+    pub status: Status,
+    /// Enabled flag; default true.
+    #[cfg_attr(feature = "serde", serde(default = "yes"))]
+    pub enabled: bool,
+    /// Own chat limit; default none (the account default).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub chat_limit: Option<u32>,
+}
+
+#[cfg(feature = "serde")]
+fn online() -> Status {
+    Status::Online
+}
+
+#[cfg(feature = "serde")]
+fn yes() -> bool {
+    true
+}
+
+impl NewAgent {
+    /// An agent of the given spec starting with `status`.
+    pub fn new(spec: AgentSpec, status: Status) -> Self {
+        let tiers = spec.groups.iter().filter_map(|g| Some((g.clone(), *spec.tiers.get(g)?))).collect();
+        NewAgent {
+            id: spec.id,
+            role: spec.role,
+            groups: spec.groups,
+            tiers,
+            status,
+            enabled: spec.enabled,
+            chat_limit: spec.chat_limit,
+        }
+    }
+
+    /// The configuration part.
+    ///
+    /// ```
+    /// use groupgate::{AgentSpec, Status, event::NewAgent};
+    /// let agent = NewAgent::new(AgentSpec::new("anna").member("en"), Status::Away);
+    /// assert_eq!(agent.spec().groups, ["en"]);
+    /// ```
+    pub fn spec(&self) -> AgentSpec {
+        let mut spec = AgentSpec::new(self.id.clone()).role(self.role).enabled(self.enabled);
+        spec.groups.clone_from(&self.groups);
+        spec.tiers.clone_from(&self.tiers);
+        spec.chat_limit = self.chat_limit;
+        spec
+    }
+}
+
+/// The one table of events: each variant with its payload and its key. The
+/// enum, [`Event::key`], [`EVENTS`] and the serde form all come from it.
+macro_rules! events {
+    ($( $(#[$doc:meta])* $variant:ident($payload:ty) = $key:literal; )+) => {
+        /// An input that changes an account (R33): a visitor or chat event, a
+        /// status, a refresh, the clock, or a configuration change. The same
+        /// events applied in the same order to equal accounts give equal
+        /// accounts and equal notices (R25), so a host replicates an account
+        /// by agreeing on one order of its events and applying them
+        /// everywhere.
+        ///
+        /// Ids are text, as every method takes them: an event looks its ids
+        /// up, and one it does not find is unknown whatever its text; the ids
+        /// an event stores (`visit`'s, a new group's or agent's) are checked
+        /// against R23 (`invalid_id`).
+        ///
+        /// Its serde form is the scenario format's step without
+        /// `expect_error`: `{"claim": {"agent": "anna", "visitor": "v1"}}`,
+        /// `{"advance": 60000}`, and a configuration change as its own step
+        /// (`{"assign": {...}}`, see [`Change`]). A malformed event's error
+        /// names the step and the field.
+        ///
+        /// ```
+        /// use groupgate::{Account, AgentSpec, ConfigBuilder, Event, Notice, Status};
+        /// use groupgate::event::{AgentVisitor, SetStatus, Visit};
+        /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+        /// let events = [
+        ///     Event::SetStatus(SetStatus { agent: "anna".into(), status: Status::Online }),
+        ///     Event::Visit(Visit { visitor: "v1".into(), page_group: None }),
+        ///     Event::Claim(AgentVisitor { agent: "anna".into(), visitor: "v1".into() }),
+        /// ];
+        /// let mut said = Vec::new();
+        /// for e in &events {
+        ///     said = account.apply_event(e).unwrap();
+        /// }
+        /// assert_eq!(said, [Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() }]);
+        /// let read: Event = serde_json::from_str(r#"{"claim": {"agent": "anna", "visitor": "v1"}}"#).unwrap();
+        /// assert_eq!(read, events[2]);
+        /// let bad = serde_json::from_str::<Event>(r#"{"claim": {"agent": "anna", "visitor": 7}}"#).unwrap_err();
+        /// assert!(bad.to_string().starts_with("`claim.visitor`: invalid type"), "{bad}");
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Event {
+            $( $(#[$doc])* $variant($payload), )+
+            /// A configuration change (R9, R24).
+            Change(Change),
+        }
+
+        /// Every event's key in the serde form, in the table's order; a
+        /// configuration change has its [`Change`]'s keys.
+        ///
+        /// ```
+        /// assert!(groupgate::event::EVENTS.contains(&"claim"));
+        /// ```
+        pub const EVENTS: &[&str] = &[$($key),+];
+
+        impl Event {
+            /// The event's key in the serde form.
+            ///
+            /// ```
+            /// use groupgate::{Change, Event};
+            /// assert_eq!(Event::Advance(5).key(), "advance");
+            /// assert_eq!(Event::Change(Change::SetGroupSelection(true)).key(), "set_group_selection");
+            /// ```
+            pub fn key(&self) -> &'static str {
+                match self {
+                    $( Event::$variant(_) => $key, )+
+                    Event::Change(c) => c.key(),
+                }
+            }
+
+            /// Reads the event whose key is `key` from the value `map` is
+            /// at: the scenario runner's entry point, whose steps hold other
+            /// keys beside the event's. `Ok(None)` when `key` is no event's
+            /// and no change's, the value left unread.
+            #[cfg(feature = "serde")]
+            pub fn read_entry<'de, A: serde::de::MapAccess<'de>>(
+                key: &str,
+                map: &mut A,
+            ) -> Result<Option<Event>, A::Error> {
+                match key {
+                    $( $key => wire::payload(key, map).map(|p| Some(Event::$variant(p))), )+
+                    _ if Change::is_key(key) => wire::change(key, map).map(|c| Some(Event::Change(c))),
+                    _ => Ok(None),
+                }
+            }
+
+            #[cfg(feature = "serde")]
+            fn write_entry<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                match self {
+                    $( Event::$variant(p) => map.serialize_entry($key, p), )+
+                    // A bare `add_agent` change starts offline (R27); the
+                    // serde form's `add_agent` says so, its default being
+                    // the format's `online`.
+                    Event::Change(Change::AddAgent(spec)) => {
+                        map.serialize_entry("add_agent", &NewAgent::new(spec.clone(), Status::Offline))
+                    }
+                    // Written whole by `Change`'s own form.
+                    Event::Change(_) => Ok(()),
+                }
+            }
+        }
+    };
+}
+
+events! {
+    /// The visitor is on a page with that group code (R2); a new visitor is
+    /// created.
+    Visit(Visit) = "visit";
+    /// The visitor picks a group in the contact form (R22).
+    SelectGroup(SelectGroup) = "select_group";
+    /// A returning visitor's last agent (R15).
+    PreferAgent(AgentVisitor) = "prefer_agent";
+    /// The agent claims the visitor's chat (R11, R13).
+    Claim(AgentVisitor) = "claim";
+    /// The visitor starts a chat, routed under the policy (R15–R18).
+    Route(VisitorOnly) = "route";
+    /// The visitor's chat, held or queued, is closed (R14).
+    Release(VisitorOnly) = "release";
+    /// The holder transfers the chat (R19).
+    Transfer(Transfer) = "transfer";
+    /// The visitor leaves the site (R14).
+    Leave(VisitorOnly) = "leave";
+    /// An agent's presence.
+    SetStatus(SetStatus) = "set_status";
+    /// The agent reloads its dashboard (R9).
+    Refresh(AgentOnly) = "refresh";
     /// The holder of the visitor's chat answered it (R27).
-    Answer {
-        /// The visitor.
-        visitor: VisitorId,
-    },
+    Answer(VisitorOnly) = "answer";
     /// The holder declines the visitor's unanswered chat (R27).
-    Decline {
-        /// The visitor.
-        visitor: VisitorId,
-    },
+    Decline(VisitorOnly) = "decline";
     /// Time passes: the clock moves this many milliseconds forward (R26),
     /// processing the deadlines due by then. Serde: `{"advance": 60000}`.
     /// A log that stores absolute times writes a [`Timed`] advance by 0.
-    Advance(u64),
-    /// A configuration change (R9, R24).
-    Change(Change),
+    Advance(u64) = "advance";
+    /// A new agent and its status: the change, then the status (R31).
+    AddAgent(NewAgent) = "add_agent";
 }
 
 /// Why an event was refused (R24: nothing changed): an event's error or a
@@ -126,7 +309,7 @@ pub enum Event {
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode, Event};
 /// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
-/// let err = account.apply_event(&Event::Release { visitor: "v1".parse().unwrap() }).unwrap_err();
+/// let err = account.apply_event(&Event::Release(groupgate::event::VisitorOnly { visitor: "v1".into() })).unwrap_err();
 /// assert_eq!(err.code(), "unknown_visitor");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,24 +354,49 @@ impl Account {
     /// [`EventError::Change`]); nothing changed and there are no notices.
     pub fn apply_event(&mut self, event: &Event) -> Result<Vec<Notice>, EventError> {
         match event {
-            Event::Visit { visitor, page_group } => {
-                self.visit(visitor.as_str(), page_group.as_ref().map(GroupId::as_str))?;
-            }
-            Event::SelectGroup { visitor, group } => self.select_group(visitor.as_str(), group.as_str())?,
-            Event::PreferAgent { visitor, agent } => self.prefer_agent(visitor.as_str(), agent.as_str())?,
-            Event::Claim { agent, visitor } => drop(self.claim(agent.as_str(), visitor.as_str())?),
-            Event::Route { visitor } => drop(self.route(visitor.as_str())?),
-            Event::Release { visitor } => self.release(visitor.as_str())?,
-            Event::Transfer { visitor, to } => drop(self.transfer(visitor.as_str(), to)?),
-            Event::Leave { visitor } => self.leave(visitor.as_str())?,
-            Event::SetStatus { agent, status } => self.set_status(agent.as_str(), *status)?,
-            Event::Refresh { agent } => self.refresh(agent.as_str())?,
-            Event::Answer { visitor } => self.answer(visitor.as_str())?,
-            Event::Decline { visitor } => self.decline(visitor.as_str())?,
+            Event::Visit(v) => drop(self.visit(&v.visitor, v.page_group.as_deref())?),
+            Event::SelectGroup(s) => self.select_group(&s.visitor, &s.group)?,
+            Event::PreferAgent(p) => self.prefer_agent(&p.visitor, &p.agent)?,
+            Event::Claim(c) => drop(self.claim(&c.agent, &c.visitor)?),
+            Event::Route(r) => drop(self.route(&r.visitor)?),
+            Event::Release(r) => self.release(&r.visitor)?,
+            Event::Transfer(t) => drop(self.transfer(&t.visitor, &t.to)?),
+            Event::Leave(l) => self.leave(&l.visitor)?,
+            Event::SetStatus(s) => self.set_status(&s.agent, s.status)?,
+            Event::Refresh(r) => self.refresh(&r.agent)?,
+            Event::Answer(a) => self.answer(&a.visitor)?,
+            Event::Decline(d) => self.decline(&d.visitor)?,
             Event::Advance(by) => self.advance(self.clock().saturating_add(*by))?,
+            Event::AddAgent(a) => return self.add_agent(a),
             Event::Change(change) => drop(self.apply(change)?),
         }
         Ok(self.notices())
+    }
+
+    /// `add_agent` with a status as one event: the change, then the status;
+    /// notices in R31's order (the change's own, the status's — the queue it
+    /// serves, the pages it brings online — then the change's
+    /// `refresh_needed`). Nothing changes when either part fails.
+    fn add_agent(&mut self, agent: &NewAgent) -> Result<Vec<Notice>, EventError> {
+        // The status of an agent just added fails only when chat versions
+        // run out, near 2^64: only then is a copy kept to undo the change.
+        let before = self.state.near_counter_end().then(|| self.clone());
+        self.apply(&Change::AddAgent(agent.spec()))?;
+        let (mut said, refresh): (Vec<Notice>, Vec<Notice>) =
+            self.notices().into_iter().partition(|n| !matches!(n, Notice::RefreshNeeded { .. }));
+        if let Err(e) = self.set_status(&agent.id, agent.status) {
+            if let Some(before) = before {
+                *self = before;
+            }
+            return Err(e.into());
+        }
+        said.extend(self.notices());
+        said.extend(refresh);
+        // The step's notices, as `notices` gives them until the next event.
+        self.state.clear_notes();
+        self.tail.0.clear();
+        self.said.0.clone_from(&said);
+        Ok(said)
     }
 }
 
@@ -229,7 +437,7 @@ impl Account {
     /// ```
     /// use groupgate::{Account, AgentSpec, ConfigBuilder, Event};
     /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-    /// let visit = Event::Visit { visitor: "v1".parse().unwrap(), page_group: None };
+    /// let visit = Event::Visit(groupgate::event::Visit { visitor: "v1".into(), page_group: None });
     /// account.apply_event_at(1_764_000_000_000, &visit).unwrap();
     /// account.apply_event_at(1_000, &visit).unwrap(); // a slower server's clock
     /// assert_eq!(account.clock(), 1_764_000_000_000);
@@ -253,118 +461,26 @@ impl Account {
 
 /// The serde form: the scenario format's steps.
 #[cfg(feature = "serde")]
-mod wire {
-    use crate::ids::{AgentId, GroupId, VisitorId};
-    use crate::route::TransferTarget;
-    use crate::snapshot::Change;
-    use crate::state::Status;
+mod wire;
 
-    #[derive(serde::Serialize, serde::Deserialize)]
-    #[serde(rename_all = "snake_case", deny_unknown_fields)]
-    pub(super) enum Event {
-        Visit {
-            visitor: VisitorId,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            page_group: Option<GroupId>,
-        },
-        SelectGroup {
-            visitor: VisitorId,
-            group: GroupId,
-        },
-        PreferAgent {
-            visitor: VisitorId,
-            agent: AgentId,
-        },
-        Claim {
-            agent: AgentId,
-            visitor: VisitorId,
-        },
-        Route {
-            visitor: VisitorId,
-        },
-        Release {
-            visitor: VisitorId,
-        },
-        Transfer {
-            visitor: VisitorId,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            to_group: Option<GroupId>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            to_agent: Option<AgentId>,
-        },
-        Leave {
-            visitor: VisitorId,
-        },
-        SetStatus {
-            agent: AgentId,
-            status: Status,
-        },
-        Refresh {
-            agent: AgentId,
-        },
-        Answer {
-            visitor: VisitorId,
-        },
-        Decline {
-            visitor: VisitorId,
-        },
-        Advance(u64),
-        #[serde(untagged)]
-        Change(Change),
-    }
-
-    impl TryFrom<Event> for super::Event {
-        type Error = &'static str;
-
-        fn try_from(w: Event) -> Result<Self, Self::Error> {
-            use super::Event as E;
-            Ok(match w {
-                Event::Visit { visitor, page_group } => E::Visit { visitor, page_group },
-                Event::SelectGroup { visitor, group } => E::SelectGroup { visitor, group },
-                Event::PreferAgent { visitor, agent } => E::PreferAgent { visitor, agent },
-                Event::Claim { agent, visitor } => E::Claim { agent, visitor },
-                Event::Route { visitor } => E::Route { visitor },
-                Event::Release { visitor } => E::Release { visitor },
-                Event::Transfer { visitor, to_group, to_agent } => match (to_group, to_agent) {
-                    (Some(g), None) => E::Transfer { visitor, to: TransferTarget::Group(g) },
-                    (None, Some(a)) => E::Transfer { visitor, to: TransferTarget::Agent(a) },
-                    _ => return Err("`transfer` needs exactly one of `to_group` and `to_agent`"),
-                },
-                Event::Leave { visitor } => E::Leave { visitor },
-                Event::SetStatus { agent, status } => E::SetStatus { agent, status },
-                Event::Refresh { agent } => E::Refresh { agent },
-                Event::Answer { visitor } => E::Answer { visitor },
-                Event::Decline { visitor } => E::Decline { visitor },
-                Event::Advance(by) => E::Advance(by),
-                Event::Change(c) => E::Change(c),
-            })
+#[cfg(feature = "serde")]
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if let Event::Change(c) = self
+            && !matches!(c, Change::AddAgent(_))
+        {
+            return c.serialize(s);
         }
+        let mut map = s.serialize_map(Some(1))?;
+        self.write_entry(&mut map)?;
+        map.end()
     }
+}
 
-    impl From<super::Event> for Event {
-        fn from(e: super::Event) -> Self {
-            use super::Event as E;
-            match e {
-                E::Visit { visitor, page_group } => Event::Visit { visitor, page_group },
-                E::SelectGroup { visitor, group } => Event::SelectGroup { visitor, group },
-                E::PreferAgent { visitor, agent } => Event::PreferAgent { visitor, agent },
-                E::Claim { agent, visitor } => Event::Claim { agent, visitor },
-                E::Route { visitor } => Event::Route { visitor },
-                E::Release { visitor } => Event::Release { visitor },
-                E::Transfer { visitor, to: TransferTarget::Group(g) } => {
-                    Event::Transfer { visitor, to_group: Some(g), to_agent: None }
-                }
-                E::Transfer { visitor, to: TransferTarget::Agent(a) } => {
-                    Event::Transfer { visitor, to_group: None, to_agent: Some(a) }
-                }
-                E::Leave { visitor } => Event::Leave { visitor },
-                E::SetStatus { agent, status } => Event::SetStatus { agent, status },
-                E::Refresh { agent } => Event::Refresh { agent },
-                E::Answer { visitor } => Event::Answer { visitor },
-                E::Decline { visitor } => Event::Decline { visitor },
-                E::Advance(by) => Event::Advance(by),
-                E::Change(c) => Event::Change(c),
-            }
-        }
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(wire::EventVisitor)
     }
 }

@@ -20,7 +20,7 @@ pub enum Visited {
     Known,
 }
 use crate::decide::{ClaimCheck, claim, form, group};
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{GroupId, VisitorId};
 use crate::route::Freed;
 use crate::state::{Status, Tag};
 
@@ -123,7 +123,8 @@ impl Account {
     ///
     /// # Errors
     ///
-    /// `unknown_visitor`; `invalid_id` for an agent id that breaks R23.
+    /// `unknown_visitor`, then `unknown_agent` for an agent the configuration
+    /// does not have.
     ///
     /// ```
     /// use groupgate::*;
@@ -142,15 +143,13 @@ impl Account {
 
     fn prefer_agent_event(&mut self, visitor: &str, agent: &str) -> Result<(), ActionError> {
         let (slot, _) = self.known_slot(visitor)?;
-        // Stored: text that cannot be an id is refused (R23); an agent the
-        // configuration has shares its id.
-        crate::check_id(agent).map_err(ActionError::InvalidId)?;
-        let agent = self
-            .latest
-            .agent_ix(agent)
-            .and_then(|a| self.latest.agent(a))
-            .map_or_else(|| AgentId::stored(agent), |(id, _)| id.clone());
-        self.state.set_preferred(slot, agent);
+        // The agent must exist now; it shares the configuration's id. Once
+        // removed, it is ignored (R27's settled details).
+        let ax = self.agent_ix(agent)?;
+        let Some((agent, _)) = self.latest.agent(ax) else {
+            return Err(super::unknown(agent, ActionError::UnknownAgent));
+        };
+        self.state.set_preferred(slot, agent.clone());
         self.serve(Freed::Visitor(slot));
         Ok(())
     }

@@ -26,7 +26,7 @@
 
 mod corruption;
 mod error;
-mod event;
+pub(crate) mod event;
 mod events;
 mod keys;
 mod notices;
@@ -188,9 +188,8 @@ impl ChangeReport {
     /// use groupgate::*;
     /// let mut account = Account::new_at(ConfigBuilder::new().group(GroupSpec::new("cz")).build().unwrap(), 0);
     /// account.apply(&Change::SetSchedule(ScheduleSpec::new("never", "UTC"))).unwrap();
-    /// let mut patch = GroupPatch::default();
-    /// patch.schedule = Some(Some("never".into()));
-    /// let report = account.apply(&Change::UpdateGroup { group: "cz".parse().unwrap(), patch }).unwrap();
+    /// let patch = GroupPatch::new("cz").schedule(Some("never"));
+    /// let report = account.apply(&Change::UpdateGroup(patch)).unwrap();
     /// assert_eq!(report.hours_changed(), [("cz".parse().unwrap(), false)]);
     /// ```
     pub fn hours_changed(&self) -> &[(GroupId, bool)] {
@@ -198,11 +197,11 @@ impl ChangeReport {
     }
 }
 
-/// The error for an id an event looked up and did not find: `invalid_id`
-/// when the text cannot be an id at all, else `not_found` with the typed
-/// id. Only on the error path: a lookup that succeeds parses nothing.
-pub(super) fn unknown<T: std::str::FromStr<Err = crate::IdError>>(id: &str, make: fn(T) -> ActionError) -> ActionError {
-    id.parse().map_or_else(ActionError::InvalidId, make)
+/// The error for an id an event looked up and did not find, whatever its
+/// text: one that cannot be an id names nothing either. Only on the error
+/// path.
+pub(super) fn unknown(id: &str, make: fn(String) -> ActionError) -> ActionError {
+    make(id.to_owned())
 }
 
 /// The account's counter of chat versions and arrival numbers reached its end during an event (R13).

@@ -4,7 +4,7 @@
 
 use super::{Account, ActionError};
 use crate::decide::{ClaimCheck, claim};
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{AgentId, VisitorId};
 use crate::route::{self, Assignments, Freed, Routed, TransferTarget};
 use crate::snapshot::GroupIx;
 
@@ -62,9 +62,9 @@ impl Account {
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.claim("anna", "v1").unwrap();
-    /// let err = account.transfer("v1", &TransferTarget::Agent("bob".parse().unwrap())).unwrap_err();
+    /// let err = account.transfer("v1", &TransferTarget::Agent("bob".into())).unwrap_err();
     /// assert_eq!(err.code(), "not_in_group"); // bob does not see an "en" visitor
-    /// let routed = account.transfer("v1", &TransferTarget::Group("de".parse().unwrap())).unwrap();
+    /// let routed = account.transfer("v1", &TransferTarget::Group("de".into())).unwrap();
     /// assert!(routed.queued()); // broadcast: offered to bob, waiting for his claim
     /// assert_eq!(routed.offered(), ["bob"]);
     /// ```
@@ -89,10 +89,11 @@ impl Account {
         Ok(routed)
     }
 
-    fn transfer_to_group(&mut self, slot: u32, own: Option<GroupIx>, target: &GroupId) -> Result<Routed, ActionError> {
-        let g = self.latest.group_ix(target.as_str()).ok_or_else(|| ActionError::UnknownGroup(target.clone()))?;
+    fn transfer_to_group(&mut self, slot: u32, own: Option<GroupIx>, target: &str) -> Result<Routed, ActionError> {
+        let g = self.latest.group_ix(target).ok_or_else(|| super::unknown(target, ActionError::UnknownGroup))?;
         if own == Some(g) {
-            return Err(ActionError::SameGroup(target.clone()));
+            let same = self.latest.group(g).map(|(id, _)| id.clone());
+            return Err(same.map_or_else(|| super::unknown(target, ActionError::UnknownGroup), ActionError::SameGroup));
         }
         Ok(route::to_group(&self.latest, &mut self.state, slot, g))
     }
@@ -102,19 +103,20 @@ impl Account {
         slot: u32,
         own: Option<GroupIx>,
         holder: &AgentId,
-        target: &AgentId,
+        target: &str,
     ) -> Result<Routed, ActionError> {
-        let ax = self.agent_ix(target.as_str())?;
+        let ax = self.agent_ix(target)?;
         let group = own.and_then(|g| self.latest.group(g)).map(|(id, _)| id.clone());
         let routed = |agent: &AgentId| Routed { agent: Some(agent.clone()), offered: Vec::new(), group, moved: false };
-        if target == holder {
+        if target == holder.as_str() {
             return Ok(routed(holder));
         }
         if let ClaimCheck::Denied { reason, .. } = claim::check(&self.latest, &self.state, ax, own, None) {
             return Err(ActionError::Denied { reason, holder: None });
         }
         self.state.assign(ax, slot);
-        Ok(routed(target))
+        let target = self.latest.agent(ax).map(|(id, _)| id.clone());
+        Ok(Routed { agent: target, ..routed(holder) })
     }
 
     /// Serves the queue (R18) after a successful event, as far as `freed`

@@ -338,14 +338,37 @@ impl Config {
 }
 
 fn group_spec(g: &Group) -> GroupSpec {
-    GroupSpec {
-        id: g.id.to_string(),
-        name: Some(g.name.clone()),
-        in_contact_form: g.in_contact_form,
-        fallback: g.fallback.as_ref().map(GroupId::to_string),
-        chat_limit: g.chat_limit,
-        overflow_after: g.overflow_after,
-        schedule: g.schedule.as_ref().map(ScheduleId::to_string),
+    g.to_spec()
+}
+
+impl Group {
+    /// The group as a builder writes it.
+    pub(crate) fn to_spec(&self) -> GroupSpec {
+        GroupSpec {
+            id: self.id.to_string(),
+            name: Some(self.name.clone()),
+            in_contact_form: self.in_contact_form,
+            fallback: self.fallback.as_ref().map(GroupId::to_string),
+            chat_limit: self.chat_limit,
+            overflow_after: self.overflow_after,
+            schedule: self.schedule.as_ref().map(ScheduleId::to_string),
+        }
+    }
+
+    /// Takes `spec`'s settings that name no other id; the fallback and
+    /// schedule only when `spec` clears them (naming one is checked like a
+    /// new configuration, R23).
+    pub(crate) fn set_settings(&mut self, spec: GroupSpec) {
+        self.name = spec.name.unwrap_or(spec.id);
+        self.in_contact_form = spec.in_contact_form;
+        self.chat_limit = spec.chat_limit;
+        self.overflow_after = spec.overflow_after;
+        if spec.fallback.is_none() {
+            self.fallback = None;
+        }
+        if spec.schedule.is_none() {
+            self.schedule = None;
+        }
     }
 }
 

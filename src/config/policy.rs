@@ -357,6 +357,31 @@ impl PolicyPatch {
     }
 }
 
+/// The patch that gives every field: applied to any policy, it gives
+/// `policy` (how a change replaces the whole policy).
+///
+/// ```
+/// use groupgate::{Policy, PolicyPatch, Routing};
+/// let mut wanted = Policy::default();
+/// wanted.routing = Routing::RoundRobin;
+/// assert_eq!(PolicyPatch::from(wanted).applied_to(Policy::default()), wanted);
+/// ```
+impl From<Policy> for PolicyPatch {
+    fn from(policy: Policy) -> Self {
+        PolicyPatch {
+            unassigned_agents: Some(policy.unassigned_agents),
+            ungrouped_visitors: Some(policy.ungrouped_visitors),
+            admins_see_all: Some(policy.admins_see_all),
+            routing: Some(policy.routing),
+            hide_unavailable_groups: Some(policy.hide_unavailable_groups),
+            default_chat_limit: Some(policy.default_chat_limit),
+            answer_timeout: Some(policy.answer_timeout),
+            after_missed: Some(policy.after_missed),
+            offline_requeue_after: Some(policy.offline_requeue_after),
+        }
+    }
+}
+
 /// A field that is present, even as `null`, is `Some`: the patches'
 /// "left out keeps, `null` clears" (here, the changes' serde form and the
 /// scenario steps).

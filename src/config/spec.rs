@@ -6,6 +6,8 @@
 
 use indexmap::IndexMap;
 
+#[cfg(feature = "serde")]
+use super::present;
 use super::{Plan, Policy, Role, ScheduleSpec, Tier};
 
 /// A group as the admin describes it. Ids are checked when the configuration
@@ -327,50 +329,200 @@ impl ConfigBuilder {
     }
 }
 
-/// Some of a group's settings to change (the scenario format's
+/// Some of one group's settings to change (the scenario format's
 /// `update_group`): the fields given replace the group's, the others keep
-/// theirs. `Some(None)` clears a fallback or a chat limit.
+/// theirs. `Some(None)` (written `null`) clears a fallback, a chat limit, an
+/// overflow wait or a schedule.
 ///
 /// ```
 /// use groupgate::GroupPatch;
-/// let mut patch = GroupPatch::default();
+/// let mut patch = GroupPatch::new("de");
 /// patch.chat_limit = Some(Some(2));
 /// patch.fallback = Some(None); // cleared
 /// assert_eq!(patch.name, None); // the name is kept
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct GroupPatch {
+    /// The group changed.
+    pub group: String,
     /// The display name, when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub name: Option<String>,
     /// Whether the contact form offers it (R21), when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub in_contact_form: Option<bool>,
     /// The fallback (R17), when given; `Some(None)` clears it.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
     pub fallback: Option<Option<String>>,
     /// The per-agent chat limit (R12), when given; `Some(None)` is unlimited.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_limit: Option<Option<u32>>,
     /// The overflow wait (R29), when given; `Some(None)` is never.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
     pub overflow_after: Option<Option<u64>>,
     /// The schedule (R30), when given; `Some(None)` is none (always open).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
     pub schedule: Option<Option<String>>,
 }
 
-/// Some of an agent's settings to change (the scenario format's
-/// `update_agent`); memberships change with `Assign` and `Unassign`, the
-/// enabled flag with `SetEnabled`.
+impl GroupPatch {
+    /// A patch of group `group` that changes nothing yet.
+    pub fn new(group: impl Into<String>) -> Self {
+        GroupPatch { group: group.into(), ..GroupPatch::default() }
+    }
+
+    /// Sets the display name.
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets whether the contact form offers the group (R21).
+    #[must_use]
+    pub fn in_contact_form(mut self, offered: bool) -> Self {
+        self.in_contact_form = Some(offered);
+        self
+    }
+
+    /// Sets the fallback (R17); `None` clears it.
+    ///
+    /// ```
+    /// use groupgate::{Change, GroupPatch};
+    /// let change = Change::UpdateGroup(GroupPatch::new("de").fallback(Some("en")).chat_limit(None));
+    /// assert_eq!(change.key(), "update_group");
+    /// ```
+    #[must_use]
+    pub fn fallback(mut self, fallback: Option<&str>) -> Self {
+        self.fallback = Some(fallback.map(str::to_owned));
+        self
+    }
+
+    /// Sets the per-agent chat limit (R12); `None` is unlimited.
+    #[must_use]
+    pub fn chat_limit(mut self, limit: Option<u32>) -> Self {
+        self.chat_limit = Some(limit);
+        self
+    }
+
+    /// Sets the overflow wait in milliseconds (R29); `None` is never.
+    #[must_use]
+    pub fn overflow_after(mut self, wait: Option<u64>) -> Self {
+        self.overflow_after = Some(wait);
+        self
+    }
+
+    /// Sets the schedule (R30); `None` is always open.
+    #[must_use]
+    pub fn schedule(mut self, schedule: Option<&str>) -> Self {
+        self.schedule = Some(schedule.map(str::to_owned));
+        self
+    }
+
+    /// Whether the patch may break R23 (a fallback or a schedule named),
+    /// so that the result must be checked like a new configuration.
+    pub(crate) fn names_references(&self) -> bool {
+        self.fallback.is_some() || matches!(self.schedule, Some(Some(_)))
+    }
+
+    /// The one place a group patch is applied: the fields given replace
+    /// `spec`'s, the others stay.
+    pub(crate) fn apply_to(&self, spec: &mut GroupSpec) {
+        let keep = |given: &Option<Option<String>>, now: &mut Option<String>| {
+            if let Some(v) = given {
+                now.clone_from(v);
+            }
+        };
+        if let Some(name) = &self.name {
+            spec.name = Some(name.clone());
+        }
+        spec.in_contact_form = self.in_contact_form.unwrap_or(spec.in_contact_form);
+        keep(&self.fallback, &mut spec.fallback);
+        spec.chat_limit = self.chat_limit.unwrap_or(spec.chat_limit);
+        spec.overflow_after = self.overflow_after.unwrap_or(spec.overflow_after);
+        keep(&self.schedule, &mut spec.schedule);
+    }
+}
+
+/// Some of one agent's settings to change (the scenario format's
+/// `update_agent`, and `set_enabled`); memberships change with `Assign` and
+/// `Unassign`.
 ///
 /// ```
 /// use groupgate::{AgentPatch, Role};
-/// let mut patch = AgentPatch::default();
+/// let mut patch = AgentPatch::new("bob");
 /// patch.role = Some(Role::Admin);
 /// assert_eq!(patch.chat_limit, None); // the limit is kept
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct AgentPatch {
+    /// The agent changed.
+    pub agent: String,
     /// The role (R7), when given.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
     pub role: Option<Role>,
     /// The agent's own chat limit (R12), when given; `Some(None)` falls
     /// back to the account default.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
+    )]
     pub chat_limit: Option<Option<u32>>,
+    /// Enabled or disabled (R8), when given. Not part of `update_agent`'s
+    /// serde form: the format sets it with its own step, `set_enabled`.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub enabled: Option<bool>,
+}
+
+impl AgentPatch {
+    /// A patch of agent `agent` that changes nothing yet.
+    pub fn new(agent: impl Into<String>) -> Self {
+        AgentPatch { agent: agent.into(), ..AgentPatch::default() }
+    }
+
+    /// Sets the role (R7).
+    #[must_use]
+    pub fn role(mut self, role: Role) -> Self {
+        self.role = Some(role);
+        self
+    }
+
+    /// Sets the agent's own chat limit (R12); `None` falls back to the
+    /// account default.
+    ///
+    /// ```
+    /// use groupgate::{AgentPatch, Change, Role};
+    /// let change = Change::UpdateAgent(AgentPatch::new("bob").role(Role::Admin).chat_limit(Some(3)));
+    /// assert_eq!(change.key(), "update_agent");
+    /// ```
+    #[must_use]
+    pub fn chat_limit(mut self, limit: Option<u32>) -> Self {
+        self.chat_limit = Some(limit);
+        self
+    }
+
+    /// Enables or disables the agent (R8).
+    #[must_use]
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = Some(enabled);
+        self
+    }
 }

@@ -83,7 +83,7 @@ pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: Visitor<'_>) -> 
 /// assert!(routed.moved() && !routed.queued() && routed.offered().is_empty());
 ///
 /// // Under broadcast nobody holds a routed chat: it waits, offered to the candidates.
-/// account.apply(&Change::SetPolicy(Policy::default())).unwrap();
+/// account.apply(&Change::SetPolicy(Policy::default().into())).unwrap();
 /// account.visit("v2", Some("de")).unwrap();
 /// let routed = account.route("v2").unwrap();
 /// assert!(routed.queued() && routed.agent().is_none());
@@ -128,15 +128,15 @@ impl Routed {
 ///
 /// ```
 /// use groupgate::TransferTarget;
-/// let to_de = TransferTarget::Group("de".parse().unwrap());
+/// let to_de = TransferTarget::Group("de".into());
 /// assert!(matches!(to_de, TransferTarget::Group(_)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferTarget {
     /// To a group: unclaimed and routed there.
-    Group(GroupId),
+    Group(String),
     /// To an agent who may claim it.
-    Agent(AgentId),
+    Agent(String),
 }
 
 /// What an event may have made available, for queue serving (R18).

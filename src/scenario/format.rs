@@ -1,12 +1,11 @@
 //! The file format of `SCENARIO-FORMAT.md`, as serde types. Unknown fields
 //! anywhere are an error.
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::instant::{Instant, check_duration};
 use crate::MAX_INSTANT;
-use crate::{AgentSpec, ConfigBuilder, ContactForm, GroupSpec, Plan, Policy, Role, ScheduleSpec, Status, Tier};
+use crate::{Change, ConfigBuilder, ContactForm, Event, GroupSpec, Plan, Policy, ScheduleSpec};
 
 /// A scenario file: one account and the steps run against it.
 ///
@@ -66,7 +65,7 @@ impl TryFrom<RawScenario> for Scenario {
         let (start, mut advanced) = (u128::from(raw.account.start.0), 0u128);
         for (i, step) in raw.steps.iter().enumerate() {
             let at = |what: &str| format!("step {i}: {what}");
-            if let super::Action::Advance(ms) = step.action {
+            if let super::Action::Event(Event::Advance(ms)) = step.action {
                 advanced += u128::from(ms);
             }
             let clock = start + i as u128 + advanced;
@@ -76,13 +75,17 @@ impl TryFrom<RawScenario> for Scenario {
                 )));
             }
             match &step.action {
-                super::Action::Advance(ms) => check_duration(&at("advance"), Some(*ms))?,
-                super::Action::SetPolicy(p) => {
+                super::Action::Event(Event::Advance(ms)) => check_duration(&at("advance"), Some(*ms))?,
+                super::Action::Event(Event::Change(Change::SetPolicy(p))) => {
                     check_duration(&at("answer_timeout"), p.answer_timeout.flatten())?;
                     check_duration(&at("offline_requeue_after"), p.offline_requeue_after.flatten())?;
                 }
-                super::Action::UpdateGroup(u) => check_duration(&at("overflow_after"), u.overflow_after.flatten())?,
-                super::Action::AddGroup(g) => check_duration(&at("overflow_after"), g.overflow_after)?,
+                super::Action::Event(Event::Change(Change::UpdateGroup(u))) => {
+                    check_duration(&at("overflow_after"), u.overflow_after.flatten())?;
+                }
+                super::Action::Event(Event::Change(Change::AddGroup(g))) => {
+                    check_duration(&at("overflow_after"), g.overflow_after)?;
+                }
                 _ => {}
             }
         }
@@ -147,62 +150,15 @@ impl AccountFile {
     }
 }
 
-/// An agent of a scenario: an [`AgentSpec`] plus its status.
+fn is_zero(i: &Instant) -> bool {
+    i.0 == 0
+}
+
+/// An agent of a scenario file: an [`AgentSpec`](crate::AgentSpec) plus
+/// its status (default `online`), the same as an `add_agent` event's.
 ///
 /// ```
 /// let agent: groupgate::scenario::AgentFile = serde_json::from_str(r#"{"id": "anna"}"#).unwrap();
 /// assert_eq!(agent.status, groupgate::Status::Online);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct AgentFile {
-    /// The id.
-    pub id: String,
-    /// Role; default `agent`.
-    #[serde(default)]
-    pub role: Role,
-    /// Memberships in order.
-    #[serde(default)]
-    pub groups: Vec<String>,
-    /// Tiers of memberships; default `normal`.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub tiers: IndexMap<String, Tier>,
-    /// Presence; default `online`.
-    #[serde(default = "online")]
-    pub status: Status,
-    /// Enabled flag; default true.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Own chat limit; default none (unlimited).
-    #[serde(default)]
-    pub chat_limit: Option<u32>,
-}
-
-fn is_zero(i: &Instant) -> bool {
-    i.0 == 0
-}
-
-fn online() -> Status {
-    Status::Online
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl AgentFile {
-    /// The configuration part.
-    ///
-    /// ```
-    /// let agent: groupgate::scenario::AgentFile = serde_json::from_str(r#"{"id": "anna", "groups": ["en"]}"#).unwrap();
-    /// assert_eq!(agent.spec().groups, ["en"]);
-    /// ```
-    pub fn spec(&self) -> AgentSpec {
-        let mut spec = AgentSpec::new(self.id.clone()).role(self.role).enabled(self.enabled);
-        spec.groups.clone_from(&self.groups);
-        spec.tiers.clone_from(&self.tiers);
-        spec.chat_limit = self.chat_limit;
-        spec
-    }
-}
+pub type AgentFile = crate::event::NewAgent;

@@ -30,9 +30,8 @@ pub use crate::PolicyPatch;
 pub use format::{AccountFile, AgentFile, Scenario};
 pub use instant::Instant;
 pub use payload::{
-    AgentOnly, AgentVisitor, Assign, ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard, ExpectGroup, ExpectHolder,
-    ExpectLoad, ExpectNextChange, ExpectOnline, ExpectOnlineFor, ExpectOpen, ExpectStatus, GroupOnly, ScheduleOnly,
-    SelectGroup, SetEnabled, SetStatus, Transfer, Unassign, UpdateAgent, UpdateGroup, Visit, VisitorOnly,
+    ExpectAgents, ExpectChat, ExpectClaim, ExpectDashboard, ExpectGroup, ExpectHolder, ExpectLoad, ExpectNextChange,
+    ExpectOnline, ExpectOnlineFor, ExpectOpen, ExpectStatus,
 };
 pub use run::{Failure, Report, Traced};
-pub use step::{ACTIONS, Action, Step, StepKind};
+pub use step::{Action, EXPECTATIONS, Expectation, Step, StepKind};

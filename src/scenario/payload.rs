@@ -1,10 +1,10 @@
-//! The payloads of steps: what each event, change and expectation of the
-//! format names, as serde types (unknown fields are errors).
+//! The payloads of expectations: what each of the format's checks names,
+//! as serde types (unknown fields are errors). Events and changes are the
+//! library's own [`Event`](crate::Event).
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::config::present;
-use crate::{Status, Tier};
+use crate::Status;
 
 macro_rules! payload {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
@@ -15,94 +15,6 @@ macro_rules! payload {
     };
 }
 
-payload!(
-    /// `visit`.
-    Visit {
-        /// The visitor; created on first mention.
-        visitor: String,
-        /// The page's group code; left out for a page without one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_group: Option<String>,
-    }
-);
-payload!(
-    /// `select_group`.
-    SelectGroup {
-        /// The visitor.
-        visitor: String,
-        /// The group it picks in the contact form.
-        group: String,
-    }
-);
-payload!(
-    /// `prefer_agent`, `claim`.
-    AgentVisitor {
-        /// The agent.
-        agent: String,
-        /// The visitor.
-        visitor: String,
-    }
-);
-payload!(
-    /// `route`, `release`, `leave`.
-    VisitorOnly {
-        /// The visitor.
-        visitor: String,
-    }
-);
-payload!(
-    /// `set_status`.
-    SetStatus {
-        /// The agent.
-        agent: String,
-        /// Its new presence.
-        status: Status,
-    }
-);
-payload!(
-    /// `refresh`, `remove_agent`.
-    AgentOnly {
-        /// The agent.
-        agent: String,
-    }
-);
-payload!(
-    /// `remove_group`.
-    GroupOnly {
-        /// The group.
-        group: String,
-    }
-);
-payload!(
-    /// `assign`.
-    Assign {
-        /// The agent.
-        agent: String,
-        /// The group it becomes a member of.
-        group: String,
-        /// Its tier there; `normal` when left out.
-        #[serde(default)]
-        tier: Tier,
-    }
-);
-payload!(
-    /// `unassign`.
-    Unassign {
-        /// The agent.
-        agent: String,
-        /// The group it leaves.
-        group: String,
-    }
-);
-payload!(
-    /// `set_enabled`.
-    SetEnabled {
-        /// The agent.
-        agent: String,
-        /// Enabled or disabled (R8).
-        enabled: bool,
-    }
-);
 payload!(
     /// `expect_group`.
     ExpectGroup {
@@ -201,14 +113,6 @@ fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 payload!(
-    /// `remove_schedule`.
-    ScheduleOnly {
-        /// The schedule.
-        schedule: String,
-    }
-);
-
-payload!(
     /// `expect_open`.
     ExpectOpen {
         /// The group.
@@ -246,113 +150,6 @@ payload!(
         status: Status,
     }
 );
-
-/// `update_group`: the fields given change; `null` clears `fallback`,
-/// `chat_limit`, `overflow_after` and `schedule`.
-///
-/// ```
-/// let u: groupgate::scenario::UpdateGroup = serde_json::from_str(r#"{"group": "de", "fallback": null}"#).unwrap();
-/// assert_eq!((u.fallback, u.chat_limit), (Some(None), None));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateGroup {
-    /// The group.
-    pub group: String,
-    /// Its display name, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether the contact form offers it, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_contact_form: Option<bool>,
-    /// Its fallback, when given; `null` clears it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub fallback: Option<Option<String>>,
-    /// Its per-agent chat limit, when given; `null` is unlimited.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub chat_limit: Option<Option<u32>>,
-    /// Its overflow wait (R29) in milliseconds, when given; `null` is never.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub overflow_after: Option<Option<u64>>,
-    /// Its schedule (R30), when given; `null` is none.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub schedule: Option<Option<String>>,
-}
-
-/// `update_agent`: the fields given change; `chat_limit: null` falls back
-/// to the account default.
-///
-/// ```
-/// let u: groupgate::scenario::UpdateAgent = serde_json::from_str(r#"{"agent": "bob", "role": "admin"}"#).unwrap();
-/// assert_eq!(u.chat_limit, None);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateAgent {
-    /// The agent.
-    pub agent: String,
-    /// Its role, when given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<crate::Role>,
-    /// Its chat limit, when given; `null` uses the account default.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub chat_limit: Option<Option<u32>>,
-}
-
-/// `transfer`: exactly one of `to_group`, `to_agent`.
-///
-/// ```
-/// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"transfer": {"visitor": "v1", "to_group": "de"}}"#).unwrap();
-/// assert!(matches!(step.action, groupgate::scenario::Action::Transfer(groupgate::scenario::Transfer::ToGroup { .. })));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "RawTransfer", into = "RawTransfer")]
-pub enum Transfer {
-    /// `to_group`: unclaimed and routed in that group (R19).
-    ToGroup {
-        /// The visitor whose chat moves.
-        visitor: String,
-        /// The target group.
-        group: String,
-    },
-    /// `to_agent`: to an agent who may claim it (R19).
-    ToAgent {
-        /// The visitor whose chat moves.
-        visitor: String,
-        /// The target agent.
-        agent: String,
-    },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTransfer {
-    visitor: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    to_group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    to_agent: Option<String>,
-}
-
-impl TryFrom<RawTransfer> for Transfer {
-    type Error = &'static str;
-    fn try_from(raw: RawTransfer) -> Result<Self, Self::Error> {
-        match (raw.to_group, raw.to_agent) {
-            (Some(group), None) => Ok(Transfer::ToGroup { visitor: raw.visitor, group }),
-            (None, Some(agent)) => Ok(Transfer::ToAgent { visitor: raw.visitor, agent }),
-            _ => Err("`transfer` needs exactly one of `to_group` and `to_agent`"),
-        }
-    }
-}
-
-impl From<Transfer> for RawTransfer {
-    fn from(t: Transfer) -> Self {
-        match t {
-            Transfer::ToGroup { visitor, group } => RawTransfer { visitor, to_group: Some(group), to_agent: None },
-            Transfer::ToAgent { visitor, agent } => RawTransfer { visitor, to_group: None, to_agent: Some(agent) },
-        }
-    }
-}
 
 /// `expect_claim`: `reason` is required with `allowed: false` and absent with `true`.
 ///

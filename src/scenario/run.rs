@@ -2,12 +2,9 @@
 
 use std::fmt;
 
-use super::payload::Transfer;
-use super::step::Action;
+use super::step::{Action, Expectation};
 use super::{Scenario, Step};
-use crate::{
-    Account, AgentId, AgentPatch, Change, ErrorCode, GroupId, GroupPatch, Notice, Saved, ScheduleId, TransferTarget,
-};
+use crate::{Account, ErrorCode, Event, Notice, Saved};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
@@ -154,7 +151,7 @@ impl Scenario {
             // R26: step i runs at start + i + the advances of steps 0 to i;
             // the deadlines due by then belong to it, and stand even if it
             // fails.
-            if let Action::Advance(ms) = step.action {
+            if let Action::Event(Event::Advance(ms)) = step.action {
                 advanced = advanced.saturating_add(ms);
             }
             let at = start.saturating_add(u64::try_from(i).unwrap_or(u64::MAX)).saturating_add(advanced);
@@ -195,7 +192,6 @@ fn run_step(account: &mut Account, step: &Step, notices: &mut Vec<Notice>) -> Re
     let before = step.expect_error.as_ref().map(|_| account.clone());
     let result = match run_action(account, &step.action, notices) {
         Ran::Checked(check) => return check,
-        Ran::Done(result) => result.map(|()| notices.extend(account.notices())),
         Ran::Said(result) => result.map(|said| notices.extend(said)),
     };
     match (&step.expect_error, result) {
@@ -231,148 +227,67 @@ fn save_and_load(
 
 /// What running one action gave.
 enum Ran {
-    /// An event or a change: success (its notices are the account's), or
-    /// the code it failed with.
-    Done(Result<(), String>),
-    /// A step made of several calls: the notices they gave together, or
-    /// the code it failed with.
+    /// An event or a change: its notices, or the code it failed with.
     Said(Result<Vec<Notice>, String>),
     /// An expectation: held, or (expected, found).
     Checked(Result<(), Mismatch>),
 }
 
-/// Every action, each named once: no arm for "the others".
+/// Every action: an event is the library's, applied as it is; an
+/// expectation is checked here, each named once.
 fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>) -> Ran {
-    use Ran::{Checked, Done};
-    // An event or change that succeeded says what it did.
-
-    let agent = |id: &str, account: &Account| {
-        lookup::<AgentId>(id)
-            .filter(|a| account.snapshot().has_agent(a.as_str()))
-            .ok_or_else(|| "unknown_agent".to_string())
-    };
-    let group = |id: &str| lookup::<GroupId>(id).ok_or_else(|| "unknown_group".to_string());
-    match action {
-        Action::Visit(v) => Done(visit(account, v)),
-        Action::SelectGroup(s) => Done(looked_up(
-            account.select_group(&s.visitor, &s.group).map_err(code),
-            &[(&s.visitor, "unknown_visitor"), (&s.group, "group_not_offered")],
-        )),
-        Action::PreferAgent(p) => Done(prefer_agent(account, &p.visitor, &p.agent)),
-        Action::Claim(c) => Done(looked_up(
-            account.claim(&c.agent, &c.visitor).map(drop).map_err(code),
-            &[(&c.agent, "unknown_agent"), (&c.visitor, "unknown_visitor")],
-        )),
-        Action::Route(r) => {
-            Done(looked_up(account.route(&r.visitor).map(drop).map_err(code), &[(&r.visitor, "unknown_visitor")]))
-        }
-        Action::Release(r) => {
-            Done(looked_up(account.release(&r.visitor).map_err(code), &[(&r.visitor, "unknown_visitor")]))
-        }
-        Action::Transfer(t) => Done(transfer(account, t)),
-        Action::Leave(l) => {
-            Done(looked_up(account.leave(&l.visitor).map_err(code), &[(&l.visitor, "unknown_visitor")]))
-        }
-        Action::SetStatus(s) => {
-            Done(looked_up(account.set_status(&s.agent, s.status).map_err(code), &[(&s.agent, "unknown_agent")]))
-        }
-        Action::Refresh(r) => Done(looked_up(account.refresh(&r.agent).map_err(code), &[(&r.agent, "unknown_agent")])),
-        // Run by `Scenario::run_saving_through` itself, which has the codec.
-        Action::SaveAndLoad(_) => Done(Ok(())),
-        Action::Answer(a) => {
-            Done(looked_up(account.answer(&a.visitor).map_err(code), &[(&a.visitor, "unknown_visitor")]))
-        }
-        Action::Decline(d) => {
-            Done(looked_up(account.decline(&d.visitor).map_err(code), &[(&d.visitor, "unknown_visitor")]))
-        }
+    use Ran::Checked;
+    let expectation = match action {
         // The runner advanced the clock before the step (R26).
-        Action::Advance(_) => Ran::Said(Ok(Vec::new())),
-        Action::AddGroup(g) => Done(apply(account, Ok(Change::AddGroup(g.clone())))),
-        Action::RemoveGroup(g) => Done(apply(account, group(&g.group).map(Change::RemoveGroup))),
-        Action::AddAgent(a) => Ran::Said(add_agent(account, a)),
-        Action::RemoveAgent(a) => Done(apply(account, agent(&a.agent, account).map(Change::RemoveAgent))),
-        Action::Assign(a) => {
-            let change = agent(&a.agent, account)
-                .and_then(|agent| Ok(Change::Assign { agent, group: group(&a.group)?, tier: a.tier }));
-            Done(apply(account, change))
-        }
-        Action::Unassign(u) => {
-            let change =
-                agent(&u.agent, account).and_then(|agent| Ok(Change::Unassign { agent, group: group(&u.group)? }));
-            // The format names this failure `not_in_group`; the library's
-            // own code is `not_a_member`, since a claim's `not_in_group`
-            // means something else.
-            Done(apply(account, change).map_err(|c| if c == "not_a_member" { "not_in_group".into() } else { c }))
-        }
-        Action::SetEnabled(s) => {
-            let change = agent(&s.agent, account).map(|agent| Change::SetEnabled { agent, enabled: s.enabled });
-            Done(apply(account, change))
-        }
-        Action::SetPlan(p) => Done(apply(account, Ok(Change::SetPlan(*p)))),
-        Action::SetPolicy(p) => Done(apply(account, Ok(Change::UpdatePolicy(*p)))),
-        Action::SetGroupSelection(on) => Done(apply(account, Ok(Change::SetGroupSelection(*on)))),
-        Action::UpdateGroup(u) => {
-            let patch = GroupPatch {
-                name: u.name.clone(),
-                in_contact_form: u.in_contact_form,
-                fallback: u.fallback.clone(),
-                chat_limit: u.chat_limit,
-                overflow_after: u.overflow_after,
-                schedule: u.schedule.clone(),
-            };
-            Done(apply(account, group(&u.group).map(|group| Change::UpdateGroup { group, patch })))
-        }
-        Action::SetSchedule(spec) => Done(apply(account, Ok(Change::SetSchedule(spec.clone())))),
-        Action::RemoveSchedule(r) => {
-            let id = lookup::<ScheduleId>(&r.schedule).ok_or_else(|| "unknown_schedule".to_string());
-            Done(apply(account, id.map(Change::RemoveSchedule)))
-        }
-        Action::UpdateAgent(u) => {
-            let patch = AgentPatch { role: u.role, chat_limit: u.chat_limit };
-            Done(apply(account, agent(&u.agent, account).map(|agent| Change::UpdateAgent { agent, patch })))
-        }
-        Action::ExpectGroup(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
+        Action::Event(Event::Advance(_)) => return Ran::Said(Ok(Vec::new())),
+        Action::Event(event) => return Ran::Said(account.apply_event(event).map_err(|e| e.code().to_string())),
+        // Run by `Scenario::run_saving_through` itself, which has the codec.
+        Action::SaveAndLoad(_) => return Ran::Said(Ok(Vec::new())),
+        Action::Expect(e) => e,
+    };
+    match expectation {
+        Expectation::ExpectGroup(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
             let found = account.effective_group(&e.visitor).and_then(|g| g.group().map(ToString::to_string));
             same(e.group.clone(), found, |g| opt(g.as_deref()))
         })),
-        Action::ExpectVisible(e) => Checked(
+        Expectation::ExpectVisible(e) => Checked(
             visitor_exists(account, &e.visitor)
                 .and_then(|()| lists(&e.agents, names(account.visible_agents(&e.visitor)))),
         ),
-        Action::ExpectDashboard(e) => Checked(
+        Expectation::ExpectDashboard(e) => Checked(
             agent_exists(account, &e.agent).and_then(|()| lists(&e.visitors, names(account.dashboard(&e.agent)))),
         ),
-        Action::ExpectClaim(e) => {
+        Expectation::ExpectClaim(e) => {
             let found = account.can_claim(&e.agent, &e.visitor).reason().map(|r| r.code().to_string());
             Checked(same(e.reason.clone(), found, |r| {
                 r.as_ref().map_or_else(|| "allowed".into(), |r| format!("refused: `{r}`"))
             }))
         }
-        Action::ExpectHolder(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
+        Expectation::ExpectHolder(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
             same(e.agent.clone(), account.holder(&e.visitor).map(ToString::to_string), |h| opt(h.as_deref()))
         })),
-        Action::ExpectCandidates(e) => Checked(
+        Expectation::ExpectCandidates(e) => Checked(
             visitor_exists(account, &e.visitor)
                 .and_then(|()| lists(&e.agents, names(account.candidates(&e.visitor).agents()))),
         ),
-        Action::ExpectQueue(q) => Checked(lists(q, names(account.queue()))),
-        Action::ExpectOnline(e) => {
+        Expectation::ExpectQueue(q) => Checked(lists(q, names(account.queue()))),
+        Expectation::ExpectOnline(e) => {
             let show = |on: &bool| if *on { "online".to_string() } else { "offline".to_string() };
             Checked(same(e.online, account.is_online(e.page_group.as_deref()), show))
         }
-        Action::ExpectFormChoices(c) => Checked(lists(c, names(account.form_choices()))),
-        Action::ExpectNeedsRefresh(n) => Checked(lists(n, names(account.needs_refresh()))),
-        Action::ExpectLoad(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
+        Expectation::ExpectFormChoices(c) => Checked(lists(c, names(account.form_choices()))),
+        Expectation::ExpectNeedsRefresh(n) => Checked(lists(n, names(account.needs_refresh()))),
+        Expectation::ExpectLoad(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
             same(Some(e.chats), account.load(&e.agent), |n| n.map_or_else(|| "none".into(), |n| n.to_string()))
         })),
-        Action::ExpectOnlineFor(e) => {
+        Expectation::ExpectOnlineFor(e) => {
             let show = |on: &bool| if *on { "online".to_string() } else { "offline".to_string() };
             Checked(
                 visitor_exists(account, &e.visitor)
                     .and_then(|()| same(e.online, account.is_online_for(&e.visitor), show)),
             )
         }
-        Action::ExpectChat(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
+        Expectation::ExpectChat(e) => Checked(visitor_exists(account, &e.visitor).and_then(|()| {
             let v = account.visitor(&e.visitor);
             let found = (
                 v.as_ref().and_then(|v| v.holder().map(ToString::to_string)),
@@ -385,22 +300,22 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
                 format!("holder {}, queued {q}, answered {a}, missed {}", opt(h.as_deref()), list(m))
             })
         })),
-        Action::ExpectStatus(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
+        Expectation::ExpectStatus(e) => Checked(agent_exists(account, &e.agent).and_then(|()| {
             same(Some(e.status), account.status(&e.agent), |s| s.map_or_else(|| "none".into(), |s| s.to_string()))
         })),
-        Action::ExpectOpen(e) => Checked(group_hours(account, &e.group).and_then(|h| {
+        Expectation::ExpectOpen(e) => Checked(group_hours(account, &e.group).and_then(|h| {
             let show = |open: &bool| if *open { "open".to_string() } else { "closed".to_string() };
             same(e.open, h.open(), show)
         })),
-        Action::ExpectNextChange(e) => Checked(group_hours(account, &e.group).and_then(|h| {
+        Expectation::ExpectNextChange(e) => Checked(group_hours(account, &e.group).and_then(|h| {
             let found = h.next_change().map(super::Instant);
             same(e.at, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string()))
         })),
-        Action::ExpectNextDeadline(want) => {
+        Expectation::ExpectNextDeadline(want) => {
             let found = account.next_deadline().map(super::Instant);
             Checked(same(*want, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string())))
         }
-        Action::ExpectNotices(want) => {
+        Expectation::ExpectNotices(want) => {
             let found = std::mem::take(notices);
             let show =
                 |n: &Vec<Notice>| format!("[{}]", n.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
@@ -412,83 +327,6 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
 /// A group's business hours, or the mismatch of a group that does not exist.
 fn group_hours(account: &Account, group: &str) -> Result<crate::GroupHours, Mismatch> {
     account.group_hours(group).ok_or_else(|| (format!("group `{group}` to exist"), "no such group".into()))
-}
-
-/// The code of a failed event or change.
-fn code(e: impl ErrorCode) -> String {
-    e.code().to_string()
-}
-
-/// The format does not check ids a step only looks up: one that cannot be
-/// an id is simply unknown. The library says `invalid_id` for it, at the
-/// first such field in the order it checks them (the fields' order), so that
-/// field's unknown code replaces it.
-fn looked_up(result: Result<(), String>, fields: &[(&str, &'static str)]) -> Result<(), String> {
-    match result {
-        Err(code) if code == "invalid_id" => {
-            let unknown = fields.iter().find(|(id, _)| crate::check_id(id).is_err()).map(|(_, code)| *code);
-            Err(unknown.map_or(code, str::to_string))
-        }
-        other => other,
-    }
-}
-
-/// Parses an id a step only looks up; `None` for one that cannot exist.
-fn lookup<T: std::str::FromStr>(s: &str) -> Option<T> {
-    s.parse().ok()
-}
-
-/// `visit` stores its ids: ones that break R23 are `invalid_id`, as the
-/// library says.
-fn visit(account: &mut Account, v: &super::Visit) -> Result<(), String> {
-    account.visit(&v.visitor, v.page_group.as_deref()).map(drop).map_err(code)
-}
-
-/// `prefer_agent` naming an agent the configuration lacks is `unknown_agent`.
-fn prefer_agent(account: &mut Account, visitor: &str, agent: &str) -> Result<(), String> {
-    if !account.has_visitor(visitor) {
-        return Err("unknown_visitor".into());
-    }
-    if !account.snapshot().has_agent(agent) {
-        return Err("unknown_agent".into());
-    }
-    account.prefer_agent(visitor, agent).map_err(code)
-}
-
-/// R19: an id that cannot exist is unknown, after the visitor and held checks.
-fn transfer(account: &mut Account, t: &Transfer) -> Result<(), String> {
-    let (visitor, target, unknown) = match t {
-        Transfer::ToGroup { visitor, group } => {
-            (visitor, lookup::<GroupId>(group).map(TransferTarget::Group), "unknown_group")
-        }
-        Transfer::ToAgent { visitor, agent } => {
-            (visitor, lookup::<AgentId>(agent).map(TransferTarget::Agent), "unknown_agent")
-        }
-    };
-    match target {
-        Some(target) => account.transfer(visitor, &target).map(drop).map_err(code),
-        None if !account.has_visitor(visitor) => Err("unknown_visitor".into()),
-        None if account.holder(visitor).is_none() => Err("no_chat".into()),
-        None => Err(unknown.into()),
-    }
-}
-
-/// A configuration change whose ids were looked up (in field order).
-fn apply(account: &mut Account, change: Result<Change, String>) -> Result<(), String> {
-    account.apply(&change?).map(drop).map_err(code)
-}
-
-/// `add_agent`: the change, then the agent's status, as one step (R31): the
-/// change's notices, then the status's (the queue it serves, the pages it
-/// brings online), then the change's refresh list.
-fn add_agent(account: &mut Account, a: &super::AgentFile) -> Result<Vec<Notice>, String> {
-    apply(account, Ok(Change::AddAgent(a.spec())))?;
-    let (mut said, refresh): (Vec<Notice>, Vec<Notice>) =
-        account.notices().into_iter().partition(|n| !matches!(n, Notice::RefreshNeeded { .. }));
-    account.set_status(&a.id, a.status).map_err(code)?;
-    said.extend(account.notices());
-    said.extend(refresh);
-    Ok(said)
 }
 
 fn visitor_exists(account: &Account, v: &str) -> Result<(), Mismatch> {

@@ -7,73 +7,119 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{GroupSpec, Notice, Plan, PolicyPatch, ScheduleSpec};
-
-use super::format::AgentFile;
+use crate::event::EVENTS;
+use crate::{Change, Event, Notice};
 
 use super::payload::*;
 
-/// The one table of actions: each variant with its key, its payload and
-/// whether it is an event, a configuration change or an expectation. The
-/// enum, [`ACTIONS`], [`Action::key`], reading and writing all come from it.
-macro_rules! actions {
-    ($( $(#[$doc:meta])* $variant:ident($payload:ty) = $key:literal, $kind:ident; )+) => {
-        /// What a step does. Names and payloads are those of the scenario format.
+/// The one table of expectations: each variant with its key and payload.
+/// The enum, [`EXPECTATIONS`], [`Expectation::key`], reading and writing
+/// all come from it.
+macro_rules! expectations {
+    ($( $(#[$doc:meta])* $variant:ident($payload:ty) = $key:literal; )+) => {
+        /// A check that changes nothing. Names and payloads are those of the
+        /// scenario format.
         ///
         /// ```
-        /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"set_plan": "free"}"#).unwrap();
-        /// assert_eq!(step.action, groupgate::scenario::Action::SetPlan(groupgate::Plan::Free));
+        /// use groupgate::scenario::{Action, Expectation, Step};
+        /// let step: Step = serde_json::from_str(r#"{"expect_queue": ["v1"]}"#).unwrap();
+        /// assert_eq!(step.action, Action::Expect(Expectation::ExpectQueue(vec!["v1".into()])));
         /// ```
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
-        pub enum Action {
+        pub enum Expectation {
             $( $(#[$doc])* $variant($payload), )+
         }
 
-        /// Every action key, in the format's order.
+        /// Every expectation's key, in the format's order.
         ///
         /// ```
-        /// assert!(groupgate::scenario::ACTIONS.contains(&"expect_needs_refresh"));
+        /// assert!(groupgate::scenario::EXPECTATIONS.contains(&"expect_needs_refresh"));
         /// ```
-        pub const ACTIONS: &[&str] = &[$($key),+];
+        pub const EXPECTATIONS: &[&str] = &[$($key),+];
 
-        impl Action {
-            /// The action's key in the file.
-            ///
-            /// ```
-            /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
-            /// assert_eq!(step.action.key(), "refresh");
-            /// ```
+        impl Expectation {
+            /// The expectation's key in the file.
             pub fn key(&self) -> &'static str {
-                match self { $( Action::$variant(_) => $key, )+ }
+                match self { $( Expectation::$variant(_) => $key, )+ }
             }
 
-            /// What kind of step it is.
-            ///
-            /// ```
-            /// use groupgate::scenario::{Step, StepKind};
-            /// let step: Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
-            /// assert_eq!(step.action.kind(), StepKind::Expectation);
-            /// ```
-            pub fn kind(&self) -> StepKind {
-                match self { $( Action::$variant(_) => StepKind::$kind, )+ }
-            }
-
-            fn read<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Action, A::Error> {
+            fn read<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Option<Expectation>, A::Error> {
                 match key {
-                    $( $key => Ok(Action::$variant(map.next_value()?)), )+
-                    other => {
-                        let known = ACTIONS.join("`, `");
-                        Err(de::Error::custom(format!("unknown step `{other}`, expected one of `{known}`")))
-                    }
+                    $( $key => map
+                        .next_value()
+                        .map(|p| Some(Expectation::$variant(p)))
+                        .map_err(|e| de::Error::custom(format_args!("`{key}`: {e}"))), )+
+                    _ => Ok(None),
                 }
             }
 
             fn write<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-                match self { $( Action::$variant(p) => map.serialize_entry($key, p), )+ }
+                match self { $( Expectation::$variant(p) => map.serialize_entry($key, p), )+ }
             }
         }
     };
+}
+
+expectations! {
+    /// The visitor's effective group (R2, R3).
+    ExpectGroup(ExpectGroup) = "expect_group";
+    /// Exactly these agents see the visitor (R4–R8).
+    ExpectVisible(ExpectAgents) = "expect_visible";
+    /// The agent's dashboard under its loaded revision (R9).
+    ExpectDashboard(ExpectDashboard) = "expect_dashboard";
+    /// Whether the agent may claim, and why not (R11).
+    ExpectClaim(ExpectClaim) = "expect_claim";
+    /// Who holds the visitor's chat.
+    ExpectHolder(ExpectHolder) = "expect_holder";
+    /// The candidates for a new chat of the visitor (R15, R17).
+    ExpectCandidates(ExpectAgents) = "expect_candidates";
+    /// The queued chats, oldest first (R18).
+    ExpectQueue(Vec<String>) = "expect_queue";
+    /// Chat box availability of a page (R10).
+    ExpectOnline(ExpectOnline) = "expect_online";
+    /// The groups the contact form offers (R20, R21).
+    ExpectFormChoices(Vec<String>) = "expect_form_choices";
+    /// Exactly the agents whose dashboards are stale (R9).
+    ExpectNeedsRefresh(Vec<String>) = "expect_needs_refresh";
+    /// The chats the agent holds (R12, R14).
+    ExpectLoad(ExpectLoad) = "expect_load";
+    /// Chat box availability for one visitor's own effective group (R10).
+    ExpectOnlineFor(ExpectOnlineFor) = "expect_online_for";
+    /// The visitor's chat: holder, queued, answered, missed list (R27).
+    ExpectChat(ExpectChat) = "expect_chat";
+    /// The agent's status (R27).
+    ExpectStatus(ExpectStatus) = "expect_status";
+    /// Whether a group is open now (R30).
+    ExpectOpen(ExpectOpen) = "expect_open";
+    /// A group's next opening or closing within 366 days (R30).
+    ExpectNextChange(ExpectNextChange) = "expect_next_change";
+    /// The account's earliest pending deadline (R26); `null` for none.
+    ExpectNextDeadline(Option<super::Instant>) = "expect_next_deadline";
+    /// Exactly the notices of the steps since the previous `expect_notices`
+    /// (or the first step), in order (R31).
+    ExpectNotices(Vec<Notice>) = "expect_notices";
+}
+
+/// What a step does: an event (or configuration change) of the library, the
+/// runner's `save_and_load`, or an expectation.
+///
+/// ```
+/// use groupgate::scenario::{Action, Step};
+/// use groupgate::{Event, Plan, Change};
+/// let step: Step = serde_json::from_str(r#"{"set_plan": "free"}"#).unwrap();
+/// assert_eq!(step.action, Action::Event(Event::Change(Change::SetPlan(Plan::Free))));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// An event or a configuration change (R33); may carry `expect_error`.
+    Event(Event),
+    /// The account is saved and loaded back (R32); it must come back equal.
+    /// `false` does nothing.
+    SaveAndLoad(bool),
+    /// A check; never carries `expect_error`.
+    Expect(Expectation),
 }
 
 /// The three kinds of step.
@@ -87,103 +133,36 @@ pub enum StepKind {
     Expectation,
 }
 
-actions! {
-    /// The visitor is on a page with that group code (R2).
-    Visit(Visit) = "visit", Event;
-    /// The visitor picks a group in the contact form (R22).
-    SelectGroup(SelectGroup) = "select_group", Event;
-    /// A returning visitor's last agent (R15).
-    PreferAgent(AgentVisitor) = "prefer_agent", Event;
-    /// The agent claims the visitor's chat (R11, R13).
-    Claim(AgentVisitor) = "claim", Event;
-    /// The visitor starts a chat, routed under the policy (R15–R18).
-    Route(VisitorOnly) = "route", Event;
-    /// The visitor's chat is closed (R14).
-    Release(VisitorOnly) = "release", Event;
-    /// The holder transfers the chat (R19).
-    Transfer(Transfer) = "transfer", Event;
-    /// The visitor leaves the site (R14).
-    Leave(VisitorOnly) = "leave", Event;
-    /// Agent presence.
-    SetStatus(SetStatus) = "set_status", Event;
-    /// The agent reloads its dashboard (R9).
-    Refresh(AgentOnly) = "refresh", Event;
-    /// The account is saved and loaded back (R32); it must come back equal.
-    SaveAndLoad(bool) = "save_and_load", Event;
-    /// The holder answered the visitor's chat (R27).
-    Answer(VisitorOnly) = "answer", Event;
-    /// The holder declines the visitor's unanswered chat (R27).
-    Decline(VisitorOnly) = "decline", Event;
-    /// Time passes: this many milliseconds more (R26).
-    Advance(u64) = "advance", Event;
-    /// Appends a group.
-    AddGroup(GroupSpec) = "add_group", Change;
-    /// Removes a group (R3).
-    RemoveGroup(GroupOnly) = "remove_group", Change;
-    /// Appends an agent, with its status.
-    AddAgent(AgentFile) = "add_agent", Change;
-    /// Removes an agent (R14).
-    RemoveAgent(AgentOnly) = "remove_agent", Change;
-    /// Makes an agent a member, or sets its tier.
-    Assign(Assign) = "assign", Change;
-    /// Ends a membership.
-    Unassign(Unassign) = "unassign", Change;
-    /// Enables or disables an agent (R8).
-    SetEnabled(SetEnabled) = "set_enabled", Change;
-    /// Sets the plan (R1).
-    SetPlan(Plan) = "set_plan", Change;
-    /// Changes the policy fields given.
-    SetPolicy(PolicyPatch) = "set_policy", Change;
-    /// Turns contact-form group selection on or off (R20).
-    SetGroupSelection(bool) = "set_group_selection", Change;
-    /// Changes some of a group's settings, in one revision.
-    UpdateGroup(UpdateGroup) = "update_group", Change;
-    /// Changes some of an agent's settings, in one revision.
-    UpdateAgent(UpdateAgent) = "update_agent", Change;
-    /// Adds a schedule, or replaces the one with its id (R30).
-    SetSchedule(ScheduleSpec) = "set_schedule", Change;
-    /// Removes a schedule no group follows (R30).
-    RemoveSchedule(ScheduleOnly) = "remove_schedule", Change;
-    /// The visitor's effective group (R2, R3).
-    ExpectGroup(ExpectGroup) = "expect_group", Expectation;
-    /// Exactly these agents see the visitor (R4–R8).
-    ExpectVisible(ExpectAgents) = "expect_visible", Expectation;
-    /// The agent's dashboard under its loaded revision (R9).
-    ExpectDashboard(ExpectDashboard) = "expect_dashboard", Expectation;
-    /// Whether the agent may claim, and why not (R11).
-    ExpectClaim(ExpectClaim) = "expect_claim", Expectation;
-    /// Who holds the visitor's chat.
-    ExpectHolder(ExpectHolder) = "expect_holder", Expectation;
-    /// The candidates for a new chat of the visitor (R15, R17).
-    ExpectCandidates(ExpectAgents) = "expect_candidates", Expectation;
-    /// The queued chats, oldest first (R18).
-    ExpectQueue(Vec<String>) = "expect_queue", Expectation;
-    /// Chat box availability of a page (R10).
-    ExpectOnline(ExpectOnline) = "expect_online", Expectation;
-    /// The groups the contact form offers (R20, R21).
-    ExpectFormChoices(Vec<String>) = "expect_form_choices", Expectation;
-    /// Exactly the agents whose dashboards are stale (R9).
-    ExpectNeedsRefresh(Vec<String>) = "expect_needs_refresh", Expectation;
-    /// The chats the agent holds (R12, R14).
-    ExpectLoad(ExpectLoad) = "expect_load", Expectation;
-    /// Chat box availability for one visitor's own effective group (R10).
-    ExpectOnlineFor(ExpectOnlineFor) = "expect_online_for", Expectation;
-    /// The visitor's chat: holder, queued, answered, missed list (R27).
-    ExpectChat(ExpectChat) = "expect_chat", Expectation;
-    /// The agent's status (R27).
-    ExpectStatus(ExpectStatus) = "expect_status", Expectation;
-    /// Whether a group is open now (R30).
-    ExpectOpen(ExpectOpen) = "expect_open", Expectation;
-    /// A group's next opening or closing within 366 days (R30).
-    ExpectNextChange(ExpectNextChange) = "expect_next_change", Expectation;
-    /// The account's earliest pending deadline (R26); `null` for none.
-    ExpectNextDeadline(Option<super::Instant>) = "expect_next_deadline", Expectation;
-    /// Exactly the notices of the steps since the previous `expect_notices`
-    /// (or the first step), in order (R31).
-    ExpectNotices(Vec<Notice>) = "expect_notices", Expectation;
-}
-
 impl Action {
+    /// The action's key in the file.
+    ///
+    /// ```
+    /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
+    /// assert_eq!(step.action.key(), "refresh");
+    /// ```
+    pub fn key(&self) -> &'static str {
+        match self {
+            Action::Event(e) => e.key(),
+            Action::SaveAndLoad(_) => "save_and_load",
+            Action::Expect(e) => e.key(),
+        }
+    }
+
+    /// What kind of step it is.
+    ///
+    /// ```
+    /// use groupgate::scenario::{Step, StepKind};
+    /// let step: Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
+    /// assert_eq!(step.action.kind(), StepKind::Expectation);
+    /// ```
+    pub fn kind(&self) -> StepKind {
+        match self {
+            Action::Event(Event::Change(_) | Event::AddAgent(_)) => StepKind::Change,
+            Action::Event(_) | Action::SaveAndLoad(_) => StepKind::Event,
+            Action::Expect(_) => StepKind::Expectation,
+        }
+    }
+
     /// Whether this is an expectation (which may not carry `expect_error`).
     ///
     /// ```
@@ -193,6 +172,33 @@ impl Action {
     pub fn is_expectation(&self) -> bool {
         self.kind() == StepKind::Expectation
     }
+
+    fn read<'de, A: MapAccess<'de>>(key: &str, map: &mut A) -> Result<Action, A::Error> {
+        if key == "save_and_load" {
+            return map
+                .next_value()
+                .map(Action::SaveAndLoad)
+                .map_err(|e| de::Error::custom(format_args!("`{key}`: {e}")));
+        }
+        if let Some(event) = Event::read_entry(key, map)? {
+            return Ok(Action::Event(event));
+        }
+        if let Some(expectation) = Expectation::read(key, map)? {
+            return Ok(Action::Expect(expectation));
+        }
+        let known = [EVENTS, &["save_and_load"], Change::KEYS, EXPECTATIONS].concat().join("`, `");
+        Err(de::Error::custom(format!("unknown step `{key}`, expected one of `{known}`")))
+    }
+}
+
+/// A step with an event, written as the event's one entry and
+/// `expect_error` beside it.
+#[derive(Serialize)]
+struct EventStep<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expect_error: &'a Option<String>,
 }
 
 /// One step of a scenario.
@@ -255,8 +261,15 @@ impl<'de> Visitor<'de> for StepVisitor {
 
 impl Serialize for Step {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Action::Event(event) = &self.action {
+            return EventStep { event, expect_error: &self.expect_error }.serialize(s);
+        }
         let mut map = s.serialize_map(Some(1 + usize::from(self.expect_error.is_some())))?;
-        self.action.write(&mut map)?;
+        match &self.action {
+            Action::SaveAndLoad(on) => map.serialize_entry("save_and_load", on)?,
+            Action::Expect(e) => e.write(&mut map)?,
+            Action::Event(_) => {}
+        }
         if let Some(code) = &self.expect_error {
             map.serialize_entry("expect_error", code)?;
         }

@@ -476,7 +476,7 @@ impl Iterator for Viewers<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AgentSpec, ConfigBuilder, GroupSpec, Role};
+    use crate::config::{AgentPatch, AgentSpec, ConfigBuilder, GroupPatch, GroupSpec, Role};
 
     /// Everything a decision reads from a snapshot, in comparable form.
     fn compiled(s: &Snapshot) -> impl PartialEq + std::fmt::Debug {
@@ -513,8 +513,8 @@ mod tests {
             (x >> 33) % n
         };
         for _ in 0..400 {
-            let agent: AgentId = format!("a{}", next(150)).parse().unwrap();
-            let group: GroupId = format!("g{}", next(4)).parse().unwrap();
+            let agent = format!("a{}", next(150));
+            let group = format!("g{}", next(4));
             let change = match next(7) {
                 0 => {
                     let tier = match next(3) {
@@ -526,10 +526,26 @@ mod tests {
                 }
                 1 => Change::Unassign { agent, group },
                 2 => Change::SetEnabled { agent, enabled: next(3) != 0 },
-                3 => Change::SetRole { agent, role: if next(2) == 0 { Role::Admin } else { Role::Agent } },
-                4 => Change::SetAgentChatLimit { agent, limit: Some(u32::try_from(next(5)).unwrap()) },
-                5 => Change::SetGroupChatLimit { group, limit: Some(2) },
-                _ => Change::SetInContactForm { group, offered: next(2) == 0 },
+                3 => {
+                    let mut patch = AgentPatch::new(agent);
+                    patch.role = Some(if next(2) == 0 { Role::Admin } else { Role::Agent });
+                    Change::UpdateAgent(patch)
+                }
+                4 => {
+                    let mut patch = AgentPatch::new(agent);
+                    patch.chat_limit = Some(Some(u32::try_from(next(5)).unwrap()));
+                    Change::UpdateAgent(patch)
+                }
+                5 => {
+                    let mut patch = GroupPatch::new(group);
+                    patch.chat_limit = Some(Some(2));
+                    Change::UpdateGroup(patch)
+                }
+                _ => {
+                    let mut patch = GroupPatch::new(group);
+                    patch.in_contact_form = Some(next(2) == 0);
+                    Change::UpdateGroup(patch)
+                }
             };
             let Ok(patched) = snap.apply(&change) else { continue };
             let whole = Snapshot::with_revision(patched.config().clone(), patched.revision());

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use groupgate::{Account, ErrorCode, GroupId, Plan, Status, Tier, TransferTarget};
+use groupgate::{Account, ErrorCode, Plan, Status, Tier, TransferTarget};
 
 use crate::model::{self, MConfig, MRouting, MState, MVisitor};
 
@@ -58,8 +58,8 @@ pub enum Op {
     Advance(u64),
 }
 
-pub fn gid(i: usize) -> GroupId {
-    GROUPS[i].parse().unwrap()
+pub fn gid(i: usize) -> String {
+    GROUPS[i].to_string()
 }
 
 /// The model's side of one account: configuration, live state, routing state.
@@ -142,7 +142,7 @@ pub fn engine(account: &mut Account, op: &Op) -> String {
             code(account.transfer(VISITORS[v], &TransferTarget::Group(gid(g))).map_err(|e| e.code()))
         }
         Op::TransferAgent(v, a) => {
-            let to = TransferTarget::Agent(AGENTS[a].parse().unwrap());
+            let to = TransferTarget::Agent(AGENTS[a].to_string());
             code(account.transfer(VISITORS[v], &to).map_err(|e| e.code()))
         }
         Op::Answer(v) => code(account.answer(VISITORS[v]).map_err(|e| e.code())),
@@ -222,6 +222,8 @@ fn model_step(w: &mut World, op: &Op) -> String {
         }
         Op::Prefer(v, a) => match visitor(s, v) {
             None => "unknown_visitor".into(),
+            // The format: an agent a step names must exist.
+            Some(_) if c.agent(AGENTS[a]).is_none() => "unknown_agent".into(),
             Some(x) => {
                 x.preferred = Some(AGENTS[a].into());
                 ok

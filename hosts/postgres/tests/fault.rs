@@ -92,24 +92,25 @@ where
 
 /// A random event of the drivers' mix.
 fn event(rng: &mut Rng) -> Event {
-    let v: groupgate::VisitorId = id(format!("v{}", rng.below(VISITORS)));
+    let v = format!("v{}", rng.below(VISITORS));
     let agent = format!("a{}", rng.below(AGENTS + 3));
-    let a: groupgate::AgentId = id(agent.clone());
+    let a = agent.clone();
     match rng.below(100) {
-        0..=24 => {
-            Event::Visit { visitor: v, page_group: (rng.below(5) != 0).then(|| id(format!("g{}", rng.below(GROUPS)))) }
-        }
-        25..=31 => Event::Leave { visitor: v },
-        32..=51 => Event::Route { visitor: v },
-        52..=59 => Event::Claim { agent: a, visitor: v },
-        60..=69 => Event::Release { visitor: v },
-        70..=77 => Event::Answer { visitor: v },
+        0..=24 => Event::Visit(groupgate::event::Visit {
+            visitor: v,
+            page_group: (rng.below(5) != 0).then(|| id(format!("g{}", rng.below(GROUPS)))),
+        }),
+        25..=31 => Event::Leave(groupgate::event::VisitorOnly { visitor: v }),
+        32..=51 => Event::Route(groupgate::event::VisitorOnly { visitor: v }),
+        52..=59 => Event::Claim(groupgate::event::AgentVisitor { agent: a, visitor: v }),
+        60..=69 => Event::Release(groupgate::event::VisitorOnly { visitor: v }),
+        70..=77 => Event::Answer(groupgate::event::VisitorOnly { visitor: v }),
         78..=89 => {
             let status = [Status::Online, Status::Online, Status::Away, Status::Offline][rng.below(4)];
-            Event::SetStatus { agent: a, status }
+            Event::SetStatus(groupgate::event::SetStatus { agent: a, status })
         }
         90..=92 => Event::Change(Change::SetEnabled { agent: a, enabled: rng.below(2) == 0 }),
-        93..=94 => Event::Change(Change::RemoveAgent(a)),
+        93..=94 => Event::Change(Change::RemoveAgent { agent: a }),
         95..=96 => Event::Change(Change::AddAgent(
             AgentSpec::new(agent).member(format!("g{}", rng.below(GROUPS))).chat_limit(LIMIT),
         )),
