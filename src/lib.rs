@@ -5,7 +5,8 @@
 // revisions keep) → what the admin configures (and the rules
 // decisions cite) → the compiled snapshot
 // of one revision → live state → decisions → routing → the account that
-// ties them → the scenario runner, which uses only the public API.
+// ties them. The scenario runner (`scenario/`, crate `groupgate-scenario`)
+// and the hosts sit on top and use only the public API.
 // A module only imports modules above it in this list.
 mod error;
 mod ids;
@@ -17,8 +18,6 @@ mod state;
 mod decide;
 mod route;
 mod account;
-#[cfg(feature = "serde")]
-pub mod scenario;
 #[cfg(feature = "serde")]
 mod wire;
 

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use groupgate::Change;
 use groupgate::event::EVENTS;
-use groupgate::scenario::{EXPECTATIONS, Scenario};
+use groupgate_scenario::{EXPECTATIONS, Scenario};
 
 fn suite() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios")
@@ -214,6 +214,6 @@ fn the_guide_configuration_json_loads_and_differs_from_a_scenario_account_as_doc
     let scenario: serde_json::Value = serde_json::from_str(&blocks[0]).unwrap();
     let err = serde_json::from_value::<groupgate::Config>(scenario["account"].clone()).unwrap_err();
     assert!(err.to_string().contains("unknown field `status`"), "{err}");
-    let account: groupgate::scenario::AccountFile = serde_json::from_str(&blocks[1]).unwrap();
+    let account: groupgate_scenario::AccountFile = serde_json::from_str(&blocks[1]).unwrap();
     assert_eq!(account.builder().build().unwrap(), config);
 }

@@ -8,7 +8,7 @@ mod explain;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use groupgate::scenario::{Scenario, Traced};
+use groupgate_scenario::{Scenario, Traced};
 
 /// What became of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

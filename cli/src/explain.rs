@@ -3,8 +3,8 @@
 //! visitor's effective group and where it comes from (R2); the revision
 //! the answer used. Nothing here decides anything: it asks the account.
 
-use groupgate::scenario::{Action, Expectation, Step};
 use groupgate::{Account, Visibility};
+use groupgate_scenario::{Action, Expectation, Step};
 
 /// Lines explaining `step` on `account` (as the step left it); none for
 /// steps whose answers have no decisions to show.

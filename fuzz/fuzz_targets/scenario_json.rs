@@ -1,7 +1,7 @@
 //! Scenario bytes → the scenario runner: never a panic, whatever the file.
 #![no_main]
 
-use groupgate::scenario::Scenario;
+use groupgate_scenario::Scenario;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,16 +2,16 @@
 
 use std::fmt;
 
-use super::step::{Action, Expectation};
-use super::{Scenario, Step};
-use crate::{Account, ErrorCode, Event, Notice, Saved};
+use crate::step::{Action, Expectation};
+use crate::{Scenario, Step};
+use groupgate::{Account, ErrorCode, Event, Notice, Saved};
 
 /// Why a scenario failed: where, the step as written, what was expected and
 /// what was found.
 ///
 /// ```
 /// let file = r#"{"account": {}, "steps": [{"expect_queue": ["v9"]}]}"#;
-/// let failure = serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().failure.unwrap();
+/// let failure = serde_json::from_str::<groupgate_scenario::Scenario>(file).unwrap().run().failure.unwrap();
 /// assert_eq!((failure.step, failure.expected.as_str(), failure.found.as_str()), (Some(0), r#"["v9"]"#, "[]"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl fmt::Display for Failure {
 ///
 /// ```
 /// let file = r#"{"account": {}, "steps": [{"expect_queue": []}]}"#;
-/// assert!(serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
+/// assert!(serde_json::from_str::<groupgate_scenario::Scenario>(file).unwrap().run().passed());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -53,7 +53,7 @@ impl Report {
     ///
     /// ```
     /// let file = r#"{"account": {}, "steps": [{"expect_queue": ["v1"]}]}"#;
-    /// assert!(!serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
+    /// assert!(!serde_json::from_str::<groupgate_scenario::Scenario>(file).unwrap().run().passed());
     /// ```
     pub fn passed(&self) -> bool {
         self.failure.is_none()
@@ -69,7 +69,7 @@ impl Scenario {
     ///
     /// ```
     /// let file = r#"{"account": {"contact_form": {"group_selection": true}}, "expect_invalid": ["no_groups"]}"#;
-    /// assert!(serde_json::from_str::<groupgate::scenario::Scenario>(file).unwrap().run().passed());
+    /// assert!(serde_json::from_str::<groupgate_scenario::Scenario>(file).unwrap().run().passed());
     /// ```
     pub fn run(&self) -> Report {
         self.run_saving_through(|saved| Ok(saved.clone()))
@@ -83,7 +83,7 @@ impl Scenario {
     /// ```
     /// let file = r#"{"account": {"agents": [{"id": "anna"}]},
     ///   "steps": [{"visit": {"visitor": "v1"}}, {"save_and_load": true}, {"expect_visible": {"visitor": "v1", "agents": ["anna"]}}]}"#;
-    /// let scenario: groupgate::scenario::Scenario = serde_json::from_str(file).unwrap();
+    /// let scenario: groupgate_scenario::Scenario = serde_json::from_str(file).unwrap();
     /// let through_json = |saved: &groupgate::Saved| {
     ///     let text = serde_json::to_string(saved).map_err(|e| e.to_string())?;
     ///     serde_json::from_str(&text).map_err(|e| e.to_string())
@@ -104,7 +104,7 @@ impl Scenario {
     /// ```
     /// let file = r#"{"account": {"agents": [{"id": "anna"}]},
     ///   "steps": [{"visit": {"visitor": "v1"}}, {"claim": {"agent": "anna", "visitor": "v1"}}, {"expect_holder": {"visitor": "v1", "agent": "bob"}}]}"#;
-    /// let scenario: groupgate::scenario::Scenario = serde_json::from_str(file).unwrap();
+    /// let scenario: groupgate_scenario::Scenario = serde_json::from_str(file).unwrap();
     /// let mut told = Vec::new();
     /// let report = scenario.run_traced(|s| Ok(s.clone()), |t| told.push((t.index, t.notices.len(), t.account.holder("v1").is_some())));
     /// assert_eq!(told, [(0, 0, false), (1, 1, true), (2, 0, true)]);
@@ -308,11 +308,11 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
             same(e.open, h.open(), show)
         })),
         Expectation::ExpectNextChange(e) => Checked(group_hours(account, &e.group).and_then(|h| {
-            let found = h.next_change().map(super::Instant);
+            let found = h.next_change().map(crate::Instant);
             same(e.at, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string()))
         })),
         Expectation::ExpectNextDeadline(want) => {
-            let found = account.next_deadline().map(super::Instant);
+            let found = account.next_deadline().map(crate::Instant);
             Checked(same(*want, found, |i| i.map_or_else(|| "null".into(), |i| i.to_string())))
         }
         Expectation::ExpectNotices(want) => {
@@ -325,7 +325,7 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
 }
 
 /// A group's business hours, or the mismatch of a group that does not exist.
-fn group_hours(account: &Account, group: &str) -> Result<crate::GroupHours, Mismatch> {
+fn group_hours(account: &Account, group: &str) -> Result<groupgate::GroupHours, Mismatch> {
     account.group_hours(group).ok_or_else(|| (format!("group `{group}` to exist"), "no such group".into()))
 }
 

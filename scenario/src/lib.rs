@@ -1,10 +1,14 @@
-//! Scenario files (`SCENARIO-FORMAT.md`): an account and steps — events,
-//! configuration changes and expectations — read from any serde format and
-//! run against the real library through its public API. Needs the `serde`
-//! feature.
+#![forbid(unsafe_code)]
+//! Scenario files for [`groupgate`] (`docs/SCENARIO-FORMAT.md`): an
+//! account and steps — events, configuration changes and expectations —
+//! read from any serde format and run against the library through its
+//! public API only. A step's event is the library's own
+//! [`Event`](groupgate::Event), applied with
+//! [`Account::apply_event`](groupgate::Account::apply_event); what this crate
+//! adds is the file's account, the expectations and the runner.
 //!
 //! ```
-//! use groupgate::scenario::Scenario;
+//! use groupgate_scenario::Scenario;
 //! let file = r#"{
 //!   "account": {"plan": "pro", "groups": [{"id": "en"}, {"id": "de"}],
 //!               "agents": [{"id": "anna", "groups": ["en"]}]},
@@ -26,7 +30,6 @@ mod payload;
 mod run;
 mod step;
 
-pub use crate::PolicyPatch;
 pub use format::{AccountFile, AgentFile, Scenario};
 pub use instant::Instant;
 pub use payload::{

@@ -1,10 +1,10 @@
 //! The payloads of expectations: what each of the format's checks names,
 //! as serde types (unknown fields are errors). Events and changes are the
-//! library's own [`Event`](crate::Event).
+//! library's own [`Event`](groupgate::Event).
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::Status;
+use groupgate::Status;
 
 macro_rules! payload {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
@@ -85,10 +85,10 @@ payload!(
 /// `expect_chat`: every field is required.
 ///
 /// ```
-/// let e: groupgate::scenario::ExpectChat = serde_json::from_str(
+/// let e: groupgate_scenario::ExpectChat = serde_json::from_str(
 ///     r#"{"visitor": "v1", "holder": null, "queued": true, "answered": false, "missed": ["bob"]}"#).unwrap();
 /// assert_eq!((e.holder, e.missed), (None, vec!["bob".to_string()]));
-/// assert!(serde_json::from_str::<groupgate::scenario::ExpectChat>(
+/// assert!(serde_json::from_str::<groupgate_scenario::ExpectChat>(
 ///     r#"{"visitor": "v1", "queued": true, "answered": false, "missed": []}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,10 +125,10 @@ payload!(
 /// `expect_next_change`: `at` is required, `null` for none.
 ///
 /// ```
-/// let e: groupgate::scenario::ExpectNextChange =
+/// let e: groupgate_scenario::ExpectNextChange =
 ///     serde_json::from_str(r#"{"group": "de", "at": "2026-11-23T17:00:00Z"}"#).unwrap();
 /// assert_eq!(e.at.map(|i| i.0), Some(1_795_453_200_000));
-/// assert!(serde_json::from_str::<groupgate::scenario::ExpectNextChange>(r#"{"group": "de"}"#).is_err());
+/// assert!(serde_json::from_str::<groupgate_scenario::ExpectNextChange>(r#"{"group": "de"}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,7 +138,7 @@ pub struct ExpectNextChange {
     /// The next instant after the clock, within 366 days, at which it opens
     /// or closes (R30).
     #[serde(deserialize_with = "required")]
-    pub at: Option<super::Instant>,
+    pub at: Option<crate::Instant>,
 }
 
 payload!(
@@ -154,7 +154,7 @@ payload!(
 /// `expect_claim`: `reason` is required with `allowed: false` and absent with `true`.
 ///
 /// ```
-/// let e: groupgate::scenario::ExpectClaim =
+/// let e: groupgate_scenario::ExpectClaim =
 ///     serde_json::from_str(r#"{"agent": "a", "visitor": "v", "allowed": false, "reason": "at_capacity"}"#).unwrap();
 /// assert_eq!(e.reason.as_deref(), Some("at_capacity"));
 /// ```

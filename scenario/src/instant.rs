@@ -7,15 +7,14 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::MAX_INSTANT;
-use crate::config::days_from_civil;
+use groupgate::MAX_INSTANT;
 
 /// An instant of a scenario file (R26), in milliseconds since the epoch.
 /// Read from a number or from RFC 3339 text denoting a whole millisecond;
 /// written as RFC 3339 in UTC with milliseconds.
 ///
 /// ```
-/// use groupgate::scenario::Instant;
+/// use groupgate_scenario::Instant;
 /// let a: Instant = serde_json::from_str(r#""2026-11-23T09:00:00.250+01:00""#).unwrap();
 /// let b: Instant = serde_json::from_str("1795420800250").unwrap();
 /// assert_eq!(a, b);
@@ -24,6 +23,18 @@ use crate::config::days_from_civil;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Instant(pub u64);
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
 
 /// The date of a day number: the inverse of [`days_from_civil`].
 fn civil_from_days(z: i64) -> (i64, i64, i64) {

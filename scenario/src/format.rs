@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::instant::{Instant, check_duration};
-use crate::MAX_INSTANT;
-use crate::{Change, ConfigBuilder, ContactForm, Event, GroupSpec, Plan, Policy, ScheduleSpec};
+use crate::instant::{Instant, check_duration};
+use groupgate::MAX_INSTANT;
+use groupgate::{Change, ConfigBuilder, ContactForm, Event, GroupSpec, Plan, Policy, ScheduleSpec};
 
 /// A scenario file: one account and the steps run against it.
 ///
@@ -18,7 +18,7 @@ use crate::{Change, ConfigBuilder, ContactForm, Event, GroupSpec, Plan, Policy, 
 ///     {"expect_visible": {"visitor": "v1", "agents": ["anna"]}}
 ///   ]
 /// }"#;
-/// let scenario: groupgate::scenario::Scenario = serde_json::from_str(file).unwrap();
+/// let scenario: groupgate_scenario::Scenario = serde_json::from_str(file).unwrap();
 /// assert!(scenario.run().passed());
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,7 +30,7 @@ pub struct Scenario {
     pub account: AccountFile,
     /// The steps, run in order; step `i` runs at clock `start + i + A`,
     /// A the sum of the `advance` amounts of steps 0 to `i` (R26).
-    pub steps: Vec<super::Step>,
+    pub steps: Vec<crate::Step>,
     /// When set, the account must fail validation with exactly these codes
     /// (as a set) and there are no steps.
     pub expect_invalid: Option<Vec<String>>,
@@ -43,7 +43,7 @@ struct RawScenario {
     description: String,
     account: AccountFile,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    steps: Vec<super::Step>,
+    steps: Vec<crate::Step>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expect_invalid: Option<Vec<String>>,
 }
@@ -65,7 +65,7 @@ impl TryFrom<RawScenario> for Scenario {
         let (start, mut advanced) = (u128::from(raw.account.start.0), 0u128);
         for (i, step) in raw.steps.iter().enumerate() {
             let at = |what: &str| format!("step {i}: {what}");
-            if let super::Action::Event(Event::Advance(ms)) = step.action {
+            if let crate::Action::Event(Event::Advance(ms)) = step.action {
                 advanced += u128::from(ms);
             }
             let clock = start + i as u128 + advanced;
@@ -75,15 +75,15 @@ impl TryFrom<RawScenario> for Scenario {
                 )));
             }
             match &step.action {
-                super::Action::Event(Event::Advance(ms)) => check_duration(&at("advance"), Some(*ms))?,
-                super::Action::Event(Event::Change(Change::SetPolicy(p))) => {
+                crate::Action::Event(Event::Advance(ms)) => check_duration(&at("advance"), Some(*ms))?,
+                crate::Action::Event(Event::Change(Change::SetPolicy(p))) => {
                     check_duration(&at("answer_timeout"), p.answer_timeout.flatten())?;
                     check_duration(&at("offline_requeue_after"), p.offline_requeue_after.flatten())?;
                 }
-                super::Action::Event(Event::Change(Change::UpdateGroup(u))) => {
+                crate::Action::Event(Event::Change(Change::UpdateGroup(u))) => {
                     check_duration(&at("overflow_after"), u.overflow_after.flatten())?;
                 }
-                super::Action::Event(Event::Change(Change::AddGroup(g))) => {
+                crate::Action::Event(Event::Change(Change::AddGroup(g))) => {
                     check_duration(&at("overflow_after"), g.overflow_after)?;
                 }
                 _ => {}
@@ -107,7 +107,7 @@ impl From<Scenario> for RawScenario {
 /// The `account` of a scenario: a configuration plus each agent's status.
 ///
 /// ```
-/// let account: groupgate::scenario::AccountFile =
+/// let account: groupgate_scenario::AccountFile =
 ///     serde_json::from_str(r#"{"groups": [{"id": "en"}], "agents": [{"id": "anna", "status": "away"}]}"#).unwrap();
 /// assert_eq!(account.builder().build().unwrap().groups().len(), 1);
 /// ```
@@ -137,7 +137,7 @@ impl AccountFile {
     /// The configuration part, unchecked.
     ///
     /// ```
-    /// let account: groupgate::scenario::AccountFile = serde_json::from_str(r#"{"plan": "free"}"#).unwrap();
+    /// let account: groupgate_scenario::AccountFile = serde_json::from_str(r#"{"plan": "free"}"#).unwrap();
     /// assert_eq!(account.builder().plan, groupgate::Plan::Free);
     /// ```
     pub fn builder(&self) -> ConfigBuilder {
@@ -154,11 +154,11 @@ fn is_zero(i: &Instant) -> bool {
     i.0 == 0
 }
 
-/// An agent of a scenario file: an [`AgentSpec`](crate::AgentSpec) plus
+/// An agent of a scenario file: an [`AgentSpec`](groupgate::AgentSpec) plus
 /// its status (default `online`), the same as an `add_agent` event's.
 ///
 /// ```
-/// let agent: groupgate::scenario::AgentFile = serde_json::from_str(r#"{"id": "anna"}"#).unwrap();
+/// let agent: groupgate_scenario::AgentFile = serde_json::from_str(r#"{"id": "anna"}"#).unwrap();
 /// assert_eq!(agent.status, groupgate::Status::Online);
 /// ```
-pub type AgentFile = crate::event::NewAgent;
+pub type AgentFile = groupgate::event::NewAgent;

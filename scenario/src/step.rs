@@ -7,10 +7,10 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::event::EVENTS;
-use crate::{Change, Event, Notice};
+use groupgate::event::EVENTS;
+use groupgate::{Change, Event, Notice};
 
-use super::payload::*;
+use crate::payload::*;
 
 /// The one table of expectations: each variant with its key and payload.
 /// The enum, [`EXPECTATIONS`], [`Expectation::key`], reading and writing
@@ -21,7 +21,7 @@ macro_rules! expectations {
         /// scenario format.
         ///
         /// ```
-        /// use groupgate::scenario::{Action, Expectation, Step};
+        /// use groupgate_scenario::{Action, Expectation, Step};
         /// let step: Step = serde_json::from_str(r#"{"expect_queue": ["v1"]}"#).unwrap();
         /// assert_eq!(step.action, Action::Expect(Expectation::ExpectQueue(vec!["v1".into()])));
         /// ```
@@ -34,7 +34,7 @@ macro_rules! expectations {
         /// Every expectation's key, in the format's order.
         ///
         /// ```
-        /// assert!(groupgate::scenario::EXPECTATIONS.contains(&"expect_needs_refresh"));
+        /// assert!(groupgate_scenario::EXPECTATIONS.contains(&"expect_needs_refresh"));
         /// ```
         pub const EXPECTATIONS: &[&str] = &[$($key),+];
 
@@ -95,7 +95,7 @@ expectations! {
     /// A group's next opening or closing within 366 days (R30).
     ExpectNextChange(ExpectNextChange) = "expect_next_change";
     /// The account's earliest pending deadline (R26); `null` for none.
-    ExpectNextDeadline(Option<super::Instant>) = "expect_next_deadline";
+    ExpectNextDeadline(Option<crate::Instant>) = "expect_next_deadline";
     /// Exactly the notices of the steps since the previous `expect_notices`
     /// (or the first step), in order (R31).
     ExpectNotices(Vec<Notice>) = "expect_notices";
@@ -105,7 +105,7 @@ expectations! {
 /// runner's `save_and_load`, or an expectation.
 ///
 /// ```
-/// use groupgate::scenario::{Action, Step};
+/// use groupgate_scenario::{Action, Step};
 /// use groupgate::{Event, Plan, Change};
 /// let step: Step = serde_json::from_str(r#"{"set_plan": "free"}"#).unwrap();
 /// assert_eq!(step.action, Action::Event(Event::Change(Change::SetPlan(Plan::Free))));
@@ -137,7 +137,7 @@ impl Action {
     /// The action's key in the file.
     ///
     /// ```
-    /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
+    /// let step: groupgate_scenario::Step = serde_json::from_str(r#"{"refresh": {"agent": "anna"}}"#).unwrap();
     /// assert_eq!(step.action.key(), "refresh");
     /// ```
     pub fn key(&self) -> &'static str {
@@ -151,7 +151,7 @@ impl Action {
     /// What kind of step it is.
     ///
     /// ```
-    /// use groupgate::scenario::{Step, StepKind};
+    /// use groupgate_scenario::{Step, StepKind};
     /// let step: Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
     /// assert_eq!(step.action.kind(), StepKind::Expectation);
     /// ```
@@ -166,7 +166,7 @@ impl Action {
     /// Whether this is an expectation (which may not carry `expect_error`).
     ///
     /// ```
-    /// let step: groupgate::scenario::Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
+    /// let step: groupgate_scenario::Step = serde_json::from_str(r#"{"expect_queue": []}"#).unwrap();
     /// assert!(step.action.is_expectation());
     /// ```
     pub fn is_expectation(&self) -> bool {
@@ -204,11 +204,11 @@ struct EventStep<'a> {
 /// One step of a scenario.
 ///
 /// ```
-/// let step: groupgate::scenario::Step =
+/// let step: groupgate_scenario::Step =
 ///     serde_json::from_str(r#"{"claim": {"agent": "bob", "visitor": "v1"}, "expect_error": "not_in_group"}"#).unwrap();
 /// assert_eq!(step.action.key(), "claim");
 /// assert_eq!(step.expect_error.as_deref(), Some("not_in_group"));
-/// let two = serde_json::from_str::<groupgate::scenario::Step>(r#"{"route": {"visitor": "v1"}, "leave": {"visitor": "v1"}}"#);
+/// let two = serde_json::from_str::<groupgate_scenario::Step>(r#"{"route": {"visitor": "v1"}, "leave": {"visitor": "v1"}}"#);
 /// assert!(two.unwrap_err().to_string().contains("exactly one action"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
