@@ -66,6 +66,61 @@ impl ErrorCode for IdError {
     }
 }
 
+/// An id an event or a change looked up and did not find, as it was
+/// written: the one "unknown" error of every event and change. Text that
+/// cannot be an id (R23) names nothing, so it is unknown too. Messages show
+/// the id escaped and shortened.
+///
+/// ```
+/// use groupgate::{Account, ActionError, ConfigBuilder, ErrorCode, UnknownId};
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let err = account.refresh("ghost").unwrap_err();
+/// assert_eq!(err, ActionError::Unknown(UnknownId::Agent("ghost".into())));
+/// assert_eq!((err.code(), err.to_string().as_str()), ("unknown_agent", "unknown agent `ghost`"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnknownId {
+    /// No agent with that id (in the latest revision).
+    #[error("unknown agent `{}`", shown(.0))]
+    Agent(String),
+    /// No visitor with that id on the site.
+    #[error("unknown visitor `{}`", shown(.0))]
+    Visitor(String),
+    /// No group with that id that works in the latest revision (R1, R3).
+    #[error("unknown group `{}`", shown(.0))]
+    Group(String),
+    /// No schedule with that id (R30).
+    #[error("unknown schedule `{}`", shown(.0))]
+    Schedule(String),
+}
+
+impl UnknownId {
+    /// The id as it was written.
+    pub fn id(&self) -> &str {
+        match self {
+            UnknownId::Agent(id) | UnknownId::Visitor(id) | UnknownId::Group(id) | UnknownId::Schedule(id) => id,
+        }
+    }
+}
+
+/// `unknown_agent`, `unknown_visitor`, `unknown_group`, `unknown_schedule`;
+/// always of kind [`NotFound`](ErrorKind::NotFound).
+impl ErrorCode for UnknownId {
+    fn code(&self) -> &'static str {
+        match self {
+            UnknownId::Agent(_) => "unknown_agent",
+            UnknownId::Visitor(_) => "unknown_visitor",
+            UnknownId::Group(_) => "unknown_group",
+            UnknownId::Schedule(_) => "unknown_schedule",
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::NotFound
+    }
+}
+
 /// Checks a candidate id against R23.
 ///
 /// Cost: O(length of `s`), no allocation unless the id is invalid.

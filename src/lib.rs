@@ -41,8 +41,8 @@ pub use decide::{
     AvailabilityChange, Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility, visibility_changed,
 };
 pub use error::{ErrorCode, ErrorKind};
-pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, ScheduleId, VisitorId, check_id};
-pub use rows::{Rows, RowsIter};
+pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, ScheduleId, UnknownId, VisitorId, check_id};
+
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
 pub use state::{MAX_INSTANT, Status, Unheld, VisitorMemory};

@@ -12,17 +12,11 @@ const CHUNK: usize = 64;
 /// An ordered list of rows stored in shared chunks of 64: cloning shares
 /// them, and editing a row copies only its chunk. Read it like a slice:
 /// [`get`](Self::get), [`len`](Self::len), [`iter`](Self::iter) (there is
-/// no indexing operator, which would panic out of bounds).
-///
-/// ```
-/// use groupgate::{AgentSpec, ConfigBuilder};
-/// let config = ConfigBuilder::new().agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap();
-/// let agents = config.agents();
-/// assert_eq!((agents.len(), agents.get(1).map(|a| a.id().as_str())), (2, Some("bob")));
-/// assert_eq!(agents.iter().map(|a| a.id().as_str()).collect::<Vec<_>>(), ["anna", "bob"]);
-/// ```
+/// no indexing operator, which would panic out of bounds). Internal: the
+/// configuration gives its agents as an iterator
+/// ([`Config::agents`](crate::Config::agents)).
 #[derive(Clone)]
-pub struct Rows<T> {
+pub(crate) struct Rows<T> {
     /// Every chunk holds `CHUNK` rows but the last, which is not empty. The
     /// rows sit inline in the shared allocation, so reading one follows two
     /// pointers, and a chunk takes no more room than its rows.
@@ -37,16 +31,6 @@ impl<T> Default for Rows<T> {
 }
 
 impl<T> Rows<T> {
-    /// The number of rows. O(1).
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are no rows. O(1).
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The row at `index`. O(1).
     #[inline]
     pub fn get(&self, index: usize) -> Option<&T> {
@@ -127,7 +111,7 @@ impl<'a, T> IntoIterator for &'a Rows<T> {
 }
 
 /// The rows of a [`Rows`] in order.
-pub struct RowsIter<'a, T> {
+pub(crate) struct RowsIter<'a, T> {
     chunks: &'a [Arc<[T]>],
     at: &'a [T],
     left: usize,
@@ -196,7 +180,7 @@ mod tests {
         rows.remove(5);
         model.remove(5);
         assert_eq!(rows.iter().copied().collect::<Vec<_>>(), model);
-        assert_eq!((rows.len(), rows.iter().len()), (model.len(), model.len()));
+        assert_eq!((rows.len, rows.iter().len()), (model.len(), model.len()));
         assert!((0..=model.len()).all(|i| rows.get(i) == model.get(i)));
         // The clone taken before the edits is unchanged.
         assert_eq!(before.iter().copied().collect::<Vec<_>>(), (0..300).collect::<Vec<_>>());

@@ -66,7 +66,7 @@ fn hostile_lookups_are_unknown_ids_never_a_panic() {
     }
     // An id that names nothing is not found, and the error holds it as written.
     let err = account.release("ghost").unwrap_err();
-    assert_eq!(err, groupgate::ActionError::UnknownVisitor("ghost".into()));
+    assert_eq!(err, groupgate::ActionError::Unknown(groupgate::UnknownId::Visitor("ghost".into())));
     assert_eq!(err.kind(), groupgate::ErrorKind::NotFound);
 }
 
@@ -86,7 +86,7 @@ fn json_with_invalid_utf8_or_bad_numbers_is_a_clear_error() {
     }
     let max = r#"{"agents": [{"id": "a", "chat_limit": 4294967295}]}"#;
     let config: groupgate::Config = serde_json::from_str(max).unwrap();
-    assert_eq!(config.agents().get(0).unwrap().chat_limit(), Some(u32::MAX));
+    assert_eq!(config.agents().next().unwrap().chat_limit(), Some(u32::MAX));
 }
 
 #[test]

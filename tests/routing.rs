@@ -470,7 +470,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 /// chat by routing is within its limit, and that whoever came to hold a chat
 /// sees it at that moment. Returns the holders after every step.
 fn run(account: &mut Account, ops: &[Op]) -> Vec<Vec<Option<String>>> {
-    let agents: Vec<String> = names(account.snapshot().config().agents().iter().map(|a| a.id()));
+    let agents: Vec<String> = names(account.snapshot().config().agents().map(|a| a.id()));
     let mut trace = Vec::new();
     for (now, op) in ops.iter().enumerate() {
         account.advance(now as u64).unwrap();
@@ -534,7 +534,7 @@ fn run(account: &mut Account, ops: &[Op]) -> Vec<Vec<Option<String>>> {
 /// R12: an agent's cap for a visitor's chat in its effective group.
 fn cap(account: &Account, agent: &str, visitor: &str) -> Option<u32> {
     let config = account.snapshot().config();
-    let own = config.agents().iter().find(|a| a.id() == agent).unwrap().chat_limit();
+    let own = config.agents().find(|a| a.id() == agent).unwrap().chat_limit();
     let own = own.or(account.snapshot().policy().default_chat_limit);
     let group = account.effective_group(visitor).and_then(|g| g.group().cloned());
     let of_group = group.and_then(|g| config.groups().iter().find(|x| *x.id() == g)?.chat_limit());

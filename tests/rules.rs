@@ -170,7 +170,7 @@ fn r3_removing_a_group_unknowns_its_tags_and_drops_memberships_and_fallbacks() {
     change(&mut account, Change::RemoveGroup { group: id("de") });
     let config = account.snapshot().config();
     assert_eq!(config.groups()[0].fallback(), None);
-    assert_eq!(names(config.agents().get(0).unwrap().memberships().iter().map(|m| m.group())), ["en"]);
+    assert_eq!(names(config.agents().next().unwrap().memberships().iter().map(|m| m.group())), ["en"]);
     let g = account.effective_group("v1").unwrap();
     assert_eq!((g.group(), g.unknown()[0].1.as_str()), (None, "de"));
 }

@@ -208,7 +208,7 @@ fn the_guide_configuration_json_loads_and_differs_from_a_scenario_account_as_doc
     let config: groupgate::Config = serde_json::from_str(&blocks[1]).unwrap();
     assert_eq!(config.groups().len(), 2);
     assert_eq!(config.groups()[1].fallback().unwrap(), "support-en");
-    assert_eq!(config.agents().get(0).unwrap().tier_in("support-en"), Some(groupgate::Tier::First));
+    assert_eq!(config.agents().next().unwrap().tier_in("support-en"), Some(groupgate::Tier::First));
     // The scenario's `account` carries statuses: not a `Config`, but the
     // `Config` is a valid `account`.
     let scenario: serde_json::Value = serde_json::from_str(&blocks[0]).unwrap();

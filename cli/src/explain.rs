@@ -101,7 +101,7 @@ pub fn explain(account: &Account, step: &Step) -> Vec<String> {
 }
 
 fn agents(account: &Account) -> Vec<String> {
-    account.snapshot().config().agents().iter().map(|a| a.id().to_string()).collect()
+    account.snapshot().config().agents().map(|a| a.id().to_string()).collect()
 }
 
 /// `anna: sees v1 — R4`, `bob: does not see v1 — R4 not_in_group`.
@@ -118,7 +118,7 @@ fn sees(account: &Account, agent: &str, visitor: &str) -> String {
 fn why_visible(account: &Account, agent: &str, rule: groupgate::Rule) -> String {
     let config = account.snapshot().config();
     let policy = config.policy();
-    let groups = config.agents().iter().find(|a| a.id() == agent).map(|a| a.memberships().len()).unwrap_or(0);
+    let groups = config.agents().find(|a| a.id() == agent).map(|a| a.memberships().len()).unwrap_or(0);
     match rule {
         groupgate::Rule::R1 => format!("(plan {}: no groups)", config.plan()),
         groupgate::Rule::R4 => "(a member of the visitor's group)".to_string(),

@@ -2,7 +2,7 @@
 
 use crate::decide::Reason;
 use crate::error::{ErrorCode, ErrorKind};
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{AgentId, GroupId, UnknownId, VisitorId};
 
 /// Why an event was refused. Nothing changed.
 ///
@@ -25,12 +25,9 @@ pub enum ActionError {
     /// nothing.
     #[error("invalid id: {0}")]
     InvalidId(crate::IdError),
-    /// No agent with that id.
-    #[error("unknown agent `{}`", crate::ids::shown(.0))]
-    UnknownAgent(String),
-    /// No visitor with that id.
-    #[error("unknown visitor `{}`", crate::ids::shown(.0))]
-    UnknownVisitor(String),
+    /// An agent, visitor or group the event names does not exist.
+    #[error(transparent)]
+    Unknown(#[from] UnknownId),
     /// R11 refused a claim.
     #[error("claim refused: {reason}{}", .holder.as_ref().map(|h| format!(" (held by `{h}`)")).unwrap_or_default())]
     Denied {
@@ -53,9 +50,6 @@ pub enum ActionError {
     /// The visitor already has an open chat, held or queued.
     #[error("visitor `{0}` already has an open chat")]
     ChatOpen(VisitorId),
-    /// No group with that id works on the latest revision (R1, R3).
-    #[error("unknown group `{}`", crate::ids::shown(.0))]
-    UnknownGroup(String),
     /// A transfer to the group the chat is already in (R19).
     #[error("the chat is already in group `{0}`")]
     SameGroup(GroupId),
@@ -96,13 +90,11 @@ impl ErrorCode for ActionError {
     fn code(&self) -> &'static str {
         match self {
             ActionError::InvalidId(_) => "invalid_id",
-            ActionError::UnknownAgent(_) => "unknown_agent",
-            ActionError::UnknownVisitor(_) => "unknown_visitor",
+            ActionError::Unknown(e) => e.code(),
             ActionError::Denied { reason, .. } => reason.code(),
             ActionError::VersionMismatch { .. } => "already_claimed",
             ActionError::NoChat(_) => "no_chat",
             ActionError::ChatOpen(_) => "chat_open",
-            ActionError::UnknownGroup(_) => "unknown_group",
             ActionError::SameGroup(_) => "same_group",
             ActionError::GroupSelectionDisabled => "group_selection_disabled",
             ActionError::GroupNotOffered(_) => "group_not_offered",
@@ -114,9 +106,7 @@ impl ErrorCode for ActionError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ActionError::UnknownAgent(_) | ActionError::UnknownVisitor(_) | ActionError::UnknownGroup(_) => {
-                ErrorKind::NotFound
-            }
+            ActionError::Unknown(e) => e.kind(),
             ActionError::Denied { reason, .. } => reason.kind(),
             ActionError::InvalidId(_) => ErrorKind::Invalid,
             ActionError::GroupSelectionDisabled | ActionError::GroupNotOffered(_) => ErrorKind::Forbidden,

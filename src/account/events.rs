@@ -20,7 +20,7 @@ pub enum Visited {
     Known,
 }
 use crate::decide::{ClaimCheck, claim, form, group};
-use crate::ids::{GroupId, VisitorId};
+use crate::ids::{GroupId, UnknownId, VisitorId};
 use crate::route::Freed;
 use crate::state::{Status, Tag};
 
@@ -106,7 +106,7 @@ impl Account {
         let (slot, _) = self.known_slot(visitor)?;
         let g = form::check_selection(&self.latest, &self.state, group).map_err(|refused| match refused {
             form::Refused::SelectionDisabled => ActionError::GroupSelectionDisabled,
-            form::Refused::NotOffered => super::unknown(group, ActionError::GroupNotOffered),
+            form::Refused::NotOffered => ActionError::GroupNotOffered(group.to_owned()),
         })?;
         if let Some((id, _)) = self.latest.group(g) {
             let snap = &*self.latest;
@@ -147,7 +147,7 @@ impl Account {
         // removed, it is ignored (R27's settled details).
         let ax = self.agent_ix(agent)?;
         let Some((agent, _)) = self.latest.agent(ax) else {
-            return Err(super::unknown(agent, ActionError::UnknownAgent));
+            return Err(UnknownId::Agent(agent.to_owned()).into());
         };
         self.state.set_preferred(slot, agent.clone());
         self.serve(Freed::Visitor(slot));

@@ -51,7 +51,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::decide::AvailabilityChange;
 use crate::decide::{self, group, refresh};
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{AgentId, GroupId, UnknownId, VisitorId};
 use crate::route::{self, Freed};
 use crate::snapshot::{BitSet, Change, ChangeError, Snapshot};
 use crate::state::{State, Visitor, VisitorMemory};
@@ -195,13 +195,6 @@ impl ChangeReport {
     pub fn hours_changed(&self) -> &[(GroupId, bool)] {
         &self.hours
     }
-}
-
-/// The error for an id an event looked up and did not find, whatever its
-/// text: one that cannot be an id names nothing either. Only on the error
-/// path.
-pub(super) fn unknown(id: &str, make: fn(String) -> ActionError) -> ActionError {
-    make(id.to_owned())
 }
 
 /// The account's counter of chat versions and arrival numbers reached its end during an event (R13).
@@ -386,7 +379,7 @@ impl Account {
     }
 
     pub(super) fn agent_ix(&self, agent: &str) -> Result<usize, ActionError> {
-        self.latest.agent_ix(agent).ok_or_else(|| unknown(agent, ActionError::UnknownAgent))
+        self.latest.agent_ix(agent).ok_or_else(|| UnknownId::Agent(agent.to_owned()).into())
     }
 
     pub(super) fn known_visitor(&self, visitor: &str) -> Result<Visitor<'_>, ActionError> {
@@ -400,7 +393,7 @@ impl Account {
         visitors
             .slot(visitor)
             .and_then(|slot| Some((slot, visitors.at(slot)?)))
-            .ok_or_else(|| unknown(visitor, ActionError::UnknownVisitor))
+            .ok_or_else(|| UnknownId::Visitor(visitor.to_owned()).into())
     }
 
     /// Queue serving (R18) after the agent with this id freed a slot: its

@@ -4,7 +4,7 @@
 
 use super::{Account, ActionError};
 use crate::decide::{ClaimCheck, claim};
-use crate::ids::{AgentId, VisitorId};
+use crate::ids::{AgentId, UnknownId, VisitorId};
 use crate::route::{self, Assignments, Freed, Routed, TransferTarget};
 use crate::snapshot::GroupIx;
 
@@ -90,10 +90,11 @@ impl Account {
     }
 
     fn transfer_to_group(&mut self, slot: u32, own: Option<GroupIx>, target: &str) -> Result<Routed, ActionError> {
-        let g = self.latest.group_ix(target).ok_or_else(|| super::unknown(target, ActionError::UnknownGroup))?;
+        let g =
+            self.latest.group_ix(target).ok_or_else(|| ActionError::Unknown(UnknownId::Group(target.to_owned())))?;
         if own == Some(g) {
             let same = self.latest.group(g).map(|(id, _)| id.clone());
-            return Err(same.map_or_else(|| super::unknown(target, ActionError::UnknownGroup), ActionError::SameGroup));
+            return Err(same.map_or_else(|| UnknownId::Group(target.to_owned()).into(), ActionError::SameGroup));
         }
         Ok(route::to_group(&self.latest, &mut self.state, slot, g))
     }

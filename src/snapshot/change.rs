@@ -6,7 +6,7 @@ use crate::config::{
     PolicyPatch, Problem, ScheduleSpec, Tier,
 };
 use crate::error::{ErrorCode, ErrorKind};
-use crate::ids::{AgentId, GroupId};
+use crate::ids::{AgentId, GroupId, UnknownId};
 
 /// One change to an account's configuration. Ids are text: a change
 /// looks them up (text that cannot be an id is simply unknown), except where
@@ -25,7 +25,7 @@ use crate::ids::{AgentId, GroupId};
 ///     .build().unwrap());
 /// let assign = Change::Assign { agent: "anna".into(), group: "en".into(), tier: Tier::First };
 /// let v2 = v1.apply(&assign).unwrap();
-/// assert_eq!(v2.config().agents().get(0).unwrap().tier_in("en"), Some(Tier::First));
+/// assert_eq!(v2.config().agents().next().unwrap().tier_in("en"), Some(Tier::First));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -155,15 +155,10 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChangeError {
-    /// The change names an agent the configuration does not have.
-    #[error("unknown agent `{}`", crate::ids::shown(.0))]
-    UnknownAgent(String),
-    /// The change names a group the configuration does not have.
-    #[error("unknown group `{}`", crate::ids::shown(.0))]
-    UnknownGroup(String),
-    /// The change names a schedule the configuration does not have (R30).
-    #[error("unknown schedule `{}`", crate::ids::shown(.0))]
-    UnknownSchedule(String),
+    /// The change names an agent, group or schedule the configuration
+    /// does not have.
+    #[error(transparent)]
+    Unknown(#[from] UnknownId),
     /// Unassigning an agent from a group it is not in: `not_in_group`, as
     /// the scenario format names it (a claim's `not_in_group` is a
     /// [`Reason`](crate::Reason): the agent does not see the visitor's group).
@@ -200,9 +195,7 @@ pub enum ChangeError {
 impl ErrorCode for ChangeError {
     fn code(&self) -> &'static str {
         match self {
-            ChangeError::UnknownAgent(_) => "unknown_agent",
-            ChangeError::UnknownGroup(_) => "unknown_group",
-            ChangeError::UnknownSchedule(_) => "unknown_schedule",
+            ChangeError::Unknown(e) => e.code(),
             ChangeError::NotAMember { .. } => "not_in_group",
             ChangeError::GroupsNotInPlan => "groups_not_in_plan",
             ChangeError::Invalid(e) => e.code(),
@@ -213,9 +206,7 @@ impl ErrorCode for ChangeError {
 
     fn kind(&self) -> ErrorKind {
         match self {
-            ChangeError::UnknownAgent(_) | ChangeError::UnknownGroup(_) | ChangeError::UnknownSchedule(_) => {
-                ErrorKind::NotFound
-            }
+            ChangeError::Unknown(e) => e.kind(),
             ChangeError::NotAMember { .. } | ChangeError::RevisionExhausted | ChangeError::VersionExhausted => {
                 ErrorKind::Conflict
             }
@@ -270,21 +261,21 @@ impl Snapshot {
     }
 
     fn agent_index(&self, id: &str) -> Result<usize, ChangeError> {
-        self.agent_ix(id).ok_or_else(|| ChangeError::UnknownAgent(id.to_owned()))
+        self.agent_ix(id).ok_or_else(|| UnknownId::Agent(id.to_owned()).into())
     }
 
     fn group_index(&self, id: &str) -> Result<usize, ChangeError> {
-        self.groups.get_index_of(id).ok_or_else(|| ChangeError::UnknownGroup(id.to_owned()))
+        self.groups.get_index_of(id).ok_or_else(|| UnknownId::Group(id.to_owned()).into())
     }
 
     fn agent_in<'c>(&self, config: &'c mut Config, id: &str) -> Result<&'c mut Agent, ChangeError> {
         let ix = self.agent_index(id)?;
-        config.agents.get_mut(ix).ok_or_else(|| ChangeError::UnknownAgent(id.to_owned()))
+        config.agents.get_mut(ix).ok_or_else(|| UnknownId::Agent(id.to_owned()).into())
     }
 
     fn group_in<'c>(&self, config: &'c mut Config, id: &str) -> Result<&'c mut Group, ChangeError> {
         let ix = self.group_index(id)?;
-        config.groups.get_mut(ix).ok_or_else(|| ChangeError::UnknownGroup(id.to_owned()))
+        config.groups.get_mut(ix).ok_or_else(|| UnknownId::Group(id.to_owned()).into())
     }
 
     /// The changes that cannot break R23, made on a copy of the typed
@@ -339,7 +330,7 @@ impl Snapshot {
 
     /// The typed id of a group of this revision.
     fn group_id(&self, id: &str) -> Result<GroupId, ChangeError> {
-        self.groups.get_key_value(id).map(|(g, _)| g.clone()).ok_or_else(|| ChangeError::UnknownGroup(id.to_owned()))
+        self.groups.get_key_value(id).map(|(g, _)| g.clone()).ok_or_else(|| UnknownId::Group(id.to_owned()).into())
     }
 }
 
@@ -359,7 +350,7 @@ fn assign(agent: &mut Agent, group: GroupId, tier: Tier) {
 }
 
 fn group_mut<'a>(raw: &'a mut ConfigBuilder, id: &str) -> Result<&'a mut GroupSpec, ChangeError> {
-    raw.groups.iter_mut().find(|g| g.id == id).ok_or_else(|| ChangeError::UnknownGroup(id.to_owned()))
+    raw.groups.iter_mut().find(|g| g.id == id).ok_or_else(|| UnknownId::Group(id.to_owned()).into())
 }
 
 /// The changes that may break R23: made on the builder form and checked by
@@ -404,7 +395,7 @@ fn remove_group(raw: &mut ConfigBuilder, id: &str) -> Result<(), ChangeError> {
 
 fn remove_schedule(raw: &mut ConfigBuilder, id: &str) -> Result<(), ChangeError> {
     if !raw.schedules.iter().any(|s| s.id == id) {
-        return Err(ChangeError::UnknownSchedule(id.to_owned()));
+        return Err(UnknownId::Schedule(id.to_owned()).into());
     }
     let groups: Vec<String> =
         raw.groups.iter().filter(|g| g.schedule.as_deref() == Some(id)).map(|g| g.id.clone()).collect();

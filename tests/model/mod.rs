@@ -121,7 +121,6 @@ impl MConfig {
                 .collect(),
             agents: c
                 .agents()
-                .iter()
                 .map(|a| MAgent {
                     id: a.id().to_string(),
                     role: a.role(),

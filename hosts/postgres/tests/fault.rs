@@ -255,12 +255,12 @@ fn check_invariants(account: &Account, notices: &[Notice], at: u64) {
     for v in account.visitors() {
         if let Some(h) = account.holder(v) {
             *held.entry(h.to_string()).or_default() += 1;
-            let agent = config.agents().iter().find(|a| a.id() == h.as_str());
+            let agent = config.agents().find(|a| a.id() == h.as_str());
             let agent = agent.unwrap_or_else(|| panic!("seq {at}: {v} held by removed agent {h}"));
             assert!(agent.enabled(), "seq {at}: {v} held by disabled agent {h}");
         }
     }
-    for agent in config.agents().iter() {
+    for agent in config.agents() {
         let load = account.load(agent.id().as_str()).unwrap();
         assert_eq!(load, held.get(agent.id().as_str()).copied().unwrap_or(0), "seq {at}: load of {}", agent.id());
         assert!(load <= LIMIT, "seq {at}: {} holds {load}, over its limit", agent.id());
