@@ -660,6 +660,8 @@ fn run_changes_from(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp], start: u64
                         model::advance(&w.c, &mut w.s, &mut w.r, clock);
                         let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
                         prop_assert_eq!(&said, &w.r.notes, "R31 notices of {:?}", ch);
+                        // The change's fast paths give what a full recomputation gives.
+                        prop_assert_eq!(account.check_indexes(), Ok(()), "indexes after {:?}", ch);
                     }
                 }
             }

@@ -53,7 +53,7 @@ use crate::decide::AvailabilityChange;
 use crate::decide::{self, group, refresh};
 use crate::ids::{AgentId, GroupId, UnknownId, VisitorId};
 use crate::route::{self, Freed};
-use crate::snapshot::{BitSet, Change, ChangeError, Snapshot};
+use crate::snapshot::{BitSet, Change, ChangeError, ChangeImpact, Snapshot};
 use crate::state::{State, Visitor, VisitorMemory};
 
 /// An account's configuration history and live state: the object a chat
@@ -455,18 +455,21 @@ impl Account {
 
     fn apply_change(&mut self, change: &Change) -> Result<ChangeReport, ChangeError> {
         let next = Arc::new(self.latest.apply(change)?);
-        let touched = refresh::Touched::by(&self.latest, &next, &self.state);
+        // What the change did, computed once; every fast path below reads it.
+        let impact = self.latest.impact(&next);
+        let touched = refresh::Touched::by(&self.latest, &next, &impact, &self.state);
         let before = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
         let visibility_changed: Vec<AgentId> =
-            decide::visibility_changed(&self.latest, &next).into_iter().cloned().collect();
+            decide::visibility_changed_by(&self.latest, &next, &impact).into_iter().cloned().collect();
         let was_closed = self.state.closed_groups().clone();
         let previous = std::mem::replace(&mut self.latest, next);
         if self.state.shows_revision(previous.revision()) {
             self.loaded.insert(previous.revision(), previous.clone());
         }
-        self.regroup(&previous);
+        self.regroup(&previous, &impact);
         let snap = &*self.latest;
-        let requeued = self.state.sync_agents(&previous, snap, |state, slot| route::requeue_offers(snap, state, slot));
+        let requeued =
+            self.state.sync_agents(&previous, snap, &impact, |state, slot| route::requeue_offers(snap, state, slot));
         self.gc_loaded();
         self.serve(Freed::All);
         let after = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
@@ -481,15 +484,15 @@ impl Account {
         if !stale.is_empty() {
             self.tail.0.push(Notice::RefreshNeeded { agents: stale });
         }
-        let hours = self.hours_changed(&previous, &was_closed);
+        let hours = self.hours_changed(&previous, &impact, &was_closed);
         Ok(ChangeReport { revision: self.latest.revision(), visibility_changed, availability, requeued, hours })
     }
 
     /// The groups of the latest revision whose open state (R30) differs
     /// from `was_closed`, the closed groups under `previous`. O(groups),
     /// nothing when no flag changed and the groups are the same.
-    fn hours_changed(&self, previous: &Snapshot, was_closed: &BitSet) -> Vec<(GroupId, bool)> {
-        let same = previous.same_groups(&self.latest);
+    fn hours_changed(&self, previous: &Snapshot, impact: &ChangeImpact, was_closed: &BitSet) -> Vec<(GroupId, bool)> {
+        let same = impact.groups_same;
         if same && was_closed == self.state.closed_groups() {
             return Vec::new();
         }
@@ -508,8 +511,8 @@ impl Account {
     /// changed: only the visitors carrying the ids of groups added at the
     /// end (the others keep their groups and indexes), or everyone for any
     /// other change of the list.
-    fn regroup(&mut self, previous: &Snapshot) {
-        if previous.same_groups(&self.latest) {
+    fn regroup(&mut self, previous: &Snapshot, impact: &ChangeImpact) {
+        if impact.groups_same {
             return;
         }
         let snap = &*self.latest;

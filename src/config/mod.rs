@@ -15,7 +15,6 @@ use smallvec::SmallVec;
 
 pub use error::{ConfigError, IdPlace, Problem};
 pub(crate) use hours::HORIZON;
-#[cfg(feature = "serde")]
 pub use hours::{ExceptionSpec, Hours, HoursError, LAST_EVALUATED, ScheduleSpec, TIME_ZONE_DATABASE};
 #[cfg(feature = "serde")]
 pub(crate) use policy::present;

@@ -21,7 +21,7 @@ pub use refresh::AvailabilityChange;
 pub use visibility::Visibility;
 
 use crate::ids::AgentId;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{ChangeImpact, Snapshot};
 
 /// The agents whose dashboards differ between two revisions (R9), in `new`'s
 /// configuration order. Agents of only one revision are not listed: a new
@@ -46,10 +46,15 @@ use crate::snapshot::Snapshot;
 /// assert_eq!(visibility_changed(&v1, &v2), ["bob"]);
 /// ```
 pub fn visibility_changed<'a>(old: &Snapshot, new: &'a Snapshot) -> Vec<&'a AgentId> {
+    visibility_changed_by(old, new, &old.impact(new))
+}
+
+/// [`visibility_changed`] with the change's impact already computed.
+pub(crate) fn visibility_changed_by<'a>(old: &Snapshot, new: &'a Snapshot, impact: &ChangeImpact) -> Vec<&'a AgentId> {
     let diff = refresh::Diff::new(old, new);
-    if old.same_agents(new) {
-        // Only agents whose compiled rows changed can see differently.
-        let maybe = old.agents_maybe_changed(new).filter_map(|ix| new.agent_id(ix));
+    if impact.agents_same {
+        // Only agents whose compiled rows the change copied can see differently.
+        let maybe = impact.agents_touched.iter().filter_map(|&ix| new.agent_id(ix));
         return maybe.filter(|id| diff.stale(id.as_str())).collect();
     }
     new.agents().filter(|(_, id, _)| diff.stale(id.as_str())).map(|(_, id, _)| id).collect()

@@ -4,7 +4,7 @@
 use super::candidates::{is_online, online_groups};
 use super::visibility::visibility;
 use crate::ids::GroupId;
-use crate::snapshot::{GroupIx, Snapshot};
+use crate::snapshot::{ChangeImpact, GroupIx, Snapshot};
 use crate::state::State;
 
 /// The correspondence of two revisions' groups, computed once per pair so
@@ -189,24 +189,26 @@ pub(crate) struct Touched {
 impl Touched {
     /// O(groups · chain + agents / 64 + the agents in chunks the change
     /// copied).
-    pub(crate) fn by(old: &Snapshot, new: &Snapshot, state: &State) -> Touched {
+    pub(crate) fn by(old: &Snapshot, new: &Snapshot, impact: &ChangeImpact, state: &State) -> Touched {
         let every = Touched { groups: None, ungrouped: true };
         // Business hours (R30) rewritten can open or close any group.
-        let same_setting = old.plan() == new.plan()
-            && old.policy() == new.policy()
-            && old.config().schedules() == new.config().schedules();
-        if !same_setting || !old.same_agents(new) || !old.same_groups(new) || state.visitors().queue().next().is_some()
+        if !impact.settings_same
+            || !impact.agents_same
+            || !impact.groups_same
+            || state.visitors().queue().next().is_some()
         {
             return every;
         }
         let n = new.live_groups().count();
-        let mut direct: Vec<bool> = (0..n).map(|g| !old.same_group_at(new, g)).collect();
-        let mut ungrouped = false;
-        for ix in old.agents_maybe_changed(new) {
-            let (Some((_, a)), Some((_, b))) = (old.agent(ix), new.agent(ix)) else { return every };
-            if a == b {
-                continue;
+        let mut direct = vec![false; n];
+        for &g in &impact.groups_changed {
+            if let Some(d) = direct.get_mut(g) {
+                *d = true;
             }
+        }
+        let mut ungrouped = false;
+        for &ix in &impact.agents_changed {
+            let (Some((_, a)), Some((_, b))) = (old.agent(ix), new.agent(ix)) else { return every };
             // Everyone's candidates change, or held chats go back to the queue.
             let holds = state.agent_at(ix).is_some_and(|l| l.load() > 0);
             if a.sees_everyone() || b.sees_everyone() || (holds && !b.enabled()) {

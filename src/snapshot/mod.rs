@@ -2,6 +2,7 @@
 
 mod bits;
 mod change;
+mod impact;
 mod scope;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use crate::config::{Agent, Config, Plan, Policy, Tier};
 use crate::ids::{AgentId, GroupId};
 use crate::rows::Rows;
 pub(crate) use bits::BitSet;
+pub(crate) use impact::ChangeImpact;
 pub(crate) use scope::Scope;
 
 /// Dense index of a group in one snapshot (configuration order).
@@ -32,7 +34,7 @@ fn listed(ix: AgentIx) -> Listed {
     Listed::try_from(ix).unwrap_or(Listed::MAX)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CompiledGroup {
     pub(crate) fallback: Option<GroupIx>,
     pub(crate) chat_limit: Option<u32>,
@@ -266,29 +268,6 @@ impl Snapshot {
     /// O(agents) otherwise.
     pub(crate) fn same_agents(&self, other: &Snapshot) -> bool {
         Arc::ptr_eq(&self.agent_index, &other.agent_index) || self.agent_index.iter().eq(other.agent_index.iter())
-    }
-
-    /// Whether group `g` has the same compiled settings and member list in
-    /// both snapshots (which have the same groups). O(1) when the member
-    /// list is shared, O(members) otherwise.
-    pub(crate) fn same_group_at(&self, other: &Snapshot, g: GroupIx) -> bool {
-        match (self.group(g), other.group(g)) {
-            (Some((_, a)), Some((_, b))) => {
-                a.fallback == b.fallback
-                    && a.chat_limit == b.chat_limit
-                    && a.in_contact_form == b.in_contact_form
-                    && a.schedule == b.schedule
-                    && (Arc::ptr_eq(&a.members, &b.members) || a.members == b.members)
-            }
-            _ => false,
-        }
-    }
-
-    /// The agents whose compiled rows may differ between two snapshots with
-    /// the same agents: those in chunks the two do not share. O(agents / 64,
-    /// plus the agents in the chunks not shared).
-    pub(crate) fn agents_maybe_changed<'a>(&'a self, other: &'a Snapshot) -> impl Iterator<Item = AgentIx> + 'a {
-        self.agents.unshared(&other.agents)
     }
 
     pub(crate) fn group(&self, g: GroupIx) -> Option<(&GroupId, &CompiledGroup)> {

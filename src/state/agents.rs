@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 
 use super::{Deadline, State, Status, Unheld, deadline_at, limits_of};
 use crate::ids::{AgentId, VisitorId};
-use crate::snapshot::{AgentIx, BitSet, Snapshot};
+use crate::snapshot::{AgentIx, BitSet, ChangeImpact, Snapshot};
 
 /// The live part of an agent. Only [`State`] changes it (its fields are
 /// the state module's).
@@ -149,6 +149,7 @@ impl State {
         &mut self,
         previous: &Snapshot,
         latest: &Snapshot,
+        impact: &ChangeImpact,
         offers: impl Fn(&State, u32) -> Vec<AgentIx>,
     ) -> Vec<VisitorId> {
         let was_enabled = |id: &AgentId| {
@@ -161,11 +162,9 @@ impl State {
         let taken = |id: &AgentId, live: &mut AgentLive, why: Unheld| {
             live.held.drain(..).map(|slot| (slot, id.clone(), why)).collect::<Vec<_>>()
         };
-        if previous.same_agents(latest) {
-            // Only agents whose compiled rows the change copied can differ.
-            let changed: Vec<AgentIx> =
-                previous.agents_maybe_changed(latest).filter(|&ix| previous.agent(ix) != latest.agent(ix)).collect();
-            for &ix in &changed {
+        if impact.agents_same {
+            let changed = &impact.agents_changed;
+            for &ix in changed {
                 let (Some((_, before)), Some((_, after))) = (previous.agent(ix), latest.agent(ix)) else { continue };
                 if before.enabled() && !after.enabled() {
                     if let Some((id, live)) = self.agents.get_index_mut(ix) {
@@ -173,8 +172,8 @@ impl State {
                     }
                 }
             }
-            if previous.same_groups(latest) && previous.policy().routing == latest.policy().routing {
-                for ix in changed {
+            if impact.groups_same && impact.routing_same {
+                for &ix in changed {
                     let agents = &self.agents;
                     self.pools.replace_agent(latest, ix, |a| agents.get_index(a).map(|(_, l)| l));
                 }

@@ -232,6 +232,24 @@ impl PartialEq for State {
 impl Eq for State {}
 
 impl State {
+    /// The first index kept in step with events that differs from
+    /// `rebuilt`'s, a state of the same account built from scratch: the
+    /// candidate trees (R15, R16), the chat limits judged under, the online
+    /// set, the revisions shown, the closed groups (R30). O(agents + groups).
+    pub(crate) fn index_differing(&self, rebuilt: &State) -> Option<&'static str> {
+        [
+            (self.pools == rebuilt.pools, "candidate trees"),
+            (self.limits == rebuilt.limits, "chat limits"),
+            (self.online == rebuilt.online, "online agents"),
+            (self.shown == rebuilt.shown, "revisions shown"),
+            (self.closed_groups() == rebuilt.closed_groups(), "closed groups"),
+        ]
+        .into_iter()
+        .find_map(|(same, what)| (!same).then_some(what))
+    }
+}
+
+impl State {
     /// The state of a new account at `snap`: its agents, in order, offline,
     /// with its revision on their dashboards; no visitors; the clock at
     /// `clock`, and each group open or closed there (R30: a boundary at the

@@ -266,6 +266,8 @@ impl Pools {
                     list.push(ix);
                 }
             }
+            // By group index, as `rebuild_group` keeps them.
+            placed.groups.sort_unstable_by_key(|(g, ..)| *g);
             agents.push(placed);
         }
         let all: Vec<AgentIx> = (0..agents.len()).collect();
@@ -353,7 +355,9 @@ impl Pools {
         *tree = Tree::new(members.iter().map(|(a, _)| *a).collect());
         for (position, (a, tier)) in members.iter().enumerate() {
             if let (Some(p), Ok(position)) = (self.agents.get_mut(*a), u32::try_from(position)) {
-                p.groups.push((g, *tier, position));
+                // Kept by group index, as `new` makes them.
+                let at = p.groups.partition_point(|(h, ..)| *h < g);
+                p.groups.insert(at, (g, *tier, position));
             }
         }
         for (a, _) in members {

@@ -112,6 +112,8 @@ pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
             assert!(!view.missed().contains(h), "{v} held by {h}, who is on its missed list, after {op:?}");
         }
     }
+    // Every index the event kept in step equals a rebuild from scratch.
+    assert_eq!(account.check_indexes(), Ok(()), "indexes after {op:?}");
 }
 
 /// Advances the engine and the model to `now` (R26) and compares the
