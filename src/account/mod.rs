@@ -342,7 +342,7 @@ impl Account {
     /// Cost: O(agents + groups), plus evaluating each schedule a group
     /// follows once.
     pub fn from_snapshot_at(snapshot: Snapshot, start: u64) -> Self {
-        let state = State::new(&snapshot, start);
+        let state = State::new(&snapshot, start, decide::eligibility::CANDIDACY);
         let available = refresh::Availability::of(&snapshot, &state);
         Account {
             latest: Arc::new(snapshot),

@@ -326,7 +326,7 @@ impl Account {
                 ));
             }
         }
-        let mut state = State::new(&latest, saved.clock);
+        let mut state = State::new(&latest, saved.clock, crate::decide::eligibility::CANDIDACY);
         let ids: Vec<&AgentId> = latest.agents().map(|(_, id, _)| id).collect();
         if saved.agents.len() != ids.len() || saved.agents.iter().zip(&ids).any(|(a, id)| a.id != **id) {
             return Err(corrupt(

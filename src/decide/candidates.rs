@@ -4,10 +4,11 @@
 use smallvec::SmallVec;
 
 use super::claim::group_limit;
+use super::eligibility::tier_of;
 use crate::config::Tier;
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, GroupIx, Snapshot};
-use crate::state::{Key, State, Tree, tier_of};
+use crate::state::{Key, State, Tree};
 
 /// The agents a new chat would be offered to (R15), after following the
 /// fallback chain (R17).
@@ -152,10 +153,15 @@ pub(crate) fn each_in_group(
     }
     let (mut mine, mut others): (SmallVec<[AgentIx; 32]>, SmallVec<[AgentIx; 32]>) = Default::default();
     if let Some(tree) = sources.members {
-        tree.each(best, sources.below, |a| sources.skipped(a), |a| mine.push(a));
+        tree.each(|k| tier_of(k).cmp(&best), sources.below, |a| sources.skipped(a), |a| mine.push(a));
     }
     if best == Tier::Normal {
-        sources.wide.each(best, sources.below, |a| sources.member(a) || sources.skipped(a), |a| others.push(a));
+        sources.wide.each(
+            |k| tier_of(k).cmp(&best),
+            sources.below,
+            |a| sources.member(a) || sources.skipped(a),
+            |a| others.push(a),
+        );
     }
     let mut mine = mine.into_iter().peekable();
     let mut others = others.into_iter().peekable();

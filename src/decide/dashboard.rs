@@ -181,7 +181,7 @@ mod tests {
             builder = builder.group(GroupSpec::new(g));
         }
         let snap = Snapshot::new(builder.build().unwrap());
-        let mut state = State::new(&snap, 0);
+        let mut state = State::new(&snap, 0, crate::decide::eligibility::CANDIDACY);
         let tags = [Some("a"), None, Some("b"), Some("a"), Some("c"), Some("zz")];
         for n in 0..3_000usize {
             let tag = tags[(n * 7 + n / 5) % tags.len()].map(|t| t.parse().unwrap());

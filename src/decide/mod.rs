@@ -1,12 +1,15 @@
 //! Decisions: pure functions of (snapshot, state), each with a reason.
 //!
 //! Each rule is written once here — visibility in [`visibility`], the claim
-//! order in [`claim`], candidate eligibility in [`candidates`] — and every
-//! answer (fast path or explanation) goes through that one place.
+//! order in [`claim`], candidate eligibility and order in [`eligibility`]
+//! (the state's candidate trees are kept by it), candidates and
+//! availability in [`candidates`] — and every answer (fast path or
+//! explanation) goes through that one place.
 
 pub(crate) mod candidates;
 pub(crate) mod claim;
 pub(crate) mod dashboard;
+pub(crate) mod eligibility;
 pub(crate) mod form;
 pub(crate) mod group;
 mod reason;

@@ -24,7 +24,7 @@ pub(crate) use agents::AgentLive;
 pub(crate) use deadlines::Deadline;
 pub use notes::Unheld;
 pub(crate) use notes::{Note, Who};
-pub(crate) use pool::{Key, Tree, tier_of};
+pub(crate) use pool::{Candidacy, Key, Placement, Tree};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Entry, Full, Merged, Place, Run, Tagged, Visitor, Visitors};
 
@@ -179,6 +179,9 @@ pub(crate) struct State {
     /// once, and none. An agent's candidacy changes only when it crosses
     /// one of them or its status changes.
     limits: SmallVec<[Option<u32>; 4]>,
+    /// R15's eligibility and R16's order, which the candidate trees are kept
+    /// by: given by the account (`decide::eligibility`).
+    rule: Candidacy,
 }
 
 /// The latest instant the clock reaches (R26): 2^53 − 1 ms.
@@ -255,10 +258,10 @@ impl State {
     /// `clock`, and each group open or closed there (R30: a boundary at the
     /// start is no deadline). O(agents + groups), plus evaluating each
     /// schedule once.
-    pub(crate) fn new(snap: &Snapshot, clock: u64) -> Self {
+    pub(crate) fn new(snap: &Snapshot, clock: u64, rule: Candidacy) -> Self {
         let agents = snap.agents().map(|(_, id, _)| (id.clone(), AgentLive::new(snap.revision()))).collect();
         let clock = clock.min(MAX_INSTANT);
-        let mut state = State { agents, limits: limits_of(snap), clock, ..State::default() };
+        let mut state = State { agents, limits: limits_of(snap), clock, rule, ..State::default() };
         state.sync_hours(snap);
         state.visitors.set_overflow(snap.overflow_waits());
         state.recount_shown();
@@ -268,7 +271,7 @@ impl State {
 
     /// Rebuilds the routing indexes for `snap`. O(agents).
     fn reindex_pools(&mut self, snap: &Snapshot) {
-        self.pools = pool::Pools::new(snap, self.agents.values());
+        self.pools = pool::Pools::new(self.rule, snap, self.agents.values());
     }
 
     /// Brings agent `ix`'s place in the routing indexes in step. O(log agents).

@@ -1,64 +1,86 @@
 //! Indexes of the agents who could be offered a chat (R15, R16): one per
-//! group over its members, one over the agents who see every visitor (R1,
-//! R5 `see_all`, R7) and one over those who see ungrouped visitors (R5, R6).
-//! Routing a chat then costs O(log agents) instead of a scan of its viewers
-//! (see `decide::candidates`).
+//! class of candidates — a group's members, the agents who see every
+//! visitor (R1, R5 `see_all`, R7), those who see ungrouped visitors (R5,
+//! R6). Routing a chat then costs O(log agents) instead of a scan of its
+//! viewers (see `decide::candidates`).
 //!
 //! Each index is a tournament tree over the agents of its class in
-//! configuration order. A leaf holds the agent's key — its tier in the
-//! group, then its place in R16's order — when the agent is eligible:
-//! online, enabled, below its own chat limit (R11, R12), and not a
-//! supervisor there (R15). This is the one place R15's eligibility is
-//! written (a group's chat limit bounds the load when a tree is read). Every inner node holds the least key and the
-//! least load below it, so the best candidate is found by a descent that
-//! follows the least key, and agents at a group's limit are skipped whole
-//! subtrees at a time.
+//! configuration order. A leaf holds the agent's key when the agent is a
+//! candidate. What makes an agent a candidate, in which classes, and its
+//! key — R15's eligibility and R16's order — is not written here: the
+//! account gives the state that rule ([`Candidacy`], written in
+//! `decide::eligibility`), and the trees only keep agents ordered by it.
+//! Every inner node holds the least key and the least load below it, so the
+//! best candidate is found by a descent that follows the least key, and
+//! agents at a group's limit are skipped whole subtrees at a time.
 
 use smallvec::SmallVec;
 
 use super::AgentLive;
-use super::Status;
-use crate::config::{Routing, Tier};
+use crate::config::Routing;
 use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};
 
-/// An agent's place among a chat's candidates, packed in 128 bits so that
-/// comparing two is one integer comparison: its tier (R15: the best tier is
-/// offered first), then R16's order — least busy first (`load`, then the
-/// last assignment), or longest since its last assignment, `None` (never
-/// assigned) before every time. Ties go to the earlier agent: trees keep
-/// agents in configuration order and prefer the left on ties.
+/// An agent's place among a chat's candidates: the lower, the sooner. Keys
+/// are the rule's ([`Candidacy::key`]); every key is below `u128::MAX`.
 pub(crate) type Key = u128;
 
-/// No eligible agent: above every key (tiers stored are below `supervisor`).
+/// No eligible agent: above every key.
 const NONE: Key = u128::MAX;
 
-/// The key of an agent of `tier` under a strategy: tier in bits 97–98, load
-/// in bits 65–96, the last assignment (0 for never, else the time plus one)
-/// in bits 0–64. O(1).
-fn key(routing: Routing, tier: Tier, live: &AgentLive) -> Key {
-    let load = if routing == Routing::LeastBusy { live.load() } else { 0 };
-    let last = live.last_assigned().map_or(0, |t| u128::from(t) + 1);
-    (tier_bits(tier) << 97) | (u128::from(load) << 65) | last
+/// Where an agent is a candidate at all, as the rule places it: the
+/// classes it is of, each with its rank there. An agent's key in a class is
+/// its rank there plus its order ([`Candidacy::order`]); the rule keeps
+/// every order below the gap between two ranks, and every key below
+/// `u128::MAX`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Placement {
+    /// Its own chat limit (R12).
+    pub(crate) limit: Option<u32>,
+    /// Its rank in the wide classes (the agents who see every visitor, or
+    /// ungrouped visitors): where it is of them.
+    pub(crate) everyone: Option<Key>,
+    /// The same for the class of agents who see ungrouped visitors.
+    pub(crate) ungrouped: Option<Key>,
+    /// The groups whose class it is of, with its rank there.
+    pub(crate) groups: SmallVec<[(GroupIx, Key); 2]>,
 }
 
-fn tier_bits(tier: Tier) -> u128 {
-    match tier {
-        Tier::First => 0,
-        Tier::Normal => 1,
-        Tier::Last => 2,
-        Tier::Supervisor => 3,
+/// The rule the candidate trees are kept by (R15's eligibility, R16's
+/// order), given by `decide::eligibility` through the account. Plain
+/// functions: on every change of status, load and last assignment the
+/// trees ask whether the agent is a candidate, and its order, once each.
+#[derive(Clone, Copy)]
+pub(crate) struct Candidacy {
+    /// The classes an agent is of, its rank in each, and its own limit.
+    pub(crate) placement: fn(&CompiledAgent) -> Placement,
+    /// Whether it is a candidate now (given its own limit), wherever placed.
+    pub(crate) eligible: fn(Option<u32>, &AgentLive) -> bool,
+    /// Its order within a rank, under a strategy.
+    pub(crate) order: fn(Routing, &AgentLive) -> Key,
+}
+
+/// The rule of a state nobody gave one: no agent is a candidate. Never the
+/// rule of an account's state.
+impl Default for Candidacy {
+    fn default() -> Self {
+        Candidacy { placement: |_| Placement::default(), eligible: |_, _| false, order: |_, _| 0 }
     }
 }
 
-/// The tier a key was made with.
-pub(crate) fn tier_of(key: Key) -> Tier {
-    match key >> 97 {
-        0 => Tier::First,
-        1 => Tier::Normal,
-        2 => Tier::Last,
-        _ => Tier::Supervisor,
+impl std::fmt::Debug for Candidacy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Candidacy")
     }
 }
+
+/// One rule per crate: two states' trees compare by what they hold.
+impl PartialEq for Candidacy {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Candidacy {}
 
 /// One node: the least key of the eligible agents below it and their least
 /// load; `NONE` when none is eligible.
@@ -174,18 +196,20 @@ impl Tree {
         self.node(self.width + p).fits(below)
     }
 
-    /// Calls `emit` with every eligible agent of tier `tier` whose load is
-    /// below `below` and that `skip` does not rule out, in configuration
-    /// order. O((output + agents ruled out) · log class).
+    /// Calls `emit` with every eligible agent whose key is in a band — where
+    /// `band` says `Equal` (it says `Less` before the band and `Greater`
+    /// after it, keys ordered) — whose load is below `below` and that `skip`
+    /// does not rule out, in configuration order. (`decide` asks for one
+    /// tier's agents this way.) O((output + agents ruled out) · log class).
     pub(crate) fn each(
         &self,
-        tier: Tier,
+        band: impl Fn(Key) -> std::cmp::Ordering,
         below: Option<u32>,
         skip: impl Fn(AgentIx) -> bool,
         mut emit: impl FnMut(AgentIx),
     ) {
-        // A subtree whose least key has a worse tier holds none of `tier`.
-        let fits = |n: Node| n.fits(below) && tier_of(n.key) <= tier;
+        // A subtree whose least key is past the band holds none of it.
+        let fits = |n: Node| n.fits(below) && band(n.key).is_le();
         let mut stack = Stack::from(1);
         while let Some(i) = stack.pop() {
             let n = self.node(i);
@@ -193,7 +217,7 @@ impl Tree {
                 continue;
             }
             if i >= self.width {
-                if let Some(a) = self.agent(i).filter(|a| !skip(*a) && tier_of(n.key) == tier) {
+                if let Some(a) = self.agent(i).filter(|a| !skip(*a) && band(n.key).is_eq()) {
                     emit(a);
                 }
                 continue;
@@ -208,6 +232,7 @@ impl Tree {
 /// of status, load and last assignment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Pools {
+    rule: Candidacy,
     routing: Routing,
     /// By agent index: its own chat limit (R12), whether it is of the two
     /// wide classes, and its groups with its tier and position there.
@@ -224,44 +249,40 @@ pub(crate) struct Pools {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Placed {
     limit: Option<u32>,
-    everyone: bool,
-    ungrouped: bool,
-    groups: SmallVec<[(GroupIx, Tier, u32); 2]>,
+    everyone: Option<Key>,
+    ungrouped: Option<Key>,
+    /// Its groups with its rank and position there, by group index.
+    groups: SmallVec<[(GroupIx, Key, u32); 2]>,
     /// Whether it was eligible (online, under its own limit), and its load,
     /// when its leaves were last set.
     was: (bool, u32),
 }
 
 impl Placed {
-    fn of(a: &CompiledAgent) -> Self {
+    fn of(p: &Placement) -> Self {
         Placed {
-            limit: a.chat_limit,
-            everyone: a.sees_everyone(),
-            ungrouped: a.scope.sees_ungrouped(),
+            limit: p.limit,
+            everyone: p.everyone,
+            ungrouped: p.ungrouped,
             groups: SmallVec::new(),
             was: (false, 0),
         }
     }
 }
 
-/// The groups whose candidate trees hold an agent, with its tier there:
-/// its groups while it is enabled, except where it is a supervisor (R15).
-fn offered_in(a: &CompiledAgent) -> impl Iterator<Item = (GroupIx, Tier)> + '_ {
-    a.memberships().filter(|(_, t)| a.enabled() && *t != Tier::Supervisor)
-}
-
 impl Pools {
     /// Rebuilds the indexes for `snap` from the agents' live parts, in
     /// configuration order. O(agents + memberships).
-    pub(crate) fn new<'a>(snap: &Snapshot, live: impl Iterator<Item = &'a AgentLive>) -> Self {
+    pub(crate) fn new<'a>(rule: Candidacy, snap: &Snapshot, live: impl Iterator<Item = &'a AgentLive>) -> Self {
         let mut members: Vec<Vec<AgentIx>> = vec![Vec::new(); snap.live_groups().count()];
         let mut agents = Vec::with_capacity(snap.agents().len());
         for (ix, _, a) in snap.agents() {
-            let mut placed = Placed::of(a);
-            for (g, tier) in offered_in(a) {
+            let placement = (rule.placement)(a);
+            let mut placed = Placed::of(&placement);
+            for &(g, rank) in &placement.groups {
                 if let Some(list) = members.get_mut(g) {
                     if let Ok(position) = u32::try_from(list.len()) {
-                        placed.groups.push((g, tier, position));
+                        placed.groups.push((g, rank, position));
                     }
                     list.push(ix);
                 }
@@ -272,6 +293,7 @@ impl Pools {
         }
         let all: Vec<AgentIx> = (0..agents.len()).collect();
         let mut pools = Pools {
+            rule,
             routing: snap.policy().routing,
             agents,
             groups: members.into_iter().map(Tree::new).collect(),
@@ -291,22 +313,23 @@ impl Pools {
     /// agents + limits).
     pub(crate) fn update(&mut self, ix: AgentIx, live: &AgentLive, limits: &[Option<u32>]) -> bool {
         let Some(placed) = self.agents.get_mut(ix) else { return false };
-        let eligible = live.status() == Status::Online && placed.limit.is_none_or(|l| live.load() < l);
+        let eligible = (self.rule.eligible)(placed.limit, live);
         let (was_eligible, was_load) = std::mem::replace(&mut placed.was, (eligible, live.load()));
         let fits = |e: bool, load: u32, l: &Option<u32>| e && l.is_none_or(|l| load < l);
         let flipped = limits.iter().any(|l| fits(was_eligible, was_load, l) != fits(eligible, live.load(), l));
         let Some(placed) = self.agents.get(ix) else { return flipped };
-        let routing = self.routing;
-        let node = |tier, of_class: bool| {
-            if eligible && of_class { Node { key: key(routing, tier, live), load: live.load() } } else { EMPTY }
+        let order = if eligible { (self.rule.order)(self.routing, live) } else { 0 };
+        let node = |rank: Option<Key>| match rank {
+            Some(rank) if eligible => Node { key: rank.saturating_add(order), load: live.load() },
+            _ => EMPTY,
         };
         if let Ok(p) = u32::try_from(ix) {
-            self.everyone.set(p, node(Tier::Normal, placed.everyone));
-            self.ungrouped.set(p, node(Tier::Normal, placed.ungrouped));
+            self.everyone.set(p, node(placed.everyone));
+            self.ungrouped.set(p, node(placed.ungrouped));
         }
-        for &(g, tier, p) in &placed.groups {
+        for &(g, rank, p) in &placed.groups {
             if let Some(tree) = self.groups.get_mut(g) {
-                tree.set(p, node(tier, true));
+                tree.set(p, node(Some(rank)));
             }
         }
         flipped
@@ -324,11 +347,13 @@ impl Pools {
         live: impl Fn(AgentIx) -> Option<&'a AgentLive>,
     ) {
         let Some((_, a)) = snap.agent(ix) else { return };
+        let placement = (self.rule.placement)(a);
         let Some(placed) = self.agents.get_mut(ix) else { return };
         let mut touched: SmallVec<[GroupIx; 4]> = placed.groups.iter().map(|(g, _, _)| *g).collect();
-        touched.extend(offered_in(a).map(|(g, _)| g).filter(|g| !placed.groups.iter().any(|(h, ..)| h == g)));
+        touched
+            .extend(placement.groups.iter().map(|(g, _)| *g).filter(|g| !placed.groups.iter().any(|(h, ..)| h == g)));
         let groups = std::mem::take(&mut placed.groups);
-        *placed = Placed { groups, ..Placed::of(a) };
+        *placed = Placed { groups, ..Placed::of(&placement) };
         for g in touched {
             self.rebuild_group(snap, g, &live);
         }
@@ -347,17 +372,20 @@ impl Pools {
             }
         }
         let listed = snap.group(g).map(|(_, c)| c.members.clone()).unwrap_or_default();
-        let members: Vec<(AgentIx, Tier)> = listed
+        let members: Vec<(AgentIx, Key)> = listed
             .iter()
             .map(|&ix| ix as AgentIx)
-            .filter_map(|ix| Some((ix, offered_in(snap.agent(ix)?.1).find(|(h, _)| *h == g)?.1)))
+            .filter_map(|ix| {
+                let placement = (self.rule.placement)(snap.agent(ix)?.1);
+                Some((ix, placement.groups.iter().find(|(h, _)| *h == g)?.1))
+            })
             .collect();
         *tree = Tree::new(members.iter().map(|(a, _)| *a).collect());
-        for (position, (a, tier)) in members.iter().enumerate() {
+        for (position, (a, rank)) in members.iter().enumerate() {
             if let (Some(p), Ok(position)) = (self.agents.get_mut(*a), u32::try_from(position)) {
                 // Kept by group index, as `new` makes them.
                 let at = p.groups.partition_point(|(h, ..)| *h < g);
-                p.groups.insert(at, (g, *tier, position));
+                p.groups.insert(at, (g, *rank, position));
             }
         }
         for (a, _) in members {
@@ -402,11 +430,26 @@ impl Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Tier;
 
     type Leaf = Option<(Tier, u32, Option<u64>)>;
 
+    /// Keys made like the rule's (`decide::eligibility`), tier first.
     fn pack((tier, load, last): (Tier, u32, Option<u64>)) -> Key {
-        (tier_bits(tier) << 97) | (u128::from(load) << 65) | last.map_or(0, |t| u128::from(t) + 1)
+        let bits = match tier {
+            Tier::First => 0,
+            Tier::Normal => 1,
+            Tier::Last => 2,
+            Tier::Supervisor => 3,
+        };
+        (bits << 97) | (u128::from(load) << 65) | last.map_or(0, |t| u128::from(t) + 1)
+    }
+
+    fn tier_of(key: Key) -> Tier {
+        [Tier::First, Tier::Normal, Tier::Last]
+            .get(usize::try_from(key >> 97).unwrap())
+            .copied()
+            .unwrap_or(Tier::Supervisor)
     }
 
     fn tree_with(keys: &[Leaf]) -> Tree {
@@ -416,25 +459,6 @@ mod tests {
             t.set(u32::try_from(ix).unwrap(), node);
         }
         t
-    }
-
-    #[test]
-    fn keys_order_like_the_tuples_they_pack() {
-        let leaves = [
-            (Tier::First, 3, Some(u64::MAX)),
-            (Tier::Normal, 0, None),
-            (Tier::Normal, 0, Some(0)),
-            (Tier::Normal, 0, Some(u64::MAX)),
-            (Tier::Normal, u32::MAX, None),
-            (Tier::Last, 0, None),
-        ];
-        for a in leaves {
-            for b in leaves {
-                assert_eq!(pack(a).cmp(&pack(b)), a.cmp(&b), "{a:?} {b:?}");
-            }
-            assert_eq!(tier_of(pack(a)), a.0);
-            assert!(pack(a) < NONE);
-        }
     }
 
     #[test]
@@ -480,7 +504,7 @@ mod tests {
                         .filter_map(|(ix, k)| k.filter(|k| fits(ix, k) && k.0 == tier).map(|_| ix))
                         .collect();
                     let mut each = Vec::new();
-                    t.each(tier, below, skip, |a| each.push(a));
+                    t.each(|k| tier_of(k).cmp(&tier), below, skip, |a| each.push(a));
                     assert_eq!(each, scan, "{tier:?}, below {below:?}, skip mod {modulus}");
                 }
             }
