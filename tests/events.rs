@@ -260,6 +260,9 @@ fn malformed_events_name_the_event_and_the_field() {
         (r#"{"teleport": {"visitor": "v1"}}"#, "unknown event `teleport`, expected one of `visit`"),
         (r#"{"route": {"visitor": "v1"}, "leave": {"visitor": "v1"}}"#, "exactly one key, found `route` and `leave`"),
         (r#"{}"#, "an event needs one event key"),
+        (r#"{"add_agent": {"id": "carl", "status": 3}}"#, "`add_agent.status`: invalid type: integer `3`"),
+        (r#"{"add_agent": {"id": "carl", "mood": "fine"}}"#, "`add_agent`: unknown field `mood`"),
+        (r#"{"add_agent": {"id": "carl", "status": "away", "status": "online"}}"#, "duplicate field `status`"),
     ];
     for (text, want) in cases {
         let err = serde_json::from_str::<Event>(text).unwrap_err().to_string();

@@ -144,7 +144,7 @@ impl AccountFile {
         let mut b = ConfigBuilder::new().plan(self.plan).policy(self.policy);
         b.schedules.clone_from(&self.schedules);
         b.groups.clone_from(&self.groups);
-        b.agents = self.agents.iter().map(AgentFile::spec).collect();
+        b.agents = self.agents.iter().map(|a| a.agent.clone()).collect();
         b.contact_form = self.contact_form;
         b
     }

@@ -24,16 +24,13 @@ use groupgate::MAX_INSTANT;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Instant(pub u64);
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Days since 1970-01-01 of a date (a four-digit year, as RFC 3339 writes
+/// them), by the time-zone library the engine itself uses; `None` for a day
+/// the calendar does not have.
+fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    let date = jiff::civil::Date::new(i16::try_from(y).ok()?, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()?;
+    let epoch = jiff::civil::Date::new(1970, 1, 1).ok()?;
+    Some(i64::from(epoch.until((jiff::Unit::Day, date)).ok()?.get_days()))
 }
 
 /// The date of a day number: the inverse of [`days_from_civil`].
@@ -108,7 +105,8 @@ fn parse_rfc3339(s: &str) -> Result<u64, String> {
         }
         _ => return Err(bad()),
     };
-    let ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset) * 60_000 + sec * 1000 + millis;
+    let days = days_from_civil(y, mo, d).ok_or_else(bad)?;
+    let ms = ((days * 24 + h) * 60 + mi - offset) * 60_000 + sec * 1000 + millis;
     match u64::try_from(ms) {
         Ok(ms) if ms <= MAX_INSTANT => Ok(ms),
         _ => Err(format!("`{s}` is outside 1970-01-01T00:00:00Z and 2^53 − 1 ms")),
@@ -177,9 +175,10 @@ mod tests {
     fn dates_round_trip_through_day_numbers() {
         for z in [-800_000, -1, 0, 1, 59, 365, 10_957, 20_000, 2_932_896] {
             let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z, "{y}-{m}-{d}");
+            assert_eq!(days_from_civil(y, m, d), Some(z), "{y}-{m}-{d}");
         }
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(days_from_civil(2023, 2, 29), None);
     }
 
     #[test]

@@ -141,7 +141,7 @@ impl Scenario {
         let start = account.clock();
         for agent in &self.account.agents {
             // Every agent exists: the configuration was built from this list.
-            let _ = account.set_status(&agent.id, agent.status);
+            let _ = account.set_status(&agent.agent.id, agent.status);
         }
         // The notices of the steps since the last `expect_notices` (R31);
         // the statuses set above belong to no step.

@@ -4,13 +4,11 @@
 //! key in the serde form; configuration changes are [`Change`]s inside it.
 
 use super::{Account, ActionError, Notice};
-use crate::config::{AgentSpec, Role, Tier};
+use crate::config::AgentSpec;
 use crate::error::{ErrorCode, ErrorKind};
 use crate::route::TransferTarget;
 use crate::snapshot::{Change, ChangeError};
 use crate::state::Status;
-
-use indexmap::IndexMap;
 
 /// The events' payloads: what each event names, ids as text (an event
 /// looks ids up; text that cannot be an id names nothing).
@@ -95,71 +93,28 @@ pub struct Transfer {
 /// orders its notices: the change's, the status's, then the change's
 /// `refresh_needed`). Serde: an [`AgentSpec`]'s fields plus `status`
 /// (default `online`, as the format's agents).
+///
+/// ```
+/// use groupgate::{Status, event::NewAgent};
+/// let agent: NewAgent = serde_json::from_str(r#"{"id": "anna", "groups": ["en"], "status": "away"}"#).unwrap();
+/// assert_eq!((agent.agent.groups.as_slice(), agent.status), (["en".to_string()].as_slice(), Status::Away));
+/// let online: NewAgent = serde_json::from_str(r#"{"id": "bob"}"#).unwrap();
+/// assert_eq!(online.status, Status::Online);
+/// assert!(serde_json::from_str::<NewAgent>(r#"{"id": "bob", "mood": "fine"}"#).is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct NewAgent {
-    /// The id.
-    pub id: String,
-    /// Role; default `agent`.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub role: Role,
-    /// Memberships in order.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub groups: Vec<String>,
-    /// Tiers of memberships; default `normal`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "IndexMap::is_empty"))]
-    pub tiers: IndexMap<String, Tier>,
-    /// Presence; default `online`.
-    #[cfg_attr(feature = "serde", serde(default = "online"))]
+    /// The agent, as the configuration gets it.
+    pub agent: AgentSpec,
+    /// Its presence once added.
     pub status: Status,
-    /// Enabled flag; default true.
-    #[cfg_attr(feature = "serde", serde(default = "yes"))]
-    pub enabled: bool,
-    /// Own chat limit; default none (the account default).
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub chat_limit: Option<u32>,
-}
-
-#[cfg(feature = "serde")]
-fn online() -> Status {
-    Status::Online
-}
-
-#[cfg(feature = "serde")]
-fn yes() -> bool {
-    true
 }
 
 impl NewAgent {
     /// An agent of the given spec starting with `status`.
-    pub fn new(spec: AgentSpec, status: Status) -> Self {
-        let tiers = spec.groups.iter().filter_map(|g| Some((g.clone(), *spec.tiers.get(g)?))).collect();
-        NewAgent {
-            id: spec.id,
-            role: spec.role,
-            groups: spec.groups,
-            tiers,
-            status,
-            enabled: spec.enabled,
-            chat_limit: spec.chat_limit,
-        }
-    }
-
-    /// The configuration part.
-    ///
-    /// ```
-    /// use groupgate::{AgentSpec, Status, event::NewAgent};
-    /// let agent = NewAgent::new(AgentSpec::new("anna").member("en"), Status::Away);
-    /// assert_eq!(agent.spec().groups, ["en"]);
-    /// ```
-    pub fn spec(&self) -> AgentSpec {
-        let mut spec = AgentSpec::new(self.id.clone()).role(self.role).enabled(self.enabled);
-        spec.groups.clone_from(&self.groups);
-        spec.tiers.clone_from(&self.tiers);
-        spec.chat_limit = self.chat_limit;
-        spec
+    pub fn new(agent: AgentSpec, status: Status) -> Self {
+        NewAgent { agent, status }
     }
 }
 
@@ -381,10 +336,10 @@ impl Account {
         // The status of an agent just added fails only when chat versions
         // run out, near 2^64: only then is a copy kept to undo the change.
         let before = self.state.near_counter_end().then(|| self.clone());
-        self.apply(&Change::AddAgent(agent.spec()))?;
+        self.apply(&Change::AddAgent(agent.agent.clone()))?;
         let (mut said, refresh): (Vec<Notice>, Vec<Notice>) =
             self.notices().into_iter().partition(|n| !matches!(n, Notice::RefreshNeeded { .. }));
-        if let Err(e) = self.set_status(&agent.id, agent.status) {
+        if let Err(e) = self.set_status(&agent.agent.id, agent.status) {
             if let Some(before) = before {
                 *self = before;
             }

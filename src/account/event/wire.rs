@@ -13,8 +13,10 @@ use serde::de::{
 use serde::{Deserialize, Serialize};
 
 use super::Event;
+use crate::config::AgentSpec;
 use crate::route::TransferTarget;
 use crate::snapshot::Change;
+use crate::state::Status;
 
 /// `transfer`'s fields: exactly one of `to_group` and `to_agent`.
 #[derive(Serialize, Deserialize)]
@@ -309,5 +311,109 @@ impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for StructSeed<V> {
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
         d.deserialize_struct("", self.fields, self.v)
+    }
+}
+
+/// `add_agent` (and a scenario's agents): an [`AgentSpec`]'s fields and a
+/// `status` beside them, written flat.
+#[derive(Serialize)]
+struct NewAgentOut<'a> {
+    #[serde(flatten)]
+    agent: &'a AgentSpec,
+    status: Status,
+}
+
+impl Serialize for super::NewAgent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        NewAgentOut { agent: &self.agent, status: self.status }.serialize(s)
+    }
+}
+
+/// Read as the spec, with `status` taken out of its fields on the way: the
+/// spec's own reading (its defaults, its unknown-field errors) stays the
+/// one written on [`AgentSpec`].
+impl<'de> Deserialize<'de> for super::NewAgent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let status = Cell::new(None);
+        let agent = AgentSpec::deserialize(WithStatus { de: d, status: &status })?;
+        Ok(super::NewAgent { agent, status: status.get().unwrap_or(Status::Online) })
+    }
+}
+
+/// A deserializer of a struct that takes a `status` field out for itself.
+struct WithStatus<'a, D> {
+    de: D,
+    status: &'a Cell<Option<Status>>,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for WithStatus<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, D::Error> {
+        self.de.deserialize_struct(name, fields, StatusVisitor { v, status: self.status })
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_any(StatusVisitor { v, status: self.status })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+struct StatusVisitor<'a, V> {
+    v: V,
+    status: &'a Cell<Option<Status>>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for StatusVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.v.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.v.visit_map(StatusMap { map, status: self.status })
+    }
+}
+
+struct StatusMap<'a, A> {
+    map: A,
+    status: &'a Cell<Option<Status>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for StatusMap<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let Some(field) = self.map.next_key::<String>()? else {
+                return Ok(None);
+            };
+            if field != "status" {
+                return seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(field.as_str())).map(Some);
+            }
+            if self.status.get().is_some() {
+                return Err(A::Error::duplicate_field("status"));
+            }
+            self.status.set(Some(self.map.next_value()?));
+        }
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
     }
 }
