@@ -10,42 +10,154 @@ use indexmap::IndexMap;
 use super::present;
 use super::{Plan, Policy, Role, ScheduleSpec, Tier};
 
-/// A group as the admin describes it. Ids are checked when the configuration
-/// is built.
-///
-/// ```
-/// use groupgate::GroupSpec;
-/// let de = GroupSpec::new("support-de").name("Support DE").fallback("support-en");
-/// assert_eq!(de.id, "support-de");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[non_exhaustive]
-pub struct GroupSpec {
-    /// The `GROUP_ID` of the page code.
-    pub id: String,
+/// A group's settings, each declared once: its type and default, its serde
+/// attributes in a [`GroupSpec`] and in a [`GroupPatch`], its builder on
+/// the spec and its setter on the patch. The macro writes both structs, the
+/// spec's constructor and builders, the patch's setters, and the one
+/// function that applies a patch; a new setting is one entry here.
+macro_rules! group_settings {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $ty:ty = $default:expr,
+        spec [$($sattr:tt)*],
+        patch [$($pattr:tt)*],
+        build($barg:ident: $bty:ty) => $bconv:expr,
+        set($parg:ident: $pty:ty) => $pconv:expr;
+    )*) => {
+        /// A group as the admin describes it. Ids are checked when the
+        /// configuration is built.
+        ///
+        /// ```
+        /// use groupgate::GroupSpec;
+        /// let de = GroupSpec::new("support-de").name("Support DE").fallback("support-en").overflow_after(60_000);
+        /// assert_eq!((de.id.as_str(), de.overflow_after), ("support-de", Some(60_000)));
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+        #[non_exhaustive]
+        pub struct GroupSpec {
+            /// The `GROUP_ID` of the page code.
+            pub id: String,
+            $(
+                $(#[doc = $doc])*
+                #[cfg_attr(feature = "serde", serde($($sattr)*))]
+                pub $field: $ty,
+            )*
+        }
+
+        impl GroupSpec {
+            /// A group with the given id and every other field at its default.
+            pub fn new(id: impl Into<String>) -> Self {
+                GroupSpec { id: id.into(), $( $field: $default, )* }
+            }
+
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                #[must_use]
+                pub fn $field(mut self, $barg: $bty) -> Self {
+                    self.$field = $bconv;
+                    self
+                }
+            )*
+        }
+
+        /// Some of one group's settings to change (the scenario format's
+        /// `update_group`): the fields given (`Some`) replace the group's,
+        /// the others keep theirs; `Some(None)` (written `null`) clears a
+        /// name (back to the id), a fallback, a chat limit, an overflow wait
+        /// or a schedule.
+        ///
+        /// ```
+        /// use groupgate::{Change, GroupPatch};
+        /// let patch = GroupPatch::new("de").chat_limit(Some(2)).fallback(None);
+        /// assert_eq!((patch.chat_limit, patch.fallback.clone(), patch.name.clone()), (Some(Some(2)), Some(None), None));
+        /// let change = Change::UpdateGroup(patch);
+        /// assert_eq!(change.key(), "update_group");
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+        #[non_exhaustive]
+        pub struct GroupPatch {
+            /// The group changed.
+            pub group: String,
+            $(
+                $(#[doc = $doc])*
+                #[cfg_attr(feature = "serde", serde($($pattr)*))]
+                pub $field: Option<$ty>,
+            )*
+        }
+
+        impl GroupPatch {
+            /// A patch of group `group` that changes nothing yet.
+            pub fn new(group: impl Into<String>) -> Self {
+                GroupPatch { group: group.into(), ..GroupPatch::default() }
+            }
+
+            $(
+                #[doc = concat!("Sets `", stringify!($field), "`.")]
+                #[must_use]
+                pub fn $field(mut self, $parg: $pty) -> Self {
+                    self.$field = Some($pconv);
+                    self
+                }
+            )*
+
+            /// The one place a group patch is applied: the fields given
+            /// replace `spec`'s, the others stay.
+            pub(crate) fn apply_to(&self, spec: &mut GroupSpec) {
+                $(
+                    if let Some(given) = &self.$field {
+                        spec.$field.clone_from(given);
+                    }
+                )*
+            }
+        }
+    };
+}
+
+group_settings! {
     /// Display name; the id when `None`.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub name: Option<String>,
+    name: Option<String> = None,
+        spec [default],
+        patch [default, deserialize_with = "present", skip_serializing_if = "Option::is_none"],
+        build(name: impl Into<String>) => Some(name.into()),
+        set(name: impl Into<String>) => Some(name.into());
     /// Whether the contact form offers this group (R21). Default true.
-    #[cfg_attr(feature = "serde", serde(default = "yes"))]
-    pub in_contact_form: bool,
+    in_contact_form: bool = true,
+        spec [default = "yes"],
+        patch [default, skip_serializing_if = "Option::is_none"],
+        build(offered: bool) => offered,
+        set(offered: bool) => offered;
     /// The group a chat moves to when this one has no candidate (R17).
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub fallback: Option<String>,
-    /// Per-agent chat limit while serving this group (R12); `None` is unlimited.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub chat_limit: Option<u32>,
+    fallback: Option<String> = None,
+        spec [default],
+        patch [default, deserialize_with = "present", skip_serializing_if = "Option::is_none"],
+        build(group: impl Into<String>) => Some(group.into()),
+        set(group: Option<&str>) => group.map(str::to_owned);
+    /// Per-agent chat limit while serving this group (R12); `None` is
+    /// unlimited.
+    chat_limit: Option<u32> = None,
+        spec [default],
+        patch [default, deserialize_with = "present", skip_serializing_if = "Option::is_none"],
+        build(limit: u32) => Some(limit),
+        set(limit: Option<u32>) => limit;
     /// How long, in milliseconds, a chat waits in this group before it
     /// moves on to the fallback (R29); `None` is never. Only a group with a
     /// fallback uses it.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub overflow_after: Option<u64>,
+    overflow_after: Option<u64> = None,
+        spec [default],
+        patch [default, deserialize_with = "present", skip_serializing_if = "Option::is_none"],
+        build(ms: u64) => Some(ms),
+        set(ms: Option<u64>) => ms;
     /// The schedule whose business hours the group keeps (R30); `None` is
     /// always open.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub schedule: Option<String>,
+    schedule: Option<String> = None,
+        spec [default],
+        patch [default, deserialize_with = "present", skip_serializing_if = "Option::is_none"],
+        build(schedule: impl Into<String>) => Some(schedule.into()),
+        set(schedule: Option<&str>) => schedule.map(str::to_owned);
 }
 
 #[cfg(feature = "serde")]
@@ -53,72 +165,11 @@ fn yes() -> bool {
     true
 }
 
-impl GroupSpec {
-    /// A group with the given id and every other field at its default.
-    pub fn new(id: impl Into<String>) -> Self {
-        GroupSpec {
-            id: id.into(),
-            name: None,
-            in_contact_form: true,
-            fallback: None,
-            chat_limit: None,
-            overflow_after: None,
-            schedule: None,
-        }
-    }
-
-    /// Sets the display name.
-    #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets whether the contact form offers this group (R21).
-    #[must_use]
-    pub fn in_contact_form(mut self, offered: bool) -> Self {
-        self.in_contact_form = offered;
-        self
-    }
-
-    /// Sets the fallback group (R17).
-    #[must_use]
-    pub fn fallback(mut self, group: impl Into<String>) -> Self {
-        self.fallback = Some(group.into());
-        self
-    }
-
-    /// Sets the per-agent chat limit of this group (R12).
-    #[must_use]
-    pub fn chat_limit(mut self, limit: u32) -> Self {
-        self.chat_limit = Some(limit);
-        self
-    }
-
-    /// Sets how long, in milliseconds, a chat waits in this group before it
-    /// moves on to the fallback (R29).
-    ///
-    /// ```
-    /// use groupgate::GroupSpec;
-    /// let de = GroupSpec::new("de").fallback("en").overflow_after(60_000);
-    /// assert_eq!(de.overflow_after, Some(60_000));
-    /// ```
-    #[must_use]
-    pub fn overflow_after(mut self, ms: u64) -> Self {
-        self.overflow_after = Some(ms);
-        self
-    }
-
-    /// Sets the schedule whose business hours the group keeps (R30).
-    ///
-    /// ```
-    /// let cz = groupgate::GroupSpec::new("cz").schedule("office-cz");
-    /// assert_eq!(cz.schedule.as_deref(), Some("office-cz"));
-    /// ```
-    #[must_use]
-    pub fn schedule(mut self, schedule: impl Into<String>) -> Self {
-        self.schedule = Some(schedule.into());
-        self
+impl GroupPatch {
+    /// Whether the patch may break R23 (a fallback or a schedule named),
+    /// so that the result must be checked like a new configuration.
+    pub(crate) fn names_references(&self) -> bool {
+        self.fallback.is_some() || matches!(self.schedule, Some(Some(_)))
     }
 }
 
@@ -326,136 +377,6 @@ impl ConfigBuilder {
     pub fn group_selection(mut self, on: bool) -> Self {
         self.contact_form.group_selection = on;
         self
-    }
-}
-
-/// Some of one group's settings to change (the scenario format's
-/// `update_group`): the fields given replace the group's, the others keep
-/// theirs. `Some(None)` (written `null`) clears a fallback, a chat limit, an
-/// overflow wait or a schedule.
-///
-/// ```
-/// use groupgate::GroupPatch;
-/// let mut patch = GroupPatch::new("de");
-/// patch.chat_limit = Some(Some(2));
-/// patch.fallback = Some(None); // cleared
-/// assert_eq!(patch.name, None); // the name is kept
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[non_exhaustive]
-pub struct GroupPatch {
-    /// The group changed.
-    pub group: String,
-    /// The display name, when given.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
-    pub name: Option<String>,
-    /// Whether the contact form offers it (R21), when given.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
-    pub in_contact_form: Option<bool>,
-    /// The fallback (R17), when given; `Some(None)` clears it.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
-    )]
-    pub fallback: Option<Option<String>>,
-    /// The per-agent chat limit (R12), when given; `Some(None)` is unlimited.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
-    )]
-    pub chat_limit: Option<Option<u32>>,
-    /// The overflow wait (R29), when given; `Some(None)` is never.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
-    )]
-    pub overflow_after: Option<Option<u64>>,
-    /// The schedule (R30), when given; `Some(None)` is none (always open).
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
-    )]
-    pub schedule: Option<Option<String>>,
-}
-
-impl GroupPatch {
-    /// A patch of group `group` that changes nothing yet.
-    pub fn new(group: impl Into<String>) -> Self {
-        GroupPatch { group: group.into(), ..GroupPatch::default() }
-    }
-
-    /// Sets the display name.
-    #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Sets whether the contact form offers the group (R21).
-    #[must_use]
-    pub fn in_contact_form(mut self, offered: bool) -> Self {
-        self.in_contact_form = Some(offered);
-        self
-    }
-
-    /// Sets the fallback (R17); `None` clears it.
-    ///
-    /// ```
-    /// use groupgate::{Change, GroupPatch};
-    /// let change = Change::UpdateGroup(GroupPatch::new("de").fallback(Some("en")).chat_limit(None));
-    /// assert_eq!(change.key(), "update_group");
-    /// ```
-    #[must_use]
-    pub fn fallback(mut self, fallback: Option<&str>) -> Self {
-        self.fallback = Some(fallback.map(str::to_owned));
-        self
-    }
-
-    /// Sets the per-agent chat limit (R12); `None` is unlimited.
-    #[must_use]
-    pub fn chat_limit(mut self, limit: Option<u32>) -> Self {
-        self.chat_limit = Some(limit);
-        self
-    }
-
-    /// Sets the overflow wait in milliseconds (R29); `None` is never.
-    #[must_use]
-    pub fn overflow_after(mut self, wait: Option<u64>) -> Self {
-        self.overflow_after = Some(wait);
-        self
-    }
-
-    /// Sets the schedule (R30); `None` is always open.
-    #[must_use]
-    pub fn schedule(mut self, schedule: Option<&str>) -> Self {
-        self.schedule = Some(schedule.map(str::to_owned));
-        self
-    }
-
-    /// Whether the patch may break R23 (a fallback or a schedule named),
-    /// so that the result must be checked like a new configuration.
-    pub(crate) fn names_references(&self) -> bool {
-        self.fallback.is_some() || matches!(self.schedule, Some(Some(_)))
-    }
-
-    /// The one place a group patch is applied: the fields given replace
-    /// `spec`'s, the others stay.
-    pub(crate) fn apply_to(&self, spec: &mut GroupSpec) {
-        let keep = |given: &Option<Option<String>>, now: &mut Option<String>| {
-            if let Some(v) = given {
-                now.clone_from(v);
-            }
-        };
-        if let Some(name) = &self.name {
-            spec.name = Some(name.clone());
-        }
-        spec.in_contact_form = self.in_contact_form.unwrap_or(spec.in_contact_form);
-        keep(&self.fallback, &mut spec.fallback);
-        spec.chat_limit = self.chat_limit.unwrap_or(spec.chat_limit);
-        spec.overflow_after = self.overflow_after.unwrap_or(spec.overflow_after);
-        keep(&self.schedule, &mut spec.schedule);
     }
 }
 
