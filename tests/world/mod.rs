@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use groupgate::{Account, ErrorCode, Plan, Status, Tier, TransferTarget};
+use groupgate::{Account, ErrorCode, Event, Plan, Status, Tier, TransferTarget};
 
 use crate::model::{self, MConfig, MRouting, MState, MVisitor};
 
@@ -127,29 +127,35 @@ pub fn advance(account: &mut Account, w: &mut World, now: u64) {
     assert_eq!(account.clock(), w.r.now, "R26 clock");
 }
 
-pub fn engine(account: &mut Account, op: &Op) -> String {
-    fn code<T, E: Into<String>>(r: Result<T, E>) -> String {
-        r.map(|_| "ok".to_string()).unwrap_or_else(Into::into)
-    }
+/// The event an op stands for, in the library's one vocabulary (R33).
+pub fn event(op: &Op) -> Event {
+    use groupgate::event::{AgentVisitor, SelectGroup, SetStatus, Transfer, Visit, VisitorOnly};
+    let visitor = |v: usize| VISITORS[v].to_string();
+    let only = |v: usize| VisitorOnly { visitor: visitor(v) };
     match *op {
-        Op::Visit(v, g) => code(account.visit(VISITORS[v], g.map(|g| GROUPS[g])).map_err(|e| e.code())),
-        Op::Select(v, g) => code(account.select_group(VISITORS[v], GROUPS[g]).map_err(|e| e.code())),
-        Op::Claim(a, v) => code(account.claim(AGENTS[a], VISITORS[v]).map_err(|e| e.code())),
-        Op::Release(v) => code(account.release(VISITORS[v]).map_err(|e| e.code())),
-        Op::Leave(v) => code(account.leave(VISITORS[v]).map_err(|e| e.code())),
-        Op::Prefer(v, a) => code(account.prefer_agent(VISITORS[v], AGENTS[a]).map_err(|e| e.code())),
-        Op::SetStatus(a, st) => code(account.set_status(AGENTS[a], status(st)).map_err(|e| e.code())),
-        Op::Route(v) => code(account.route(VISITORS[v]).map_err(|e| e.code())),
-        Op::TransferGroup(v, g) => {
-            code(account.transfer(VISITORS[v], &TransferTarget::Group(gid(g))).map_err(|e| e.code()))
-        }
+        Op::Visit(v, g) => Event::Visit(Visit { visitor: visitor(v), page_group: g.map(gid) }),
+        Op::Select(v, g) => Event::SelectGroup(SelectGroup { visitor: visitor(v), group: gid(g) }),
+        Op::Claim(a, v) => Event::Claim(AgentVisitor { agent: AGENTS[a].into(), visitor: visitor(v) }),
+        Op::Release(v) => Event::Release(only(v)),
+        Op::Leave(v) => Event::Leave(only(v)),
+        Op::Prefer(v, a) => Event::PreferAgent(AgentVisitor { agent: AGENTS[a].into(), visitor: visitor(v) }),
+        Op::SetStatus(a, st) => Event::SetStatus(SetStatus { agent: AGENTS[a].into(), status: status(st) }),
+        Op::Route(v) => Event::Route(only(v)),
+        Op::TransferGroup(v, g) => Event::Transfer(Transfer { visitor: visitor(v), to: TransferTarget::Group(gid(g)) }),
         Op::TransferAgent(v, a) => {
-            let to = TransferTarget::Agent(AGENTS[a].to_string());
-            code(account.transfer(VISITORS[v], &to).map_err(|e| e.code()))
+            Event::Transfer(Transfer { visitor: visitor(v), to: TransferTarget::Agent(AGENTS[a].into()) })
         }
-        Op::Answer(v) => code(account.answer(VISITORS[v]).map_err(|e| e.code())),
-        Op::Decline(v) => code(account.decline(VISITORS[v]).map_err(|e| e.code())),
-        Op::Advance(ms) => code(account.advance(account.clock().saturating_add(ms)).map_err(|e| e.code())),
+        Op::Answer(v) => Event::Answer(only(v)),
+        Op::Decline(v) => Event::Decline(only(v)),
+        Op::Advance(ms) => Event::Advance(ms),
+    }
+}
+
+/// Applies an op to the engine as an [`Event`]; "ok" or the error's code.
+pub fn engine(account: &mut Account, op: &Op) -> String {
+    match account.apply_event(&event(op)) {
+        Ok(_) => "ok".into(),
+        Err(e) => e.code().into(),
     }
 }
 
