@@ -130,13 +130,17 @@ impl Tree {
             Some(n) if *n != node => *n = node,
             _ => return,
         }
+        // Each parent joins the child just set, known here, with its sibling.
+        let mut child = node;
         while i > 1 {
+            let sibling = self.node(i ^ 1);
+            let joined = if i & 1 == 0 { Node::join(child, sibling) } else { Node::join(sibling, child) };
             i /= 2;
-            let joined = Node::join(self.node(2 * i), self.node(2 * i + 1));
             match self.nodes.get_mut(i) {
                 Some(n) if *n != joined => *n = joined,
                 _ => return,
             }
+            child = joined;
         }
     }
 
