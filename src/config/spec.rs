@@ -10,35 +10,36 @@ use indexmap::IndexMap;
 use super::present;
 use super::{Plan, Policy, Role, ScheduleSpec, Tier};
 
-/// A group's settings, each declared once: its type and default, its serde
-/// attributes in a [`GroupSpec`] and in a [`GroupPatch`], its builder on
-/// the spec and its setter on the patch. The macro writes both structs, the
-/// spec's constructor and builders, the patch's setters, and the one
-/// function that applies a patch; a new setting is one entry here.
-macro_rules! group_settings {
-    ($(
-        $(#[doc = $doc:literal])*
-        $field:ident: $ty:ty = $default:expr,
-        spec [$($sattr:tt)*],
-        patch [$($pattr:tt)*],
-        build($barg:ident: $bty:ty) => $bconv:expr,
-        set($parg:ident: $pty:ty) => $pconv:expr;
-    )*) => {
-        /// A group as the admin describes it. Ids are checked when the
-        /// configuration is built.
-        ///
-        /// ```
-        /// use groupgate::GroupSpec;
-        /// let de = GroupSpec::new("support-de").name("Support DE").fallback("support-en").overflow_after(60_000);
-        /// assert_eq!((de.id.as_str(), de.overflow_after), ("support-de", Some(60_000)));
-        /// ```
+/// Settings, each declared once: its type and default, its serde
+/// attributes in the spec and in the patch, its builder on the spec and its
+/// setter on the patch. The macro writes the spec with its constructor and
+/// builders, the patch with its setters, and the one function that applies
+/// a patch (to whatever holds the settings under the same names); a new
+/// setting is one entry in a table below.
+macro_rules! settings {
+    (
+        $(#[$smeta:meta])*
+        spec $Spec:ident { $key_doc:literal $key:ident $(, $(#[$fmeta:meta])* $fixed:ident: $fty:ty = $fdefault:expr)* }
+        $(#[$pmeta:meta])*
+        patch $Patch:ident { $pkey_doc:literal $pkey:ident } applied to $Target:ty;
+        $(
+            $(#[doc = $doc:literal])*
+            $field:ident: $ty:ty = $default:expr,
+            spec [$($sattr:tt)*],
+            patch [$($pattr:tt)*],
+            build($barg:ident: $bty:ty) => $bconv:expr,
+            set($parg:ident: $pty:ty) => $pconv:expr;
+        )*
+    ) => {
+        $(#[$smeta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         #[non_exhaustive]
-        pub struct GroupSpec {
-            /// The `GROUP_ID` of the page code.
-            pub id: String,
+        pub struct $Spec {
+            #[doc = $key_doc]
+            pub $key: String,
+            $( $(#[$fmeta])* pub $fixed: $fty, )*
             $(
                 $(#[doc = $doc])*
                 #[cfg_attr(feature = "serde", serde($($sattr)*))]
@@ -46,10 +47,10 @@ macro_rules! group_settings {
             )*
         }
 
-        impl GroupSpec {
-            /// A group with the given id and every other field at its default.
-            pub fn new(id: impl Into<String>) -> Self {
-                GroupSpec { id: id.into(), $( $field: $default, )* }
+        impl $Spec {
+            /// One with the given id and every other field at its default.
+            pub fn new($key: impl Into<String>) -> Self {
+                $Spec { $key: $key.into(), $( $fixed: $fdefault, )* $( $field: $default, )* }
             }
 
             $(
@@ -62,26 +63,14 @@ macro_rules! group_settings {
             )*
         }
 
-        /// Some of one group's settings to change (the scenario format's
-        /// `update_group`): the fields given (`Some`) replace the group's,
-        /// the others keep theirs; `Some(None)` (written `null`) clears a
-        /// name (back to the id), a fallback, a chat limit, an overflow wait
-        /// or a schedule.
-        ///
-        /// ```
-        /// use groupgate::{Change, GroupPatch};
-        /// let patch = GroupPatch::new("de").chat_limit(Some(2)).fallback(None);
-        /// assert_eq!((patch.chat_limit, patch.fallback.clone(), patch.name.clone()), (Some(Some(2)), Some(None), None));
-        /// let change = Change::UpdateGroup(patch);
-        /// assert_eq!(change.key(), "update_group");
-        /// ```
+        $(#[$pmeta])*
         #[derive(Debug, Clone, PartialEq, Eq, Default)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
         #[non_exhaustive]
-        pub struct GroupPatch {
-            /// The group changed.
-            pub group: String,
+        pub struct $Patch {
+            #[doc = $pkey_doc]
+            pub $pkey: String,
             $(
                 $(#[doc = $doc])*
                 #[cfg_attr(feature = "serde", serde($($pattr)*))]
@@ -89,10 +78,10 @@ macro_rules! group_settings {
             )*
         }
 
-        impl GroupPatch {
-            /// A patch of group `group` that changes nothing yet.
-            pub fn new(group: impl Into<String>) -> Self {
-                GroupPatch { group: group.into(), ..GroupPatch::default() }
+        impl $Patch {
+            /// A patch that changes nothing yet.
+            pub fn new($pkey: impl Into<String>) -> Self {
+                $Patch { $pkey: $pkey.into(), ..$Patch::default() }
             }
 
             $(
@@ -104,12 +93,12 @@ macro_rules! group_settings {
                 }
             )*
 
-            /// The one place a group patch is applied: the fields given
-            /// replace `spec`'s, the others stay.
-            pub(crate) fn apply_to(&self, spec: &mut GroupSpec) {
+            /// The one place such a patch is applied: the fields given
+            /// replace the target's, the others stay.
+            pub(crate) fn apply_to(&self, target: &mut $Target) {
                 $(
                     if let Some(given) = &self.$field {
-                        spec.$field.clone_from(given);
+                        target.$field.clone_from(given);
                     }
                 )*
             }
@@ -117,7 +106,29 @@ macro_rules! group_settings {
     };
 }
 
-group_settings! {
+settings! {
+    /// A group as the admin describes it. Ids are checked when the
+    /// configuration is built.
+    ///
+    /// ```
+    /// use groupgate::GroupSpec;
+    /// let de = GroupSpec::new("support-de").name("Support DE").fallback("support-en").overflow_after(60_000);
+    /// assert_eq!((de.id.as_str(), de.overflow_after), ("support-de", Some(60_000)));
+    /// ```
+    spec GroupSpec { "The `GROUP_ID` of the page code." id }
+    /// Some of one group's settings to change (the scenario format's
+    /// `update_group`): the fields given (`Some`) replace the group's, the
+    /// others keep theirs; `Some(None)` (written `null`) clears a name (back
+    /// to the id), a fallback, a chat limit, an overflow wait or a schedule.
+    ///
+    /// ```
+    /// use groupgate::{Change, GroupPatch};
+    /// let patch = GroupPatch::new("de").chat_limit(Some(2)).fallback(None);
+    /// assert_eq!((patch.chat_limit, patch.fallback.clone(), patch.name.clone()), (Some(Some(2)), Some(None), None));
+    /// let change = Change::UpdateGroup(patch);
+    /// assert_eq!(change.key(), "update_group");
+    /// ```
+    patch GroupPatch { "The group changed." group } applied to GroupSpec;
     /// Display name; the id when `None`.
     name: Option<String> = None,
         spec [default],
@@ -160,6 +171,59 @@ group_settings! {
         set(schedule: Option<&str>) => schedule.map(str::to_owned);
 }
 
+settings! {
+    /// An agent as the admin describes it.
+    ///
+    /// ```
+    /// use groupgate::{AgentSpec, Role, Tier};
+    /// let anna = AgentSpec::new("anna")
+    ///     .role(Role::Admin)
+    ///     .member("support-en")
+    ///     .member_as("sales", Tier::Last)
+    ///     .chat_limit(3);
+    /// assert_eq!(anna.groups, ["support-en", "sales"]);
+    /// ```
+    spec AgentSpec {
+        "The agent's id." id,
+        /// Group memberships, in the agent's order.
+        #[cfg_attr(feature = "serde", serde(default))]
+        groups: Vec<String> = Vec::new(),
+        /// Tier per membership; a membership not listed is `normal`.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "IndexMap::is_empty"))]
+        tiers: IndexMap<String, Tier> = IndexMap::new()
+    }
+    /// Some of one agent's settings to change (the scenario format's
+    /// `update_agent`, and `set_enabled`); memberships change with `Assign`
+    /// and `Unassign`.
+    ///
+    /// ```
+    /// use groupgate::{AgentPatch, Role};
+    /// let patch = AgentPatch::new("bob").role(Role::Admin);
+    /// assert_eq!(patch.chat_limit, None); // the limit is kept
+    /// ```
+    patch AgentPatch { "The agent changed." agent } applied to super::Agent;
+    /// Role (R7); default `agent`.
+    role: Role = Role::Agent,
+        spec [default],
+        patch [default, skip_serializing_if = "Option::is_none"],
+        build(role: Role) => role,
+        set(role: Role) => role;
+    /// Disabled agents see, claim and are offered nothing (R8). Default
+    /// true. Not part of `update_agent`'s serde form: the format sets it
+    /// with its own step, `set_enabled`.
+    enabled: bool = true,
+        spec [default = "yes"],
+        patch [skip],
+        build(enabled: bool) => enabled,
+        set(enabled: bool) => enabled;
+    /// Own chat limit (R12); `None` falls back to the account default.
+    chat_limit: Option<u32> = None,
+        spec [default],
+        patch [default, deserialize_with = "present", skip_serializing_if = "Option::is_none"],
+        build(limit: u32) => Some(limit),
+        set(limit: Option<u32>) => limit;
+}
+
 #[cfg(feature = "serde")]
 fn yes() -> bool {
     true
@@ -173,61 +237,7 @@ impl GroupPatch {
     }
 }
 
-/// An agent as the admin describes it.
-///
-/// ```
-/// use groupgate::{AgentSpec, Role, Tier};
-/// let anna = AgentSpec::new("anna")
-///     .role(Role::Admin)
-///     .member("support-en")
-///     .member_as("sales", Tier::Last)
-///     .chat_limit(3);
-/// assert_eq!(anna.groups, ["support-en", "sales"]);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[non_exhaustive]
-pub struct AgentSpec {
-    /// The agent's id.
-    pub id: String,
-    /// Role; default `agent`.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub role: Role,
-    /// Group memberships, in the agent's order.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub groups: Vec<String>,
-    /// Tier per membership; a membership not listed is `normal`.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "IndexMap::is_empty"))]
-    pub tiers: IndexMap<String, Tier>,
-    /// Disabled agents see, claim and are offered nothing (R8). Default true.
-    #[cfg_attr(feature = "serde", serde(default = "yes"))]
-    pub enabled: bool,
-    /// Own chat limit (R12); `None` falls back to the account default.
-    #[cfg_attr(feature = "serde", serde(default))]
-    pub chat_limit: Option<u32>,
-}
-
 impl AgentSpec {
-    /// An enabled agent with the given id, role `agent`, no groups, no limit.
-    pub fn new(id: impl Into<String>) -> Self {
-        AgentSpec {
-            id: id.into(),
-            role: Role::Agent,
-            groups: Vec::new(),
-            tiers: IndexMap::new(),
-            enabled: true,
-            chat_limit: None,
-        }
-    }
-
-    /// Sets the role.
-    #[must_use]
-    pub fn role(mut self, role: Role) -> Self {
-        self.role = role;
-        self
-    }
-
     /// Adds a membership with tier `normal`.
     #[must_use]
     pub fn member(self, group: impl Into<String>) -> Self {
@@ -247,20 +257,6 @@ impl AgentSpec {
             self.tiers.insert(group.clone(), tier);
         }
         self.groups.push(group);
-        self
-    }
-
-    /// Sets the enabled flag (R8).
-    #[must_use]
-    pub fn enabled(mut self, enabled: bool) -> Self {
-        self.enabled = enabled;
-        self
-    }
-
-    /// Sets the agent's own chat limit (R12).
-    #[must_use]
-    pub fn chat_limit(mut self, limit: u32) -> Self {
-        self.chat_limit = Some(limit);
         self
     }
 }
@@ -376,74 +372,6 @@ impl ConfigBuilder {
     #[must_use]
     pub fn group_selection(mut self, on: bool) -> Self {
         self.contact_form.group_selection = on;
-        self
-    }
-}
-
-/// Some of one agent's settings to change (the scenario format's
-/// `update_agent`, and `set_enabled`); memberships change with `Assign` and
-/// `Unassign`.
-///
-/// ```
-/// use groupgate::{AgentPatch, Role};
-/// let mut patch = AgentPatch::new("bob");
-/// patch.role = Some(Role::Admin);
-/// assert_eq!(patch.chat_limit, None); // the limit is kept
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
-#[non_exhaustive]
-pub struct AgentPatch {
-    /// The agent changed.
-    pub agent: String,
-    /// The role (R7), when given.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
-    pub role: Option<Role>,
-    /// The agent's own chat limit (R12), when given; `Some(None)` falls
-    /// back to the account default.
-    #[cfg_attr(
-        feature = "serde",
-        serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")
-    )]
-    pub chat_limit: Option<Option<u32>>,
-    /// Enabled or disabled (R8), when given. Not part of `update_agent`'s
-    /// serde form: the format sets it with its own step, `set_enabled`.
-    #[cfg_attr(feature = "serde", serde(skip))]
-    pub enabled: Option<bool>,
-}
-
-impl AgentPatch {
-    /// A patch of agent `agent` that changes nothing yet.
-    pub fn new(agent: impl Into<String>) -> Self {
-        AgentPatch { agent: agent.into(), ..AgentPatch::default() }
-    }
-
-    /// Sets the role (R7).
-    #[must_use]
-    pub fn role(mut self, role: Role) -> Self {
-        self.role = Some(role);
-        self
-    }
-
-    /// Sets the agent's own chat limit (R12); `None` falls back to the
-    /// account default.
-    ///
-    /// ```
-    /// use groupgate::{AgentPatch, Change, Role};
-    /// let change = Change::UpdateAgent(AgentPatch::new("bob").role(Role::Admin).chat_limit(Some(3)));
-    /// assert_eq!(change.key(), "update_agent");
-    /// ```
-    #[must_use]
-    pub fn chat_limit(mut self, limit: Option<u32>) -> Self {
-        self.chat_limit = Some(limit);
-        self
-    }
-
-    /// Enables or disables the agent (R8).
-    #[must_use]
-    pub fn enabled(mut self, enabled: bool) -> Self {
-        self.enabled = Some(enabled);
         self
     }
 }

@@ -303,10 +303,10 @@ impl Snapshot {
                 }
             }
             Change::SetEnabled { agent, enabled } => {
-                let patch = AgentPatch { enabled: Some(*enabled), ..AgentPatch::new(agent.as_str()) };
-                patch_agent(self.agent_in(&mut config, agent)?, &patch);
+                let patch = AgentPatch::new(agent.as_str()).enabled(*enabled);
+                patch.apply_to(self.agent_in(&mut config, agent)?);
             }
-            Change::UpdateAgent(patch) => patch_agent(self.agent_in(&mut config, &patch.agent)?, patch),
+            Change::UpdateAgent(patch) => patch.apply_to(self.agent_in(&mut config, &patch.agent)?),
             // A new fallback or schedule is checked like a new configuration (R17, R23).
             Change::UpdateGroup(patch) if patch.names_references() => return Ok(None),
             Change::UpdateGroup(patch) => {
@@ -332,14 +332,6 @@ impl Snapshot {
     fn group_id(&self, id: &str) -> Result<GroupId, ChangeError> {
         self.groups.get_key_value(id).map(|(g, _)| g.clone()).ok_or_else(|| UnknownId::Group(id.to_owned()).into())
     }
-}
-
-/// The one place an agent patch is applied: the fields given replace the
-/// agent's, the others stay.
-fn patch_agent(agent: &mut Agent, patch: &AgentPatch) {
-    agent.role = patch.role.unwrap_or(agent.role);
-    agent.chat_limit = patch.chat_limit.unwrap_or(agent.chat_limit);
-    agent.enabled = patch.enabled.unwrap_or(agent.enabled);
 }
 
 fn assign(agent: &mut Agent, group: GroupId, tier: Tier) {
