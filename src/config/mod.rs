@@ -66,12 +66,13 @@ impl ConfigBuilder {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub(crate) id: GroupId,
-    pub(crate) name: String,
-    pub(crate) in_contact_form: bool,
+    /// The fallback's id, checked (R17, R23).
     pub(crate) fallback: Option<GroupId>,
-    pub(crate) chat_limit: Option<u32>,
-    pub(crate) overflow_after: Option<u64>,
+    /// The schedule's id, checked (R30).
     pub(crate) schedule: Option<ScheduleId>,
+    /// The group as written: its settings that name no other id are read
+    /// from here, so that they are declared once (`config/spec.rs`).
+    pub(crate) spec: GroupSpec,
 }
 
 impl Group {
@@ -79,13 +80,13 @@ impl Group {
     pub fn id(&self) -> &GroupId {
         &self.id
     }
-    /// The display name.
+    /// The display name: the id when none was given.
     pub fn name(&self) -> &str {
-        &self.name
+        self.spec.name.as_deref().unwrap_or(self.spec.id.as_str())
     }
     /// Whether the contact form offers it (R21).
     pub fn in_contact_form(&self) -> bool {
-        self.in_contact_form
+        self.spec.in_contact_form
     }
     /// The fallback group (R17).
     pub fn fallback(&self) -> Option<&GroupId> {
@@ -93,12 +94,12 @@ impl Group {
     }
     /// The per-agent chat limit while serving this group (R12).
     pub fn chat_limit(&self) -> Option<u32> {
-        self.chat_limit
+        self.spec.chat_limit
     }
     /// How long a chat waits here before it moves on to the fallback
     /// (R29), in milliseconds; only a group with a fallback uses it.
     pub fn overflow_after(&self) -> Option<u64> {
-        self.overflow_after
+        self.spec.overflow_after
     }
     /// The schedule whose business hours it keeps (R30); `None`: always
     /// open.
@@ -336,38 +337,7 @@ impl Config {
 }
 
 fn group_spec(g: &Group) -> GroupSpec {
-    g.to_spec()
-}
-
-impl Group {
-    /// The group as a builder writes it.
-    pub(crate) fn to_spec(&self) -> GroupSpec {
-        GroupSpec {
-            id: self.id.to_string(),
-            name: Some(self.name.clone()),
-            in_contact_form: self.in_contact_form,
-            fallback: self.fallback.as_ref().map(GroupId::to_string),
-            chat_limit: self.chat_limit,
-            overflow_after: self.overflow_after,
-            schedule: self.schedule.as_ref().map(ScheduleId::to_string),
-        }
-    }
-
-    /// Takes `spec`'s settings that name no other id; the fallback and
-    /// schedule only when `spec` clears them (naming one is checked like a
-    /// new configuration, R23).
-    pub(crate) fn set_settings(&mut self, spec: GroupSpec) {
-        self.name = spec.name.unwrap_or(spec.id);
-        self.in_contact_form = spec.in_contact_form;
-        self.chat_limit = spec.chat_limit;
-        self.overflow_after = spec.overflow_after;
-        if spec.fallback.is_none() {
-            self.fallback = None;
-        }
-        if spec.schedule.is_none() {
-            self.schedule = None;
-        }
-    }
+    g.spec.clone()
 }
 
 fn agent_spec(a: &Agent) -> AgentSpec {

@@ -230,10 +230,11 @@ fn yes() -> bool {
 }
 
 impl GroupPatch {
-    /// Whether the patch may break R23 (a fallback or a schedule named),
-    /// so that the result must be checked like a new configuration.
+    /// Whether the patch sets or clears a fallback or a schedule, which
+    /// the configuration keeps checked: such a change is made like a new
+    /// configuration (R17, R23, R30).
     pub(crate) fn names_references(&self) -> bool {
-        self.fallback.is_some() || matches!(self.schedule, Some(Some(_)))
+        self.fallback.is_some() || self.schedule.is_some()
     }
 }
 

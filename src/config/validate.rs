@@ -109,16 +109,7 @@ fn check_groups(
             Some(checked)
         });
         let (Some(id), false) = (id, repeated) else { continue };
-        let name = spec.name.clone().unwrap_or_else(|| spec.id.clone());
-        let group = Group {
-            id,
-            name,
-            in_contact_form: spec.in_contact_form,
-            fallback,
-            chat_limit: spec.chat_limit,
-            overflow_after: spec.overflow_after,
-            schedule,
-        };
+        let group = Group { id, fallback, schedule, spec: spec.clone() };
         groups.insert(spec.id.clone(), group);
     }
     for (group, fallback) in fallbacks {

@@ -310,10 +310,7 @@ impl Snapshot {
             // A new fallback or schedule is checked like a new configuration (R17, R23).
             Change::UpdateGroup(patch) if patch.names_references() => return Ok(None),
             Change::UpdateGroup(patch) => {
-                let group = self.group_in(&mut config, &patch.group)?;
-                let mut spec = group.to_spec();
-                patch.apply_to(&mut spec);
-                group.set_settings(spec);
+                patch.apply_to(&mut self.group_in(&mut config, &patch.group)?.spec);
             }
             Change::SetPlan(plan) => config.plan = *plan,
             Change::SetPolicy(patch) => config.policy = patch.applied_to(config.policy),

@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 
 pub use change::{Change, ChangeError};
 
-use crate::config::{Agent, Config, Plan, Policy, Tier};
+use crate::config::{Agent, Config, Group, Plan, Policy, Tier};
 use crate::ids::{AgentId, GroupId};
 use crate::rows::Rows;
 pub(crate) use bits::BitSet;
@@ -34,6 +34,8 @@ fn listed(ix: AgentIx) -> Listed {
     Listed::try_from(ix).unwrap_or(Listed::MAX)
 }
 
+/// What decisions read of a group, compiled: the one place a group's
+/// settings are projected for the hot path (`CompiledGroup::of`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CompiledGroup {
     pub(crate) fallback: Option<GroupIx>,
@@ -46,6 +48,21 @@ pub(crate) struct CompiledGroup {
     /// Members who see the group's visitors — the enabled ones (R4, R8) —
     /// in configuration order; shared between revisions until it changes.
     pub(crate) members: Arc<[Listed]>,
+}
+
+impl CompiledGroup {
+    /// Group `g` compiled, with its schedule's index and its members; the
+    /// fallback's index is set once every group has one.
+    fn of(g: &Group, schedule: Option<usize>, members: Arc<[Listed]>) -> Self {
+        CompiledGroup {
+            fallback: None,
+            chat_limit: g.chat_limit(),
+            in_contact_form: g.in_contact_form(),
+            overflow_after: g.overflow_after(),
+            schedule,
+            members,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,15 +166,8 @@ impl Snapshot {
             .groups
             .iter()
             .map(|g| {
-                let compiled = CompiledGroup {
-                    fallback: None,
-                    chat_limit: g.chat_limit,
-                    in_contact_form: g.in_contact_form,
-                    overflow_after: g.overflow_after,
-                    schedule: g.schedule.as_ref().and_then(|s| schedules.get(s.as_str()).copied()),
-                    members: Arc::from([]),
-                };
-                (g.id.clone(), compiled)
+                let schedule = g.schedule.as_ref().and_then(|s| schedules.get(s.as_str()).copied());
+                (g.id.clone(), CompiledGroup::of(g, schedule, Arc::from([])))
             })
             .collect();
         for (i, g) in config.groups.iter().enumerate() {
@@ -389,15 +399,15 @@ impl Snapshot {
         next
     }
 
-    /// The next revision after a change to group `g`'s own settings (limit,
-    /// contact form) made in `config`. O(groups).
+    /// The next revision after a change to group `g`'s own settings (those
+    /// that name no other id) made in `config`: its compiled row again, its
+    /// fallback and members kept. O(groups).
     fn with_group(&self, config: Config, revision: u64, g: GroupIx) -> Snapshot {
         let mut next = Snapshot { revision, config, ..self.clone() };
-        if let (Some(spec), Some((_, compiled))) = (next.config.groups.get(g), next.groups.get_index_mut(g)) {
-            compiled.chat_limit = spec.chat_limit;
-            compiled.in_contact_form = spec.in_contact_form;
-            compiled.overflow_after = spec.overflow_after;
-            compiled.schedule = spec.schedule.as_ref().and_then(|id| next.config.schedule_index(id.as_str()));
+        if let (Some(group), Some((_, compiled))) = (next.config.groups.get(g), next.groups.get_index_mut(g)) {
+            let schedule = group.schedule.as_ref().and_then(|id| next.config.schedule_index(id.as_str()));
+            let fallback = compiled.fallback;
+            *compiled = CompiledGroup { fallback, ..CompiledGroup::of(group, schedule, compiled.members.clone()) };
         }
         next
     }
