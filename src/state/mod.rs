@@ -429,6 +429,12 @@ impl State {
     /// Returns the agent that held its chat. O(chats that agent holds +
     /// log size of its group + log queue).
     pub(crate) fn remove_visitor(&mut self, slot: u32) -> Option<AgentId> {
+        // A visitor without a chat has nothing to close: no version is
+        // spent and no side-table row is made for it on its way out.
+        if self.visitors.chat(slot).is_none() {
+            self.visitors.remove(slot);
+            return None;
+        }
         let holder = self.close(slot);
         // The slot is about to go: its closing note keeps the id itself.
         if let Some(last) = self.log.notes.last_mut() {

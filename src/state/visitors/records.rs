@@ -106,6 +106,11 @@ impl Records {
                 if slot as usize % SLOTS_PER_CHUNK == 0 {
                     self.chunks.push(Vec::new());
                 }
+                // Room to free every slot made: a leave never grows the
+                // free list (the visit that made the slot pays, amortized).
+                if self.free.capacity() <= slot as usize {
+                    self.free.reserve(slot as usize + 1 - self.free.len());
+                }
                 let fresh = Rec { arrival: 0, group: GONE, generation: 0, page: NONE, extra: NONE };
                 if let Some(chunk) = self.chunks.last_mut() {
                     chunk.push(fresh);
