@@ -50,10 +50,14 @@ impl Extras {
         self.rows.get_mut(at as usize)
     }
 
-    /// A new empty row's number. O(1) amortized.
+    /// A new empty row's number. O(1) amortized. The free list keeps room
+    /// for every row made, so that freeing one never allocates.
     pub(super) fn make(&mut self) -> u32 {
         self.free.pop().unwrap_or_else(|| {
             self.rows.push(Extra::EMPTY);
+            if self.free.capacity() < self.rows.len() {
+                self.free.reserve(self.rows.len() - self.free.len());
+            }
             u32::try_from(self.rows.len() - 1).unwrap_or(NONE)
         })
     }
