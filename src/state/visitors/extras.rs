@@ -25,11 +25,19 @@ impl Extra {
 }
 
 /// The rows, by number. Cost of each method stated.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Extras {
     rows: Vec<Extra>,
-    /// Rows no visitor has, reused last freed first.
-    free: Vec<u32>,
+    /// The last row freed, first to be reused, or [`NONE`]; a free row's
+    /// `selection` names the next. Kept in the rows themselves, the free
+    /// list never allocates.
+    free: u32,
+}
+
+impl Default for Extras {
+    fn default() -> Self {
+        Extras { rows: Vec::new(), free: NONE }
+    }
 }
 
 impl Extras {
@@ -50,28 +58,29 @@ impl Extras {
         self.rows.get_mut(at as usize)
     }
 
-    /// A new empty row's number. O(1) amortized. The free list keeps room
-    /// for every row made, so that freeing one never allocates.
+    /// A new empty row's number. O(1) amortized.
     pub(super) fn make(&mut self) -> u32 {
-        self.free.pop().unwrap_or_else(|| {
-            self.rows.push(Extra::EMPTY);
-            if self.free.capacity() < self.rows.len() {
-                self.free.reserve(self.rows.len() - self.free.len());
-            }
-            u32::try_from(self.rows.len() - 1).unwrap_or(NONE)
-        })
+        let head = self.free;
+        if let Some(row) = self.get_mut(head) {
+            let next = std::mem::replace(&mut row.selection, NONE);
+            self.free = next;
+            return head;
+        }
+        self.rows.push(Extra::EMPTY);
+        u32::try_from(self.rows.len() - 1).unwrap_or(NONE)
     }
 
-    /// Frees row `at`, giving back what it held. O(1).
+    /// Frees row `at`, giving back what it held. O(1), no allocation.
     pub(super) fn release(&mut self, at: u32) -> Option<Extra> {
+        let head = self.free;
         let row = self.get_mut(at)?;
-        let held = std::mem::replace(row, Extra::EMPTY);
-        self.free.push(at);
+        let held = std::mem::replace(row, Extra { selection: head, ..Extra::EMPTY });
+        self.free = at;
         Some(held)
     }
 
     /// Heap bytes. O(1).
     pub(super) fn bytes(&self) -> usize {
-        self.rows.capacity() * size_of::<Extra>() + self.free.capacity() * 4
+        self.rows.capacity() * size_of::<Extra>()
     }
 }

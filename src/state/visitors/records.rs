@@ -23,7 +23,7 @@ pub(super) struct Rec {
     /// Arrival number: orders visitors by arrival (from the account's one
     /// counter, so unique). Also the chat state's version (R13) until the
     /// visitor's first chat event, after which its side-table row holds
-    /// the version.
+    /// the version. In a free slot: the next free slot, or [`NONE`].
     pub(super) arrival: u64,
     /// Effective group for the synced snapshot (R2's answer, cached), or
     /// [`UNGROUPED`], or [`GONE`] for a free slot.
@@ -60,13 +60,21 @@ impl Rec {
 /// records already stored, and at most one chunk is part-used (it grows by
 /// doubling, so a few visitors cost a few hundred bytes). Cost of each
 /// method: O(1), amortized where a chunk grows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Records {
     chunks: Vec<Vec<Rec>>,
     /// Slots made so far (free or not).
     slots: u32,
-    /// Free slots, reused last freed first.
-    free: Vec<u32>,
+    /// The last slot freed, first to be reused, or [`NONE`]; each free
+    /// slot's record names the next. Kept in the records themselves, the
+    /// free list never allocates: a leave does not.
+    free: u32,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records { chunks: Vec::new(), slots: 0, free: NONE }
+    }
 }
 
 impl Records {
@@ -99,17 +107,16 @@ impl Records {
     ///
     /// [`Full`] when [`MAX_SLOTS`] visitors are on the site.
     pub(super) fn take(&mut self, arrival: u64, group: Option<GroupIx>, page: u32) -> Result<(u32, bool), Full> {
-        let (slot, new) = match self.free.pop() {
-            Some(slot) => (slot, false),
+        let reused = (self.free != NONE).then_some(self.free);
+        let (slot, new) = match reused.and_then(|slot| Some((slot, self.get(slot)?.arrival))) {
+            Some((slot, next)) => {
+                self.free = u32::try_from(next).unwrap_or(NONE);
+                (slot, false)
+            }
             None if self.slots < MAX_SLOTS => {
                 let slot = self.slots;
                 if slot as usize % SLOTS_PER_CHUNK == 0 {
                     self.chunks.push(Vec::new());
-                }
-                // Room to free every slot made: a leave never grows the
-                // free list (the visit that made the slot pays, amortized).
-                if self.free.capacity() <= slot as usize {
-                    self.free.reserve(slot as usize + 1 - self.free.len());
                 }
                 let fresh = Rec { arrival: 0, group: GONE, generation: 0, page: NONE, extra: NONE };
                 if let Some(chunk) = self.chunks.last_mut() {
@@ -131,6 +138,7 @@ impl Records {
     /// whose generation would wrap is retired, so that no key can ever name
     /// two visitors.
     pub(super) fn free(&mut self, slot: u32) {
+        let head = self.free;
         let Some(r) = self.get_mut(slot) else { return };
         r.group = GONE;
         r.extra = NONE;
@@ -138,7 +146,8 @@ impl Records {
         match r.generation.checked_add(1) {
             Some(next) => {
                 r.generation = next;
-                self.free.push(slot);
+                r.arrival = u64::from(head);
+                self.free = slot;
             }
             None => r.generation = u32::MAX,
         }
@@ -148,7 +157,6 @@ impl Records {
     pub(super) fn bytes(&self) -> usize {
         self.chunks.iter().map(|c| c.capacity() * size_of::<Rec>()).sum::<usize>()
             + self.chunks.capacity() * size_of::<Vec<Rec>>()
-            + self.free.capacity() * 4
     }
 }
 
@@ -176,5 +184,19 @@ mod tests {
         assert_eq!(records.get(b).unwrap().generation, g + 1);
         assert_eq!(records.live(b).map(Rec::group), Some(None));
         assert_eq!(records.slots(), 1);
+    }
+
+    /// Freed slots are reused last freed first, through the records.
+    #[test]
+    fn the_free_list_runs_through_the_records() {
+        let mut records = Records::default();
+        let slots: Vec<u32> = (0..5).map(|i| records.take(i, None, NONE).unwrap().0).collect();
+        for &s in &[slots[1], slots[3], slots[0]] {
+            records.free(s);
+        }
+        let again: Vec<(u32, bool)> = (10..14).map(|i| records.take(i, None, NONE).unwrap()).collect();
+        assert_eq!(again, [(slots[0], false), (slots[3], false), (slots[1], false), (5, true)]);
+        let arrival = records.get(slots[3]).unwrap().arrival;
+        assert_eq!(arrival, 11);
     }
 }
