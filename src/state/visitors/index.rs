@@ -9,9 +9,12 @@
 //! Growth never stops the world: a table 1.5 times larger is allocated
 //! zeroed (which costs nothing until its pages are used), and every insert
 //! then moves the entries of a few positions of the old table into it,
-//! until none is left. Meanwhile lookups look in the new table, then the
-//! old; removals there leave a tombstone, so that the old table's entries
-//! never move and the move goes on from where it was.
+//! from its last position down, until none is left. Meanwhile lookups look
+//! in the new table, then the old; removals there leave a tombstone, so
+//! that the old table's entries never move. The old table is given back a
+//! sixty-fourth at a time as its tail is done (a lookup passes over positions
+//! given back as over tombstones: a probe is never longer than
+//! [`MAX_DIST`]), so that freeing it is no pause either.
 //!
 //! The table is never iterated into an output (R25): its layout depends on
 //! the hasher's random keys, which are chosen per process so that no set of
@@ -42,9 +45,12 @@ pub(crate) const MAX_SLOTS: u32 = SLOT_MASK;
 #[derive(Clone, Default)]
 pub(crate) struct Index {
     table: Vec<u32>,
-    /// The table before the last growth, while its entries move over; its
-    /// positions below `moved` are done.
+    /// The table before the last growth, while its entries move over: its
+    /// positions from `moved` up are done, and given back as they go.
     old: Vec<u32>,
+    /// The old table's size when it grew: its entries' homes are computed
+    /// for it.
+    old_cap: usize,
     moved: usize,
     len: usize,
     hasher: RandomState,
@@ -73,17 +79,17 @@ fn home(h: u64, cap: usize) -> usize {
     usize::try_from((u128::from(h) * cap as u128) >> 64).unwrap_or(0)
 }
 
-/// The position of `id` (hash `h`) in `table`, if present. O(1) expected:
-/// entries are compared by id only when they share the key's home.
-/// Tombstones are passed over.
-fn find_in<'a>(table: &[u32], h: u64, id: &str, name: &impl Fn(u32) -> Option<&'a str>) -> Option<usize> {
-    let cap = table.len();
-    if cap == 0 {
+/// The position of `id` (hash `h`) in `table`, laid out for `cap`
+/// positions, if present. O(1) expected: entries are compared by id only
+/// when they share the key's home. Tombstones, and positions past the
+/// table's end (an old table's tail already given back), are passed over.
+fn find_in<'a>(table: &[u32], cap: usize, h: u64, id: &str, name: &impl Fn(u32) -> Option<&'a str>) -> Option<usize> {
+    if cap == 0 || table.is_empty() {
         return None;
     }
     let mut p = home(h, cap);
     for d in 0..=MAX_DIST {
-        let e = *table.get(p)?;
+        let e = table.get(p).copied().unwrap_or(TOMB);
         if e == EMPTY {
             return None;
         }
@@ -158,8 +164,9 @@ impl Index {
     /// The slot of `id`. O(1) expected (two tables while one grows).
     pub(crate) fn get<'a>(&self, id: &str, name: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
         let h = self.hash(id);
-        let at = |table: &[u32]| find_in(table, h, id, &name).and_then(|p| table.get(p)).map(|e| slot_of(*e));
-        at(&self.table).or_else(|| if self.old.is_empty() { None } else { at(&self.old) })
+        let at = |table: &[u32], cap| find_in(table, cap, h, id, &name).and_then(|p| table.get(p)).map(|e| slot_of(*e));
+        at(&self.table, self.table.len())
+            .or_else(|| if self.old.is_empty() { None } else { at(&self.old, self.old_cap) })
     }
 
     /// Adds `slot` under `id`, which must not be present; `slot` must be
@@ -180,14 +187,16 @@ impl Index {
     }
 
     /// Moves the entries of up to `positions` positions of the old table
-    /// into the table; drops the old table once every position is done.
+    /// into the table, from the top down; gives back the done tail a
+    /// sixty-fourth of the old table at a time, and the whole once every
+    /// position is done.
     fn move_some<'a>(&mut self, positions: usize, name: impl Fn(u32) -> Option<&'a str>) {
         if self.old.is_empty() {
             return;
         }
-        let end = (self.moved + positions).min(self.old.len());
-        for p in self.moved..end {
-            let Some(&e) = self.old.get(p) else { break };
+        let start = self.moved.saturating_sub(positions);
+        for p in (start..self.moved).rev() {
+            let Some(&e) = self.old.get(p) else { continue };
             if e == EMPTY || e == TOMB {
                 continue;
             }
@@ -196,15 +205,18 @@ impl Index {
             if !place(&mut self.table, h, slot) {
                 // A run too long in the new table: finish the move into a
                 // larger one at once (never seen with random keys).
-                self.moved = p;
+                self.moved = p + 1;
                 self.rebuild(name);
                 return;
             }
         }
-        self.moved = end;
-        if self.moved >= self.old.len() {
+        self.moved = start;
+        if self.moved == 0 {
             self.old = Vec::new();
-            self.moved = 0;
+            self.old_cap = 0;
+        } else if self.old.capacity() - self.moved >= (self.old_cap / 64).max(4096) {
+            self.old.truncate(self.moved);
+            self.old.shrink_to(self.moved);
         }
     }
 
@@ -220,7 +232,8 @@ impl Index {
         }
         let cap = (self.table.len() * 3 / 2).max(16);
         self.old = std::mem::replace(&mut self.table, vec![EMPTY; cap]);
-        self.moved = 0;
+        self.old_cap = self.old.len();
+        self.moved = self.old_cap;
     }
 
     /// Places every entry of both tables into a table larger than both, at
@@ -229,7 +242,7 @@ impl Index {
         let entries: Vec<u32> = self
             .table
             .iter()
-            .chain(self.old.get(self.moved..).unwrap_or_default())
+            .chain(self.old.get(..self.moved).unwrap_or_default())
             .copied()
             .filter(|e| *e != EMPTY && *e != TOMB)
             .map(slot_of)
@@ -241,6 +254,7 @@ impl Index {
             if ok {
                 self.table = table;
                 self.old = Vec::new();
+                self.old_cap = 0;
                 self.moved = 0;
                 return;
             }
@@ -254,13 +268,13 @@ impl Index {
     pub(crate) fn remove<'a>(&mut self, id: &str, name: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
         let h = self.hash(id);
         let mut found = None;
-        if let Some(p) = find_in(&self.old, h, id, &name) {
+        if let Some(p) = find_in(&self.old, self.old_cap, h, id, &name) {
             if let Some(cell) = self.old.get_mut(p) {
                 found = Some(slot_of(*cell));
                 *cell = TOMB;
             }
         }
-        if let Some(mut p) = find_in(&self.table, h, id, &name) {
+        if let Some(mut p) = find_in(&self.table, self.table.len(), h, id, &name) {
             let cap = self.table.len();
             found = self.table.get(p).map(|e| slot_of(*e));
             loop {
@@ -339,15 +353,31 @@ mod tests {
             let before = (index.table.len(), index.old.len(), index.moved);
             index.insert(&names[slot as usize], slot, |s| names.get(s as usize).map(String::as_str));
             let (table, old, moved) = (index.table.len(), index.old.len(), index.moved);
-            if table == before.0 && old > 0 && before.1 == old {
+            if table == before.0 && old > 0 && before.1 > 0 {
                 // Within one growth: at most STEP positions moved on.
-                assert!(moved <= before.2 + STEP, "moved {} → {moved}", before.2);
+                assert!(before.2 <= moved + STEP, "moved {} → {moved}", before.2);
             }
             longest_old = longest_old.max(old);
+            // Lookups while the old table's tail is given back: an early id
+            // (whose probe may wrap past the given-back end), a recent one,
+            // and one never inserted.
+            if slot % 97 == 0 {
+                let name = |s: u32| names.get(s as usize).map(String::as_str);
+                for probe in [slot / 3, slot, slot / 2 + 1].into_iter().filter(|p| *p <= slot) {
+                    assert_eq!(index.get(&names[probe as usize], name), Some(probe), "insert {slot}: {probe}");
+                }
+                assert_eq!(index.get("nobody", name), None);
+            }
         }
         assert!(longest_old > 0, "the test never saw a growth under way");
-        for (slot, name) in names.iter().enumerate() {
-            assert_eq!(index.get(name, |s| names.get(s as usize).map(String::as_str)), Some(slot as u32));
+        // Removals while a growth is under way leave nothing behind.
+        let name = |s: u32| names.get(s as usize).map(String::as_str);
+        for slot in (0..200_000u32).step_by(3) {
+            assert_eq!(index.remove(&names[slot as usize], name), Some(slot));
+        }
+        for (slot, id) in names.iter().enumerate() {
+            let want = (slot % 3 != 0).then_some(slot as u32);
+            assert_eq!(index.get(id, name), want, "{id}");
         }
     }
 }
