@@ -54,7 +54,7 @@ use crate::decide::{self, group, refresh};
 use crate::ids::{AgentId, GroupId, UnknownId, VisitorId};
 use crate::route::{self, Freed};
 use crate::snapshot::{BitSet, Change, ChangeError, ChangeImpact, Snapshot};
-use crate::state::{State, Visitor, VisitorMemory};
+use crate::state::{Flipped, State, Visitor, VisitorMemory};
 
 /// An account's configuration history and live state: the object a chat
 /// backend keeps per account.
@@ -262,14 +262,26 @@ impl Account {
     /// gained its first candidate or lost its last, the pages whose
     /// availability that changed (R10, R31).
     pub(super) fn end_unit(&mut self) {
-        if self.state.candidates_flipped() {
-            let after = refresh::Availability::of(&self.latest, &self.state);
-            let snap = &*self.latest;
-            let changes = refresh::availability_changes((snap, &self.available), (snap, &after));
-            self.tail.0.extend(changes.iter().map(Notice::from));
-            self.available = after;
-            self.state.clear_flipped();
+        let snap = &*self.latest;
+        match self.state.candidates_flipped() {
+            Flipped::Nothing => return,
+            Flipped::Agents(agents) => {
+                // Only the pages whose fallback chains reach a group of a
+                // flipped agent: O(those pages · chain · log agents).
+                if let Some(pages) = refresh::pages_of_agents(snap, agents) {
+                    let changes = self.available.update(snap, &self.state, &pages);
+                    self.tail.0.extend(changes.iter().map(Notice::from));
+                    self.state.clear_flipped();
+                    return;
+                }
+            }
+            Flipped::All => {}
         }
+        let after = refresh::Availability::of(snap, &self.state);
+        let changes = refresh::availability_changes((snap, &self.available), (snap, &after));
+        self.tail.0.extend(changes.iter().map(Notice::from));
+        self.available = after;
+        self.state.clear_flipped();
     }
 
     /// Moves the notices of the unit under way to those of the call, for

@@ -2,9 +2,10 @@
 //! pages' chat-box availability (R10) did.
 
 use super::candidates::{is_online, online_groups};
+use super::eligibility::CANDIDACY;
 use super::visibility::visibility;
 use crate::ids::GroupId;
-use crate::snapshot::{ChangeImpact, GroupIx, Snapshot};
+use crate::snapshot::{AgentIx, ChangeImpact, GroupIx, Snapshot};
 use crate::state::State;
 
 /// The correspondence of two revisions' groups, computed once per pair so
@@ -160,6 +161,31 @@ impl Availability {
         }
     }
 
+    /// Brings the pages `pages` names up to date under `snap` and `state`
+    /// (the snapshot this was computed under), the others kept: the changes,
+    /// in configuration order, the ungrouped page last (R31). O(pages ·
+    /// chain · log agents).
+    pub(crate) fn update(&mut self, snap: &Snapshot, state: &State, pages: &Pages) -> Vec<AvailabilityChange> {
+        let mut out = Vec::new();
+        for &g in &pages.groups {
+            let online = is_online(snap, state, Some(g));
+            if let Some(own) = self.groups.get_mut(g) {
+                if *own != online {
+                    *own = online;
+                    out.push(AvailabilityChange { page_group: snap.group(g).map(|(id, _)| id.clone()), online });
+                }
+            }
+        }
+        if pages.ungrouped {
+            let online = is_online(snap, state, None);
+            if self.ungrouped != online {
+                self.ungrouped = online;
+                out.push(AvailabilityChange { page_group: None, online });
+            }
+        }
+        out
+    }
+
     /// The page of the group at index `g` of the snapshot this was computed
     /// under (a group that does not work there, R1: the ungrouped page). O(1).
     fn at(&self, g: GroupIx) -> bool {
@@ -170,6 +196,35 @@ impl Availability {
     fn page(&self, snap: &Snapshot, id: &str) -> bool {
         snap.group_ix(id).map_or(self.ungrouped, |g| self.at(g))
     }
+}
+
+/// Pages by group index, ascending, and the ungrouped page.
+pub(crate) struct Pages {
+    groups: Vec<GroupIx>,
+    ungrouped: bool,
+}
+
+/// The pages whose availability (R10) the flipped candidacy of `agents` can
+/// have changed: the groups whose class each agent is of, and every group
+/// whose fallback chain reaches one (R17); the ungrouped page when one of
+/// them sees ungrouped visitors. `None` when that is every page (an agent
+/// who sees every visitor, or a plan without groups, R1). O(pages · log).
+pub(crate) fn pages_of_agents(snap: &Snapshot, agents: &[AgentIx]) -> Option<Pages> {
+    if !snap.plan().has_groups() {
+        return None;
+    }
+    let mut direct: Vec<GroupIx> = Vec::new();
+    let mut ungrouped = false;
+    for &ix in agents {
+        let (_, a) = snap.agent(ix)?;
+        let placed = (CANDIDACY.placement)(a);
+        if placed.everyone.is_some() {
+            return None;
+        }
+        ungrouped |= placed.ungrouped.is_some();
+        direct.extend(placed.groups.iter().map(|(g, _)| *g));
+    }
+    Some(Pages { groups: snap.upstream_of(direct), ungrouped })
 }
 
 /// The pages whose chat-box availability a change from `old` to `new` can

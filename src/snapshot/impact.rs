@@ -73,5 +73,6 @@ impl Snapshot {
             && self.agents == other.agents
             && self.everyone == other.everyone
             && self.ungrouped_viewers == other.ungrouped_viewers
+            && self.fallen_from == other.fallen_from
     }
 }

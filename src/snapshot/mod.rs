@@ -131,6 +131,10 @@ pub struct Snapshot {
     everyone: Arc<[Listed]>,
     /// Agents who see ungrouped visitors, in configuration order.
     ungrouped_viewers: Arc<[Listed]>,
+    /// By group: the groups whose fallback it is (R17), ascending; shared
+    /// while the fallbacks stay the same. A group's candidates changing
+    /// changes the availability of the pages upstream of it only.
+    fallen_from: Arc<[SmallVec<[GroupIx; 1]>]>,
 }
 
 impl PartialEq for Snapshot {
@@ -193,7 +197,14 @@ impl Snapshot {
         let ungrouped_viewers: Arc<[Listed]> =
             agents.iter().enumerate().filter(|(_, a)| a.scope.sees_ungrouped()).map(|(i, _)| listed(i)).collect();
         let agent_index = Arc::new(config.agents.iter().map(|a| a.id.clone()).collect());
-        Snapshot { revision, config, groups, agent_index, agents, everyone, ungrouped_viewers }
+        let mut fallen_from: Vec<SmallVec<[GroupIx; 1]>> = vec![SmallVec::new(); groups.len()];
+        for (g, (_, c)) in groups.iter().enumerate() {
+            if let Some(list) = c.fallback.and_then(|f| fallen_from.get_mut(f)) {
+                list.push(g);
+            }
+        }
+        let fallen_from = fallen_from.into();
+        Snapshot { revision, config, groups, agent_index, agents, everyone, ungrouped_viewers, fallen_from }
     }
 
     /// The revision number: 1 for a new account, one more for every change.
@@ -345,6 +356,28 @@ impl Snapshot {
 
     /// Groups on `g`'s fallback chain, `g` first (R17); just `g` under R1.
     /// The chain is finite: cycles are rejected when building.
+    /// The groups whose fallback chain (R17) passes through one of
+    /// `groups` (those included), ascending: the pages whose availability
+    /// (R10) a change of those groups' candidates can alter. O(those groups
+    /// · log), plus a set of the groups' size.
+    pub(crate) fn upstream_of(&self, groups: impl IntoIterator<Item = GroupIx>) -> Vec<GroupIx> {
+        let mut seen = BitSet::default();
+        let mut stack: Vec<GroupIx> = groups.into_iter().filter(|&g| g < self.groups.len()).collect();
+        let mut out = Vec::new();
+        while let Some(g) = stack.pop() {
+            if seen.contains(g) {
+                continue;
+            }
+            seen.insert(g);
+            out.push(g);
+            if let Some(from) = self.fallen_from.get(g) {
+                stack.extend(from.iter().copied());
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
     pub(crate) fn chain(&self, g: GroupIx) -> impl Iterator<Item = GroupIx> + '_ {
         let mut next = Some(g);
         let mut steps = 0usize;

@@ -131,7 +131,7 @@ impl State {
         for (ix, (id, live)) in self.agents.iter_mut().enumerate() {
             live.last_assigned = stamp(id.as_str());
             if self.pools.update(ix, live, &self.limits) {
-                self.log.flipped = true;
+                self.log.flipped.agent(ix);
             }
         }
     }

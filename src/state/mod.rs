@@ -23,7 +23,7 @@ use smallvec::SmallVec;
 pub(crate) use agents::AgentLive;
 pub(crate) use deadlines::Deadline;
 pub use notes::Unheld;
-pub(crate) use notes::{Note, Who};
+pub(crate) use notes::{Flipped, Note, Who};
 pub(crate) use pool::{Candidacy, Key, Placement, Tree};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Entry, Full, Merged, Place, Run, Tagged, Visitor, Visitors};
@@ -278,7 +278,7 @@ impl State {
     fn repool(&mut self, ix: AgentIx) {
         if let Some((_, a)) = self.agents.get_index(ix) {
             if self.pools.update(ix, a, &self.limits) {
-                self.log.flipped = true;
+                self.log.flipped.agent(ix);
             }
         }
     }
@@ -462,20 +462,20 @@ impl State {
     /// appeared or vanished. O(notes).
     pub(crate) fn clear_notes(&mut self) {
         self.log.notes.clear();
-        self.log.flipped = false;
+        self.log.flipped = Flipped::Nothing;
     }
 
     /// Whether some group, or the agents who see everyone or ungrouped
     /// visitors, gained their first candidate or lost their last since
     /// [`Self::clear_notes`]: only then can a chat box's availability (R10)
     /// have changed. O(1).
-    pub(crate) fn candidates_flipped(&self) -> bool {
-        self.log.flipped
+    pub(crate) fn candidates_flipped(&self) -> &Flipped {
+        &self.log.flipped
     }
 
     /// Forgets that candidates appeared or vanished (the caller accounted
     /// for it). O(1).
     pub(crate) fn clear_flipped(&mut self) {
-        self.log.flipped = false;
+        self.log.flipped = Flipped::Nothing;
     }
 }

@@ -3,6 +3,8 @@
 //! compact form (slots and indexes of the revision the state is in step
 //! with); the account turns the log into notices after the event.
 
+use smallvec::SmallVec;
+
 use crate::ids::{AgentId, VisitorId};
 use crate::snapshot::{AgentIx, GroupIx};
 
@@ -60,13 +62,43 @@ pub(crate) enum Note {
     Status { agent: AgentIx, status: super::Status },
 }
 
-/// The notes of the event under way, and whether some candidate index
-/// gained its first agent or lost its last during it. Not part of the
-/// state's value: two states are equal whatever their last events said.
+/// The notes of the event under way, and whose candidacy flipped during it
+/// (an agent became or stopped being a candidate under some chat limit, or
+/// a group opened or closed): the pages whose availability (R10) it may
+/// have changed follow from it. Not part of the state's value: two states
+/// are equal whatever their last events said.
 #[derive(Clone, Default)]
 pub(crate) struct Log {
     pub(crate) notes: Vec<Note>,
-    pub(crate) flipped: bool,
+    pub(crate) flipped: Flipped,
+}
+
+/// What flipped during the event under way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Flipped {
+    /// Nothing: every page kept its availability.
+    #[default]
+    Nothing,
+    /// These agents' candidacy (an agent at most once).
+    Agents(SmallVec<[AgentIx; 4]>),
+    /// Anything: a group opened or closed, or too much to tell.
+    All,
+}
+
+impl Flipped {
+    /// Agent `ix`'s candidacy flipped. O(agents flipped so far).
+    pub(crate) fn agent(&mut self, ix: AgentIx) {
+        match self {
+            Flipped::Nothing => *self = Flipped::Agents(smallvec::smallvec![ix]),
+            Flipped::Agents(list) if !list.contains(&ix) => list.push(ix),
+            Flipped::Agents(_) | Flipped::All => {}
+        }
+    }
+
+    /// Anything may have flipped.
+    pub(crate) fn all(&mut self) {
+        *self = Flipped::All;
+    }
 }
 
 impl PartialEq for Log {

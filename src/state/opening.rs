@@ -176,7 +176,7 @@ impl State {
     /// nothing changed.
     pub(super) fn sync_hours(&mut self, snap: &Snapshot) {
         if self.opening.sync(snap, self.clock) {
-            self.log.flipped = true;
+            self.log.flipped.all();
         }
     }
 
@@ -201,7 +201,7 @@ impl State {
     /// a look ahead + groups).
     pub(crate) fn cross_boundaries(&mut self, at: u64) {
         if self.opening.cross(at) {
-            self.log.flipped = true;
+            self.log.flipped.all();
         }
     }
 }
