@@ -17,7 +17,7 @@ use workload::{Indexed, Naive, Sqlite, Workload};
 fn benches(c: &mut Criterion) {
     let w = Workload::large();
     let naive = Naive::new(&w);
-    let indexed = Indexed::new(&w);
+    let mut indexed = Indexed::new(&w);
     let mut account = w.account(Routing::LeastBusy);
     let (agent, visitor) = w.probe();
     let fresh = w.visitors.iter().rev().find(|(_, g)| g.is_some()).unwrap().0.clone();
@@ -93,6 +93,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             account.claim(black_box(&agent), black_box(&visitor)).unwrap();
             account.release(&visitor).unwrap();
+        })
+    });
+    // The competent baseline's claim by hand and release, checked to agree.
+    assert!(indexed.claim(&agent, &visitor), "indexed agrees that the claim is allowed");
+    assert!(!indexed.claim(&agent, &visitor), "indexed refuses a second claim");
+    assert!(indexed.release(&visitor));
+    g.bench_function("indexed_claim_and_release", |b| {
+        b.iter(|| {
+            assert!(indexed.claim(black_box(&agent), black_box(&visitor)));
+            indexed.release(&visitor);
         })
     });
     g.finish();

@@ -264,6 +264,8 @@ pub struct Indexed {
     pub unassigned: Vec<u32>,
     /// Group → its visitors, by arrival; the last list is the ungrouped.
     pub by_group: Vec<Vec<u32>>,
+    /// Visitor → the agent holding its chat.
+    pub holders: Vec<Option<u32>>,
 }
 
 pub struct IndexedAgent {
@@ -309,7 +311,8 @@ impl Indexed {
         for (i, (_, g)) in visitors.iter().enumerate() {
             by_group[g.map_or(w.groups.len(), |g| g as usize)].push(i as u32);
         }
-        Indexed { agent_ix, visitor_ix, agents, visitors, members, unassigned, by_group }
+        let holders = vec![None; visitors.len()];
+        Indexed { agent_ix, visitor_ix, agents, visitors, members, unassigned, by_group, holders }
     }
 
     fn sees_ix(&self, a: u32, v: u32) -> bool {
@@ -326,32 +329,29 @@ impl Indexed {
         self.sees_ix(self.agent_ix[agent], self.visitor_ix[visitor])
     }
 
-    /// The agents who see a visitor of `group`, in configuration order:
-    /// its members merged with the unassigned; every agent for an
-    /// ungrouped visitor.
-    fn viewers(&self, group: Option<u32>) -> Vec<u32> {
-        let Some(g) = group else { return (0..self.agents.len() as u32).collect() };
+    /// The agents who see a visitor: for a visitor of a group, its members
+    /// merged with the unassigned in configuration order, in one pass into
+    /// the answer; every agent for an ungrouped visitor.
+    pub fn visible_agents(&self, visitor: &str) -> Vec<&str> {
+        let g = self.visitors[self.visitor_ix[visitor] as usize].1;
+        let Some(g) = g else { return self.agents.iter().map(|a| a.id.as_str()).collect() };
         let (m, u) = (&self.members[g as usize], &self.unassigned);
         let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(m.len() + u.len()));
         while i < m.len() || j < u.len() {
-            if j == u.len() || (i < m.len() && m[i] < u[j]) {
-                out.push(m[i]);
+            let a = if j == u.len() || (i < m.len() && m[i] < u[j]) {
                 i += 1;
+                m[i - 1]
             } else {
-                out.push(u[j]);
                 j += 1;
-            }
+                u[j - 1]
+            };
+            out.push(self.agents[a as usize].id.as_str());
         }
         out
     }
 
-    pub fn visible_agents(&self, visitor: &str) -> Vec<&str> {
-        let g = self.visitors[self.visitor_ix[visitor] as usize].1;
-        self.viewers(g).into_iter().map(|a| self.agents[a as usize].id.as_str()).collect()
-    }
-
-    /// The agent's groups' visitor lists and the ungrouped one, merged by
-    /// arrival; everyone for an unassigned agent.
+    /// The agent's groups' visitor lists and the ungrouped one, by arrival;
+    /// everyone for an unassigned agent.
     pub fn dashboard(&self, agent: &str) -> Vec<&str> {
         let a = &self.agents[self.agent_ix[agent] as usize];
         if a.groups.is_empty() {
@@ -363,14 +363,10 @@ impl Indexed {
             .map(|g| self.by_group[*g as usize].as_slice())
             .chain(std::iter::once(self.by_group[self.by_group.len() - 1].as_slice()))
             .collect();
-        let mut merged: Vec<u32> = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
-        let mut heads = vec![0usize; lists.len()];
-        loop {
-            let next = (0..lists.len()).filter(|&l| heads[l] < lists[l].len()).min_by_key(|&l| lists[l][heads[l]]);
-            let Some(l) = next else { break };
-            merged.push(lists[l][heads[l]]);
-            heads[l] += 1;
-        }
+        // Visitor numbers are arrival order: the lists concatenated and
+        // sorted once (faster here than a k-way merge by minimum search).
+        let mut merged: Vec<u32> = lists.concat();
+        merged.sort_unstable();
         merged.into_iter().map(|v| self.visitors[v as usize].0.as_str()).collect()
     }
 
@@ -414,6 +410,30 @@ impl Indexed {
             }
         };
         best.map(|a| self.agents[a as usize].id.as_str())
+    }
+
+    /// A claim by hand: the agent sees the visitor, is online, under its
+    /// limit, and nobody holds the chat; then the agent holds it. Both ids
+    /// resolved by hash, as a host would.
+    pub fn claim(&mut self, agent: &str, visitor: &str) -> bool {
+        let (a, v) = (self.agent_ix[agent], self.visitor_ix[visitor]);
+        let ok = {
+            let ag = &self.agents[a as usize];
+            self.holders[v as usize].is_none() && ag.online && ag.chats < ag.limit && self.sees_ix(a, v)
+        };
+        if ok {
+            self.holders[v as usize] = Some(a);
+            self.agents[a as usize].chats += 1;
+        }
+        ok
+    }
+
+    /// Closes the visitor's chat: its holder has one chat fewer.
+    pub fn release(&mut self, visitor: &str) -> bool {
+        let v = self.visitor_ix[visitor];
+        let Some(a) = self.holders[v as usize].take() else { return false };
+        self.agents[a as usize].chats -= 1;
+        true
     }
 }
 
