@@ -104,15 +104,31 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Located<'_, S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
-        self.seed.deserialize(Fields { de: d, key: self.key, located: self.located })
+        self.seed.deserialize(Fields { de: d, hooks: Hooks::naming(self.key, self.located) })
     }
 }
 
-/// A deserializer that names the field of a struct whose value failed.
+/// What a wrapped struct's fields get besides being handed on: the field
+/// whose value failed named in the error (inside an event), and a `status`
+/// field taken out for the caller (`add_agent`'s, beside a spec's fields).
+#[derive(Clone, Copy)]
+struct Hooks<'a> {
+    /// The event's key, and where to record that an error was located.
+    name: Option<(&'a str, &'a Cell<bool>)>,
+    /// Where a `status` field goes, when it is taken out.
+    status: Option<&'a Cell<Option<Status>>>,
+}
+
+impl<'a> Hooks<'a> {
+    fn naming(key: &'a str, located: &'a Cell<bool>) -> Self {
+        Hooks { name: Some((key, located)), status: None }
+    }
+}
+
+/// A deserializer whose structs' fields get [`Hooks`].
 struct Fields<'a, D> {
     de: D,
-    key: &'a str,
-    located: &'a Cell<bool>,
+    hooks: Hooks<'a>,
 }
 
 macro_rules! forward {
@@ -134,11 +150,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Fields<'_, D> {
         fields: &'static [&'static str],
         v: V,
     ) -> Result<V::Value, D::Error> {
-        self.de.deserialize_struct(name, fields, Named { v, key: self.key, located: self.located })
+        self.de.deserialize_struct(name, fields, Named { v, hooks: self.hooks })
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        self.de.deserialize_map(Named { v, key: self.key, located: self.located })
+        self.de.deserialize_map(Named { v, hooks: self.hooks })
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, v: V) -> Result<V::Value, D::Error> {
@@ -184,11 +200,10 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Fields<'_, D> {
     }
 }
 
-/// The visitor of a struct whose map access names failing fields.
+/// The visitor of a struct whose map access applies [`Hooks`].
 struct Named<'a, V> {
     v: V,
-    key: &'a str,
-    located: &'a Cell<bool>,
+    hooks: Hooks<'a>,
 }
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for Named<'_, V> {
@@ -199,14 +214,13 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Named<'_, V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.v.visit_map(NamedMap { map, key: self.key, located: self.located, field: None })
+        self.v.visit_map(NamedMap { map, hooks: self.hooks, field: None })
     }
 }
 
 struct NamedMap<'a, A> {
     map: A,
-    key: &'a str,
-    located: &'a Cell<bool>,
+    hooks: Hooks<'a>,
     field: Option<String>,
 }
 
@@ -214,18 +228,28 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for NamedMap<'_, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        let Some(field) = self.map.next_key::<String>()? else {
-            return Ok(None);
-        };
-        let read = seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(field.as_str()));
-        self.field = Some(field);
-        read.map(Some)
+        loop {
+            let Some(field) = self.map.next_key::<String>()? else {
+                return Ok(None);
+            };
+            let Some(status) = self.hooks.status.filter(|_| field == "status") else {
+                let read = seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(field.as_str()));
+                self.field = Some(field);
+                return read.map(Some);
+            };
+            if status.get().is_some() {
+                return Err(A::Error::duplicate_field("status"));
+            }
+            self.field = Some(field);
+            status.set(Some(self.next_value()?));
+        }
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        let Some((key, located)) = self.hooks.name else { return self.map.next_value_seed(seed) };
         self.map.next_value_seed(seed).map_err(|e| {
-            self.located.set(true);
-            A::Error::custom(format_args!("`{}.{}`: {e}", self.key, self.field.as_deref().unwrap_or("?")))
+            located.set(true);
+            A::Error::custom(format_args!("`{key}.{}`: {e}", self.field.as_deref().unwrap_or("?")))
         })
     }
 
@@ -283,7 +307,7 @@ impl<'de, A: MapAccess<'de>> VariantAccess<'de> for Entry<'_, A> {
     }
 
     fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], v: V) -> Result<V::Value, A::Error> {
-        let named = Named { v, key: self.key, located: self.located };
+        let named = Named { v, hooks: Hooks::naming(self.key, self.located) };
         self.map.next_value_seed(StructSeed { fields, v: named })
     }
 }
@@ -335,85 +359,8 @@ impl Serialize for super::NewAgent {
 impl<'de> Deserialize<'de> for super::NewAgent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let status = Cell::new(None);
-        let agent = AgentSpec::deserialize(WithStatus { de: d, status: &status })?;
+        let hooks = Hooks { name: None, status: Some(&status) };
+        let agent = AgentSpec::deserialize(Fields { de: d, hooks })?;
         Ok(super::NewAgent { agent, status: status.get().unwrap_or(Status::Online) })
-    }
-}
-
-/// A deserializer of a struct that takes a `status` field out for itself.
-struct WithStatus<'a, D> {
-    de: D,
-    status: &'a Cell<Option<Status>>,
-}
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for WithStatus<'_, D> {
-    type Error = D::Error;
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        v: V,
-    ) -> Result<V::Value, D::Error> {
-        self.de.deserialize_struct(name, fields, StatusVisitor { v, status: self.status })
-    }
-
-    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
-        self.de.deserialize_any(StatusVisitor { v, status: self.status })
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map enum identifier ignored_any
-    }
-}
-
-struct StatusVisitor<'a, V> {
-    v: V,
-    status: &'a Cell<Option<Status>>,
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for StatusVisitor<'_, V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.v.expecting(f)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.v.visit_map(StatusMap { map, status: self.status })
-    }
-}
-
-struct StatusMap<'a, A> {
-    map: A,
-    status: &'a Cell<Option<Status>>,
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for StatusMap<'_, A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        loop {
-            let Some(field) = self.map.next_key::<String>()? else {
-                return Ok(None);
-            };
-            if field != "status" {
-                return seed.deserialize(IntoDeserializer::<A::Error>::into_deserializer(field.as_str())).map(Some);
-            }
-            if self.status.get().is_some() {
-                return Err(A::Error::duplicate_field("status"));
-            }
-            self.status.set(Some(self.map.next_value()?));
-        }
-    }
-
-    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.map.next_value_seed(seed)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.map.size_hint()
     }
 }
