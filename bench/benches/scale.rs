@@ -5,6 +5,9 @@
 //!   `GROUPGATE_SCALE_FULL=1` (the large account's shape: 2,000 agents, 200
 //!   groups, a fifth online, a limit of 4);
 //! - `scale_agents`: agents — 2,000 and 20,000 (200 groups, 10,000 visitors);
+//! - `scale_groups`: groups — 20, 200 and 2,000 (2,000 agents, 10,000
+//!   visitors): claims, releases and status changes that flip an agent's
+//!   candidacy touch only the pages upstream of its groups;
 //! - `scale_queue`: chats waiting in the queue — 1, 1,000 and 100,000 (the
 //!   large account's shape with 10,000 visitors, the queue in a group nobody
 //!   can take chats in), plus `release_serving_queue`: every agent busy and a
@@ -192,13 +195,14 @@ fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
     g
 }
 
-/// One axis: for each size, the large account's shape with `agents` and
-/// `visitors` as `shape(size)` gives them, every operation at that size.
-fn axis(c: &mut Criterion, name: &str, sizes: &[usize], shape: impl Fn(usize) -> (usize, usize)) {
+/// One axis: for each size, the large account's shape with `agents`,
+/// `groups` and `visitors` as `shape(size)` gives them, every operation at
+/// that size.
+fn axis(c: &mut Criterion, name: &str, sizes: &[usize], shape: impl Fn(usize) -> (usize, usize, usize)) {
     let mut g = group(c, name);
     for &size in sizes {
-        let (agents, visitors) = shape(size);
-        let w = Workload::generate(agents, 200, visitors, 42);
+        let (agents, groups, visitors) = shape(size);
+        let w = Workload::generate(agents, groups, visitors, 42);
         let mut account = w.account(Routing::LeastBusy);
         account.apply(&Change::SetGroupSelection(true)).unwrap();
         event_ops(&mut g, &mut account, &w, size);
@@ -211,11 +215,15 @@ fn visitors_axis(c: &mut Criterion) {
     if std::env::var_os("GROUPGATE_SCALE_FULL").is_some() {
         sizes.push(1_000_000);
     }
-    axis(c, "scale", &sizes, |visitors| (2_000, visitors));
+    axis(c, "scale", &sizes, |visitors| (2_000, 200, visitors));
 }
 
 fn agents_axis(c: &mut Criterion) {
-    axis(c, "scale_agents", &[2_000, 20_000], |agents| (agents, 10_000));
+    axis(c, "scale_agents", &[2_000, 20_000], |agents| (agents, 200, 10_000));
+}
+
+fn groups_axis(c: &mut Criterion) {
+    axis(c, "scale_groups", &[20, 200, 2_000], |groups| (2_000, groups, 10_000));
 }
 
 fn queue_axis(c: &mut Criterion) {
@@ -251,5 +259,5 @@ fn queue_axis(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(scale, visitors_axis, agents_axis, queue_axis);
+criterion_group!(scale, visitors_axis, agents_axis, groups_axis, queue_axis);
 criterion_main!(scale);
