@@ -263,24 +263,16 @@ impl Account {
     /// availability that changed (R10, R31).
     pub(super) fn end_unit(&mut self) {
         let snap = &*self.latest;
-        match self.state.candidates_flipped() {
+        // Only the pages whose fallback chains reach a group of a flipped
+        // agent, when that is not every page: O(those pages · chain · log
+        // agents).
+        let pages = match self.state.candidates_flipped() {
             Flipped::Nothing => return,
-            Flipped::Agents(agents) => {
-                // Only the pages whose fallback chains reach a group of a
-                // flipped agent: O(those pages · chain · log agents).
-                if let Some(pages) = refresh::pages_of_agents(snap, agents) {
-                    let changes = self.available.update(snap, &self.state, &pages);
-                    self.tail.0.extend(changes.iter().map(Notice::from));
-                    self.state.clear_flipped();
-                    return;
-                }
-            }
-            Flipped::All => {}
-        }
-        let after = refresh::Availability::of(snap, &self.state);
-        let changes = refresh::availability_changes((snap, &self.available), (snap, &after));
+            Flipped::Agents(agents) => refresh::pages_of_agents(snap, agents),
+            Flipped::All => None,
+        };
+        let changes = self.available.refresh((snap, snap), &self.state, pages.as_ref());
         self.tail.0.extend(changes.iter().map(Notice::from));
-        self.available = after;
         self.state.clear_flipped();
     }
 
@@ -469,8 +461,7 @@ impl Account {
         let next = Arc::new(self.latest.apply(change)?);
         // What the change did, computed once; every fast path below reads it.
         let impact = self.latest.impact(&next);
-        let touched = refresh::Touched::by(&self.latest, &next, &impact, &self.state);
-        let before = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
+        let pages = refresh::pages_of_change(&self.latest, &next, &impact, &self.state);
         let visibility_changed: Vec<AgentId> =
             decide::visibility_changed_by(&self.latest, &next, &impact).into_iter().cloned().collect();
         let was_closed = self.state.closed_groups().clone();
@@ -484,12 +475,10 @@ impl Account {
             self.state.sync_agents(&previous, snap, &impact, |state, slot| route::requeue_offers(snap, state, slot));
         self.gc_loaded();
         self.serve(Freed::All);
-        let after = refresh::Availability::of_touched(&self.latest, &self.state, &touched);
-        let availability = refresh::availability_changes((&previous, &before), (&self.latest, &after));
         // The change's own list says what changed; the pages it could not
         // touch kept their availability. The check after the event has
         // nothing to add.
-        self.available.patch(&touched, &after);
+        let availability = self.available.refresh((&previous, &self.latest), &self.state, pages.as_ref());
         self.state.clear_flipped();
         self.tail.0.extend(availability.iter().map(Notice::from));
         let stale = self.newly_stale(&previous, &visibility_changed);

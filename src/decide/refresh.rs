@@ -130,42 +130,31 @@ impl Availability {
         Availability { groups: online_groups(snap, state), ungrouped: is_online(snap, state, None) }
     }
 
-    /// The pages `touched` names (the others read as offline, before and
-    /// after alike, so they never show as changed). O(pages touched · chain
-    /// · log agents).
-    pub(crate) fn of_touched(snap: &Snapshot, state: &State, touched: &Touched) -> Self {
-        let Some(groups) = &touched.groups else { return Availability::of(snap, state) };
-        Availability {
-            groups: groups.iter().enumerate().map(|(g, t)| *t && is_online(snap, state, Some(g))).collect(),
-            ungrouped: touched.ungrouped && is_online(snap, state, None),
+    /// Brings every page, or only `pages`, up to date after an event or a
+    /// change from `old` to `new` (this being the availability under
+    /// `old`, as kept), and gives the pages that changed, in `new`'s
+    /// configuration order, the ungrouped page last (R31). `pages` must
+    /// only be given when both snapshots have the same groups. O(pages ·
+    /// chain · log agents), or O(groups · log agents) for every page.
+    pub(crate) fn refresh(
+        &mut self,
+        (old, new): (&Snapshot, &Snapshot),
+        state: &State,
+        pages: Option<&Pages>,
+    ) -> Vec<AvailabilityChange> {
+        if let Some(pages) = pages {
+            return self.update(new, state, pages);
         }
+        let after = Availability::of(new, state);
+        let changes = availability_changes((old, self), (new, &after));
+        *self = after;
+        changes
     }
 
-    /// Takes the pages `touched` names from `after` (computed for them,
-    /// under the same snapshot as `touched`); the others keep theirs, which
-    /// is right when they are pages the change could not alter. O(groups).
-    pub(crate) fn patch(&mut self, touched: &Touched, after: &Availability) {
-        match &touched.groups {
-            None => *self = after.clone(),
-            Some(mask) => {
-                self.groups.resize(mask.len(), false);
-                for (g, (own, t)) in self.groups.iter_mut().zip(mask).enumerate() {
-                    if *t {
-                        *own = after.at(g);
-                    }
-                }
-                if touched.ungrouped {
-                    self.ungrouped = after.ungrouped;
-                }
-            }
-        }
-    }
-
-    /// Brings the pages `pages` names up to date under `snap` and `state`
-    /// (the snapshot this was computed under), the others kept: the changes,
-    /// in configuration order, the ungrouped page last (R31). O(pages ·
-    /// chain · log agents).
-    pub(crate) fn update(&mut self, snap: &Snapshot, state: &State, pages: &Pages) -> Vec<AvailabilityChange> {
+    /// The pages `pages` names brought up to date under `snap` (whose
+    /// groups this has), the others kept: the changes, in configuration
+    /// order, the ungrouped page last.
+    fn update(&mut self, snap: &Snapshot, state: &State, pages: &Pages) -> Vec<AvailabilityChange> {
         let mut out = Vec::new();
         for &g in &pages.groups {
             let online = is_online(snap, state, Some(g));
@@ -228,57 +217,32 @@ pub(crate) fn pages_of_agents(snap: &Snapshot, agents: &[AgentIx]) -> Option<Pag
 }
 
 /// The pages whose chat-box availability a change from `old` to `new` can
-/// alter: every page, unless the change kept the agents, groups, plan and
-/// policies and only recompiled some agents or groups' settings, and no
-/// chat waits (so nothing is served or re-queued during the change). Then
-/// only the groups whose candidates changed — a changed group, the groups
-/// of a changed agent before and after — and the groups whose fallback
-/// chain reaches one; the ungrouped page when a changed agent sees
-/// ungrouped visitors.
-pub(crate) struct Touched {
-    /// By group index of `new`; `None`: every page.
-    groups: Option<Vec<bool>>,
-    ungrouped: bool,
-}
-
-impl Touched {
-    /// O(groups · chain + agents / 64 + the agents in chunks the change
-    /// copied).
-    pub(crate) fn by(old: &Snapshot, new: &Snapshot, impact: &ChangeImpact, state: &State) -> Touched {
-        let every = Touched { groups: None, ungrouped: true };
-        // Business hours (R30) rewritten can open or close any group.
-        if !impact.settings_same
-            || !impact.agents_same
-            || !impact.groups_same
-            || state.visitors().queue().next().is_some()
-        {
-            return every;
-        }
-        let n = new.live_groups().count();
-        let mut direct = vec![false; n];
-        for &g in &impact.groups_changed {
-            if let Some(d) = direct.get_mut(g) {
-                *d = true;
-            }
-        }
-        let mut ungrouped = false;
-        for &ix in &impact.agents_changed {
-            let (Some((_, a)), Some((_, b))) = (old.agent(ix), new.agent(ix)) else { return every };
-            // Everyone's candidates change, or held chats go back to the queue.
-            let holds = state.agent_at(ix).is_some_and(|l| l.load() > 0);
-            if a.sees_everyone() || b.sees_everyone() || (holds && !b.enabled()) {
-                return every;
-            }
-            ungrouped |= a.scope.sees_ungrouped() || b.scope.sees_ungrouped();
-            for (g, _) in a.memberships().chain(b.memberships()) {
-                if let Some(d) = direct.get_mut(g) {
-                    *d = true;
-                }
-            }
-        }
-        let groups = (0..n).map(|g| new.chain(g).any(|h| direct.get(h).copied().unwrap_or(true))).collect();
-        Touched { groups: Some(groups), ungrouped }
+/// alter: every page (`None`), unless the change kept the agents, groups,
+/// plan and policies and only recompiled some agents or groups' settings,
+/// and no chat waits (so nothing is served or re-queued during the change).
+/// Then only the groups whose candidates changed — a changed group, the
+/// groups of a changed agent before and after — and the groups whose
+/// fallback chain reaches one; the ungrouped page when a changed agent sees
+/// ungrouped visitors. O(the changed rows + pages · log).
+pub(crate) fn pages_of_change(old: &Snapshot, new: &Snapshot, impact: &ChangeImpact, state: &State) -> Option<Pages> {
+    // Business hours (R30) rewritten can open or close any group.
+    if !impact.settings_same || !impact.agents_same || !impact.groups_same || state.visitors().queue().next().is_some()
+    {
+        return None;
     }
+    let mut direct: Vec<GroupIx> = impact.groups_changed.clone();
+    let mut ungrouped = false;
+    for &ix in &impact.agents_changed {
+        let ((_, a), (_, b)) = (old.agent(ix)?, new.agent(ix)?);
+        // Everyone's candidates change, or held chats go back to the queue.
+        let holds = state.agent_at(ix).is_some_and(|l| l.load() > 0);
+        if a.sees_everyone() || b.sees_everyone() || (holds && !b.enabled()) {
+            return None;
+        }
+        ungrouped |= a.scope.sees_ungrouped() || b.scope.sees_ungrouped();
+        direct.extend(a.memberships().chain(b.memberships()).map(|(g, _)| g));
+    }
+    Some(Pages { groups: new.upstream_of(direct), ungrouped })
 }
 
 /// The pages whose availability differs between `before` (under `old`) and
