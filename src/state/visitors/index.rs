@@ -6,15 +6,20 @@
 //! its position minus its distance), and a removal shifts the entries after
 //! it back without hashing anything.
 //!
-//! Growth never stops the world: a table 1.5 times larger is allocated
-//! zeroed (which costs nothing until its pages are used), and every insert
-//! then moves the entries of a few positions of the old table into it,
-//! from its last position down, until none is left. Meanwhile lookups look
-//! in the new table, then the old; removals there leave a tombstone, so
-//! that the old table's entries never move. The old table is given back a
-//! sixty-fourth at a time as its tail is done (a lookup passes over positions
-//! given back as over tombstones: a probe is never longer than
-//! [`MAX_DIST`]), so that freeing it is no pause either.
+//! Growth never stops the world: a table 1.5 times larger starts empty,
+//! and every insert then moves the entries of a few positions of the old
+//! table into it, from its last position down, until none is left.
+//! Meanwhile lookups look in the new table, then the old; removals there
+//! leave a tombstone, so that the old table's entries never move.
+//!
+//! A table is kept in segments of [`SEGMENT`] positions (32 KiB), each
+//! allocated when the first entry is placed in it and freed, in the old
+//! table, as soon as every position in it has moved. Segments that size
+//! come from the allocator's own heap, so a freed one is reused by the next
+//! rather than given back to the system: on a virtual machine giving memory
+//! back costs some 50 µs a time however little is given (it flushes every
+//! processor's address translations), and freeing a whole 13 MB table at
+//! once took half a millisecond.
 //!
 //! The table is never iterated into an output (R25): its layout depends on
 //! the hasher's random keys, which are chosen per process so that no set of
@@ -37,6 +42,10 @@ const MAX_DIST: u32 = 62;
 /// more entries before the move ends, far below its own 7/8.
 const STEP: usize = 8;
 
+/// Positions in a segment (a power of two): 32 KiB of entries.
+const SEGMENT: usize = 1 << SEGMENT_BITS;
+const SEGMENT_BITS: u32 = 13;
+
 /// The most slots an index can hold: slots are `0..MAX_SLOTS` (so that a
 /// slot plus one fits its 26 bits).
 pub(crate) const MAX_SLOTS: u32 = SLOT_MASK;
@@ -44,13 +53,10 @@ pub(crate) const MAX_SLOTS: u32 = SLOT_MASK;
 /// Id → slot. Cost of each method stated; `name` gives the id held in a slot.
 #[derive(Clone, Default)]
 pub(crate) struct Index {
-    table: Vec<u32>,
+    table: Table,
     /// The table before the last growth, while its entries move over: its
-    /// positions from `moved` up are done, and given back as they go.
-    old: Vec<u32>,
-    /// The old table's size when it grew: its entries' homes are computed
-    /// for it.
-    old_cap: usize,
+    /// positions from `moved` up are done, and their segments freed.
+    old: Table,
     moved: usize,
     len: usize,
     hasher: RandomState,
@@ -61,6 +67,60 @@ pub(crate) struct Index {
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Index").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+/// `cap` positions in segments of [`SEGMENT`], each allocated when first
+/// written; a missing segment's positions read as `missing` (empty in the
+/// current table, a tombstone in the old one, whose freed segments may have
+/// held entries a probe must pass over).
+#[derive(Clone, Default)]
+struct Table {
+    segments: Vec<Option<Box<[u32]>>>,
+    cap: usize,
+    missing: u32,
+}
+
+impl Table {
+    /// An empty table of `cap` positions. O(cap / SEGMENT).
+    fn new(cap: usize) -> Self {
+        Table { segments: vec![None; cap.div_ceil(SEGMENT)], cap, missing: EMPTY }
+    }
+
+    /// The entry at `p`. O(1).
+    fn get(&self, p: usize) -> u32 {
+        match self.segments.get(p >> SEGMENT_BITS) {
+            Some(Some(segment)) => segment.get(p & (SEGMENT - 1)).copied().unwrap_or(self.missing),
+            _ => self.missing,
+        }
+    }
+
+    /// The entry at `p`, to write, its segment allocated (zeroed) if
+    /// missing; `None` past the end. O(1), O(SEGMENT) for a new segment.
+    fn get_mut(&mut self, p: usize) -> Option<&mut u32> {
+        let i = p >> SEGMENT_BITS;
+        let len = self.cap.saturating_sub(i << SEGMENT_BITS).min(SEGMENT);
+        let segment = self.segments.get_mut(i)?.get_or_insert_with(|| vec![EMPTY; len].into_boxed_slice());
+        segment.get_mut(p & (SEGMENT - 1))
+    }
+
+    /// Frees the segments wholly within positions `from..to`. O(segments
+    /// freed).
+    fn free(&mut self, from: usize, to: usize) {
+        let (first, end) = (from.div_ceil(SEGMENT), to.div_ceil(SEGMENT));
+        for segment in self.segments.iter_mut().take(end).skip(first) {
+            *segment = None;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.cap == 0
+    }
+
+    /// Heap bytes held. O(segments).
+    fn bytes(&self) -> usize {
+        self.segments.capacity() * std::mem::size_of::<Option<Box<[u32]>>>()
+            + self.segments.iter().flatten().map(|s| s.len() * 4).sum::<usize>()
     }
 }
 
@@ -79,17 +139,17 @@ fn home(h: u64, cap: usize) -> usize {
     usize::try_from((u128::from(h) * cap as u128) >> 64).unwrap_or(0)
 }
 
-/// The position of `id` (hash `h`) in `table`, laid out for `cap`
-/// positions, if present. O(1) expected: entries are compared by id only
-/// when they share the key's home. Tombstones, and positions past the
-/// table's end (an old table's tail already given back), are passed over.
-fn find_in<'a>(table: &[u32], cap: usize, h: u64, id: &str, name: &impl Fn(u32) -> Option<&'a str>) -> Option<usize> {
-    if cap == 0 || table.is_empty() {
+/// The position of `id` (hash `h`) in `table`, if present. O(1) expected:
+/// entries are compared by id only when they share the key's home.
+/// Tombstones, and an old table's freed segments, are passed over.
+fn find_in<'a>(table: &Table, h: u64, id: &str, name: &impl Fn(u32) -> Option<&'a str>) -> Option<usize> {
+    let cap = table.cap;
+    if cap == 0 {
         return None;
     }
     let mut p = home(h, cap);
     for d in 0..=MAX_DIST {
-        let e = table.get(p).copied().unwrap_or(TOMB);
+        let e = table.get(p);
         if e == EMPTY {
             return None;
         }
@@ -108,8 +168,8 @@ fn find_in<'a>(table: &[u32], cap: usize, h: u64, id: &str, name: &impl Fn(u32) 
 
 /// Robin Hood insertion of `slot` with hash `h` into `table`; false (and
 /// nothing changed) when some entry would move further than [`MAX_DIST`].
-fn place(table: &mut [u32], h: u64, slot: u32) -> bool {
-    let cap = table.len();
+fn place(table: &mut Table, h: u64, slot: u32) -> bool {
+    let cap = table.cap;
     if cap == 0 {
         return false;
     }
@@ -119,7 +179,7 @@ fn place(table: &mut [u32], h: u64, slot: u32) -> bool {
     let mut plan_p = start;
     let mut plan_d = 0;
     loop {
-        let Some(&e) = table.get(plan_p) else { return false };
+        let e = table.get(plan_p);
         if e == EMPTY {
             break;
         }
@@ -164,18 +224,17 @@ impl Index {
     /// The slot of `id`. O(1) expected (two tables while one grows).
     pub(crate) fn get<'a>(&self, id: &str, name: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
         let h = self.hash(id);
-        let at = |table: &[u32], cap| find_in(table, cap, h, id, &name).and_then(|p| table.get(p)).map(|e| slot_of(*e));
-        at(&self.table, self.table.len())
-            .or_else(|| if self.old.is_empty() { None } else { at(&self.old, self.old_cap) })
+        let at = |table: &Table| find_in(table, h, id, &name).map(|p| slot_of(table.get(p)));
+        at(&self.table).or_else(|| if self.old.is_empty() { None } else { at(&self.old) })
     }
 
     /// Adds `slot` under `id`, which must not be present; `slot` must be
     /// below [`MAX_SLOTS`]. O(1): while the table grows, each insert moves
     /// the entries of [`STEP`] positions over; a new growth starts when the
-    /// table is 7/8 full, to 1.5 times its size, allocated zeroed.
+    /// table is 7/8 full, to 1.5 times its size.
     pub(crate) fn insert<'a>(&mut self, id: &str, slot: u32, name: impl Fn(u32) -> Option<&'a str> + Copy) {
         self.move_some(STEP, name);
-        if (self.len + 1) * 8 > self.table.len() * 7 {
+        if (self.len + 1) * 8 > self.table.cap * 7 {
             self.grow(name);
         }
         let h = self.hash(id);
@@ -187,16 +246,15 @@ impl Index {
     }
 
     /// Moves the entries of up to `positions` positions of the old table
-    /// into the table, from the top down; gives back the done tail a
-    /// sixty-fourth of the old table at a time, and the whole once every
-    /// position is done.
+    /// into the table, from the top down; frees each segment of the old
+    /// table once it is done.
     fn move_some<'a>(&mut self, positions: usize, name: impl Fn(u32) -> Option<&'a str>) {
         if self.old.is_empty() {
             return;
         }
         let start = self.moved.saturating_sub(positions);
         for p in (start..self.moved).rev() {
-            let Some(&e) = self.old.get(p) else { continue };
+            let e = self.old.get(p);
             if e == EMPTY || e == TOMB {
                 continue;
             }
@@ -210,51 +268,46 @@ impl Index {
                 return;
             }
         }
-        self.moved = start;
+        let done = std::mem::replace(&mut self.moved, start);
         if self.moved == 0 {
-            self.old = Vec::new();
-            self.old_cap = 0;
-        } else if self.old.capacity() - self.moved >= (self.old_cap / 64).max(4096) {
-            self.old.truncate(self.moved);
-            self.old.shrink_to(self.moved);
+            self.old = Table::default();
+        } else {
+            self.old.free(self.moved, done);
         }
     }
 
-    /// Starts a growth: the table becomes the old one, and a zeroed table
+    /// Starts a growth: the table becomes the old one, and an empty table
     /// 1.5 times larger (at least 16) takes its place. A growth still
-    /// under way is finished first. O(1) but for that.
+    /// under way is finished first. O(segments) but for that.
     fn grow<'a>(&mut self, name: impl Fn(u32) -> Option<&'a str> + Copy) {
         if !self.old.is_empty() {
-            self.move_some(self.old.len(), name);
+            self.move_some(self.old.cap, name);
         }
         if !self.old.is_empty() {
             return;
         }
-        let cap = (self.table.len() * 3 / 2).max(16);
-        self.old = std::mem::replace(&mut self.table, vec![EMPTY; cap]);
-        self.old_cap = self.old.len();
-        self.moved = self.old_cap;
+        let cap = (self.table.cap * 3 / 2).max(16);
+        self.old = std::mem::replace(&mut self.table, Table::new(cap));
+        self.old.missing = TOMB;
+        self.moved = self.old.cap;
     }
 
     /// Places every entry of both tables into a table larger than both, at
     /// once. O(entries); only when a run grows too long.
     fn rebuild<'a>(&mut self, name: impl Fn(u32) -> Option<&'a str>) {
-        let entries: Vec<u32> = self
-            .table
-            .iter()
-            .chain(self.old.get(..self.moved).unwrap_or_default())
-            .copied()
+        let entries: Vec<u32> = (0..self.table.cap)
+            .map(|p| self.table.get(p))
+            .chain((0..self.moved).map(|p| self.old.get(p)))
             .filter(|e| *e != EMPTY && *e != TOMB)
             .map(slot_of)
             .collect();
-        let mut cap = (self.table.len().max(self.old.len()) * 3 / 2).max(16);
+        let mut cap = (self.table.cap.max(self.old.cap) * 3 / 2).max(16);
         loop {
-            let mut table = vec![EMPTY; cap];
+            let mut table = Table::new(cap);
             let ok = entries.iter().all(|&slot| place(&mut table, self.hash(name(slot).unwrap_or_default()), slot));
             if ok {
                 self.table = table;
-                self.old = Vec::new();
-                self.old_cap = 0;
+                self.old = Table::default();
                 self.moved = 0;
                 return;
             }
@@ -268,18 +321,18 @@ impl Index {
     pub(crate) fn remove<'a>(&mut self, id: &str, name: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
         let h = self.hash(id);
         let mut found = None;
-        if let Some(p) = find_in(&self.old, self.old_cap, h, id, &name) {
+        if let Some(p) = find_in(&self.old, h, id, &name) {
             if let Some(cell) = self.old.get_mut(p) {
                 found = Some(slot_of(*cell));
                 *cell = TOMB;
             }
         }
-        if let Some(mut p) = find_in(&self.table, self.table.len(), h, id, &name) {
-            let cap = self.table.len();
-            found = self.table.get(p).map(|e| slot_of(*e));
+        if let Some(mut p) = find_in(&self.table, h, id, &name) {
+            let cap = self.table.cap;
+            found = Some(slot_of(self.table.get(p)));
             loop {
                 let next = if p + 1 == cap { 0 } else { p + 1 };
-                let e = self.table.get(next).copied().unwrap_or(EMPTY);
+                let e = self.table.get(next);
                 let Some(cell) = self.table.get_mut(p) else { break };
                 if e == EMPTY || dist(e) == 0 {
                     *cell = EMPTY;
@@ -295,9 +348,9 @@ impl Index {
         found
     }
 
-    /// Heap bytes held (both tables while one grows). O(1).
+    /// Heap bytes held (both tables while one grows). O(segments).
     pub(crate) fn bytes(&self) -> usize {
-        (self.table.capacity() + self.old.capacity()) * 4
+        self.table.bytes() + self.old.bytes()
     }
 }
 
@@ -350,9 +403,9 @@ mod tests {
         let mut longest_old = 0;
         for slot in 0..200_000u32 {
             names.push(format!("visitor-{slot}"));
-            let before = (index.table.len(), index.old.len(), index.moved);
+            let before = (index.table.cap, index.old.cap, index.moved);
             index.insert(&names[slot as usize], slot, |s| names.get(s as usize).map(String::as_str));
-            let (table, old, moved) = (index.table.len(), index.old.len(), index.moved);
+            let (table, old, moved) = (index.table.cap, index.old.cap, index.moved);
             if table == before.0 && old > 0 && before.1 > 0 {
                 // Within one growth: at most STEP positions moved on.
                 assert!(before.2 <= moved + STEP, "moved {} → {moved}", before.2);
