@@ -401,6 +401,33 @@ fn r10_fallback_chains_count_and_supervisors_and_full_agents_do_not() {
     assert!(account.can_claim("sam", "v2").is_allowed());
 }
 
+#[test]
+fn r10_a_wide_viewer_over_a_group_limit_does_not_keep_that_page_online() {
+    // Two unassigned agents see every visitor (R5); en lets an agent hold one
+    // chat there (R12), de has no limit.
+    let config = ConfigBuilder::new()
+        .group(GroupSpec::new("en").chat_limit(1))
+        .group(GroupSpec::new("de"))
+        .agent(AgentSpec::new("carla"))
+        .agent(AgentSpec::new("dora"))
+        .build()
+        .unwrap();
+    let mut account = Account::new(config);
+    account.set_status("carla", Status::Online).unwrap();
+    account.set_status("dora", Status::Online).unwrap();
+    visit(&mut account, "v1", Some("de"));
+    account.claim("dora", "v1").unwrap();
+    assert!(account.is_online(Some("en")), "carla can take a chat in en");
+    account.set_status("carla", Status::Away).unwrap();
+    // Dora still stands in for carla in de, not in en, where she is at its
+    // limit.
+    assert!(!account.is_online(Some("en")));
+    assert!(account.is_online(Some("de")));
+    let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
+    assert_eq!(said, [r#"{"availability_changed": {"group": "en", "online": false}}"#]);
+    account.check_indexes().unwrap();
+}
+
 // ----- R11, R12 ----------------------------------------------------------------
 
 #[test]

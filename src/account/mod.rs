@@ -268,7 +268,7 @@ impl Account {
         // agents).
         let pages = match self.state.candidates_flipped() {
             Flipped::Nothing => return,
-            Flipped::Agents(agents) => refresh::pages_of_agents(snap, agents),
+            Flipped::Agents(agents) => refresh::pages_of_agents(snap, &self.state, agents),
             Flipped::All => None,
         };
         let changes = self.available.refresh((snap, snap), &self.state, pages.as_ref());

@@ -196,24 +196,43 @@ pub(crate) struct Pages {
 /// The pages whose availability (R10) the flipped candidacy of `agents` can
 /// have changed: the groups whose class each agent is of, and every group
 /// whose fallback chain reaches one (R17); the ungrouped page when one of
-/// them sees ungrouped visitors. `None` when that is every page (an agent
-/// who sees every visitor, or a plan without groups, R1). O(pages · log).
-pub(crate) fn pages_of_agents(snap: &Snapshot, agents: &[AgentIx]) -> Option<Pages> {
+/// them sees ungrouped visitors. `None` when that is every page: a plan
+/// without groups (R1), or an agent who sees every visitor flipped while no
+/// other such agent can stand in for it (below). O(pages · log).
+pub(crate) fn pages_of_agents(snap: &Snapshot, state: &State, agents: &[AgentIx]) -> Option<Pages> {
     if !snap.plan().has_groups() {
         return None;
     }
     let mut direct: Vec<GroupIx> = Vec::new();
-    let mut ungrouped = false;
+    let (mut ungrouped, mut wide) = (false, false);
     for &ix in agents {
         let (_, a) = snap.agent(ix)?;
         let placed = (CANDIDACY.placement)(a);
-        if placed.everyone.is_some() {
-            return None;
-        }
+        wide |= placed.everyone.is_some();
         ungrouped |= placed.ungrouped.is_some();
         direct.extend(placed.groups.iter().map(|(g, _)| *g));
     }
+    if wide && !stands_in(snap, state, agents) {
+        return None;
+    }
+    if wide {
+        direct.extend_from_slice(state.limited_groups());
+    }
     Some(Pages { groups: snap.upstream_of(direct), ungrouped })
+}
+
+/// Whether an agent who sees every visitor, is a member of no group and is
+/// not among the `flipped` is a candidate (R15). Such an agent counts in
+/// every open group (as a viewer, never left out as a member) wherever the
+/// group's chat limit allows, and it was one before the event too (its
+/// candidacy did not flip): whatever the flipped wide viewers did, every
+/// open group without a chat limit had and has a candidate, so only the
+/// flipped agents' own groups and the groups with a limit can have changed.
+/// Gives up (false) after 8 ruled-out agents. O(log agents).
+fn stands_in(snap: &Snapshot, state: &State, flipped: &[AgentIx]) -> bool {
+    let ruled_out =
+        |a: AgentIx| flipped.contains(&a) || snap.agent(a).is_none_or(|(_, c)| c.memberships().next().is_some());
+    state.pool_everyone().any_besides(ruled_out, 8) == Some(true)
 }
 
 /// The pages whose chat-box availability a change from `old` to `new` can

@@ -130,7 +130,7 @@ impl State {
     pub(crate) fn set_assignments(&mut self, stamp: impl Fn(&str) -> Option<u64>) {
         for (ix, (id, live)) in self.agents.iter_mut().enumerate() {
             live.last_assigned = stamp(id.as_str());
-            if self.pools.update(ix, live, &self.limits) {
+            if self.pools.update(ix, live, &self.limits.distinct) {
                 self.log.flipped.agent(ix);
             }
         }

@@ -175,10 +175,8 @@ pub(crate) struct State {
     pools: pool::Pools,
     /// What the event under way changed, for its notices (R31).
     log: notes::Log,
-    /// The chat limits candidates are judged under: each group's (R12),
-    /// once, and none. An agent's candidacy changes only when it crosses
-    /// one of them or its status changes.
-    limits: SmallVec<[Option<u32>; 4]>,
+    /// The group chat limits (R12) candidates are judged under.
+    limits: Limits,
     /// R15's eligibility and R16's order, which the candidate trees are kept
     /// by: given by the account (`decide::eligibility`).
     rule: Candidacy,
@@ -194,13 +192,25 @@ pub(crate) fn deadline_at(now: u64, wait: u64) -> Option<u64> {
     now.checked_add(wait).filter(|at| *at <= MAX_INSTANT)
 }
 
-/// The distinct group chat limits of `snap`, and none.
-fn limits_of(snap: &Snapshot) -> SmallVec<[Option<u32>; 4]> {
-    let mut limits: SmallVec<[Option<u32>; 4]> = SmallVec::new();
-    limits.push(None);
-    for (_, _, g) in snap.live_groups() {
-        if !limits.contains(&g.chat_limit) {
-            limits.push(g.chat_limit);
+/// The chat limits candidates are judged under (R12): each group's, once,
+/// and none — an agent's candidacy changes only when it crosses one of them
+/// or its status changes — and the groups that have one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Limits {
+    distinct: SmallVec<[Option<u32>; 4]>,
+    groups: Vec<GroupIx>,
+}
+
+/// The group chat limits of `snap`. O(groups).
+fn limits_of(snap: &Snapshot) -> Limits {
+    let mut limits = Limits { distinct: SmallVec::new(), groups: Vec::new() };
+    limits.distinct.push(None);
+    for (ix, _, g) in snap.live_groups() {
+        if !limits.distinct.contains(&g.chat_limit) {
+            limits.distinct.push(g.chat_limit);
+        }
+        if g.chat_limit.is_some() {
+            limits.groups.push(ix);
         }
     }
     limits
@@ -277,7 +287,7 @@ impl State {
     /// Brings agent `ix`'s place in the routing indexes in step. O(log agents).
     fn repool(&mut self, ix: AgentIx) {
         if let Some((_, a)) = self.agents.get_index(ix) {
-            if self.pools.update(ix, a, &self.limits) {
+            if self.pools.update(ix, a, &self.limits.distinct) {
                 self.log.flipped.agent(ix);
             }
         }
@@ -285,6 +295,12 @@ impl State {
 
     /// The index of online agents who see every visitor and are below their
     /// own chat limit, by routing key (R15, R16).
+    /// The groups that have a chat limit of their own (R12), ascending.
+    /// O(1).
+    pub(crate) fn limited_groups(&self) -> &[GroupIx] {
+        &self.limits.groups
+    }
+
     pub(crate) fn pool_everyone(&self) -> &Tree {
         &self.pools.everyone
     }

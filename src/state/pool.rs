@@ -193,6 +193,32 @@ impl Tree {
         found
     }
 
+    /// Whether some eligible agent of the class is not ruled out by `skip`:
+    /// `None` when more than `budget` eligible agents were ruled out before
+    /// one was found or all were seen. O((1 + budget) · log class).
+    pub(crate) fn any_besides(&self, skip: impl Fn(AgentIx) -> bool, budget: usize) -> Option<bool> {
+        let mut ruled_out = 0;
+        let mut stack = Stack::from(1);
+        while let Some(i) = stack.pop() {
+            if !self.node(i).fits(None) {
+                continue;
+            }
+            if i < self.width {
+                stack.push(2 * i + 1);
+                stack.push(2 * i);
+                continue;
+            }
+            match self.agent(i) {
+                Some(a) if !skip(a) => return Some(true),
+                _ => ruled_out += 1,
+            }
+            if ruled_out > budget {
+                return None;
+            }
+        }
+        Some(false)
+    }
+
     /// Whether agent `a` is of the class, eligible, and below `below`.
     /// O(log class).
     pub(crate) fn offers(&self, a: AgentIx, below: Option<u32>) -> bool {
