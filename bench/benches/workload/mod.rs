@@ -79,7 +79,7 @@ impl Workload {
         let mut chats = Vec::new();
         let mut taken = HashSet::new();
         for (id, member, online) in &agent_rows {
-            if !online || member.is_empty() {
+            if !online || member.is_empty() || visitors == 0 {
                 continue;
             }
             let want = rng.below(4);
