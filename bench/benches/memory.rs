@@ -59,15 +59,20 @@ fn main() {
     let (large, _keep2) = snapshot_bytes(&large_workload);
     println!("memory/small_snapshot   {small:>9} B   (goal ≤ 2,048 B)");
     println!("memory/large_snapshot   {large:>9} B   (goal ≤ 1,048,576 B)");
-    per_visitor(&large_workload);
-    // `cargo bench` (not the once-through test run) also measures 1,000,000.
+    // The large account's shape at 10,000 and 100,000 visitors, and with
+    // 2,000 groups; `cargo bench` (not the once-through test run) also
+    // measures 1,000,000.
+    per_visitor(&Workload::generate(2_000, 200, 10_000, 42), "200 groups");
+    per_visitor(&large_workload, "200 groups");
+    per_visitor(&Workload::generate(2_000, 2_000, 10_000, 42), "2,000 groups");
+    per_visitor(&Workload::generate(2_000, 2_000, 100_000, 42), "2,000 groups");
     if std::env::args().any(|a| a == "--bench") {
-        per_visitor(&Workload::generate(2_000, 200, 1_000_000, 42));
+        per_visitor(&Workload::generate(2_000, 200, 1_000_000, 42), "200 groups");
     }
 }
 
 /// Heap bytes per visitor on the site, with where they go.
-fn per_visitor(workload: &Workload) {
+fn per_visitor(workload: &Workload, shape: &str) {
     let mut account = groupgate::Account::new(workload.builder(Routing::LeastBusy).build().unwrap());
     let before = live();
     let n = workload.visitors.len();
@@ -81,7 +86,7 @@ fn per_visitor(workload: &Workload) {
     // Where a visitor's bytes go, by the store's own account of its parts;
     // what the counting allocator saw beyond them is shown as the rest.
     let parts = account.visitor_memory();
-    println!("memory/per_visitor      {:>9.1} B   (goal ≤ 64 B; {n} visitors)", per(counted));
+    println!("memory/per_visitor      {:>9.1} B   (goal ≤ 64 B; {n} visitors, {shape})", per(counted));
     println!("  of which records       {:>9.1} B", per(parts.records));
     println!("  of which id bytes      {:>9.1} B", per(parts.ids));
     println!("  of which id index      {:>9.1} B", per(parts.id_index));

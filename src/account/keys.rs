@@ -40,7 +40,8 @@ pub struct AgentKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitorKey {
     slot: u32,
-    generation: u32,
+    /// The visit's arrival number: no other visit has it.
+    arrival: u64,
 }
 
 impl Account {
@@ -78,7 +79,7 @@ impl Account {
     pub fn visitor_key(&self, visitor: &str) -> Option<VisitorKey> {
         let visitors = self.state.visitors();
         let slot = visitors.slot(visitor)?;
-        Some(VisitorKey { slot, generation: visitors.generation(slot)? })
+        Some(VisitorKey { slot, arrival: visitors.visit_of(slot)? })
     }
 
     /// [`sees`](Self::sees) by keys: a few loads, a match and a bit test.
@@ -97,7 +98,7 @@ impl Account {
     pub fn sees_key(&self, agent: AgentKey, visitor: VisitorKey) -> Visibility {
         let snap = &*self.latest;
         let visitors = &self.state.visitors();
-        match (snap.compiled_agent(agent.ix as usize), visitors.group_at(visitor.slot, visitor.generation)) {
+        match (snap.compiled_agent(agent.ix as usize), visitors.group_at(visitor.slot, visitor.arrival)) {
             (Some(a), Some(group)) if agent.revision == snap.revision() => visibility::visibility(a, group),
             (Some(_), _) if agent.revision == snap.revision() => {
                 Visibility::Hidden { reason: Reason::UnknownVisitor, rule: Rule::R4 }

@@ -46,10 +46,10 @@ impl Account {
         let Some((_, a)) = snap.agent_ix(agent).and_then(|a| snap.agent(a)) else {
             return Visibility::Hidden { reason: Reason::UnknownAgent, rule: Rule::R4 };
         };
-        let Some(v) = self.state.visitor(visitor) else {
+        let Some(group) = self.state.visitors().group_of(visitor) else {
             return Visibility::Hidden { reason: Reason::UnknownVisitor, rule: Rule::R4 };
         };
-        visibility::visibility(a, v.group)
+        visibility::visibility(a, group)
     }
 
     /// Every agent who sees the visitor on the latest revision, in

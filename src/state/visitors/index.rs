@@ -50,6 +50,23 @@ const SEGMENT_BITS: u32 = 13;
 /// slot plus one fits its 26 bits).
 pub(crate) const MAX_SLOTS: u32 = SLOT_MASK;
 
+/// The ids the index's entries point to: the id held in a slot, and
+/// whether a slot holds a given id (which a store may answer without
+/// making the id).
+pub(crate) trait Names<'a>: Copy {
+    fn name(self, slot: u32) -> Option<&'a str>;
+
+    fn is(self, slot: u32, id: &str) -> bool {
+        self.name(slot) == Some(id)
+    }
+}
+
+impl<'a, F: Fn(u32) -> Option<&'a str> + Copy> Names<'a> for F {
+    fn name(self, slot: u32) -> Option<&'a str> {
+        self(slot)
+    }
+}
+
 /// Id → slot. Cost of each method stated; `name` gives the id held in a slot.
 #[derive(Clone, Default)]
 pub(crate) struct Index {
@@ -92,6 +109,19 @@ impl Table {
         match self.segments.get(p >> SEGMENT_BITS) {
             Some(Some(segment)) => segment.get(p & (SEGMENT - 1)).copied().unwrap_or(self.missing),
             _ => self.missing,
+        }
+    }
+
+    /// The positions from `p` (below the table's size) to the end of its
+    /// segment: their entries when the segment is allocated, and how many
+    /// there are (at least one).
+    #[inline]
+    fn run(&self, p: usize) -> (Option<&[u32]>, usize) {
+        let off = p & (SEGMENT - 1);
+        let len = (SEGMENT - off).min(self.cap.saturating_sub(p)).max(1);
+        match self.segments.get(p >> SEGMENT_BITS) {
+            Some(Some(segment)) => (segment.get(off..), len),
+            _ => (None, len),
         }
     }
 
@@ -142,28 +172,38 @@ fn home(h: u64, cap: usize) -> usize {
 /// The position of `id` (hash `h`) in `table`, if present. O(1) expected:
 /// entries are compared by id only when they share the key's home.
 /// Tombstones, and an old table's freed segments, are passed over.
-fn find_in<'a>(table: &Table, h: u64, id: &str, name: &impl Fn(u32) -> Option<&'a str>) -> Option<usize> {
-    let cap = table.cap;
-    if cap == 0 {
+fn find_in<'a>(table: &Table, h: u64, id: &str, name: impl Names<'a>) -> Option<usize> {
+    if table.cap == 0 {
         return None;
     }
-    let mut p = home(h, cap);
-    for d in 0..=MAX_DIST {
-        let e = table.get(p);
-        if e == EMPTY {
-            return None;
-        }
-        if e != TOMB {
-            if dist(e) < d {
+    let mut p = home(h, table.cap);
+    let mut d = 0;
+    // A run of positions at a time, to the end of the segment they are in.
+    loop {
+        let (run, len) = table.run(p);
+        for k in 0..len {
+            let e = run.map_or(table.missing, |r| r.get(k).copied().unwrap_or(table.missing));
+            if e == EMPTY {
                 return None;
             }
-            if dist(e) == d && name(slot_of(e)) == Some(id) {
-                return Some(p);
+            if e != TOMB {
+                if dist(e) < d {
+                    return None;
+                }
+                if dist(e) == d && name.is(slot_of(e), id) {
+                    return Some(p + k);
+                }
+            }
+            d += 1;
+            if d > MAX_DIST {
+                return None;
             }
         }
-        p = if p + 1 == cap { 0 } else { p + 1 };
+        p += len;
+        if p >= table.cap {
+            p = 0;
+        }
     }
-    None
 }
 
 /// Robin Hood insertion of `slot` with hash `h` into `table`; false (and
@@ -222,17 +262,27 @@ impl Index {
     }
 
     /// The slot of `id`. O(1) expected (two tables while one grows).
-    pub(crate) fn get<'a>(&self, id: &str, name: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
+    pub(crate) fn get<'a>(&self, id: &str, name: impl Names<'a>) -> Option<u32> {
         let h = self.hash(id);
-        let at = |table: &Table| find_in(table, h, id, &name).map(|p| slot_of(table.get(p)));
-        at(&self.table).or_else(|| if self.old.is_empty() { None } else { at(&self.old) })
+        let at = |table: &Table| find_in(table, h, id, name).map(|p| slot_of(table.get(p)));
+        if self.old.is_empty() {
+            return at(&self.table);
+        }
+        // While a growth moves entries over, the old table first when the
+        // id's home there is in its part not yet moved: it is most likely
+        // still there.
+        if home(h, self.old.cap) < self.moved {
+            at(&self.old).or_else(|| at(&self.table))
+        } else {
+            at(&self.table).or_else(|| at(&self.old))
+        }
     }
 
     /// Adds `slot` under `id`, which must not be present; `slot` must be
     /// below [`MAX_SLOTS`]. O(1): while the table grows, each insert moves
     /// the entries of [`STEP`] positions over; a new growth starts when the
     /// table is 7/8 full, to 1.5 times its size.
-    pub(crate) fn insert<'a>(&mut self, id: &str, slot: u32, name: impl Fn(u32) -> Option<&'a str> + Copy) {
+    pub(crate) fn insert<'a>(&mut self, id: &str, slot: u32, name: impl Names<'a>) {
         self.move_some(STEP, name);
         if (self.len + 1) * 8 > self.table.cap * 7 {
             self.grow(name);
@@ -248,7 +298,7 @@ impl Index {
     /// Moves the entries of up to `positions` positions of the old table
     /// into the table, from the top down; frees each segment of the old
     /// table once it is done.
-    fn move_some<'a>(&mut self, positions: usize, name: impl Fn(u32) -> Option<&'a str>) {
+    fn move_some<'a>(&mut self, positions: usize, name: impl Names<'a>) {
         if self.old.is_empty() {
             return;
         }
@@ -259,7 +309,7 @@ impl Index {
                 continue;
             }
             let slot = slot_of(e);
-            let h = self.hash(name(slot).unwrap_or_default());
+            let h = self.hash(name.name(slot).unwrap_or_default());
             if !place(&mut self.table, h, slot) {
                 // A run too long in the new table: finish the move into a
                 // larger one at once (never seen with random keys).
@@ -279,7 +329,7 @@ impl Index {
     /// Starts a growth: the table becomes the old one, and an empty table
     /// 1.5 times larger (at least 16) takes its place. A growth still
     /// under way is finished first. O(segments) but for that.
-    fn grow<'a>(&mut self, name: impl Fn(u32) -> Option<&'a str> + Copy) {
+    fn grow<'a>(&mut self, name: impl Names<'a>) {
         if !self.old.is_empty() {
             self.move_some(self.old.cap, name);
         }
@@ -294,7 +344,7 @@ impl Index {
 
     /// Places every entry of both tables into a table larger than both, at
     /// once. O(entries); only when a run grows too long.
-    fn rebuild<'a>(&mut self, name: impl Fn(u32) -> Option<&'a str>) {
+    fn rebuild<'a>(&mut self, name: impl Names<'a>) {
         let entries: Vec<u32> = (0..self.table.cap)
             .map(|p| self.table.get(p))
             .chain((0..self.moved).map(|p| self.old.get(p)))
@@ -304,7 +354,8 @@ impl Index {
         let mut cap = (self.table.cap.max(self.old.cap) * 3 / 2).max(16);
         loop {
             let mut table = Table::new(cap);
-            let ok = entries.iter().all(|&slot| place(&mut table, self.hash(name(slot).unwrap_or_default()), slot));
+            let ok =
+                entries.iter().all(|&slot| place(&mut table, self.hash(name.name(slot).unwrap_or_default()), slot));
             if ok {
                 self.table = table;
                 self.old = Table::default();
@@ -318,16 +369,16 @@ impl Index {
     /// Removes `id`; returns its slot. O(1) expected: in the table, the
     /// entries after it move back one place until one is at its home; in an
     /// old table still moving over, it leaves a tombstone.
-    pub(crate) fn remove<'a>(&mut self, id: &str, name: impl Fn(u32) -> Option<&'a str>) -> Option<u32> {
+    pub(crate) fn remove<'a>(&mut self, id: &str, name: impl Names<'a>) -> Option<u32> {
         let h = self.hash(id);
         let mut found = None;
-        if let Some(p) = find_in(&self.old, h, id, &name) {
+        if let Some(p) = find_in(&self.old, h, id, name) {
             if let Some(cell) = self.old.get_mut(p) {
                 found = Some(slot_of(*cell));
                 *cell = TOMB;
             }
         }
-        if let Some(mut p) = find_in(&self.table, h, id, &name) {
+        if let Some(mut p) = find_in(&self.table, h, id, name) {
             let cap = self.table.cap;
             found = Some(slot_of(self.table.get(p)));
             loop {

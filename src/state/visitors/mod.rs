@@ -114,18 +114,29 @@ impl Visitors {
         self.names.slot(id)
     }
 
-    /// The generation of `slot`: changes whenever the slot is freed. O(1).
+    /// The effective group of the visitor `id` (`Some(None)`: ungrouped),
+    /// `None` when it is not on the site. O(1) expected: the id's lookup
+    /// and one record read.
     #[inline]
-    pub(crate) fn generation(&self, slot: u32) -> Option<u32> {
-        self.rec(slot).map(|r| r.generation)
+    pub(crate) fn group_of(&self, id: &str) -> Option<Option<GroupIx>> {
+        self.live(self.slot(id)?).map(Rec::group)
     }
 
-    /// The effective group of the visitor in `slot` while the slot is at
-    /// `generation` — `None` when that visitor left. O(1), one record read.
+    /// The arrival number of the visitor in `slot`, which names its visit:
+    /// no other visit has it. O(1).
     #[inline]
-    pub(crate) fn group_at(&self, slot: u32, generation: u32) -> Option<Option<GroupIx>> {
+    pub(crate) fn visit_of(&self, slot: u32) -> Option<u64> {
+        self.live(slot).map(|r| r.arrival)
+    }
+
+    /// The effective group of the visitor in `slot` while it is the visit
+    /// that arrived as `arrival` — `None` when that visitor left. O(1), one
+    /// record read.
+    #[inline]
+    pub(crate) fn group_at(&self, slot: u32, arrival: u64) -> Option<Option<GroupIx>> {
         let r = self.rec(slot)?;
-        (r.generation == generation && r.is_live()).then(|| r.group())
+        let at = r.arrival;
+        (at == arrival && r.is_live()).then(|| r.group())
     }
 
     /// The id of the visitor a list entry names. O(1); reads only the

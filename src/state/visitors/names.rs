@@ -5,13 +5,13 @@
 //! entry carries the id's length when it fits its cell). Longer ids are
 //! appended to their chunk's string of long ids; a departed visitor's bytes
 //! there stay until they are half of it, and then that one chunk's long
-//! ids are rewritten (O(chunk), never more). The index is a Robin Hood
-//! table of 4-byte entries ([`Index`]) that compares ids through this
-//! store. A slot costs its 16-byte cell, a 4-byte length and its index
+//! ids are rewritten (O(chunk), never more); the cell then says where. The
+//! index is a Robin Hood table of 4-byte entries ([`Index`]) that compares
+//! ids through this store. A slot costs its 16-byte cell and its index
 //! entry.
 
 use super::chunked::Entry;
-use super::index::Index;
+use super::index::{self, Index};
 
 /// Bytes of an id kept in its slot's own cell; longer ids go to the
 /// chunk's string of long ids.
@@ -24,90 +24,139 @@ pub(super) const SLOTS_PER_CHUNK: usize = 1024;
 const EMPTY_CELL: &str = "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
 const _: () = assert!(EMPTY_CELL.len() == CELL);
 
+/// The first byte of a cell that points to a long id (ids hold no control
+/// characters, so no id starts with it).
+const LONG: u8 = 1;
+
 /// The ids of one chunk of slots.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Chunk {
-    /// Per slot: the id's length; for an id longer than [`CELL`], also
-    /// where it is in `long`: offset << 8 | length. 0 for a free slot.
-    lens: Vec<u32>,
-    /// [`CELL`] bytes per slot; unused bytes are zero.
+    /// [`CELL`] bytes per slot: an id that fits, then zeros; for a longer
+    /// id, [`LONG`] and where it is in `long` (offset, then length, in
+    /// 7-bit groups, so the cell stays text); all zeros for a free slot.
     cells: String,
     long: String,
     /// Bytes of `long` no slot points to.
     garbage: usize,
 }
 
+/// A long id's place in a cell: its offset in five 7-bit groups, its
+/// length in one.
+fn long_cell(at: usize, len: usize) -> [u8; CELL] {
+    let mut cell = [0u8; CELL];
+    cell[0] = LONG;
+    for (k, byte) in cell[1..6].iter_mut().enumerate() {
+        *byte = ((at >> (7 * k)) & 0x7f) as u8;
+    }
+    cell[6] = (len & 0x7f) as u8;
+    cell
+}
+
+/// Where the long id a cell points to is: (offset, length).
+fn long_place(cell: &[u8]) -> (usize, usize) {
+    let at = cell.get(1..6).unwrap_or_default().iter().enumerate().map(|(k, b)| usize::from(*b) << (7 * k)).sum();
+    (at, cell.get(6).map_or(0, |b| usize::from(*b)))
+}
+
 impl Chunk {
-    /// The id of slot `i` of the chunk.
+    /// Slots in the chunk.
+    fn slots(&self) -> usize {
+        self.cells.len() / CELL
+    }
+
+    /// Slot `i`'s cell.
+    #[inline]
+    fn cell(&self, i: usize) -> Option<&[u8]> {
+        self.cells.as_bytes().get(i * CELL..(i + 1) * CELL)
+    }
+
+    /// The id of slot `i` of the chunk (empty for a free slot).
     #[inline]
     fn get(&self, i: usize) -> Option<&str> {
-        let name = *self.lens.get(i)?;
-        let len = (name & 0xff) as usize;
+        let cell = self.cell(i)?;
+        if cell.first() == Some(&LONG) {
+            let (at, len) = long_place(cell);
+            return self.long.get(at..at + len);
+        }
+        let len = cell.iter().position(|b| *b == 0).unwrap_or(CELL);
+        self.cells.get(i * CELL..i * CELL + len)
+    }
+
+    /// Whether slot `i` holds `id`: compared in its cell, without finding
+    /// the cell's length first.
+    #[inline]
+    fn is(&self, i: usize, id: &str) -> bool {
+        let Some(cell) = self.cell(i) else { return false };
+        let len = id.len();
         if len <= CELL {
-            self.cells.get(i * CELL..i * CELL + len)
-        } else {
-            let at = (name >> 8) as usize;
-            self.long.get(at..at + len)
+            // The id as its cell would hold it, compared whole.
+            let mut want = [0u8; CELL];
+            if let Some(prefix) = want.get_mut(..len) {
+                prefix.copy_from_slice(id.as_bytes());
+            }
+            return cell == want;
+        }
+        if cell.first() != Some(&LONG) {
+            return false;
+        }
+        let (at, len) = long_place(cell);
+        self.long.get(at..at + len) == Some(id)
+    }
+
+    /// Writes slot `i`'s cell whole.
+    fn write(&mut self, i: usize, cell: &[u8; CELL]) {
+        // At char boundaries of the string of cells, so it stays text.
+        let text = std::str::from_utf8(cell).unwrap_or_default();
+        if text.len() == CELL && self.cells.len() >= (i + 1) * CELL {
+            self.cells.replace_range(i * CELL..(i + 1) * CELL, text);
         }
     }
 
     /// Stores `id` for slot `i`.
     fn set(&mut self, i: usize, id: &str) {
-        let len = u32::try_from(id.len()).unwrap_or(0);
-        let at = if id.len() <= CELL {
-            // The cell is rewritten whole (the id, then zeros), at char
-            // boundaries of the string of cells, so it stays valid UTF-8.
+        if id.len() <= CELL {
             let mut cell = [0u8; CELL];
             if let Some(prefix) = cell.get_mut(..id.len()) {
                 prefix.copy_from_slice(id.as_bytes());
             }
-            let text = std::str::from_utf8(&cell).unwrap_or_default();
-            if text.len() == CELL {
-                self.cells.replace_range(i * CELL..(i + 1) * CELL, text);
-            }
-            0
-        } else {
-            if self.garbage >= 4096 && self.garbage * 2 >= self.long.len() {
-                self.compact();
-            }
-            if self.long.capacity() < self.long.len() + id.len() {
-                // Exact growth by a quarter: a doubling string would leave
-                // up to half its room unused.
-                self.long.reserve_exact(id.len().max(self.long.len() / 4));
-            }
-            let at = u32::try_from(self.long.len()).unwrap_or(0);
-            self.long.push_str(id);
-            at
-        };
-        if let Some(l) = self.lens.get_mut(i) {
-            *l = (at << 8) | len;
+            self.write(i, &cell);
+            return;
         }
+        if self.garbage >= 4096 && self.garbage * 2 >= self.long.len() {
+            self.compact();
+        }
+        if self.long.capacity() < self.long.len() + id.len() {
+            // Exact growth by a quarter: a doubling string would leave up
+            // to half its room unused.
+            self.long.reserve_exact(id.len().max(self.long.len() / 4));
+        }
+        let at = self.long.len();
+        self.long.push_str(id);
+        self.write(i, &long_cell(at, id.len()));
     }
 
-    /// Slot `i` is freed: a long id's bytes become garbage.
+    /// Slot `i` is freed: its cell is emptied, a long id's bytes become
+    /// garbage.
     fn clear(&mut self, i: usize) {
-        let Some(l) = self.lens.get_mut(i) else { return };
-        let len = (*l & 0xff) as usize;
-        if len > CELL {
-            self.garbage += len;
+        let Some(cell) = self.cell(i) else { return };
+        if cell.first() == Some(&LONG) {
+            self.garbage += long_place(cell).1;
         }
-        *l = 0;
+        self.write(i, &[0; CELL]);
     }
 
     /// Rewrites the long ids of the slots in use without the departed ones.
     fn compact(&mut self) {
         let mut long = String::with_capacity(self.long.len() - self.garbage + self.long.len() / 8);
-        for i in 0..self.lens.len() {
-            let Some(name) = self.lens.get(i).copied() else { continue };
-            let len = name & 0xff;
-            if len as usize <= CELL {
+        for i in 0..self.slots() {
+            if self.cell(i).and_then(|c| c.first()) != Some(&LONG) {
                 continue;
             }
-            let at = u32::try_from(long.len()).unwrap_or(0);
-            long.push_str(self.get(i).unwrap_or_default());
-            if let Some(l) = self.lens.get_mut(i) {
-                *l = (at << 8) | len;
-            }
+            let id = self.get(i).unwrap_or_default();
+            let at = long.len();
+            long.push_str(id);
+            let cell = long_cell(at, id.len());
+            self.write(i, &cell);
         }
         self.long = long;
         self.garbage = 0;
@@ -122,9 +171,24 @@ pub(super) struct Names {
     index: Index,
 }
 
-/// The id in `slot`, from the chunks alone (the index's way to compare).
+/// The id in `slot`, from the chunks alone.
 fn name_in(chunks: &[Chunk], slot: u32) -> Option<&str> {
     chunks.get(slot as usize / SLOTS_PER_CHUNK)?.get(slot as usize % SLOTS_PER_CHUNK)
+}
+
+/// The chunks as the index reads them.
+#[derive(Clone, Copy)]
+struct InChunks<'a>(&'a [Chunk]);
+
+impl<'a> index::Names<'a> for InChunks<'a> {
+    fn name(self, slot: u32) -> Option<&'a str> {
+        name_in(self.0, slot)
+    }
+
+    #[inline]
+    fn is(self, slot: u32, id: &str) -> bool {
+        self.0.get(slot as usize / SLOTS_PER_CHUNK).is_some_and(|c| c.is(slot as usize % SLOTS_PER_CHUNK, id))
+    }
 }
 
 /// The length an id has in its cell: its length when it fits, else 0.
@@ -140,11 +204,10 @@ impl Names {
 
     /// Adds a slot with no id after the last one. O(1) amortized.
     pub(super) fn push_slot(&mut self) {
-        if self.chunks.last().is_none_or(|c| c.lens.len() == SLOTS_PER_CHUNK) {
+        if self.chunks.last().is_none_or(|c| c.slots() == SLOTS_PER_CHUNK) {
             self.chunks.push(Chunk::default());
         }
         if let Some(chunk) = self.chunks.last_mut() {
-            chunk.lens.push(0);
             chunk.cells.push_str(EMPTY_CELL);
         }
     }
@@ -169,8 +232,7 @@ impl Names {
 
     /// The slot holding `id`. O(1) expected.
     pub(super) fn slot(&self, id: &str) -> Option<u32> {
-        let chunks = &self.chunks;
-        self.index.get(id, |s| name_in(chunks, s))
+        self.index.get(id, InChunks(&self.chunks))
     }
 
     /// Gives `slot` (made by [`Self::push_slot`], holding no id) the id
@@ -180,8 +242,7 @@ impl Names {
         if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
             chunk.set(slot as usize % SLOTS_PER_CHUNK, id);
         }
-        let chunks = &self.chunks;
-        self.index.insert(id, slot, |s| name_in(chunks, s));
+        self.index.insert(id, slot, InChunks(&self.chunks));
     }
 
     /// Takes the id of `slot` out of the index and frees its bytes. O(1)
@@ -189,16 +250,16 @@ impl Names {
     pub(super) fn remove(&mut self, slot: u32) {
         let chunks = &self.chunks;
         let name = name_in(chunks, slot).unwrap_or_default();
-        self.index.remove(name, |s| name_in(chunks, s));
+        self.index.remove(name, InChunks(chunks));
         if let Some(chunk) = self.chunks.get_mut(slot as usize / SLOTS_PER_CHUNK) {
             chunk.clear(slot as usize % SLOTS_PER_CHUNK);
         }
     }
 
-    /// Heap bytes of the ids (cells, long ids and lengths) and of the
-    /// index. O(chunks).
+    /// Heap bytes of the ids (cells and long ids) and of the index.
+    /// O(chunks).
     pub(super) fn bytes(&self) -> (usize, usize) {
-        let ids = self.chunks.iter().map(|c| c.cells.capacity() + c.long.capacity() + c.lens.capacity() * 4).sum();
+        let ids = self.chunks.iter().map(|c| c.cells.capacity() + c.long.capacity()).sum();
         (ids, self.index.bytes())
     }
 

@@ -1,7 +1,8 @@
 //! Visitors' records by slot. A visitor keeps its slot for as long as it
-//! stays; a slot left free is reused by a later arrival, with its
-//! generation bumped so that keys made for the visitor who left are
-//! refused. Nothing is ever renumbered, so no event pauses to compact
+//! stays; a slot left free is reused by a later arrival. A key names a
+//! visitor by its slot and its arrival number, which no other visit ever
+//! has, so keys made for a visitor who left are refused whoever takes its
+//! slot. Nothing is ever renumbered, so no event pauses to compact
 //! everything.
 
 use super::index::MAX_SLOTS;
@@ -15,21 +16,20 @@ const GONE: u32 = u32::MAX;
 /// An ungrouped visitor.
 const UNGROUPED: u32 = u32::MAX - 1;
 
-/// A visitor's record: 24 bytes (4-byte aligned, so that the 8-byte
+/// A visitor's record: 20 bytes (4-byte aligned, so that the 8-byte
 /// arrival costs no padding; fields are read by value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C, packed(4))]
 pub(super) struct Rec {
     /// Arrival number: orders visitors by arrival (from the account's one
-    /// counter, so unique). Also the chat state's version (R13) until the
-    /// visitor's first chat event, after which its side-table row holds
-    /// the version. In a free slot: the next free slot, or [`NONE`].
+    /// counter, so no two visits share one: a key names the visit by it).
+    /// Also the chat state's version (R13) until the visitor's first chat
+    /// event, after which its side-table row holds the version. In a free
+    /// slot: the next free slot, or [`NONE`].
     pub(super) arrival: u64,
     /// Effective group for the synced snapshot (R2's answer, cached), or
     /// [`UNGROUPED`], or [`GONE`] for a free slot.
     group: u32,
-    /// Bumped whenever the slot is freed.
-    pub(super) generation: u32,
     /// The page tag's number in the tags, or [`NONE`].
     pub(super) page: u32,
     /// The visitor's row in the side table, or [`NONE`].
@@ -118,7 +118,7 @@ impl Records {
                 if slot as usize % SLOTS_PER_CHUNK == 0 {
                     self.chunks.push(Vec::new());
                 }
-                let fresh = Rec { arrival: 0, group: GONE, generation: 0, page: NONE, extra: NONE };
+                let fresh = Rec { arrival: 0, group: GONE, page: NONE, extra: NONE };
                 if let Some(chunk) = self.chunks.last_mut() {
                     chunk.push(fresh);
                 }
@@ -134,23 +134,15 @@ impl Records {
         Ok((slot, new))
     }
 
-    /// Frees the slot: its generation moves on, so old keys fail. A slot
-    /// whose generation would wrap is retired, so that no key can ever name
-    /// two visitors.
+    /// Frees the slot, first to be reused.
     pub(super) fn free(&mut self, slot: u32) {
         let head = self.free;
         let Some(r) = self.get_mut(slot) else { return };
         r.group = GONE;
         r.extra = NONE;
         r.page = NONE;
-        match r.generation.checked_add(1) {
-            Some(next) => {
-                r.generation = next;
-                r.arrival = u64::from(head);
-                self.free = slot;
-            }
-            None => r.generation = u32::MAX,
-        }
+        r.arrival = u64::from(head);
+        self.free = slot;
     }
 
     /// Heap bytes.
@@ -165,23 +157,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_record_is_24_bytes() {
-        assert_eq!(std::mem::size_of::<Rec>(), 24);
+    fn a_record_is_20_bytes() {
+        assert_eq!(std::mem::size_of::<Rec>(), 20);
     }
 
-    /// A freed slot is reused with a new generation; groups read back.
+    /// A freed slot is reused with the new visit's arrival; groups read
+    /// back.
     #[test]
-    fn slots_are_reused_with_a_new_generation() {
+    fn slots_are_reused_with_the_new_arrival() {
         let mut records = Records::default();
         let (a, new) = records.take(1, Some(3), NONE).unwrap();
         assert!(new);
         assert_eq!(records.live(a).map(Rec::group), Some(Some(3)));
-        let g = records.get(a).unwrap().generation;
         records.free(a);
         assert!(records.live(a).is_none());
         let (b, new) = records.take(2, None, NONE).unwrap();
         assert_eq!((b, new), (a, false));
-        assert_eq!(records.get(b).unwrap().generation, g + 1);
+        assert_eq!(records.live(b).map(|r| r.arrival), Some(2));
         assert_eq!(records.live(b).map(Rec::group), Some(None));
         assert_eq!(records.slots(), 1);
     }
