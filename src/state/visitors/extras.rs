@@ -24,10 +24,16 @@ impl Extra {
     const EMPTY: Extra = Extra { selection: NONE, moved_to: NONE, preferred: None, chat: None, version: None };
 }
 
-/// The rows, by number. Cost of each method stated.
+/// Rows per chunk: the table grows a chunk at a time, never by copying
+/// its rows.
+const CHUNK: usize = 1024;
+
+/// The rows, by number, in chunks of [`CHUNK`]. Cost of each method stated.
 #[derive(Debug, Clone)]
 pub(super) struct Extras {
-    rows: Vec<Extra>,
+    rows: Vec<Vec<Extra>>,
+    /// Rows made so far.
+    len: usize,
     /// The last row freed, first to be reused, or [`NONE`]; a free row's
     /// `selection` names the next. Kept in the rows themselves, the free
     /// list never allocates.
@@ -36,7 +42,7 @@ pub(super) struct Extras {
 
 impl Default for Extras {
     fn default() -> Self {
-        Extras { rows: Vec::new(), free: NONE }
+        Extras { rows: Vec::new(), len: 0, free: NONE }
     }
 }
 
@@ -47,7 +53,7 @@ impl Extras {
         if at == NONE {
             return None;
         }
-        self.rows.get(at as usize)
+        self.rows.get(at as usize / CHUNK)?.get(at as usize % CHUNK)
     }
 
     /// Row `at`, to change. O(1).
@@ -55,10 +61,11 @@ impl Extras {
         if at == NONE {
             return None;
         }
-        self.rows.get_mut(at as usize)
+        self.rows.get_mut(at as usize / CHUNK)?.get_mut(at as usize % CHUNK)
     }
 
-    /// A new empty row's number. O(1) amortized.
+    /// A new empty row's number. O(1) amortized; a chunk grows by doubling
+    /// up to [`CHUNK`] rows, so at most that many are ever copied.
     pub(super) fn make(&mut self) -> u32 {
         let head = self.free;
         if let Some(row) = self.get_mut(head) {
@@ -66,8 +73,13 @@ impl Extras {
             self.free = next;
             return head;
         }
-        self.rows.push(Extra::EMPTY);
-        u32::try_from(self.rows.len() - 1).unwrap_or(NONE)
+        if self.len % CHUNK == 0 {
+            self.rows.push(Vec::new());
+        }
+        let Some(chunk) = self.rows.last_mut() else { return NONE };
+        chunk.push(Extra::EMPTY);
+        self.len += 1;
+        u32::try_from(self.len - 1).unwrap_or(NONE)
     }
 
     /// Frees row `at`, giving back what it held. O(1), no allocation.
@@ -79,8 +91,35 @@ impl Extras {
         Some(held)
     }
 
-    /// Heap bytes. O(1).
+    /// Heap bytes. O(chunks).
     pub(super) fn bytes(&self) -> usize {
-        self.rows.capacity() * size_of::<Extra>()
+        self.rows.iter().map(|c| c.capacity() * size_of::<Extra>()).sum::<usize>()
+            + self.rows.capacity() * size_of::<Vec<Extra>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows past the first chunk keep what is written to them; freed rows
+    /// are reused last freed first; the table grows a chunk at a time.
+    #[test]
+    fn rows_span_chunks_and_are_reused() {
+        let mut extras = Extras::default();
+        let rows: Vec<u32> = (0..3 * CHUNK as u32).map(|_| extras.make()).collect();
+        assert_eq!(rows, (0..3 * CHUNK as u32).collect::<Vec<_>>());
+        for &r in &rows {
+            extras.get_mut(r).unwrap().moved_to = r;
+        }
+        assert!(rows.iter().all(|&r| extras.get(r).map(|e| e.moved_to) == Some(r)));
+        assert_eq!(extras.rows.len(), 3, "three chunks");
+        extras.release(5);
+        extras.release(2 * CHUNK as u32 + 7);
+        assert_eq!(extras.make(), 2 * CHUNK as u32 + 7);
+        assert_eq!(extras.make(), 5);
+        assert_eq!(extras.get(5), Some(&Extra::EMPTY), "a reused row starts empty");
+        assert_eq!(extras.make(), 3 * CHUNK as u32, "then a new row");
+        assert!(extras.get(NONE).is_none());
     }
 }

@@ -5,9 +5,9 @@
 //! everyone. This store coordinates them: a visitor's record, its id, its
 //! group list entry and its place in the queue change together.
 //!
-//! A browsing visitor costs a 24-byte record, its id (a 16-byte cell and a
-//! 4-byte length; a longer id is kept apart), a 4-byte id index entry and
-//! an 8-byte entry in its group's list. Tags are interned ([`Tags`]); what
+//! A browsing visitor costs a 20-byte record, its id (a 16-byte cell; a
+//! longer id is kept apart), a 4-byte id index entry and an 8-byte entry
+//! in its group's list. Tags are interned ([`Tags`]); what
 //! only some visitors have — a selection, a moved-to group, a preferred
 //! agent, a chat and its version — lives in a side table ([`Extra`]) that
 //! the record points to.

@@ -57,17 +57,16 @@ pub(crate) struct Visitor<'a> {
 ///     account.visit(&format!("visitor-{n}"), None).unwrap();
 /// }
 /// let m = account.visitor_memory();
-/// assert!(m.records >= 1000 * 24 && m.ids >= 1000 * 13);
+/// assert!(m.records >= 1000 * 20 && m.ids >= 1000 * 16);
 /// assert_eq!(m.total(), m.records + m.ids + m.id_index + m.group_lists + m.side_table);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct VisitorMemory {
-    /// The 24-byte records, in chunks of 1,024 slots.
+    /// The 20-byte records, in chunks of 1,024 slots.
     pub records: usize,
-    /// The ids: a 16-byte cell and a 4-byte length per slot, and longer
-    /// ids apart (departed visitors' long ids until their chunk is
-    /// rewritten).
+    /// The ids: a 16-byte cell per slot, and longer ids apart (departed
+    /// visitors' long ids until their chunk is rewritten).
     pub ids: usize,
     /// The id → slot index: 4 bytes a position, at most 7/8 full.
     pub id_index: usize,
