@@ -95,10 +95,20 @@ fn benches(c: &mut Criterion) {
             account.release(&visitor).unwrap();
         })
     });
-    // The competent baseline's claim by hand and release, checked to agree.
+    // The competent baseline's claim by hand and release, by the same rules
+    // (R11's checks, a version per chat, the holder's list of chats, the
+    // notices, the queue served on release, the pages' availability),
+    // checked to agree: allowed, refused a second time, and as many
+    // notices as groupgate gives.
+    account.claim(&agent, &visitor).unwrap();
+    let claimed = account.notices().len();
     assert!(indexed.claim(&agent, &visitor), "indexed agrees that the claim is allowed");
+    assert_eq!(indexed.notices.len(), claimed, "indexed tells as much of the claim");
     assert!(!indexed.claim(&agent, &visitor), "indexed refuses a second claim");
+    account.release(&visitor).unwrap();
+    let released = account.notices().len();
     assert!(indexed.release(&visitor));
+    assert_eq!(indexed.notices.len(), released, "indexed tells as much of the release");
     g.bench_function("indexed_claim_and_release", |b| {
         b.iter(|| {
             assert!(indexed.claim(black_box(&agent), black_box(&visitor)));

@@ -8,23 +8,26 @@
 //! - `scale_groups`: groups — 20, 200 and 2,000 (2,000 agents, 10,000
 //!   visitors): claims, releases and status changes that flip an agent's
 //!   candidacy touch only the pages upstream of its groups;
-//! - `scale_queue`: chats waiting in the queue — 1, 1,000 and 100,000 (the
+//! - `scale_queue`: chats waiting in the queue — 1, 10,000 and 100,000 (the
 //!   large account's shape with 10,000 visitors, the queue in a group nobody
-//!   can take chats in), plus `release_serving_queue`: every agent busy and a
-//!   released chat served from a queue of that length.
+//!   can take chats in), plus `release_serving_queue`: every agent busy, a
+//!   released chat served from a queue of that length, 100,000 visitors
+//!   browsing besides.
 //!
 //! Ids are `<axis>/<operation>/<size>`; `cargo run -p groupgate-bench --bin
 //! scale_report` prints the medians and the growth exponent between sizes (0:
 //! flat, 1: linear) from criterion's results.
 //!
 //! `cargo bench -p groupgate-bench --bench scale`; `cargo test -p groupgate-bench --benches` runs each once.
-// Bench code may unwrap; criterion's macros generate undocumented functions.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+// Bench code may unwrap; criterion's macros generate undocumented functions;
+// reading the thread's CPU clock is a libc call.
+#![allow(missing_docs, unsafe_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod workload;
 
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
@@ -34,9 +37,57 @@ use groupgate::{
 };
 use workload::Workload;
 
+/// The CPU time this thread has used.
+fn thread_cpu() -> Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
+    if !ok {
+        return Duration::ZERO;
+    }
+    Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), u32::try_from(t.tv_nsec).unwrap_or(0))
+}
+
+/// Runs of each operation timed one by one for the longest (a few when
+/// the benchmarks run once as tests).
+fn longest_runs() -> usize {
+    if std::env::args().any(|a| a == "--bench") { 20_000 } else { 3 }
+}
+
+/// Where criterion keeps its results: `CARGO_TARGET_DIR`, else the
+/// workspace's `target`.
+fn criterion_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from)
+        .join("criterion")
+}
+
+/// Benchmarks `op` as `<name>/<size>` in `g`, then runs it
+/// [`longest_runs`] more times, each timed by the thread's CPU clock, and
+/// keeps the longest beside criterion's results (`longest.json`), which
+/// `scale_report` prints.
+fn timed(g: &mut BenchmarkGroup<'_, WallTime>, axis: &str, size: usize, name: &str, mut op: impl FnMut()) {
+    g.bench_function(BenchmarkId::new(name, size), |b| b.iter(&mut op));
+    let mut longest = Duration::ZERO;
+    let runs = longest_runs();
+    for _ in 0..runs {
+        let start = thread_cpu();
+        op();
+        longest = longest.max(thread_cpu() - start);
+    }
+    if runs < 100 {
+        return; // a test run: nothing to report
+    }
+    let dir = criterion_dir().join(axis).join(name).join(size.to_string());
+    let json = format!("{{\"longest_ns\": {}, \"runs\": {runs}}}\n", longest.as_nanos());
+    if std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("longest.json"), json)).is_err() {
+        eprintln!("could not write the longest run under {}", dir.display());
+    }
+}
+
 /// Every per-event operation and the main queries on `account`, which holds
 /// `w`'s data, as `<operation>/<size>` in `g`.
-fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Workload, size: usize) {
+fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, axis: &str, account: &mut Account, w: &Workload, size: usize) {
     let (agent, visitor) = w.probe();
     // The probe's visitor is on a page of a group the probe agent sees.
     let tag_of: HashMap<&str, Option<&str>> = w.visitors.iter().map(|(v, t)| (v.as_str(), t.as_deref())).collect();
@@ -49,104 +100,97 @@ fn event_ops(g: &mut BenchmarkGroup<'_, WallTime>, account: &mut Account, w: &Wo
         .and_then(|(_, t)| t.clone())
         .unwrap();
     let ungrouped = w.visitors.iter().find(|(_, t)| t.is_none()).unwrap().0.clone();
-    let at = |op: &str| BenchmarkId::new(op, size);
 
     // A new visitor arrives on a grouped page and leaves again.
-    g.bench_function(at("visit_and_leave"), |b| {
-        b.iter(|| {
-            account.visit("newcomer", Some(&group)).unwrap();
-            account.leave("newcomer").unwrap();
-        })
+    timed(g, axis, size, "visit_and_leave", || {
+        account.visit("newcomer", Some(&group)).unwrap();
+        account.leave("newcomer").unwrap();
     });
     // The oldest visitor leaves and comes back (now the newest).
     let mut order: VecDeque<String> = w.visitors.iter().map(|(v, _)| v.clone()).collect();
-    g.bench_function(at("leave_oldest_and_return"), |b| {
-        b.iter(|| {
-            let oldest = order.pop_front().unwrap();
-            if account.leave(&oldest).is_ok() {
-                account.visit(&oldest, tag_of[oldest.as_str()]).unwrap();
-            }
-            order.push_back(oldest);
-        })
+    timed(g, axis, size, "leave_oldest_and_return", || {
+        let oldest = order.pop_front().unwrap();
+        if account.leave(&oldest).is_ok() {
+            account.visit(&oldest, tag_of[oldest.as_str()]).unwrap();
+        }
+        order.push_back(oldest);
     });
     // A visitor moves between two groups' pages, then picks between them.
     let mut flip = false;
-    g.bench_function(at("page_tag_change"), |b| {
-        b.iter(|| {
-            flip = !flip;
-            let tag = if flip { &other } else { &group };
-            account.visit(&visitor, Some(tag)).unwrap();
-        })
+    timed(g, axis, size, "page_tag_change", || {
+        flip = !flip;
+        let tag = if flip { &other } else { &group };
+        account.visit(&visitor, Some(tag)).unwrap();
     });
-    g.bench_function(at("select_group"), |b| {
-        b.iter(|| {
-            flip = !flip;
-            account.select_group(&visitor, if flip { &other } else { &group }).unwrap();
-        })
+    timed(g, axis, size, "select_group", || {
+        flip = !flip;
+        account.select_group(&visitor, if flip { &other } else { &group }).unwrap();
     });
-    g.bench_function(at("set_status_away_and_back"), |b| {
-        b.iter(|| {
-            account.set_status(&agent, Status::Away).unwrap();
-            account.set_status(&agent, Status::Online).unwrap();
-        })
+    timed(g, axis, size, "set_status_away_and_back", || {
+        account.set_status(&agent, Status::Away).unwrap();
+        account.set_status(&agent, Status::Online).unwrap();
     });
     // Back in the agent's group, by page and by selection.
     account.visit(&visitor, Some(&group)).unwrap();
     account.select_group(&visitor, &group).unwrap();
-    g.bench_function(at("claim_and_release"), |b| {
-        b.iter(|| {
-            account.claim(&agent, &visitor).unwrap();
-            account.release(&visitor).unwrap();
-        })
+    timed(g, axis, size, "claim_and_release", || {
+        account.claim(&agent, &visitor).unwrap();
+        account.release(&visitor).unwrap();
     });
-    g.bench_function(at("route_and_release"), |b| {
-        b.iter(|| {
-            account.route(&visitor).unwrap();
-            account.release(&visitor).unwrap();
-        })
+    timed(g, axis, size, "route_and_release", || {
+        account.route(&visitor).unwrap();
+        account.release(&visitor).unwrap();
     });
     // A held chat goes to the other group and back.
     let (to_other, home) =
         (TransferTarget::Group(other.parse().unwrap()), TransferTarget::Group(group.parse().unwrap()));
     account.route(&visitor).unwrap();
-    g.bench_function(at("transfer_there_and_back"), |b| {
-        b.iter(|| {
-            account.transfer(&visitor, &to_other).unwrap();
-            account.transfer(&visitor, &home).unwrap();
-        })
+    timed(g, axis, size, "transfer_there_and_back", || {
+        account.transfer(&visitor, &to_other).unwrap();
+        account.transfer(&visitor, &home).unwrap();
     });
     account.release(&visitor).unwrap();
-    g.bench_function(at("refresh"), |b| b.iter(|| account.refresh(black_box(&agent)).unwrap()));
+    timed(g, axis, size, "refresh", || {
+        account.refresh(black_box(&agent)).unwrap();
+    });
     // One membership change (assigned, then unassigned, in turn), with its
     // refresh list and availability report.
     let (member, far): (String, String) = (agent.clone(), other.clone());
     let mut joined = false;
-    g.bench_function(at("apply_membership_change"), |b| {
-        b.iter(|| {
-            let change = if joined {
-                Change::Unassign { agent: member.clone(), group: far.clone() }
-            } else {
-                Change::Assign { agent: member.clone(), group: far.clone(), tier: Tier::Normal }
-            };
-            joined = !joined;
-            account.apply(&change).unwrap().visibility_changed().len()
-        })
+    timed(g, axis, size, "apply_membership_change", || {
+        let change = if joined {
+            Change::Unassign { agent: member.clone(), group: far.clone() }
+        } else {
+            Change::Assign { agent: member.clone(), group: far.clone(), tier: Tier::Normal }
+        };
+        joined = !joined;
+        black_box(account.apply(&change).unwrap().visibility_changed().len());
     });
     if joined {
         account.apply(&Change::Unassign { agent: member.clone(), group: far.clone() }).unwrap();
     }
     account.refresh(&agent).unwrap();
-    g.bench_function(at("next_agent_ungrouped"), |b| b.iter(|| account.next_agent(black_box(&ungrouped)).is_some()));
-    g.bench_function(at("visible_agents"), |b| b.iter(|| account.visible_agents(black_box(&visitor)).len()));
-    g.bench_function(at("dashboard_fresh"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    timed(g, axis, size, "next_agent_ungrouped", || {
+        black_box(account.next_agent(black_box(&ungrouped)).is_some());
+    });
+    timed(g, axis, size, "visible_agents", || {
+        black_box(account.visible_agents(black_box(&visitor)).len());
+    });
+    timed(g, axis, size, "dashboard_fresh", || {
+        black_box(account.dashboard(black_box(&agent)).len());
+    });
     // Stale by a membership change (the same groups), then by a new group.
     let someone = w.agents.iter().find(|(a, _, _)| *a != agent).unwrap().0.clone();
     account
         .apply(&Change::Assign { agent: someone.parse().unwrap(), group: other.parse().unwrap(), tier: Tier::Normal })
         .unwrap();
-    g.bench_function(at("dashboard_stale_membership"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    timed(g, axis, size, "dashboard_stale_membership", || {
+        black_box(account.dashboard(black_box(&agent)).len());
+    });
     account.apply(&Change::AddGroup(GroupSpec::new("brand-new"))).unwrap();
-    g.bench_function(at("dashboard_stale_new_group"), |b| b.iter(|| account.dashboard(black_box(&agent)).len()));
+    timed(g, axis, size, "dashboard_stale_new_group", || {
+        black_box(account.dashboard(black_box(&agent)).len());
+    });
     account.refresh(&agent).unwrap();
 }
 
@@ -163,9 +207,10 @@ fn with_queue(account: &mut Account, queued: usize) {
 }
 
 /// Ten groups, one agent each with a limit of one chat, all busy, and
-/// `queued` chats waiting, spread over the groups, under `least_busy`.
-/// Returns the account and the visitor the first agent holds.
-fn backed_up(queued: usize) -> (Account, String) {
+/// `queued` chats waiting, spread over the groups, under `least_busy`,
+/// with `resident` more visitors browsing the groups' pages. Returns the
+/// account and the visitor the first agent holds.
+fn backed_up(queued: usize, resident: usize) -> (Account, String) {
     const GROUPS: usize = 10;
     let mut policy = Policy::default();
     policy.routing = Routing::LeastBusy;
@@ -183,6 +228,9 @@ fn backed_up(queued: usize) -> (Account, String) {
     for (v, g) in &visitors {
         account.visit(v, Some(&format!("g{g}"))).unwrap();
         account.route(v).unwrap();
+    }
+    for r in 0..resident {
+        account.visit(&format!("r{r}"), Some(&format!("g{}", r % GROUPS))).unwrap();
     }
     assert_eq!(account.queue().len(), queued);
     assert_eq!(account.holder("h0").map(|a| a.as_str()), Some("a0"));
@@ -205,7 +253,7 @@ fn axis(c: &mut Criterion, name: &str, sizes: &[usize], shape: impl Fn(usize) ->
         let w = Workload::generate(agents, groups, visitors, 42);
         let mut account = w.account(Routing::LeastBusy);
         account.apply(&Change::SetGroupSelection(true)).unwrap();
-        event_ops(&mut g, &mut account, &w, size);
+        event_ops(&mut g, name, &mut account, &w, size);
     }
     g.finish();
 }
@@ -228,31 +276,29 @@ fn groups_axis(c: &mut Criterion) {
 
 fn queue_axis(c: &mut Criterion) {
     let mut g = group(c, "scale_queue");
-    for queued in [1usize, 1_000, 100_000] {
+    for queued in [1usize, 10_000, 100_000] {
         let w = Workload::generate(2_000, 200, 10_000, 42);
         let mut account = w.account(Routing::LeastBusy);
         account.apply(&Change::SetGroupSelection(true)).unwrap();
         with_queue(&mut account, queued);
-        event_ops(&mut g, &mut account, &w, queued);
+        event_ops(&mut g, "scale_queue", &mut account, &w, queued);
         drop(account);
 
         // The released chat's agent takes the oldest chat waiting in its
         // group; the released visitor starts a new chat at the back.
-        let (mut account, mut held) = backed_up(queued);
-        g.bench_function(BenchmarkId::new("release_serving_queue", queued), |b| {
-            b.iter(|| {
-                account.release(&held).unwrap();
-                // The chat the queue gave the freed agent: the release's
-                // `chat_held` notice.
-                let next = account.notices().into_iter().find_map(|n| match n {
-                    Notice::ChatHeld { visitor, .. } => Some(visitor),
-                    _ => None,
-                });
-                account.route(&held).unwrap();
-                if let Some(next) = next {
-                    held = next.to_string();
-                }
-            })
+        let (mut account, mut held) = backed_up(queued, 100_000);
+        timed(&mut g, "scale_queue", queued, "release_serving_queue", || {
+            account.release(&held).unwrap();
+            // The chat the queue gave the freed agent: the release's
+            // `chat_held` notice.
+            let next = account.notices().into_iter().find_map(|n| match n {
+                Notice::ChatHeld { visitor, .. } => Some(visitor),
+                _ => None,
+            });
+            account.route(&held).unwrap();
+            if let Some(next) = next {
+                held = next.to_string();
+            }
         });
         assert_eq!(account.queue().len(), queued, "the queue kept its length");
     }

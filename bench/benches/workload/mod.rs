@@ -266,6 +266,30 @@ pub struct Indexed {
     pub by_group: Vec<Vec<u32>>,
     /// Visitor → the agent holding its chat.
     pub holders: Vec<Option<u32>>,
+    /// The rest of what a claim and a release do by the same rules as
+    /// groupgate's, written the plain way: a version per chat from one
+    /// counter (R13), each agent's held chats (for R28 and `chats_of`),
+    /// the event's notices (R31), a queue per group served on release
+    /// (R18), and each group's count of candidates with its page's
+    /// availability (R10).
+    pub versions: Vec<u64>,
+    pub counter: u64,
+    pub held: Vec<Vec<u32>>,
+    pub notices: Vec<IndexedNotice>,
+    pub queues: Vec<std::collections::VecDeque<u32>>,
+    /// Per group: members online and under their limit; then the same
+    /// count of the unassigned, who count in every group.
+    pub candidates: Vec<u32>,
+    pub wide_candidates: u32,
+    pub page_online: Vec<bool>,
+}
+
+/// What the baseline tells its host after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexedNotice {
+    Held { visitor: u32, agent: u32 },
+    Released { visitor: u32, agent: u32 },
+    Availability { group: u32, online: bool },
 }
 
 pub struct IndexedAgent {
@@ -312,7 +336,70 @@ impl Indexed {
             by_group[g.map_or(w.groups.len(), |g| g as usize)].push(i as u32);
         }
         let holders = vec![None; visitors.len()];
-        Indexed { agent_ix, visitor_ix, agents, visitors, members, unassigned, by_group, holders }
+        let versions = vec![0; visitors.len()];
+        let held = vec![Vec::new(); agents.len()];
+        let queues = vec![std::collections::VecDeque::new(); members.len()];
+        let mut indexed = Indexed {
+            agent_ix,
+            visitor_ix,
+            agents,
+            visitors,
+            members,
+            unassigned,
+            by_group,
+            holders,
+            versions,
+            counter: 0,
+            held,
+            notices: Vec::new(),
+            queues,
+            candidates: Vec::new(),
+            wide_candidates: 0,
+            page_online: Vec::new(),
+        };
+        indexed.candidates = (0..indexed.members.len())
+            .map(|g| indexed.members[g].iter().filter(|a| indexed.eligible(**a)).count() as u32)
+            .collect();
+        indexed.wide_candidates = indexed.unassigned.iter().filter(|a| indexed.eligible(**a)).count() as u32;
+        indexed.page_online = indexed.candidates.iter().map(|c| *c > 0 || indexed.wide_candidates > 0).collect();
+        indexed
+    }
+
+    /// Online and under its limit: a candidate for a chat.
+    fn eligible(&self, a: u32) -> bool {
+        let a = &self.agents[a as usize];
+        a.online && a.chats < a.limit
+    }
+
+    /// Agent `a`'s load changes by `by`; when that makes it a candidate or
+    /// stops it being one, its groups' counts move and the pages whose
+    /// availability changed are noticed.
+    fn change_load(&mut self, a: u32, by: i32) {
+        let was = self.eligible(a);
+        let ag = &mut self.agents[a as usize];
+        ag.chats = ag.chats.wrapping_add_signed(by);
+        let now = self.eligible(a);
+        if was == now {
+            return;
+        }
+        let step = |c: &mut u32| if now { *c += 1 } else { *c -= 1 };
+        let groups = std::mem::take(&mut self.agents[a as usize].groups);
+        if groups.is_empty() {
+            step(&mut self.wide_candidates);
+        }
+        for &g in &groups {
+            step(&mut self.candidates[g as usize]);
+        }
+        // An unassigned agent counts in every group: every page is looked at.
+        let pages: Vec<u32> = if groups.is_empty() { (0..self.members.len() as u32).collect() } else { groups.clone() };
+        for g in pages {
+            let online = self.candidates[g as usize] > 0 || self.wide_candidates > 0;
+            if self.page_online[g as usize] != online {
+                self.page_online[g as usize] = online;
+                self.notices.push(IndexedNotice::Availability { group: g, online });
+            }
+        }
+        self.agents[a as usize].groups = groups;
     }
 
     fn sees_ix(&self, a: u32, v: u32) -> bool {
@@ -412,10 +499,12 @@ impl Indexed {
         best.map(|a| self.agents[a as usize].id.as_str())
     }
 
-    /// A claim by hand: the agent sees the visitor, is online, under its
-    /// limit, and nobody holds the chat; then the agent holds it. Both ids
-    /// resolved by hash, as a host would.
+    /// A claim by hand (R11): the agent sees the visitor, is online, under
+    /// its limit, and nobody holds the chat; then the agent holds it, the
+    /// chat gets the next version (R13), and the host is told (R31). Both
+    /// ids resolved by hash, as a host would.
     pub fn claim(&mut self, agent: &str, visitor: &str) -> bool {
+        self.notices.clear();
         let (a, v) = (self.agent_ix[agent], self.visitor_ix[visitor]);
         let ok = {
             let ag = &self.agents[a as usize];
@@ -423,16 +512,46 @@ impl Indexed {
         };
         if ok {
             self.holders[v as usize] = Some(a);
-            self.agents[a as usize].chats += 1;
+            self.counter += 1;
+            self.versions[v as usize] = self.counter;
+            self.held[a as usize].push(v);
+            self.notices.push(IndexedNotice::Held { visitor: v, agent: a });
+            self.change_load(a, 1);
         }
         ok
     }
 
-    /// Closes the visitor's chat: its holder has one chat fewer.
+    /// Closes the visitor's chat (R14): its holder has one chat fewer, the
+    /// chat a new version, and the freed agent takes the oldest chat
+    /// waiting in its groups' queues (R18).
     pub fn release(&mut self, visitor: &str) -> bool {
+        self.notices.clear();
         let v = self.visitor_ix[visitor];
         let Some(a) = self.holders[v as usize].take() else { return false };
-        self.agents[a as usize].chats -= 1;
+        self.counter += 1;
+        self.versions[v as usize] = self.counter;
+        let held = &mut self.held[a as usize];
+        if let Some(i) = held.iter().position(|h| *h == v) {
+            held.swap_remove(i);
+        }
+        self.notices.push(IndexedNotice::Released { visitor: v, agent: a });
+        self.change_load(a, -1);
+        // The oldest waiting chat of the agent's groups (queues hold
+        // visitor numbers, which are arrival order).
+        let next = self.agents[a as usize]
+            .groups
+            .iter()
+            .filter_map(|g| self.queues[*g as usize].front().map(|q| (*q, *g)))
+            .min();
+        if let Some((q, g)) = next.filter(|_| self.eligible(a)) {
+            self.queues[g as usize].pop_front();
+            self.holders[q as usize] = Some(a);
+            self.counter += 1;
+            self.versions[q as usize] = self.counter;
+            self.held[a as usize].push(q);
+            self.notices.push(IndexedNotice::Held { visitor: q, agent: a });
+            self.change_load(a, 1);
+        }
         true
     }
 }
