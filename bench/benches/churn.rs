@@ -87,6 +87,10 @@ struct Times {
     by_kind: BTreeMap<&'static str, (usize, Duration, Timed)>,
     over_100us: usize,
     over_100us_without_fault: usize,
+    /// The numbers of the first 200 events over 100 µs without a page
+    /// fault: an event slow by its own work is slow at the same number in
+    /// every run (the workload is seeded); noise is not.
+    slow_numbers: Vec<usize>,
 }
 
 const BUCKET_NS: u128 = 10;
@@ -103,6 +107,7 @@ impl Times {
             by_kind: BTreeMap::new(),
             over_100us: 0,
             over_100us_without_fault: 0,
+            slow_numbers: Vec::new(),
         }
     }
 
@@ -125,6 +130,9 @@ impl Times {
         if t.cpu > Duration::from_micros(100) {
             self.over_100us += 1;
             self.over_100us_without_fault += usize::from(t.faults == 0);
+            if t.faults == 0 && self.slow_numbers.len() < 200 {
+                self.slow_numbers.push(t.number);
+            }
         }
         if t.faults == 0 && self.longest_without_fault.is_none_or(|w| t.cpu > w.cpu) {
             self.longest_without_fault = Some(t);
@@ -188,6 +196,10 @@ impl Times {
         let longest: Vec<String> =
             self.longest.iter().map(|t| format!("{:?} {} ({}f)", t.cpu, t.kind, t.faults)).collect();
         println!("  the eight longest: {}", longest.join(", "));
+        if !self.slow_numbers.is_empty() {
+            let numbers: Vec<String> = self.slow_numbers.iter().map(ToString::to_string).collect();
+            println!("  events over 100 µs without a page fault, by number: {}", numbers.join(" "));
+        }
     }
 }
 
