@@ -28,7 +28,7 @@
 //! `GROUPGATE_GROWTH_VISITORS`, `GROUPGATE_CHURN_RESIDENT`,
 //! `GROUPGATE_CHURN_QUEUE` and `GROUPGATE_CHURN_EVENTS`; `cargo test -p
 //! groupgate-bench --benches` runs it small, once.
-// Bench code may unwrap; reading the thread's CPU clock is a libc call.
+// Bench code may unwrap; reading the thread's page faults is a libc call.
 #![allow(missing_docs, unsafe_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod workload;
@@ -38,21 +38,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use groupgate::{Account, Change, GroupSpec, Routing, Status};
-use workload::{Rng, Workload};
+use workload::{Rng, Workload, thread_cpu};
 
 fn env_or(name: &str, full: usize, small: usize, bench: bool) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(if bench { full } else { small })
-}
-
-/// The CPU time this thread has used.
-fn thread_cpu() -> Duration {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), u32::try_from(t.tv_nsec).unwrap_or(0))
 }
 
 /// Page faults of this thread so far.

@@ -19,9 +19,8 @@
 //! flat, 1: linear) from criterion's results.
 //!
 //! `cargo bench -p groupgate-bench --bench scale`; `cargo test -p groupgate-bench --benches` runs each once.
-// Bench code may unwrap; criterion's macros generate undocumented functions;
-// reading the thread's CPU clock is a libc call.
-#![allow(missing_docs, unsafe_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+// Bench code may unwrap; criterion's macros generate undocumented functions.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod workload;
 
@@ -35,18 +34,7 @@ use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criteri
 use groupgate::{
     Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Notice, Policy, Routing, Status, Tier, TransferTarget,
 };
-use workload::Workload;
-
-/// The CPU time this thread has used.
-fn thread_cpu() -> Duration {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), u32::try_from(t.tv_nsec).unwrap_or(0))
-}
+use workload::{Workload, thread_cpu};
 
 /// Runs of each operation timed one by one for the longest (a few when
 /// the benchmarks run once as tests).

@@ -7,6 +7,20 @@ use std::collections::{HashMap, HashSet};
 
 use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Policy, Routing, ScheduleSpec, Status};
 
+/// The CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`: other
+/// processes' time left out, page faults counted), for timing single
+/// events; zero if the clock cannot be read.
+#[allow(unsafe_code)] // reading the clock is a libc call
+pub fn thread_cpu() -> std::time::Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
+    if !ok {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(u64::try_from(t.tv_sec).unwrap_or(0), u32::try_from(t.tv_nsec).unwrap_or(0))
+}
+
 /// splitmix64: a tiny seeded generator, so every run uses the same data.
 pub struct Rng(u64);
 
