@@ -18,6 +18,7 @@ mod state;
 mod decide;
 mod route;
 mod account;
+mod timers;
 #[cfg(feature = "serde")]
 mod wire;
 
@@ -46,6 +47,7 @@ pub use ids::{AgentId, GroupId, IdError, MAX_ID_LEN, ScheduleId, UnknownId, Visi
 pub use rule::Rule;
 pub use snapshot::{Change, ChangeError, Snapshot};
 pub use state::{MAX_INSTANT, Status, Unheld, VisitorMemory};
+pub use timers::NextDeadlines;
 
 /// The events' payloads (R33): what each [`Event`] names, ids as text.
 pub mod event {
