@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("== routing: {routing}");
         let mut account = account(routing)?;
         for (clock, visitor) in ["v1", "v2", "v3"].into_iter().enumerate() {
-            account.advance(clock as u64)?;
+            account.advance_to(clock as u64)?;
             if visitor == "v3" {
                 account.release("v2")?; // erin (or the queue) frees a chat before v3 arrives
             }

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// assert_eq!(timers.first(), Some((61_000, &1)));
 /// // The host's timer fires at 61,000: advance what is due, and note again.
 /// for n in timers.due(61_000) {
-///     accounts[n].advance(61_000).unwrap();
+///     accounts[n].advance_to(61_000).unwrap();
 ///     timers.set(n, accounts[n].next_deadline());
 /// }
 /// assert_eq!(timers.first(), None);

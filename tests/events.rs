@@ -79,7 +79,7 @@ fn event() -> impl Strategy<Value = Event> {
         2 => change.prop_map(Event::Change),
         2 => v.clone().prop_map(|visitor| Event::Answer(groupgate::event::VisitorOnly { visitor })),
         1 => v.prop_map(|visitor| Event::Decline(groupgate::event::VisitorOnly { visitor })),
-        1 => prop_oneof![0u64..6, 1_000u64..1_000_000].prop_map(Event::Advance),
+        1 => prop_oneof![0u64..6, 1_000u64..1_000_000].prop_map(Event::AdvanceBy),
     ]
 }
 
@@ -167,11 +167,11 @@ proptest! {
     ) {
         let mut account = account(routing);
         for (now, e) in events.iter().enumerate() {
-            account.advance(now as u64).unwrap();
+            account.advance_to(now as u64).unwrap();
             let before = pages(&account);
             // An advance's deadlines each report their own changes.
             let Ok(notices) = account.apply_event(e) else { continue };
-            if matches!(e, Event::Advance(_)) {
+            if matches!(e, Event::AdvanceBy(_)) {
                 continue;
             }
             let after = pages(&account);
@@ -319,7 +319,7 @@ fn two_processes_applying_one_log_save_the_same_bytes() {
     let saved_after = |log: &[String]| {
         let mut account = account(Routing::LeastBusy);
         for (now, line) in log.iter().enumerate() {
-            account.advance(now as u64).unwrap();
+            account.advance_to(now as u64).unwrap();
             let _ = account.apply_event(&serde_json::from_str(line).unwrap());
         }
         serde_json::to_string(&account.save()).unwrap()

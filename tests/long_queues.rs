@@ -198,7 +198,7 @@ proptest! {
         start.extend((0..visitors()).flat_map(|v| [Op::Visit(v, Some(v % GROUPS.len())), Op::Route(v)]));
         let total = start.len() + ops.len();
         for (now, op) in start.iter().chain(&ops).enumerate() {
-            account.advance(now as u64).unwrap();
+            account.advance_to(now as u64).unwrap();
             r.now = now as u64;
             step(&mut account, &c, &mut s, &mut r, now as u64, op);
             let is_start = now < start.len();

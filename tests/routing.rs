@@ -174,19 +174,19 @@ fn r16_least_busy_fewest_chats_then_least_recent_then_config_order() {
         visit(&mut account, v, Some("support"));
     }
     // Both never assigned: config order.
-    account.advance(10).unwrap();
+    account.advance_to(10).unwrap();
     assert_eq!(account.route("v1").unwrap().agent().unwrap(), "nina");
-    account.advance(11).unwrap();
+    account.advance_to(11).unwrap();
     assert_eq!(account.route("v2").unwrap().agent().unwrap(), "ulla");
     // nina: 1 chat, assigned at 10; ulla: 1 chat, at 11 — nina is less recent.
-    account.advance(12).unwrap();
+    account.advance_to(12).unwrap();
     assert_eq!(account.route("v3").unwrap().agent().unwrap(), "nina");
     // ulla takes and closes a chat at 13: 1 chat, the most recent assignment;
     // nina has 2. Fewest chats wins over least recent.
-    account.advance(13).unwrap();
+    account.advance_to(13).unwrap();
     account.claim("ulla", "v4").unwrap();
     account.release("v4").unwrap();
-    account.advance(14).unwrap();
+    account.advance_to(14).unwrap();
     assert_eq!(account.route("v5").unwrap().agent().unwrap(), "ulla");
 }
 
@@ -197,15 +197,15 @@ fn r16_round_robin_least_recently_assigned_and_same_stamps_tie_to_config_order()
     for v in ["v1", "v2", "v3", "v4"] {
         visit(&mut account, v, Some("support"));
     }
-    account.advance(5).unwrap();
+    account.advance_to(5).unwrap();
     assert_eq!(account.route("v1").unwrap().agent().unwrap(), "nina");
     assert_eq!(account.route("v2").unwrap().agent().unwrap(), "ulla");
     // Both stamped 5: config order, whatever the load.
     account.release("v1").unwrap();
-    account.advance(6).unwrap();
+    account.advance_to(6).unwrap();
     assert_eq!(account.route("v3").unwrap().agent().unwrap(), "nina");
     // A claim is an assignment too (R16): ulla claims at 7, so nina (6) is next.
-    account.advance(7).unwrap();
+    account.advance_to(7).unwrap();
     visit(&mut account, "v9", Some("support"));
     account.claim("ulla", "v9").unwrap();
     assert_eq!(account.route("v4").unwrap().agent().unwrap(), "nina");
@@ -348,7 +348,7 @@ fn r18_a_requeued_chat_goes_to_the_back() {
     account.claim("ivan", "v2").unwrap();
     account.route("v3").unwrap();
     let mut same_instant = account.clone();
-    account.advance(1).unwrap();
+    account.advance_to(1).unwrap();
     account.apply(&Change::SetEnabled { agent: id("ivan"), enabled: false }).unwrap();
     assert_eq!(names(account.queue()), ["v1", "v3", "v2"]);
     // Chats that enter the queue at the same instant go by arrival: v2
@@ -473,7 +473,7 @@ fn run(account: &mut Account, ops: &[Op]) -> Vec<Vec<Option<String>>> {
     let agents: Vec<String> = names(account.snapshot().config().agents().map(|a| a.id()));
     let mut trace = Vec::new();
     for (now, op) in ops.iter().enumerate() {
-        account.advance(now as u64).unwrap();
+        account.advance_to(now as u64).unwrap();
         let before: Vec<Option<String>> =
             common::VISITORS.iter().map(|v| account.holder(v).map(|h| h.to_string())).collect();
         let agent = |i: usize| agents.get(i).map_or("ghost", String::as_str).to_string();
@@ -568,7 +568,7 @@ proptest! {
             account.set_status(&format!("a{a}"), Status::Online).unwrap();
         }
         for c in 0..chats {
-            account.advance(start + c as u64).unwrap();
+            account.advance_to(start + c as u64).unwrap();
             let v = format!("v{c}");
             account.visit(&v, Some("g")).unwrap();
             prop_assert!(account.route(&v).unwrap().agent().is_some());

@@ -864,7 +864,7 @@ fn r14_r18_r25_indexes_survive_thousands_of_departures() {
     let gone_key = account.visitor_key("v0").unwrap();
     let anna = account.agent_key("anna").unwrap();
     account.route("v2998").unwrap(); // queued (broadcast)
-    account.advance(1).unwrap(); // so that v10 enters the queue later
+    account.advance_to(1).unwrap(); // so that v10 enters the queue later
     account.route("v10").unwrap();
     account.claim("anna", "v2996").unwrap();
     for i in 0..2990 {
@@ -1086,7 +1086,7 @@ fn r30_saved_accounts_load_with_the_same_hours_and_boundaries() {
     assert!(!loaded.group_hours("cz").unwrap().open());
     // The boundary serves the queue (R18) the same way in both.
     for a in [&mut account, &mut loaded] {
-        a.advance(PRAGUE_MON_8).unwrap();
+        a.advance_to(PRAGUE_MON_8).unwrap();
         assert_eq!(a.holder("v1").unwrap(), "anna");
         let said: Vec<String> = a.notices().iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -1110,7 +1110,7 @@ fn r30_an_account_starting_on_a_boundary_has_no_deadline_there() {
     // boundary since 1970, and agrees.
     let mut old = office_account(0);
     assert!(!old.group_hours("cz").unwrap().open());
-    old.advance(PRAGUE_MON_8).unwrap();
+    old.advance_to(PRAGUE_MON_8).unwrap();
     assert!(old.group_hours("cz").unwrap().open());
     assert_eq!(old.next_deadline(), Some(PRAGUE_MON_17));
     assert_eq!(old.group_hours("cz"), account.group_hours("cz"));

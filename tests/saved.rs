@@ -27,7 +27,7 @@ fn busy() -> Account {
         account.visit(v, Some("en")).unwrap();
     }
     account.route("v1").unwrap();
-    account.advance(2).unwrap();
+    account.advance_to(2).unwrap();
     account.route("v2").unwrap(); // waits, entered at 2
     account.claim("anna", "v3").unwrap_err();
     account
@@ -40,7 +40,7 @@ fn busy() -> Account {
     account.visit("v4", None).unwrap();
     account.route("v4").unwrap();
     account.release("v4").unwrap();
-    account.advance(5).unwrap();
+    account.advance_to(5).unwrap();
     account
 }
 
@@ -149,9 +149,9 @@ fn the_fuzz_seeds_load_and_the_deadlines_fire_on_time() {
         let mut account = groupgate::Account::from_saved(saved).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let Some(first) = deadlines.first() else { continue };
         assert_eq!(account.next_deadline(), Some(first.at()), "{}", path.display());
-        account.advance(first.at() - 1).unwrap();
+        account.advance_to(first.at() - 1).unwrap();
         assert!(account.notices().is_empty(), "nothing is due before {}", first.at());
-        account.advance(first.at()).unwrap();
+        account.advance_to(first.at()).unwrap();
         assert!(!account.notices().is_empty(), "the deadline at {} fired", first.at());
         assert_ne!(account.next_deadline(), Some(first.at()));
     }
@@ -171,18 +171,18 @@ fn overflow_instants_follow_the_saved_waits() {
             .unwrap(),
     );
     account.visit("v1", Some("en")).unwrap();
-    account.advance(2).unwrap();
+    account.advance_to(2).unwrap();
     account.route("v1").unwrap(); // nobody online: waits in en from 2
-    account.advance(3).unwrap();
+    account.advance_to(3).unwrap();
     let saved = json(&account.save());
     assert_eq!(saved["visitors"][0]["queued"], wait(2, 2));
     assert!(saved.get("deadlines").is_none(), "overflow instants are not listed: {saved}");
     let mut loaded = load(saved.clone()).unwrap();
     assert_eq!(loaded, account);
     assert_eq!(loaded.next_deadline(), Some(5_002));
-    loaded.advance(5_001).unwrap();
+    loaded.advance_to(5_001).unwrap();
     assert!(loaded.notices().is_empty());
-    loaded.advance(5_002).unwrap();
+    loaded.advance_to(5_002).unwrap();
     assert_eq!(loaded.effective_group("v1").unwrap().group().unwrap().as_str(), "de");
     let mut past = saved;
     past["config"]["groups"][0]["overflow_after"] = 1.into();

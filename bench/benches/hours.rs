@@ -69,7 +69,7 @@ fn benches(c: &mut Criterion) {
     let before: Account = w.load(raw, WEDNESDAY_17 - 1);
     assert_eq!(before.next_deadline(), Some(WEDNESDAY_17));
     let mut check = before.clone();
-    check.advance(WEDNESDAY_17).unwrap();
+    check.advance_to(WEDNESDAY_17).unwrap();
     assert!(w.groups.iter().all(|g| !check.group_hours(g).unwrap().open()));
     println!("hours: the boundary gives {} notices", check.notices().len());
     let mut g = c.benchmark_group("hours/advance");
@@ -77,7 +77,7 @@ fn benches(c: &mut Criterion) {
     // The account is returned, so that dropping it is not timed.
     let advanced = |to: u64| {
         move |mut a: Account| {
-            a.advance(black_box(to)).unwrap();
+            a.advance_to(black_box(to)).unwrap();
             a
         }
     };

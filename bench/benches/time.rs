@@ -65,7 +65,7 @@ fn waiting(n: usize) -> Account {
 
 fn per_deadline(what: &str, n: usize, mut account: Account, to: u64) {
     let start = std::time::Instant::now();
-    account.advance(to).unwrap();
+    account.advance_to(to).unwrap();
     let took = start.elapsed();
     assert_eq!(account.notices().is_empty(), n == 0);
     println!("time/{what}/{n}: one run {took:?}, {:.0} ns a deadline", took.as_nanos() as f64 / n.max(1) as f64);
@@ -98,7 +98,7 @@ fn benches(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 t += 1;
-                account.advance(black_box(t)).unwrap();
+                account.advance_to(black_box(t)).unwrap();
             })
         });
         assert_eq!(account.next_deadline(), (n > 0).then_some(TIMEOUT), "no deadline came due");
@@ -111,12 +111,12 @@ fn benches(c: &mut Criterion) {
         let account = held(n);
         per_deadline("answer_deadlines", n, account.clone(), TIMEOUT);
         g.bench_with_input(BenchmarkId::new("answer_deadlines", n), &n, |b, _| {
-            b.iter_batched(|| account.clone(), |mut a| a.advance(TIMEOUT).unwrap(), BatchSize::LargeInput)
+            b.iter_batched(|| account.clone(), |mut a| a.advance_to(TIMEOUT).unwrap(), BatchSize::LargeInput)
         });
         let account = waiting(n);
         per_deadline("overflows", n, account.clone(), OVERFLOW);
         g.bench_with_input(BenchmarkId::new("overflows", n), &n, |b, _| {
-            b.iter_batched(|| account.clone(), |mut a| a.advance(OVERFLOW).unwrap(), BatchSize::LargeInput)
+            b.iter_batched(|| account.clone(), |mut a| a.advance_to(OVERFLOW).unwrap(), BatchSize::LargeInput)
         });
     }
     g.finish();

@@ -65,7 +65,7 @@ impl TryFrom<RawScenario> for Scenario {
         let (start, mut advanced) = (u128::from(raw.account.start.0), 0u128);
         for (i, step) in raw.steps.iter().enumerate() {
             let at = |what: &str| format!("step {i}: {what}");
-            if let crate::Action::Event(Event::Advance(ms)) = step.action {
+            if let crate::Action::Event(Event::AdvanceBy(ms)) = step.action {
                 advanced += u128::from(ms);
             }
             let clock = start + i as u128 + advanced;
@@ -75,7 +75,7 @@ impl TryFrom<RawScenario> for Scenario {
                 )));
             }
             match &step.action {
-                crate::Action::Event(Event::Advance(ms)) => check_duration(&at("advance"), Some(*ms))?,
+                crate::Action::Event(Event::AdvanceBy(ms)) => check_duration(&at("advance"), Some(*ms))?,
                 crate::Action::Event(Event::Change(Change::SetPolicy(p))) => {
                     check_duration(&at("answer_timeout"), p.answer_timeout.flatten())?;
                     check_duration(&at("offline_requeue_after"), p.offline_requeue_after.flatten())?;

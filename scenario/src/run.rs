@@ -151,11 +151,11 @@ impl Scenario {
             // R26: step i runs at start + i + the advances of steps 0 to i;
             // the deadlines due by then belong to it, and stand even if it
             // fails.
-            if let Action::Event(Event::Advance(ms)) = step.action {
+            if let Action::Event(Event::AdvanceBy(ms)) = step.action {
                 advanced = advanced.saturating_add(ms);
             }
             let at = start.saturating_add(u64::try_from(i).unwrap_or(u64::MAX)).saturating_add(advanced);
-            if let Err(e) = account.advance(at) {
+            if let Err(e) = account.advance_to(at) {
                 return fail(Some(i), ("the clock to advance".into(), format!("error `{}`", e.code())));
             }
             let mark = notices.len();
@@ -239,7 +239,7 @@ fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>)
     use Ran::Checked;
     let expectation = match action {
         // The runner advanced the clock before the step (R26).
-        Action::Event(Event::Advance(_)) => return Ran::Said(Ok(Vec::new())),
+        Action::Event(Event::AdvanceBy(_)) => return Ran::Said(Ok(Vec::new())),
         Action::Event(event) => return Ran::Said(account.apply_event(event).map_err(|e| e.code().to_string())),
         // Run by `Scenario::run_saving_through` itself, which has the codec.
         Action::SaveAndLoad(_) => return Ran::Said(Ok(Vec::new())),

@@ -180,7 +180,7 @@ macro_rules! events {
             ///
             /// ```
             /// use groupgate::{Change, Event};
-            /// assert_eq!(Event::Advance(5).key(), "advance");
+            /// assert_eq!(Event::AdvanceBy(5).key(), "advance");
             /// assert_eq!(Event::Change(Change::SetGroupSelection(true)).key(), "set_group_selection");
             /// ```
             pub fn key(&self) -> &'static str {
@@ -253,7 +253,7 @@ events! {
     /// Time passes: the clock moves this many milliseconds forward (R26),
     /// processing the deadlines due by then. Serde: `{"advance": 60000}`.
     /// A log that stores absolute times writes a [`Timed`] advance by 0.
-    Advance(u64) = "advance";
+    AdvanceBy(u64) = "advance";
     /// A new agent and its status: the change, then the status (R31).
     AddAgent(NewAgent) = "add_agent";
 }
@@ -321,7 +321,7 @@ impl Account {
             Event::Refresh(r) => self.refresh(&r.agent)?,
             Event::Answer(a) => self.answer(&a.visitor)?,
             Event::Decline(d) => self.decline(&d.visitor)?,
-            Event::Advance(by) => self.advance(self.clock().saturating_add(*by))?,
+            Event::AdvanceBy(by) => self.advance_by(*by)?,
             Event::AddAgent(a) => return self.add_agent(a),
             Event::Change(change) => drop(self.apply(change)?),
         }
@@ -378,7 +378,7 @@ pub struct Timed {
 
 impl Account {
     /// [`apply_event`](Self::apply_event) at time `at` (R26, R33): the clock
-    /// first advances to `at` ([`advance`](Self::advance): never back, the
+    /// first advances to `at` ([`advance_to`](Self::advance_to): never back, the
     /// deadlines due by then processed), so that whatever the event assigns
     /// is stamped with it (R16). Servers whose clocks differ can feed one
     /// account. The notices are the advance's, then the event's.
@@ -398,7 +398,7 @@ impl Account {
     /// assert_eq!(account.clock(), 1_764_000_000_000);
     /// ```
     pub fn apply_event_at(&mut self, at: u64, event: &Event) -> Result<Vec<Notice>, EventError> {
-        self.advance(at)?;
+        self.advance_to(at)?;
         let mut before = self.notices();
         match self.apply_event(event) {
             Ok(mut own) => {

@@ -71,7 +71,7 @@ use crate::state::{Flipped, State, Visitor, VisitorMemory};
 /// | decisions (pure, never failing) | [`sees`](Self::sees), [`visible_agents`](Self::visible_agents), [`dashboard`](Self::dashboard), [`needs_refresh`](Self::needs_refresh), [`can_claim`](Self::can_claim), [`candidates`](Self::candidates), [`next_agent`](Self::next_agent), [`chat_limit`](Self::chat_limit), [`is_online`](Self::is_online), [`is_online_for`](Self::is_online_for), [`form_choices`](Self::form_choices), [`effective_group`](Self::effective_group) |
 /// | reads | [`visitor`](Self::visitor), [`visitors`](Self::visitors), [`has_visitor`](Self::has_visitor), [`holder`](Self::holder), [`chat_version`](Self::chat_version), [`chats_of`](Self::chats_of), [`queue`](Self::queue), [`queue_position`](Self::queue_position), [`load`](Self::load), [`status`](Self::status), [`loaded_revision`](Self::loaded_revision), [`visitor_memory`](Self::visitor_memory) |
 /// | keys (names resolved once) | [`agent_key`](Self::agent_key), [`visitor_key`](Self::visitor_key), [`sees_key`](Self::sees_key) |
-/// | time (R26–R30) | [`clock`](Self::clock), [`advance`](Self::advance), [`next_deadline`](Self::next_deadline), [`group_hours`](Self::group_hours), [`next_change`](Self::next_change) |
+/// | time (R26–R30) | [`clock`](Self::clock), [`advance_to`](Self::advance_to), [`advance_by`](Self::advance_by), [`next_deadline`](Self::next_deadline), [`group_hours`](Self::group_hours), [`next_change`](Self::next_change) |
 /// | saving and loading (R32) | [`save`](Self::save), [`from_saved`](Self::from_saved) |
 ///
 /// ```
@@ -375,7 +375,7 @@ impl Account {
 
     /// The account's clock (R26): milliseconds since
     /// 1970-01-01T00:00:00Z; it stamps assignments (R16). Move it with
-    /// [`advance`](Self::advance).
+    /// [`advance_to`](Self::advance_to).
     ///
     /// Cost: O(1).
     pub fn clock(&self) -> u64 {

@@ -37,16 +37,37 @@ impl Account {
     /// account.visit("v1", None).unwrap();
     /// account.route("v1").unwrap(); // anna, until 30 s from now
     /// assert_eq!(account.next_deadline(), Some(30_000));
-    /// account.advance(30_000).unwrap();
+    /// account.advance_to(30_000).unwrap();
     /// assert_eq!(account.holder("v1").unwrap(), "bob"); // anna missed it
     /// assert_eq!(account.status("anna"), Some(Status::Away));
     /// ```
-    pub fn advance(&mut self, to: u64) -> Result<(), ActionError> {
+    pub fn advance_to(&mut self, to: u64) -> Result<(), ActionError> {
         self.guarded(|account| {
             account.run_due(to);
             account.state.set_clock(to);
             Ok(())
         })
+    }
+
+    /// Moves the clock `by` milliseconds forward: [`advance_to`](Self::advance_to)
+    /// the clock plus `by` (at most [`MAX_INSTANT`](crate::MAX_INSTANT)) — what
+    /// [`Event::AdvanceBy`](crate::Event::AdvanceBy), the format's `advance`,
+    /// does. The two names say which a number is: a time, or a wait.
+    ///
+    /// # Errors
+    ///
+    /// As [`advance_to`](Self::advance_to).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new_at(ConfigBuilder::new().build().unwrap(), 1_000);
+    /// account.advance_by(500).unwrap();
+    /// assert_eq!(account.clock(), 1_500);
+    /// account.advance_to(1_200).unwrap(); // an earlier time: the clock stays
+    /// assert_eq!(account.clock(), 1_500);
+    /// ```
+    pub fn advance_by(&mut self, by: u64) -> Result<(), ActionError> {
+        self.advance_to(self.clock().saturating_add(by))
     }
 
     /// The earliest pending deadline whose cause still stands (R26): advance
@@ -62,7 +83,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
     ///     .agent(AgentSpec::new("anna")).build().unwrap());
     /// account.set_status("anna", Status::Online).unwrap();
-    /// account.advance(1_000).unwrap();
+    /// account.advance_to(1_000).unwrap();
     /// account.set_status("anna", Status::Offline).unwrap();
     /// assert_eq!(account.next_deadline(), Some(61_000));
     /// account.set_status("anna", Status::Away).unwrap(); // back before the wait ended

@@ -380,7 +380,7 @@ fn serve_merged(
 ///     account.set_status("bob", Status::Online).unwrap();
 ///     account.visit("v1", None).unwrap();
 /// }
-/// one.advance(7).unwrap();
+/// one.advance_to(7).unwrap();
 /// one.route("v1").unwrap(); // anna
 /// assert_eq!(one.assignments().get("anna"), Some(7));
 /// two.set_assignments(&one.assignments());

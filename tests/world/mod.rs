@@ -120,7 +120,7 @@ pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
 /// notices of the deadlines processed.
 pub fn advance(account: &mut Account, w: &mut World, now: u64) {
     w.r.notes.clear();
-    account.advance(now).unwrap();
+    account.advance_to(now).unwrap();
     model::advance(&w.c, &mut w.s, &mut w.r, now);
     let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
     assert_eq!(said, w.r.notes, "R26 notices of the advance to {now}");
@@ -147,7 +147,7 @@ pub fn event(op: &Op) -> Event {
         }
         Op::Answer(v) => Event::Answer(only(v)),
         Op::Decline(v) => Event::Decline(only(v)),
-        Op::Advance(ms) => Event::Advance(ms),
+        Op::Advance(ms) => Event::AdvanceBy(ms),
     }
 }
 

@@ -323,7 +323,7 @@ impl Server {
         if due.is_some_and(|d| d <= now_ms()) {
             let n = self.ticks.fetch_add(1, Ordering::SeqCst);
             let id = format!("{}-{}-tick-{n}", self.opts.name, std::process::id());
-            if self.append(&id, Event::Advance(0)).is_ok() {
+            if self.append(&id, Event::AdvanceBy(0)).is_ok() {
                 let _ = self.catch_up();
             }
         }
