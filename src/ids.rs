@@ -194,7 +194,7 @@ macro_rules! define_id {
 
             /// An id of text that was a valid id when it was stored (R23
             /// checked then). Cost: O(length), one allocation.
-            #[allow(dead_code, reason = "used for visitor ids only")]
+            #[allow(dead_code, reason = "used for visitor and agent ids only")]
             pub(crate) fn stored(s: &str) -> Self {
                 Self(Arc::from(s))
             }

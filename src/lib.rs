@@ -52,6 +52,6 @@ pub use timers::NextDeadlines;
 /// The events' payloads (R33): what each [`Event`] names, ids as text.
 pub mod event {
     pub use crate::account::event::{
-        AgentOnly, AgentVisitor, EVENTS, NewAgent, SelectGroup, SetStatus, Transfer, Visit, VisitorOnly,
+        AgentOnly, AgentVisitor, ChatAction, EVENTS, NewAgent, SelectGroup, SetStatus, Transfer, Visit, VisitorOnly,
     };
 }

@@ -3,7 +3,8 @@
 
 macro_rules! rules {
     ($( $(#[$doc:meta])* $rule:ident ),+ $(,)?) => {
-        /// A rule of `docs/RULES.md` (R1–R33). Decisions carry the rule that
+        /// A rule of `docs/RULES.md` (R1–R33 and R38; R34–R37 are not
+        /// implemented yet). Decisions carry the rule that
         /// decided them ([`Visibility::rule`](crate::Visibility::rule),
         /// [`ClaimCheck::rule`](crate::ClaimCheck::rule)); ids are stable.
         ///
@@ -11,7 +12,7 @@ macro_rules! rules {
         /// use groupgate::Rule;
         /// assert_eq!(Rule::R4.to_string(), "R4");
         /// assert_eq!("R11".parse::<Rule>().unwrap(), Rule::R11);
-        /// assert_eq!(Rule::ALL.len(), 33);
+        /// assert_eq!(Rule::ALL.len(), 34);
         /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -24,7 +25,7 @@ macro_rules! rules {
             /// Every rule, in order.
             pub const ALL: &'static [Rule] = &[$(Rule::$rule),+];
 
-            /// The rule's id, `"R1"` … `"R33"`.
+            /// The rule's id, `"R1"` … `"R38"`.
             pub fn as_str(self) -> &'static str {
                 match self { $( Rule::$rule => stringify!($rule), )+ }
             }
@@ -121,6 +122,8 @@ rules!(
     R32,
     /// Every input is an event value, applied by one call.
     R33,
+    /// A chat event may name the agent acting, who must hold the chat.
+    R38,
 );
 
 impl std::fmt::Display for Rule {

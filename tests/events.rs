@@ -64,21 +64,23 @@ fn event() -> impl Strategy<Value = Event> {
         (g.clone(), proptest::option::of(0..6u64))
             .prop_map(|(group, wait)| Change::UpdateGroup(GroupPatch::new(group).overflow_after(wait))),
     ];
+    // The agent a chat event names as acting (R38), or none.
+    let by = proptest::option::of(a.clone());
     prop_oneof![
         4 => (v.clone(), proptest::option::weighted(0.8, g.clone())).prop_map(|(visitor, page_group)| Event::Visit(groupgate::event::Visit { visitor, page_group })),
         2 => (v.clone(), g.clone()).prop_map(|(visitor, group)| Event::SelectGroup(groupgate::event::SelectGroup { visitor, group })),
         1 => (v.clone(), a.clone()).prop_map(|(visitor, agent)| Event::PreferAgent(groupgate::event::AgentVisitor { visitor, agent })),
         4 => (a.clone(), v.clone()).prop_map(|(agent, visitor)| Event::Claim(groupgate::event::AgentVisitor { agent, visitor })),
         4 => v.clone().prop_map(|visitor| Event::Route(groupgate::event::VisitorOnly { visitor })),
-        2 => v.clone().prop_map(|visitor| Event::Release(groupgate::event::VisitorOnly { visitor })),
-        1 => (v.clone(), g.clone()).prop_map(|(visitor, g)| Event::Transfer(groupgate::event::Transfer { visitor, to: TransferTarget::Group(g) })),
-        1 => (v.clone(), a.clone()).prop_map(|(visitor, a)| Event::Transfer(groupgate::event::Transfer { visitor, to: TransferTarget::Agent(a) })),
+        2 => (v.clone(), by.clone()).prop_map(|(visitor, agent)| Event::Release(groupgate::event::ChatAction { visitor, agent })),
+        1 => (v.clone(), g.clone(), by.clone()).prop_map(|(visitor, g, agent)| Event::Transfer(groupgate::event::Transfer { visitor, to: TransferTarget::Group(g), agent })),
+        1 => (v.clone(), a.clone(), by.clone()).prop_map(|(visitor, a, agent)| Event::Transfer(groupgate::event::Transfer { visitor, to: TransferTarget::Agent(a), agent })),
         1 => v.clone().prop_map(|visitor| Event::Leave(groupgate::event::VisitorOnly { visitor })),
         3 => (a.clone(), status).prop_map(|(agent, status)| Event::SetStatus(groupgate::event::SetStatus { agent, status })),
         1 => a.prop_map(|agent| Event::Refresh(groupgate::event::AgentOnly { agent })),
         2 => change.prop_map(Event::Change),
-        2 => v.clone().prop_map(|visitor| Event::Answer(groupgate::event::VisitorOnly { visitor })),
-        1 => v.prop_map(|visitor| Event::Decline(groupgate::event::VisitorOnly { visitor })),
+        2 => (v.clone(), by.clone()).prop_map(|(visitor, agent)| Event::Answer(groupgate::event::ChatAction { visitor, agent })),
+        1 => (v, by).prop_map(|(visitor, agent)| Event::Decline(groupgate::event::ChatAction { visitor, agent })),
         1 => prop_oneof![0u64..6, 1_000u64..1_000_000].prop_map(Event::AdvanceBy),
     ]
 }

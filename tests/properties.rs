@@ -33,16 +33,22 @@ fn event() -> impl Strategy<Value = Op> {
         4 => (v.clone(), proptest::option::weighted(0.8, g.clone())).prop_map(|(v, g)| Op::Visit(v, g)),
         2 => (v.clone(), g.clone()).prop_map(|(v, g)| Op::Select(v, g)),
         4 => (a.clone(), v.clone()).prop_map(|(a, v)| Op::Claim(a, v)),
-        1 => v.clone().prop_map(Op::Release),
+        1 => (v.clone(), acting()).prop_map(|(v, by)| Op::Release(v, by)),
         1 => v.clone().prop_map(Op::Leave),
         1 => (v.clone(), a.clone()).prop_map(|(v, a)| Op::Prefer(v, a)),
         2 => (a.clone(), any::<u8>()).prop_map(|(a, s)| Op::SetStatus(a, s)),
         4 => v.clone().prop_map(Op::Route),
-        1 => (v.clone(), g.clone()).prop_map(|(v, g)| Op::TransferGroup(v, g)),
-        1 => (v.clone(), a).prop_map(|(v, a)| Op::TransferAgent(v, a)),
-        2 => v.clone().prop_map(Op::Answer),
-        1 => v.prop_map(Op::Decline),
+        1 => (v.clone(), g.clone(), acting()).prop_map(|(v, g, by)| Op::TransferGroup(v, g, by)),
+        1 => (v.clone(), a, acting()).prop_map(|(v, a, by)| Op::TransferAgent(v, a, by)),
+        2 => (v.clone(), acting()).prop_map(|(v, by)| Op::Answer(v, by)),
+        1 => (v, acting()).prop_map(|(v, by)| Op::Decline(v, by)),
     ]
+}
+
+/// The agent a chat event names as acting (R38): none (the host's own
+/// event) half the time, else any agent, holder or not, existing or not.
+fn acting() -> impl Strategy<Value = Option<usize>> {
+    proptest::option::of(0..AGENTS.len())
 }
 
 /// Runs `ops` on the engine and the model side by side (after setting every
@@ -103,9 +109,9 @@ fn transfer_op() -> impl Strategy<Value = Op> {
         3 => (v.clone(), proptest::option::of(g.clone())).prop_map(|(v, g)| Op::Visit(v, g)),
         1 => (v.clone(), g.clone()).prop_map(|(v, g)| Op::Select(v, g)),
         3 => (a.clone(), v.clone()).prop_map(|(a, v)| Op::Claim(a, v)),
-        1 => v.clone().prop_map(Op::Release),
+        1 => (v.clone(), acting()).prop_map(|(v, by)| Op::Release(v, by)),
         1 => (a, any::<u8>()).prop_map(|(a, s)| Op::SetStatus(a, s)),
-        3 => (v, g).prop_map(|(v, g)| Op::TransferGroup(v, g)),
+        3 => (v, g, acting()).prop_map(|(v, g, by)| Op::TransferGroup(v, g, by)),
     ]
 }
 

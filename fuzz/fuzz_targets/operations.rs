@@ -10,8 +10,8 @@ mod model;
 #[path = "../../tests/world/mod.rs"]
 mod world;
 
-use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Plan, Policy, Role, Routing, UnassignedAgents};
 use groupgate::UngroupedVisitors;
+use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec, Plan, Policy, Role, Routing, UnassignedAgents};
 use libfuzzer_sys::fuzz_target;
 use model::{MConfig, MRouting, MState};
 use world::{Op, World, AGENTS, GROUPS, VISITORS};
@@ -72,19 +72,21 @@ fn config(b: &mut Bytes) -> ConfigBuilder {
 
 fn op(b: &mut Bytes) -> Op {
     let (v, a, g) = (b.below(VISITORS.len()), b.below(AGENTS.len()), b.below(GROUPS.len()));
+    // The agent a chat event names as acting (R38), or none.
+    let by = (b.next() % 2 == 0).then(|| b.below(AGENTS.len()));
     match b.below(13) {
         0 => Op::Visit(v, (b.next() % 5 != 0).then_some(g)),
         1 => Op::Select(v, g),
         2 => Op::Claim(a, v),
-        3 => Op::Release(v),
+        3 => Op::Release(v, by),
         4 => Op::Leave(v),
         5 => Op::Prefer(v, a),
         6 => Op::SetStatus(a, b.next()),
         7 => Op::Route(v),
-        8 => Op::TransferGroup(v, g),
-        9 => Op::TransferAgent(v, a),
-        10 => Op::Answer(v),
-        11 => Op::Decline(v),
+        8 => Op::TransferGroup(v, g, by),
+        9 => Op::TransferAgent(v, a, by),
+        10 => Op::Answer(v, by),
+        11 => Op::Decline(v, by),
         _ => Op::Advance(u64::from(b.next()) << (b.next() % 48)),
     }
 }

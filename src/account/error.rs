@@ -73,6 +73,14 @@ pub enum ActionError {
     /// A decline of a chat its holder answered (R27).
     #[error("the chat of visitor `{0}` is answered")]
     AlreadyAnswered(VisitorId),
+    /// The agent acting on a chat does not hold it (R38).
+    #[error("agent `{agent}` does not hold the chat of visitor `{visitor}`")]
+    NotHolder {
+        /// The agent that acted.
+        agent: AgentId,
+        /// The visitor whose chat it is.
+        visitor: VisitorId,
+    },
 }
 
 /// Codes are the scenario format's. A version mismatch is
@@ -101,6 +109,7 @@ impl ErrorCode for ActionError {
             ActionError::VersionExhausted => "version_exhausted",
             ActionError::TooManyVisitors => "too_many_visitors",
             ActionError::AlreadyAnswered(_) => "already_answered",
+            ActionError::NotHolder { .. } => "not_holder",
         }
     }
 
@@ -109,7 +118,9 @@ impl ErrorCode for ActionError {
             ActionError::Unknown(e) => e.kind(),
             ActionError::Denied { reason, .. } => reason.kind(),
             ActionError::InvalidId(_) => ErrorKind::Invalid,
-            ActionError::GroupSelectionDisabled | ActionError::GroupNotOffered(_) => ErrorKind::Forbidden,
+            ActionError::GroupSelectionDisabled | ActionError::GroupNotOffered(_) | ActionError::NotHolder { .. } => {
+                ErrorKind::Forbidden
+            }
             ActionError::VersionMismatch { .. }
             | ActionError::NoChat(_)
             | ActionError::ChatOpen(_)

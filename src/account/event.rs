@@ -52,11 +52,22 @@ payload!(
     }
 );
 payload!(
-    /// `route`, `release`, `leave`, `answer`, `decline`: an event of one
-    /// visitor's chat.
+    /// `route`, `leave`: an event of one visitor.
     VisitorOnly {
         /// The visitor.
         visitor: String,
+    }
+);
+payload!(
+    /// `release`, `answer`, `decline`: an event of one visitor's chat, done
+    /// by the agent acting when one is named (R38: `not_holder` unless it
+    /// holds the chat), else by the host.
+    ChatAction {
+        /// The visitor.
+        visitor: String,
+        /// The agent acting, if any (R38).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        agent: Option<String>,
     }
 );
 payload!(
@@ -77,7 +88,8 @@ payload!(
 );
 
 /// `transfer`: the holder transfers the visitor's chat (R19). Serde:
-/// `{"visitor": "v1", "to_group": "de"}` or `{"visitor": "v1", "to_agent": "bob"}`.
+/// `{"visitor": "v1", "to_group": "de"}` or `{"visitor": "v1", "to_agent": "bob"}`,
+/// with `"agent": "anna"` when an agent does it (R38).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "wire::Transfer", into = "wire::Transfer"))]
@@ -86,6 +98,9 @@ pub struct Transfer {
     pub visitor: String,
     /// Where to.
     pub to: TransferTarget,
+    /// The agent acting, if any (R38: `not_holder` unless it holds the
+    /// chat).
+    pub agent: Option<String>,
 }
 
 /// `add_agent`: a configuration change that appends an agent, and the
@@ -237,7 +252,7 @@ events! {
     /// The visitor starts a chat, routed under the policy (R15–R18).
     Route(VisitorOnly) = "route";
     /// The visitor's chat, held or queued, is closed (R14).
-    Release(VisitorOnly) = "release";
+    Release(ChatAction) = "release";
     /// The holder transfers the chat (R19).
     Transfer(Transfer) = "transfer";
     /// The visitor leaves the site (R14).
@@ -247,9 +262,9 @@ events! {
     /// The agent reloads its dashboard (R9).
     Refresh(AgentOnly) = "refresh";
     /// The holder of the visitor's chat answered it (R27).
-    Answer(VisitorOnly) = "answer";
+    Answer(ChatAction) = "answer";
     /// The holder declines the visitor's unanswered chat (R27).
-    Decline(VisitorOnly) = "decline";
+    Decline(ChatAction) = "decline";
     /// Time passes: the clock moves this many milliseconds forward (R26),
     /// processing the deadlines due by then. Serde: `{"advance": 60000}`.
     /// A log that stores absolute times writes a [`Timed`] advance by 0.
@@ -264,7 +279,8 @@ events! {
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode, Event};
 /// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
-/// let err = account.apply_event(&Event::Release(groupgate::event::VisitorOnly { visitor: "v1".into() })).unwrap_err();
+/// let release = groupgate::event::ChatAction { visitor: "v1".into(), agent: None };
+/// let err = account.apply_event(&Event::Release(release)).unwrap_err();
 /// assert_eq!(err.code(), "unknown_visitor");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -314,13 +330,13 @@ impl Account {
             Event::PreferAgent(p) => self.prefer_agent(&p.visitor, &p.agent)?,
             Event::Claim(c) => drop(self.claim(&c.agent, &c.visitor)?),
             Event::Route(r) => drop(self.route(&r.visitor)?),
-            Event::Release(r) => self.release(&r.visitor)?,
-            Event::Transfer(t) => drop(self.transfer(&t.visitor, &t.to)?),
+            Event::Release(r) => self.release_as(r.agent.as_deref(), &r.visitor)?,
+            Event::Transfer(t) => drop(self.transfer_as(t.agent.as_deref(), &t.visitor, &t.to)?),
             Event::Leave(l) => self.leave(&l.visitor)?,
             Event::SetStatus(s) => self.set_status(&s.agent, s.status)?,
             Event::Refresh(r) => self.refresh(&r.agent)?,
-            Event::Answer(a) => self.answer(&a.visitor)?,
-            Event::Decline(d) => self.decline(&d.visitor)?,
+            Event::Answer(a) => self.answer_as(a.agent.as_deref(), &a.visitor)?,
+            Event::Decline(d) => self.decline_as(d.agent.as_deref(), &d.visitor)?,
             Event::AdvanceBy(by) => self.advance_by(*by)?,
             Event::AddAgent(a) => return self.add_agent(a),
             Event::Change(change) => drop(self.apply(change)?),

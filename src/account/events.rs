@@ -348,14 +348,39 @@ impl Account {
     /// assert_eq!(account.load("anna"), Some(0));
     /// ```
     pub fn release(&mut self, visitor: &str) -> Result<(), ActionError> {
-        self.guarded(|account| account.release_event(visitor))
+        self.release_as(None, visitor)
     }
 
-    fn release_event(&mut self, visitor: &str) -> Result<(), ActionError> {
+    /// [`release`](Self::release) done by `agent` when one is given (R38):
+    /// it must hold the chat. With `None`, the host's own release.
+    ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`, `unknown_agent`, `no_chat`, then `not_holder`
+    /// unless `agent` holds the chat (a queued chat has no holder).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// account.visit("v1", None).unwrap();
+    /// account.claim("anna", "v1").unwrap();
+    /// assert_eq!(account.release_as(Some("bob"), "v1").unwrap_err().code(), "not_holder");
+    /// account.release_as(Some("anna"), "v1").unwrap();
+    /// assert_eq!(account.holder("v1"), None);
+    /// ```
+    pub fn release_as(&mut self, agent: Option<&str>, visitor: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.release_event(agent, visitor))
+    }
+
+    fn release_event(&mut self, agent: Option<&str>, visitor: &str) -> Result<(), ActionError> {
         let (slot, v) = self.known_slot(visitor)?;
+        let acting = self.acting(agent)?;
         if v.chat.is_none() {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         }
+        Self::holds(&v, acting)?;
         if let Some(holder) = self.state.close(slot) {
             self.serve_agent(&holder);
         }

@@ -386,6 +386,28 @@ impl Account {
         self.latest.agent_ix(agent).ok_or_else(|| UnknownId::Agent(agent.to_owned()).into())
     }
 
+    /// R38: the agent a chat event names as acting, checked right after
+    /// the visitor: `unknown_agent` when there is no such agent. O(1)
+    /// expected.
+    pub(super) fn acting<'a>(&self, agent: Option<&'a str>) -> Result<Option<&'a str>, ActionError> {
+        if let Some(a) = agent {
+            self.agent_ix(a)?;
+        }
+        Ok(agent)
+    }
+
+    /// R38: `not_holder` unless the acting agent, when the event names one,
+    /// holds the visitor's chat (a queued chat has no holder). O(1).
+    pub(super) fn holds(v: &Visitor<'_>, acting: Option<&str>) -> Result<(), ActionError> {
+        let holder = v.chat.and_then(|c| c.holder.as_ref());
+        match acting {
+            Some(a) if holder.is_none_or(|h| h.as_str() != a) => {
+                Err(ActionError::NotHolder { agent: AgentId::stored(a), visitor: VisitorId::stored(v.id) })
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(super) fn known_visitor(&self, visitor: &str) -> Result<Visitor<'_>, ActionError> {
         self.known_slot(visitor).map(|(_, v)| v)
     }

@@ -71,15 +71,38 @@ impl Account {
     ///
     /// Cost: O(viewers of the target group · chain length), then, under `least_busy` and `round_robin`, serving the queue (R18): O(queue) visibility tests plus a routing plan for each chat the event may have unblocked.
     pub fn transfer(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
-        self.guarded(|account| account.transfer_event(visitor, to))
+        self.transfer_as(None, visitor, to)
     }
 
-    fn transfer_event(&mut self, visitor: &str, to: &TransferTarget) -> Result<Routed, ActionError> {
+    /// [`transfer`](Self::transfer) done by `agent` when one is given
+    /// (R38): it must hold the chat, checked before the target.
+    ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`, `unknown_agent`, `no_chat`, `not_holder`, then
+    /// the target's errors as [`transfer`](Self::transfer)'s.
+    pub fn transfer_as(
+        &mut self,
+        agent: Option<&str>,
+        visitor: &str,
+        to: &TransferTarget,
+    ) -> Result<Routed, ActionError> {
+        self.guarded(|account| account.transfer_event(agent, visitor, to))
+    }
+
+    fn transfer_event(
+        &mut self,
+        agent: Option<&str>,
+        visitor: &str,
+        to: &TransferTarget,
+    ) -> Result<Routed, ActionError> {
         let (slot, v) = self.known_slot(visitor)?;
+        let acting = self.acting(agent)?;
         let holder = v.chat.as_ref().and_then(|c| c.holder.clone());
         let Some(holder) = holder else {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         };
+        Self::holds(&v, acting)?;
         let own = v.group;
         let routed = match to {
             TransferTarget::Group(g) => self.transfer_to_group(slot, own, g)?,

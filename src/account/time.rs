@@ -118,14 +118,26 @@ impl Account {
     /// assert!(account.visitor("v1").unwrap().answered());
     /// ```
     pub fn answer(&mut self, visitor: &str) -> Result<(), ActionError> {
-        self.guarded(|account| account.answer_event(visitor))
+        self.answer_as(None, visitor)
     }
 
-    fn answer_event(&mut self, visitor: &str) -> Result<(), ActionError> {
+    /// [`answer`](Self::answer) done by `agent` when one is given (R38): it
+    /// must hold the chat.
+    ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`, `unknown_agent`, `no_chat`, then `not_holder`.
+    pub fn answer_as(&mut self, agent: Option<&str>, visitor: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.answer_event(agent, visitor))
+    }
+
+    fn answer_event(&mut self, agent: Option<&str>, visitor: &str) -> Result<(), ActionError> {
         let (slot, v) = self.known_slot(visitor)?;
+        let acting = self.acting(agent)?;
         if v.chat.is_none_or(|c| c.holder.is_none()) {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         }
+        Self::holds(&v, acting)?;
         self.state.answer(slot);
         Ok(())
     }
@@ -158,14 +170,27 @@ impl Account {
     /// assert_eq!(account.decline("v1").unwrap_err().code(), "already_answered");
     /// ```
     pub fn decline(&mut self, visitor: &str) -> Result<(), ActionError> {
-        self.guarded(|account| account.decline_event(visitor))
+        self.decline_as(None, visitor)
     }
 
-    fn decline_event(&mut self, visitor: &str) -> Result<(), ActionError> {
+    /// [`decline`](Self::decline) done by `agent` when one is given (R38):
+    /// it must hold the chat, checked before `already_answered`.
+    ///
+    /// # Errors
+    ///
+    /// `unknown_visitor`, `unknown_agent`, `no_chat`, `not_holder`, then
+    /// `already_answered`.
+    pub fn decline_as(&mut self, agent: Option<&str>, visitor: &str) -> Result<(), ActionError> {
+        self.guarded(|account| account.decline_event(agent, visitor))
+    }
+
+    fn decline_event(&mut self, agent: Option<&str>, visitor: &str) -> Result<(), ActionError> {
         let (slot, v) = self.known_slot(visitor)?;
+        let acting = self.acting(agent)?;
         let Some(chat) = v.chat.filter(|c| c.holder.is_some()) else {
             return Err(ActionError::NoChat(VisitorId::stored(v.id)));
         };
+        Self::holds(&v, acting)?;
         if chat.answered {
             return Err(ActionError::AlreadyAnswered(VisitorId::stored(v.id)));
         }

@@ -45,15 +45,16 @@ pub enum Op {
     Visit(usize, Option<usize>),
     Select(usize, usize),
     Claim(usize, usize),
-    Release(usize),
+    /// The visitor, and the agent acting when one is named (R38).
+    Release(usize, Option<usize>),
     Leave(usize),
     Prefer(usize, usize),
     SetStatus(usize, u8),
     Route(usize),
-    TransferGroup(usize, usize),
-    TransferAgent(usize, usize),
-    Answer(usize),
-    Decline(usize),
+    TransferGroup(usize, usize, Option<usize>),
+    TransferAgent(usize, usize, Option<usize>),
+    Answer(usize, Option<usize>),
+    Decline(usize, Option<usize>),
     /// Time passes: this many milliseconds (R26).
     Advance(u64),
 }
@@ -129,24 +130,30 @@ pub fn advance(account: &mut Account, w: &mut World, now: u64) {
 
 /// The event an op stands for, in the library's one vocabulary (R33).
 pub fn event(op: &Op) -> Event {
-    use groupgate::event::{AgentVisitor, SelectGroup, SetStatus, Transfer, Visit, VisitorOnly};
+    use groupgate::event::{AgentVisitor, ChatAction, SelectGroup, SetStatus, Transfer, Visit, VisitorOnly};
     let visitor = |v: usize| VISITORS[v].to_string();
     let only = |v: usize| VisitorOnly { visitor: visitor(v) };
+    let acting = |a: Option<usize>| a.map(|a| AGENTS[a].to_string());
+    let chat = |v: usize, a: Option<usize>| ChatAction { visitor: visitor(v), agent: acting(a) };
     match *op {
         Op::Visit(v, g) => Event::Visit(Visit { visitor: visitor(v), page_group: g.map(gid) }),
         Op::Select(v, g) => Event::SelectGroup(SelectGroup { visitor: visitor(v), group: gid(g) }),
         Op::Claim(a, v) => Event::Claim(AgentVisitor { agent: AGENTS[a].into(), visitor: visitor(v) }),
-        Op::Release(v) => Event::Release(only(v)),
+        Op::Release(v, a) => Event::Release(chat(v, a)),
         Op::Leave(v) => Event::Leave(only(v)),
         Op::Prefer(v, a) => Event::PreferAgent(AgentVisitor { agent: AGENTS[a].into(), visitor: visitor(v) }),
         Op::SetStatus(a, st) => Event::SetStatus(SetStatus { agent: AGENTS[a].into(), status: status(st) }),
         Op::Route(v) => Event::Route(only(v)),
-        Op::TransferGroup(v, g) => Event::Transfer(Transfer { visitor: visitor(v), to: TransferTarget::Group(gid(g)) }),
-        Op::TransferAgent(v, a) => {
-            Event::Transfer(Transfer { visitor: visitor(v), to: TransferTarget::Agent(AGENTS[a].into()) })
+        Op::TransferGroup(v, g, by) => {
+            Event::Transfer(Transfer { visitor: visitor(v), to: TransferTarget::Group(gid(g)), agent: acting(by) })
         }
-        Op::Answer(v) => Event::Answer(only(v)),
-        Op::Decline(v) => Event::Decline(only(v)),
+        Op::TransferAgent(v, a, by) => Event::Transfer(Transfer {
+            visitor: visitor(v),
+            to: TransferTarget::Agent(AGENTS[a].into()),
+            agent: acting(by),
+        }),
+        Op::Answer(v, a) => Event::Answer(chat(v, a)),
+        Op::Decline(v, a) => Event::Decline(chat(v, a)),
         Op::Advance(ms) => Event::AdvanceBy(ms),
     }
 }
@@ -206,9 +213,11 @@ fn model_step(w: &mut World, op: &Op) -> String {
             }
             Err(code) => code.into(),
         },
-        Op::Release(v) => match visitor(s, v) {
+        Op::Release(v, by) => match visitor(s, v) {
             None => "unknown_visitor".into(),
+            Some(_) if unknown(c, by) => "unknown_agent".into(),
             Some(x) if !x.has_chat => "no_chat".into(),
+            Some(x) if not_holder(x, by) => "not_holder".into(),
             Some(x) => {
                 r.notes.push(model::note::closed(VISITORS[v], x.holder.as_deref()));
                 x.has_chat = false;
@@ -252,10 +261,16 @@ fn model_step(w: &mut World, op: &Op) -> String {
                 ok
             }
         },
-        Op::TransferGroup(v, g) => {
+        Op::TransferGroup(v, g, by) => {
             let Some(x) = s.visitor(VISITORS[v]) else { return "unknown_visitor".into() };
+            if unknown(c, by) {
+                return "unknown_agent".into();
+            }
             if x.holder.is_none() {
                 return "no_chat".into();
+            }
+            if not_holder(x, by) {
+                return "not_holder".into();
             }
             if !c.exists(GROUPS[g]) {
                 return "unknown_group".into();
@@ -283,9 +298,15 @@ fn model_step(w: &mut World, op: &Op) -> String {
             model::land(c, s, r, VISITORS[v], now);
             ok
         }
-        Op::TransferAgent(v, a) => {
+        Op::TransferAgent(v, a, by) => {
             let Some(x) = s.visitor(VISITORS[v]) else { return "unknown_visitor".into() };
+            if unknown(c, by) {
+                return "unknown_agent".into();
+            }
             let Some(holder) = x.holder.clone() else { return "no_chat".into() };
+            if not_holder(x, by) {
+                return "not_holder".into();
+            }
             if c.agent(AGENTS[a]).is_none() {
                 return "unknown_agent".into();
             }
@@ -307,18 +328,22 @@ fn model_step(w: &mut World, op: &Op) -> String {
             r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
             ok
         }
-        Op::Answer(v) => match visitor(s, v) {
+        Op::Answer(v, by) => match visitor(s, v) {
             None => "unknown_visitor".into(),
+            Some(_) if unknown(c, by) => "unknown_agent".into(),
             Some(x) if x.holder.is_none() => "no_chat".into(),
+            Some(x) if not_holder(x, by) => "not_holder".into(),
             Some(x) => {
                 x.answered = true;
                 x.missed.clear();
                 ok
             }
         },
-        Op::Decline(v) => match s.visitor(VISITORS[v]) {
+        Op::Decline(v, by) => match s.visitor(VISITORS[v]) {
             None => "unknown_visitor".into(),
+            Some(_) if unknown(c, by) => "unknown_agent".into(),
             Some(x) if x.holder.is_none() => "no_chat".into(),
+            Some(x) if not_holder(x, by) => "not_holder".into(),
             Some(x) if x.answered => "already_answered".into(),
             Some(_) => {
                 model::miss(c, s, r, VISITORS[v], "declined");
@@ -331,6 +356,18 @@ fn model_step(w: &mut World, op: &Op) -> String {
             ok
         }
     }
+}
+
+/// R38: a chat event names an acting agent that does not exist
+/// (`unknown_agent`, checked right after the visitor).
+fn unknown(c: &MConfig, acting: Option<usize>) -> bool {
+    acting.is_some_and(|a| c.agent(AGENTS[a]).is_none())
+}
+
+/// R38: the acting agent named does not hold the chat (`not_holder`, after
+/// `no_chat`, before the rule's own checks); a queued chat has no holder.
+fn not_holder(x: &MVisitor, acting: Option<usize>) -> bool {
+    acting.is_some_and(|a| x.holder.as_deref() != Some(AGENTS[a]))
 }
 
 pub fn strings<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {

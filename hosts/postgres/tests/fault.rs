@@ -103,8 +103,8 @@ fn event(rng: &mut Rng) -> Event {
         25..=31 => Event::Leave(groupgate::event::VisitorOnly { visitor: v }),
         32..=51 => Event::Route(groupgate::event::VisitorOnly { visitor: v }),
         52..=59 => Event::Claim(groupgate::event::AgentVisitor { agent: a, visitor: v }),
-        60..=69 => Event::Release(groupgate::event::VisitorOnly { visitor: v }),
-        70..=77 => Event::Answer(groupgate::event::VisitorOnly { visitor: v }),
+        60..=69 => Event::Release(groupgate::event::ChatAction { visitor: v, agent: None }),
+        70..=77 => Event::Answer(groupgate::event::ChatAction { visitor: v, agent: None }),
         78..=89 => {
             let status = [Status::Online, Status::Online, Status::Away, Status::Offline][rng.below(4)];
             Event::SetStatus(groupgate::event::SetStatus { agent: a, status })

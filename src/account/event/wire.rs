@@ -27,6 +27,8 @@ pub(super) struct Transfer {
     to_group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     to_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent: Option<String>,
 }
 
 impl TryFrom<Transfer> for super::Transfer {
@@ -38,7 +40,7 @@ impl TryFrom<Transfer> for super::Transfer {
             (None, Some(a)) => TransferTarget::Agent(a),
             _ => return Err("`transfer` needs exactly one of `to_group` and `to_agent`"),
         };
-        Ok(super::Transfer { visitor: w.visitor, to })
+        Ok(super::Transfer { visitor: w.visitor, to, agent: w.agent })
     }
 }
 
@@ -48,7 +50,7 @@ impl From<super::Transfer> for Transfer {
             TransferTarget::Group(g) => (Some(g), None),
             TransferTarget::Agent(a) => (None, Some(a)),
         };
-        Transfer { visitor: t.visitor, to_group, to_agent }
+        Transfer { visitor: t.visitor, to_group, to_agent, agent: t.agent }
     }
 }
 
