@@ -29,9 +29,9 @@ mod wire;
 mod guide {}
 
 pub use account::{
-    Account, ActionError, AgentKey, Assignments, ChangeReport, Claimed, CorruptCheck, Corruption, Event, EventError,
-    GroupHours, LoadError, Notice, Routed, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor,
-    SavedWait, Timed, TransferTarget, Visited, VisitorKey, VisitorView,
+    Account, ActionError, AgentKey, AgentView, Assignments, ChangeReport, Claimed, CorruptCheck, Corruption, Event,
+    EventError, GroupHours, LoadError, Notice, PageAvailability, Routed, SAVED_FORMAT, Saved, SavedAgent,
+    SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed, TransferTarget, Visited, VisitorKey, VisitorView,
 };
 pub use config::{
     AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, ExceptionSpec, Group,

@@ -21,9 +21,9 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
-    ActionError, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed, ConfigError,
-    EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, Reason, Routed, TransferTarget,
-    Visibility,
+    ActionError, AgentView, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed,
+    ConfigError, EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, PageAvailability,
+    Reason, Routed, TransferTarget, Visibility,
 };
 
 /// A reason as its code (`"not_in_group"`).
@@ -119,6 +119,41 @@ impl Serialize for AvailabilityChange {
         let mut st = s.serialize_struct("AvailabilityChange", 2)?;
         st.serialize_field("group", &self.page_group())?;
         st.serialize_field("online", &self.online())?;
+        st.end()
+    }
+}
+
+/// `{"group": "de", "online": false}`, as [`AvailabilityChange`]'s.
+impl Serialize for PageAvailability<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("PageAvailability", 2)?;
+        st.serialize_field("group", &self.page_group())?;
+        st.serialize_field("online", &self.online())?;
+        st.end()
+    }
+}
+
+/// `{"agent": "anna", "status": "online", "enabled": true, "load": 1,
+/// "limit": 4, "loaded_revision": 2, "stale": false}` (`limit` null for
+/// none).
+///
+/// ```
+/// use groupgate::*;
+/// let account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna").chat_limit(4)).build().unwrap());
+/// assert_eq!(serde_json::to_string(&account.agent("anna").unwrap()).unwrap(),
+///     r#"{"agent":"anna","status":"offline","enabled":true,"load":0,"limit":4,"loaded_revision":1,"stale":false}"#);
+/// assert_eq!(serde_json::to_string(&account.availability()).unwrap(), r#"[{"group":null,"online":false}]"#);
+/// ```
+impl Serialize for AgentView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("AgentView", 7)?;
+        st.serialize_field("agent", self.id())?;
+        st.serialize_field("status", &self.status())?;
+        st.serialize_field("enabled", &self.enabled())?;
+        st.serialize_field("load", &self.load())?;
+        st.serialize_field("limit", &self.limit())?;
+        st.serialize_field("loaded_revision", &self.loaded_revision())?;
+        st.serialize_field("stale", &self.stale())?;
         st.end()
     }
 }

@@ -496,3 +496,166 @@ impl<'a> VisitorView<'a> {
         self.v.version
     }
 }
+
+/// Agents and pages as a UI shows them: one agent's view, all of them, and
+/// every page's availability at once.
+impl Account {
+    /// The agent as it is now: status, whether enabled (R8), load and own
+    /// limit (R12), the revision its dashboard shows and whether that is
+    /// stale (R9); `None` for an unknown agent.
+    ///
+    /// Cost: O(1) expected; O(groups) more when its dashboard shows an
+    /// older revision (the stale check).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en").chat_limit(3)).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// let anna = account.agent("anna").unwrap();
+    /// assert_eq!((anna.status(), anna.load(), anna.limit(), anna.stale()), (Status::Online, 0, Some(3), false));
+    /// account.apply(&Change::Unassign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
+    /// let anna = account.agent("anna").unwrap();
+    /// assert_eq!((anna.loaded_revision(), anna.stale()), (1, true)); // she sees "de" visitors now (R5)
+    /// assert_eq!(account.needs_refresh(), ["anna"]);
+    /// assert!(account.agent("ghost").is_none());
+    /// ```
+    pub fn agent(&self, agent: &str) -> Option<AgentView<'_>> {
+        let ix = self.latest.agent_ix(agent)?;
+        self.agent_view(ix, None)
+    }
+
+    /// Every agent of the latest revision, in configuration order, as
+    /// [`agent`](Self::agent) gives each.
+    ///
+    /// Cost: O(agents + revisions shown · groups).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let account = Account::new(ConfigBuilder::new()
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    /// let ids: Vec<&str> = account.agents().iter().map(|a| a.id().as_str()).collect();
+    /// assert_eq!(ids, ["anna", "bob"]);
+    /// ```
+    pub fn agents(&self) -> Vec<AgentView<'_>> {
+        let diffs: Vec<(u64, refresh::Diff<'_>)> =
+            self.loaded.iter().map(|(rev, snap)| (*rev, refresh::Diff::new(snap, &self.latest))).collect();
+        (0..self.latest.agents().len()).filter_map(|ix| self.agent_view(ix, Some(&diffs))).collect()
+    }
+
+    /// The agent at `ix` of the latest revision; `diffs` the revisions
+    /// shown against the latest, when already made.
+    fn agent_view(&self, ix: usize, diffs: Option<&[(u64, refresh::Diff<'_>)]>) -> Option<AgentView<'_>> {
+        let (id, compiled) = self.latest.agent(ix)?;
+        let live = self.state.agent_at(ix)?;
+        let loaded = live.loaded();
+        let stale = loaded != self.latest.revision()
+            && match diffs {
+                Some(diffs) => diffs.iter().find(|(rev, _)| *rev == loaded).is_some_and(|(_, d)| d.stale(id.as_str())),
+                None => self
+                    .loaded
+                    .get(&loaded)
+                    .is_some_and(|snap| refresh::Diff::new(snap, &self.latest).stale(id.as_str())),
+            };
+        Some(AgentView {
+            id,
+            status: live.status(),
+            enabled: compiled.enabled(),
+            load: live.load(),
+            limit: compiled.chat_limit,
+            loaded_revision: loaded,
+            stale,
+        })
+    }
+
+    /// Every page's chat-box availability (R10) as the account keeps it:
+    /// each group's page in configuration order, then the page without a
+    /// group code (`page_group` `None`). Under a plan without groups (R1),
+    /// the one page without a code.
+    ///
+    /// Cost: O(groups), no decision made again.
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let mut account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
+    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+    /// account.set_status("anna", Status::Online).unwrap();
+    /// let pages: Vec<(Option<&str>, bool)> =
+    ///     account.availability().iter().map(|p| (p.page_group().map(|g| g.as_str()), p.online())).collect();
+    /// // anna takes "en" chats, and ungrouped ones (R6's default), not "de" ones.
+    /// assert_eq!(pages, [(Some("en"), true), (Some("de"), false), (None, true)]);
+    /// ```
+    pub fn availability(&self) -> Vec<PageAvailability<'_>> {
+        self.available.pages(&self.latest).map(|(page_group, online)| PageAvailability { page_group, online }).collect()
+    }
+}
+
+/// An agent as it is now, read from the account ([`Account::agent`],
+/// [`Account::agents`]). Serde: `{"agent": "anna", "status": "online",
+/// "enabled": true, "load": 1, "limit": 4, "loaded_revision": 2, "stale":
+/// false}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentView<'a> {
+    pub(crate) id: &'a AgentId,
+    pub(crate) status: Status,
+    pub(crate) enabled: bool,
+    pub(crate) load: u32,
+    pub(crate) limit: Option<u32>,
+    pub(crate) loaded_revision: u64,
+    pub(crate) stale: bool,
+}
+
+impl<'a> AgentView<'a> {
+    /// Its id.
+    pub fn id(&self) -> &'a AgentId {
+        self.id
+    }
+    /// Its presence.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    /// Whether it is enabled (R8).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+    /// Chats it holds (R12).
+    pub fn load(&self) -> u32 {
+        self.load
+    }
+    /// Its own chat limit, or the account's default (R12); a group's limit
+    /// may be lower for chats there.
+    pub fn limit(&self) -> Option<u32> {
+        self.limit
+    }
+    /// The revision its dashboard shows (R9).
+    pub fn loaded_revision(&self) -> u64 {
+        self.loaded_revision
+    }
+    /// Whether its dashboard shows another set of visitors than the latest
+    /// revision would (R9): it should refresh.
+    pub fn stale(&self) -> bool {
+        self.stale
+    }
+}
+
+/// One page's chat-box availability ([`Account::availability`]). Serde:
+/// `{"group": "en", "online": true}` (`group` null for pages without a
+/// code), as an `availability_changed` notice's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageAvailability<'a> {
+    pub(crate) page_group: Option<&'a GroupId>,
+    pub(crate) online: bool,
+}
+
+impl<'a> PageAvailability<'a> {
+    /// The page's group code; `None` for pages without one.
+    pub fn page_group(&self) -> Option<&'a GroupId> {
+        self.page_group
+    }
+    /// Whether the chat box is online there.
+    pub fn online(&self) -> bool {
+        self.online
+    }
+}

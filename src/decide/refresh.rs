@@ -175,6 +175,13 @@ impl Availability {
         out
     }
 
+    /// Every page under `snap` (whose groups this has): each group's in
+    /// configuration order, then the ungrouped page. O(groups).
+    pub(crate) fn pages<'a>(&'a self, snap: &'a Snapshot) -> impl Iterator<Item = (Option<&'a GroupId>, bool)> + 'a {
+        let groups = snap.live_groups().map(|(g, id, _)| (Some(id), self.at(g)));
+        groups.chain(std::iter::once((None, self.ungrouped)))
+    }
+
     /// The page of the group at index `g` of the snapshot this was computed
     /// under (a group that does not work there, R1: the ungrouped page). O(1).
     fn at(&self, g: GroupIx) -> bool {

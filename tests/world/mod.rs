@@ -418,9 +418,32 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         assert_eq!(account.status(a), Some(s.status(a)), "R27 status {a}");
         assert_eq!(strings(account.dashboard(a)), model::dashboard(&loaded(a), s, a), "R9 dashboard {a}");
     }
+    // One agent's view and all of them at once agree with the answers
+    // above; the stale ones are those needing a refresh (R9).
+    let views = account.agents();
+    let stale: Vec<String> = views.iter().filter(|v| v.stale()).map(|v| v.id().to_string()).collect();
+    assert_eq!(stale, strings(account.needs_refresh()), "R9 stale agents");
+    for view in &views {
+        let a = view.id().as_str();
+        assert_eq!((view.load(), view.status()), (s.load(a), s.status(a)), "agent view {a}");
+        assert_eq!(account.agent(a).as_ref(), Some(view), "one agent's view {a}");
+    }
+    assert_eq!(views.len(), c.agents.len(), "every agent");
     for page in GROUPS.iter().map(|g| Some(*g)).chain([None]) {
         assert_eq!(account.is_online(page), model::online(c, s, page), "R10 {page:?}");
     }
+    // Every page at once: the configuration's groups in order, then the
+    // page without a code (R10, R25).
+    let pages: Vec<(Option<String>, bool)> =
+        account.availability().iter().map(|p| (p.page_group().map(|g| g.to_string()), p.online())).collect();
+    let want: Vec<(Option<String>, bool)> = c
+        .groups
+        .iter()
+        .filter(|_| c.plan.has_groups())
+        .map(|g| (Some(g.id.clone()), model::online(c, s, Some(&g.id))))
+        .chain([(None, model::online(c, s, None))])
+        .collect();
+    assert_eq!(pages, want, "R10 every page");
     assert_eq!(strings(account.form_choices()), model::form_choices(c, s), "R21");
     // R30: each group open or closed at the clock, and its next change
     // within the horizon.
