@@ -17,13 +17,13 @@
 //!     r#"{"code":"not_in_group","kind":"forbidden","message":"claim refused: not_in_group"}"#);
 //! ```
 
-use serde::ser::{SerializeStruct, Serializer};
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
     ActionError, AgentView, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed,
     ConfigError, EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, PageAvailability,
-    Reason, Routed, TransferTarget, Visibility,
+    Problem, Reason, Routed, TransferTarget, UnknownId, Visibility,
 };
 
 /// A reason as its code (`"not_in_group"`).
@@ -228,22 +228,165 @@ impl<'de> Deserialize<'de> for TransferTarget {
     }
 }
 
-/// `{"code": "...", "kind": "...", "message": "..."}`, the same for every
-/// error type.
-fn error<S: Serializer>(e: &impl ErrorCode, s: S) -> Result<S::Ok, S::Error> {
-    let mut st = s.serialize_struct("Error", 3)?;
-    st.serialize_field("code", e.code())?;
-    st.serialize_field("kind", &e.kind())?;
-    st.serialize_field("message", &e.to_string())?;
-    st.end()
+/// A value an error carries beside its code and message.
+enum Datum<'a> {
+    Id(&'a str),
+    Ids(&'a [String]),
+    Number(u64),
+    Problems(&'a [Problem]),
+}
+
+impl Serialize for Datum<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Datum::Id(id) => s.serialize_str(id),
+            Datum::Ids(ids) => ids.serialize(s),
+            Datum::Number(n) => s.serialize_u64(*n),
+            Datum::Problems(problems) => {
+                let mut seq = s.serialize_seq(Some(problems.len()))?;
+                for p in problems.iter() {
+                    seq.serialize_element(&Form(p))?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+/// What an error carries beside its code, kind and message: the ids it
+/// names, by what they are (`"visitor"`, `"agent"`, `"group"`, …), and for
+/// a configuration error every problem, each in this same form.
+trait ErrorData: ErrorCode {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)>;
+}
+
+/// `{"code": "...", "kind": "...", "message": "...", ...data}`: every error
+/// type alike, its data as [`ErrorData`] gives it.
+struct Form<'a, E>(&'a E);
+
+impl<E: ErrorData> Serialize for Form<'_, E> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let data = self.0.data();
+        let mut map = s.serialize_map(Some(3 + data.len()))?;
+        map.serialize_entry("code", self.0.code())?;
+        map.serialize_entry("kind", &self.0.kind())?;
+        map.serialize_entry("message", &self.0.to_string())?;
+        for (key, value) in &data {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl ErrorData for UnknownId {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        let what = match self {
+            UnknownId::Agent(_) => "agent",
+            UnknownId::Visitor(_) => "visitor",
+            UnknownId::Group(_) => "group",
+            UnknownId::Schedule(_) => "schedule",
+        };
+        vec![(what, Datum::Id(self.id()))]
+    }
+}
+
+impl ErrorData for ActionError {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        match self {
+            ActionError::Unknown(e) => e.data(),
+            ActionError::Denied { holder: Some(h), .. } => vec![("holder", Datum::Id(h.as_str()))],
+            ActionError::VersionMismatch { expected, found } => {
+                vec![("expected", Datum::Number(*expected)), ("found", Datum::Number(*found))]
+            }
+            ActionError::NoChat(v) | ActionError::ChatOpen(v) | ActionError::AlreadyAnswered(v) => {
+                vec![("visitor", Datum::Id(v.as_str()))]
+            }
+            ActionError::SameGroup(g) => vec![("group", Datum::Id(g.as_str()))],
+            ActionError::GroupNotOffered(g) => vec![("group", Datum::Id(g))],
+            ActionError::NotHolder { agent, visitor } => {
+                vec![("agent", Datum::Id(agent.as_str())), ("visitor", Datum::Id(visitor.as_str()))]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl ErrorData for Problem {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        match self {
+            Problem::DuplicateGroup { group } => vec![("group", Datum::Id(group))],
+            Problem::DuplicateAgent { agent } => vec![("agent", Datum::Id(agent))],
+            Problem::DuplicateMembership { agent, group }
+            | Problem::UnknownMembership { agent, group }
+            | Problem::UnknownTier { agent, group } => vec![("agent", Datum::Id(agent)), ("group", Datum::Id(group))],
+            Problem::UnknownFallback { group, fallback } => {
+                vec![("group", Datum::Id(group)), ("fallback", Datum::Id(fallback))]
+            }
+            Problem::DuplicateSchedule { schedule } | Problem::InvalidSchedule { schedule, .. } => {
+                vec![("schedule", Datum::Id(schedule))]
+            }
+            Problem::UnknownSchedule { group, schedule } => {
+                vec![("group", Datum::Id(group)), ("schedule", Datum::Id(schedule))]
+            }
+            Problem::ScheduleInUse { schedule, groups } => {
+                vec![("schedule", Datum::Id(schedule)), ("groups", Datum::Ids(groups))]
+            }
+            Problem::FallbackCycle { groups } => vec![("groups", Datum::Ids(groups))],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl ErrorData for ConfigError {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        vec![("problems", Datum::Problems(self.problems()))]
+    }
+}
+
+impl ErrorData for ChangeError {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        match self {
+            ChangeError::Unknown(e) => e.data(),
+            ChangeError::NotAMember { agent, group } => {
+                vec![("agent", Datum::Id(agent.as_str())), ("group", Datum::Id(group.as_str()))]
+            }
+            ChangeError::Invalid(e) => e.data(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl ErrorData for EventError {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        match self {
+            EventError::Action(e) => e.data(),
+            EventError::Change(e) => e.data(),
+        }
+    }
+}
+
+impl ErrorData for LoadError {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        match self {
+            LoadError::UnsupportedVersion(v) => vec![("format", Datum::Number(u64::from(*v)))],
+            LoadError::Corrupt(_) => Vec::new(),
+        }
+    }
+}
+
+impl ErrorData for IdError {
+    fn data(&self) -> Vec<(&'static str, Datum<'_>)> {
+        Vec::new()
+    }
 }
 
 macro_rules! error_form {
     ($($ty:ty),+) => {$(
-        /// `{"code": "...", "kind": "...", "message": "..."}`.
+        /// `{"code": "...", "kind": "...", "message": "...", ...data}`: the ids
+        /// the error names, and a configuration error's problems.
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                error(self, s)
+                Form(self).serialize(s)
             }
         }
     )+};

@@ -98,16 +98,69 @@ fn results_read_as_objects() {
 fn errors_read_as_code_kind_and_message() {
     let mut a = account(Routing::Broadcast);
     let err = a.release("v9").unwrap_err();
-    assert_eq!(to(&err), json!({"code": "unknown_visitor", "kind": "not_found", "message": "unknown visitor `v9`"}));
+    assert_eq!(
+        to(&err),
+        json!({"code": "unknown_visitor", "kind": "not_found", "message": "unknown visitor `v9`", "visitor": "v9"})
+    );
     let err = a.apply(&Change::RemoveGroup { group: "zz".parse().unwrap() }).unwrap_err();
-    assert_eq!(to(&err), json!({"code": "unknown_group", "kind": "not_found", "message": "unknown group `zz`"}));
+    assert_eq!(
+        to(&err),
+        json!({"code": "unknown_group", "kind": "not_found", "message": "unknown group `zz`", "group": "zz"})
+    );
     let mut saved = a.save();
     saved.format = 7;
     let err = Account::from_saved(saved).unwrap_err();
-    assert_eq!(to(&err)["code"], "unsupported_version");
-    let err = ConfigBuilder::new().group(GroupSpec::new("en")).group(GroupSpec::new("en")).build().unwrap_err();
-    assert_eq!(to(&err)["code"], "duplicate_group");
-    assert_eq!(to(&err)["kind"], "invalid");
+    assert_eq!((to(&err)["code"].clone(), to(&err)["format"].clone()), (json!("unsupported_version"), json!(7)));
+}
+
+/// Errors carry their data beside code, kind and message: the holder of a
+/// claimed chat, the agent and visitor of `not_holder` (R38), and every
+/// problem of a configuration, each with its code and ids (R23).
+#[test]
+fn errors_carry_their_data() {
+    let mut a = account(Routing::Broadcast);
+    a.set_status("anna", Status::Online).unwrap();
+    a.set_status("bob", Status::Online).unwrap();
+    a.visit("v1", None).unwrap();
+    a.claim("anna", "v1").unwrap();
+    let err = a.claim("bob", "v1").unwrap_err();
+    assert_eq!((to(&err)["code"].clone(), to(&err)["holder"].clone()), (json!("already_claimed"), json!("anna")));
+    let err = a.release_as(Some("bob"), "v1").unwrap_err();
+    assert_eq!(
+        to(&err),
+        json!({"code": "not_holder", "kind": "forbidden",
+               "message": "agent `bob` does not hold the chat of visitor `v1`", "agent": "bob", "visitor": "v1"})
+    );
+    let err = ConfigBuilder::new()
+        .group(GroupSpec::new("en").fallback("xx"))
+        .group(GroupSpec::new("en"))
+        .agent(AgentSpec::new("anna").member("de"))
+        .build()
+        .unwrap_err();
+    let json = to(&err);
+    assert_eq!((json["code"].clone(), json["kind"].clone()), (json!("duplicate_group"), json!("invalid")));
+    let problems: Vec<(String, Value)> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let mut ids = p.as_object().unwrap().clone();
+            let code = ids.remove("code").unwrap().as_str().unwrap().to_string();
+            assert!(ids.remove("message").unwrap().is_string());
+            assert_eq!(ids.remove("kind").unwrap(), "invalid");
+            (code, Value::Object(ids))
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            // By code in R23's order; of one code, in the configuration's
+            // order: groups before agents.
+            ("duplicate_group".to_string(), json!({"group": "en"})),
+            ("unknown_group".to_string(), json!({"group": "en", "fallback": "xx"})),
+            ("unknown_group".to_string(), json!({"agent": "anna", "group": "de"})),
+        ]
+    );
 }
 
 #[test]
