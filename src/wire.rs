@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::{
     ActionError, AgentView, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed,
     ConfigError, EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, PageAvailability,
-    Problem, Reason, Routed, TransferTarget, UnknownId, Visibility,
+    Problem, Reason, Routed, TransferTarget, UnknownId, Visibility, VisitorView,
 };
 
 /// A reason as its code (`"not_in_group"`).
@@ -119,6 +119,40 @@ impl Serialize for AvailabilityChange {
         let mut st = s.serialize_struct("AvailabilityChange", 2)?;
         st.serialize_field("group", &self.page_group())?;
         st.serialize_field("online", &self.online())?;
+        st.end()
+    }
+}
+
+/// The visitor's fields as [`VisitorView`]'s getters give them, ids as
+/// strings, `null` for none.
+///
+/// ```
+/// use groupgate::*;
+/// let mut account = Account::new(ConfigBuilder::new()
+///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+/// account.visit("v1", Some("en")).unwrap();
+/// account.route("v1").unwrap(); // anna is offline: the chat waits
+/// let json = serde_json::to_value(account.visitor("v1").unwrap()).unwrap();
+/// assert_eq!((&json["group"], &json["source"], &json["queued"]), (&"en".into(), &"page_tag".into(), &true.into()));
+/// assert_eq!((&json["queue_position"], &json["group_queue_position"]), (&0.into(), &0.into()));
+/// ```
+impl Serialize for VisitorView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("VisitorView", 14)?;
+        st.serialize_field("visitor", self.id())?;
+        st.serialize_field("group", &self.group())?;
+        st.serialize_field("source", &self.group_source().map(|s| s.as_str()))?;
+        st.serialize_field("page_tag", &self.page_tag())?;
+        st.serialize_field("selection", &self.selection())?;
+        st.serialize_field("moved_to", &self.moved_to())?;
+        st.serialize_field("preferred", &self.preferred())?;
+        st.serialize_field("holder", &self.holder())?;
+        st.serialize_field("queued", &self.queued())?;
+        st.serialize_field("queue_position", &self.queue_position())?;
+        st.serialize_field("group_queue_position", &self.group_queue_position())?;
+        st.serialize_field("answered", &self.answered())?;
+        st.serialize_field("missed", self.missed())?;
+        st.serialize_field("version", &self.version())?;
         st.end()
     }
 }

@@ -1,7 +1,7 @@
 //! Decisions: every query is `&self`, pure, and cannot fail.
 
 use super::{Account, GroupHours};
-use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, Reason, Visibility};
+use crate::decide::{Candidates, ClaimCheck, EffectiveGroup, GroupSource, Reason, Visibility};
 use crate::decide::{candidates, claim, dashboard, form, group, refresh, visibility};
 use crate::ids::{AgentId, GroupId};
 use crate::rule::Rule;
@@ -354,9 +354,11 @@ impl Account {
         self.state.visitors().ids()
     }
 
-    /// A visitor on the site as the account holds it: its tags, preferred
-    /// agent and chat. `None` for a visitor not on the site. Cost: O(1)
-    /// expected, no allocation.
+    /// A visitor on the site as the account holds it: its effective group
+    /// and where that comes from (R2), its tags, preferred agent and chat,
+    /// and where its chat waits (R18). `None` for a visitor not on the
+    /// site. Cost: O(1) expected, no allocation; O(log queue + chats ahead
+    /// of it in its group) when its chat waits.
     ///
     /// ```
     /// use groupgate::*;
@@ -374,7 +376,15 @@ impl Account {
     /// assert_eq!(v.version(), account.chat_version("v1").unwrap());
     /// ```
     pub fn visitor(&self, visitor: &str) -> Option<VisitorView<'_>> {
-        self.state.visitor(visitor).map(|v| VisitorView { v })
+        let visitors = self.state.visitors();
+        let slot = visitors.slot(visitor)?;
+        let v = visitors.at(slot)?;
+        Some(VisitorView {
+            v,
+            group: group::explain(&self.latest, v.tags).group,
+            queue_position: visitors.queue_position(slot),
+            group_queue_position: visitors.group_queue_position(slot),
+        })
     }
 
     /// How many queued chats are ahead of the visitor's (R18): 0 for the
@@ -442,15 +452,41 @@ impl Account {
 }
 
 /// A visitor on the site, read from the account ([`Account::visitor`]).
+/// Serde: `{"visitor": "v1", "group": "en", "source": "page_tag",
+/// "page_tag": "en", "selection": null, "moved_to": null, "preferred":
+/// null, "holder": "anna", "queued": false, "queue_position": null,
+/// "group_queue_position": null, "answered": false, "missed": [],
+/// "version": 3}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VisitorView<'a> {
     v: Visitor<'a>,
+    group: Option<(&'a GroupId, GroupSource)>,
+    queue_position: Option<usize>,
+    group_queue_position: Option<usize>,
 }
 
 impl<'a> VisitorView<'a> {
     /// Its id.
     pub fn id(&self) -> &'a str {
         self.v.id
+    }
+    /// Its effective group (R2); `None` when ungrouped.
+    pub fn group(&self) -> Option<&'a GroupId> {
+        self.group.map(|(g, _)| g)
+    }
+    /// Which of its fields gave the effective group (R2).
+    pub fn group_source(&self) -> Option<GroupSource> {
+        self.group.map(|(_, s)| s)
+    }
+    /// How many queued chats are ahead of its chat in the whole queue
+    /// ([`Account::queue_position`]); `None` when its chat does not wait.
+    pub fn queue_position(&self) -> Option<usize> {
+        self.queue_position
+    }
+    /// How many chats of its group wait ahead of its chat — the ones its
+    /// group's agents take first (R18); `None` when it does not wait.
+    pub fn group_queue_position(&self) -> Option<usize> {
+        self.group_queue_position
     }
     /// The group code of the page it was last seen on with one.
     pub fn page_tag(&self) -> Option<&'a GroupId> {

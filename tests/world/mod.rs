@@ -396,6 +396,16 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         assert_eq!(strings(account.candidates(v).agents()), model::candidates(c, s, mv), "R15 {v}");
         assert_eq!(account.holder(v).map(|h| h.to_string()), mv.holder, "R13 {v}");
         let view = account.visitor(v).unwrap();
+        assert_eq!((view.group(), view.group_source()), (eff.group(), eff.source()), "R2 view {v}");
+        // Where it waits: in the whole queue, and among its group's chats.
+        let queue = w.r.queue(s);
+        let at = queue.iter().position(|q| q == v);
+        assert_eq!(view.queue_position(), at, "R18 view {v}");
+        let own = model::effective_of(c, mv);
+        let ahead = at.map(|at| {
+            queue.iter().take(at).filter(|q| s.visitor(q).is_some_and(|x| model::effective_of(c, x) == own)).count()
+        });
+        assert_eq!(view.group_queue_position(), ahead, "R18 place in its group {v}");
         assert_eq!(view.answered(), mv.answered, "R27 answered {v}");
         assert_eq!(strings(view.missed()), mv.missed, "R27 missed list {v}");
         for a in AGENTS {

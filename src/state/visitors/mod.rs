@@ -473,6 +473,15 @@ impl Visitors {
         self.queue.position(place, slot)
     }
 
+    /// How many chats wait ahead of the chat in `slot` among those of its
+    /// group; `None` when it does not wait. O(log queue + chats ahead of it
+    /// in its group).
+    pub(crate) fn group_queue_position(&self, slot: u32) -> Option<usize> {
+        let place = (self.chat(slot)?.queued?.entered, self.arrival(slot));
+        let group = self.live(slot)?.group();
+        self.queue.position_in_group(group, place, slot)
+    }
+
     /// Whether any chat is queued. O(1).
     pub(crate) fn has_queue(&self) -> bool {
         !self.queue.is_empty()

@@ -169,6 +169,14 @@ impl Queue {
         }
     }
 
+    /// How many chats wait ahead of `slot`'s (at `place`) in `group`'s
+    /// queue; `None` when it does not wait there. O(log queue + chats
+    /// ahead of it there).
+    pub(super) fn position_in_group(&self, group: Option<GroupIx>, place: Place, slot: u32) -> Option<usize> {
+        let q = self.group(group)?;
+        q.contains(&(place, slot)).then(|| q.range(..(place, slot)).count())
+    }
+
     /// The first chat of `group`'s queue after `after` (from the start
     /// when `None`): (place, slot). O(log queue).
     pub(super) fn next_in(&self, group: Option<GroupIx>, after: Option<(Place, u32)>) -> Option<(Place, u32)> {
