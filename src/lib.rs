@@ -30,7 +30,7 @@ mod guide {}
 
 pub use account::{
     Account, ActionError, AgentKey, AgentView, Assignments, ChangeReport, Claimed, CorruptCheck, Corruption, Event,
-    EventError, GroupHours, LoadError, Notice, PageAvailability, Routed, SAVED_FORMAT, Saved, SavedAgent,
+    EventError, GroupHours, GroupHoursOf, LoadError, Notice, PageAvailability, Routed, SAVED_FORMAT, Saved, SavedAgent,
     SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed, TransferTarget, Visited, VisitorKey, VisitorView,
 };
 pub use config::{

@@ -22,8 +22,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
     ActionError, AgentView, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed,
-    ConfigError, EffectiveGroup, ErrorCode, EventError, GroupHours, GroupId, IdError, LoadError, PageAvailability,
-    Problem, Reason, Routed, TransferTarget, UnknownId, Visibility, VisitorView,
+    ConfigError, EffectiveGroup, ErrorCode, EventError, GroupHours, GroupHoursOf, GroupId, IdError, LoadError,
+    PageAvailability, Problem, Reason, Routed, TransferTarget, UnknownId, Visibility, VisitorView,
 };
 
 /// A reason as its code (`"not_in_group"`).
@@ -220,6 +220,17 @@ impl Serialize for GroupHours {
         let mut st = s.serialize_struct("GroupHours", 2)?;
         st.serialize_field("open", &self.open())?;
         st.serialize_field("next_change", &self.next_change())?;
+        st.end()
+    }
+}
+
+/// `{"group": "cz", "open": false, "next_change": 1764576000000}`.
+impl Serialize for GroupHoursOf<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("GroupHoursOf", 3)?;
+        st.serialize_field("group", self.group())?;
+        st.serialize_field("open", &self.hours().open())?;
+        st.serialize_field("next_change", &self.hours().next_change())?;
         st.end()
     }
 }

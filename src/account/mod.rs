@@ -42,7 +42,7 @@ pub use event::{Event, EventError, Timed};
 pub use events::Visited;
 pub use keys::{AgentKey, GroupHours, VisitorKey};
 pub use notices::Notice;
-pub use queries::{AgentView, PageAvailability, VisitorView};
+pub use queries::{AgentView, GroupHoursOf, PageAvailability, VisitorView};
 pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait};
 
 use std::collections::BTreeMap;
@@ -69,7 +69,7 @@ use crate::state::{Flipped, State, Visitor, VisitorMemory};
 /// | agent events | [`set_status`](Self::set_status), [`refresh`](Self::refresh), [`assignments`](Self::assignments), [`set_assignments`](Self::set_assignments) |
 /// | events as values (R33) and what they did (R31) | [`apply_event`](Self::apply_event), [`apply_event_at`](Self::apply_event_at), [`notices`](Self::notices) |
 /// | decisions (pure, never failing) | [`sees`](Self::sees), [`visible_agents`](Self::visible_agents), [`dashboard`](Self::dashboard), [`needs_refresh`](Self::needs_refresh), [`can_claim`](Self::can_claim), [`candidates`](Self::candidates), [`next_agent`](Self::next_agent), [`chat_limit`](Self::chat_limit), [`is_online`](Self::is_online), [`is_online_for`](Self::is_online_for), [`form_choices`](Self::form_choices), [`effective_group`](Self::effective_group) |
-/// | reads | [`visitor`](Self::visitor), [`visitors`](Self::visitors), [`has_visitor`](Self::has_visitor), [`holder`](Self::holder), [`chat_version`](Self::chat_version), [`chats_of`](Self::chats_of), [`queue`](Self::queue), [`queue_position`](Self::queue_position), [`load`](Self::load), [`status`](Self::status), [`loaded_revision`](Self::loaded_revision), [`agent`](Self::agent), [`agents`](Self::agents), [`availability`](Self::availability), [`visitor_memory`](Self::visitor_memory) |
+/// | reads | [`visitor`](Self::visitor), [`visitors`](Self::visitors), [`has_visitor`](Self::has_visitor), [`holder`](Self::holder), [`chat_version`](Self::chat_version), [`chats_of`](Self::chats_of), [`queue`](Self::queue), [`queue_position`](Self::queue_position), [`load`](Self::load), [`status`](Self::status), [`loaded_revision`](Self::loaded_revision), [`agent`](Self::agent), [`agents`](Self::agents), [`availability`](Self::availability), [`hours`](Self::hours), [`visitor_memory`](Self::visitor_memory) |
 /// | keys (names resolved once) | [`agent_key`](Self::agent_key), [`visitor_key`](Self::visitor_key), [`sees_key`](Self::sees_key) |
 /// | time (R26–R30) | [`clock`](Self::clock), [`advance_to`](Self::advance_to), [`advance_by`](Self::advance_by), [`next_deadline`](Self::next_deadline), [`group_hours`](Self::group_hours), [`next_change`](Self::next_change) |
 /// | saving and loading (R32) | [`save`](Self::save), [`from_saved`](Self::from_saved) |

@@ -605,6 +605,28 @@ impl Account {
         })
     }
 
+    /// Every group's business hours (R30) at the account's clock, in
+    /// configuration order, as [`group_hours`](Self::group_hours) gives
+    /// each.
+    ///
+    /// Cost: O(groups).
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let account = Account::new(ConfigBuilder::new()
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de")).build().unwrap());
+    /// let all: Vec<(&str, bool)> = account.hours().iter().map(|h| (h.group().as_str(), h.hours().open())).collect();
+    /// assert_eq!(all, [("en", true), ("de", true)]); // no schedule: always open
+    /// ```
+    pub fn hours(&self) -> Vec<GroupHoursOf<'_>> {
+        self.latest
+            .config()
+            .groups()
+            .iter()
+            .filter_map(|g| Some(GroupHoursOf { group: g.id(), hours: self.group_hours(g.id().as_str())? }))
+            .collect()
+    }
+
     /// Every page's chat-box availability (R10) as the account keeps it:
     /// each group's page in configuration order, then the page without a
     /// group code (`page_group` `None`). Under a plan without groups (R1),
@@ -673,6 +695,25 @@ impl<'a> AgentView<'a> {
     /// revision would (R9): it should refresh.
     pub fn stale(&self) -> bool {
         self.stale
+    }
+}
+
+/// One group's business hours ([`Account::hours`]). Serde: `{"group":
+/// "cz", "open": false, "next_change": 1764576000000}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupHoursOf<'a> {
+    pub(crate) group: &'a GroupId,
+    pub(crate) hours: GroupHours,
+}
+
+impl<'a> GroupHoursOf<'a> {
+    /// The group.
+    pub fn group(&self) -> &'a GroupId {
+        self.group
+    }
+    /// Its hours now.
+    pub fn hours(&self) -> GroupHours {
+        self.hours
     }
 }
 

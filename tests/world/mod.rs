@@ -455,6 +455,14 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         .collect();
     assert_eq!(pages, want, "R10 every page");
     assert_eq!(strings(account.form_choices()), model::form_choices(c, s), "R21");
+    // R30: every group's hours at once, in configuration order, as each
+    // group's single answer below.
+    let all = account.hours();
+    let ids: Vec<String> = all.iter().map(|h| h.group().to_string()).collect();
+    assert_eq!(ids, c.groups.iter().map(|g| g.id.clone()).collect::<Vec<_>>(), "R30 every group");
+    for h in &all {
+        assert_eq!(Some(h.hours()), account.group_hours(h.group().as_str()), "R30 {}", h.group());
+    }
     // R30: each group open or closed at the clock, and its next change
     // within the horizon.
     for g in GROUPS {
