@@ -21,7 +21,7 @@ use crate::config::Routing;
 use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Snapshot};
 
 /// An agent's place among a chat's candidates: the lower, the sooner. Keys
-/// are the rule's ([`Candidacy::key`]); every key is below `u128::MAX`.
+/// are the rule's ([`Candidacy::order`] within a rank); every key is below `u128::MAX`.
 pub(crate) type Key = u128;
 
 /// No eligible agent: above every key.

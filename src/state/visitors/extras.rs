@@ -3,6 +3,7 @@
 //! visitor's record points to, so that a browsing visitor costs none of it.
 //! Rows a departed visitor left are reused.
 
+use super::table::Table;
 use super::tags::NONE;
 use crate::ids::AgentId;
 use crate::state::Chat;
@@ -24,16 +25,11 @@ impl Extra {
     const EMPTY: Extra = Extra { selection: NONE, moved_to: NONE, preferred: None, chat: None, version: None };
 }
 
-/// Rows per chunk: the table grows a chunk at a time, never by copying
-/// its rows.
-const CHUNK: usize = 1024;
-
-/// The rows, by number, in chunks of [`CHUNK`]. Cost of each method stated.
+/// The rows, by number, in chunks that never move ([`Table`]). Cost of
+/// each method stated.
 #[derive(Debug, Clone)]
 pub(super) struct Extras {
-    rows: Vec<Vec<Extra>>,
-    /// Rows made so far.
-    len: usize,
+    rows: Table<Extra>,
     /// The last row freed, first to be reused, or [`NONE`]; a free row's
     /// `selection` names the next. Kept in the rows themselves, the free
     /// list never allocates.
@@ -42,7 +38,7 @@ pub(super) struct Extras {
 
 impl Default for Extras {
     fn default() -> Self {
-        Extras { rows: Vec::new(), len: 0, free: NONE }
+        Extras { rows: Table::default(), free: NONE }
     }
 }
 
@@ -53,7 +49,7 @@ impl Extras {
         if at == NONE {
             return None;
         }
-        self.rows.get(at as usize / CHUNK)?.get(at as usize % CHUNK)
+        self.rows.get(at as usize)
     }
 
     /// Row `at`, to change. O(1).
@@ -61,11 +57,11 @@ impl Extras {
         if at == NONE {
             return None;
         }
-        self.rows.get_mut(at as usize / CHUNK)?.get_mut(at as usize % CHUNK)
+        self.rows.get_mut(at as usize)
     }
 
-    /// A new empty row's number. O(1) amortized; a chunk grows by doubling
-    /// up to [`CHUNK`] rows, so at most that many are ever copied.
+    /// A new empty row's number. O(1) amortized (at most a chunk's rows
+    /// are ever copied).
     pub(super) fn make(&mut self) -> u32 {
         let head = self.free;
         if let Some(row) = self.get_mut(head) {
@@ -73,13 +69,7 @@ impl Extras {
             self.free = next;
             return head;
         }
-        if self.len % CHUNK == 0 {
-            self.rows.push(Vec::new());
-        }
-        let Some(chunk) = self.rows.last_mut() else { return NONE };
-        chunk.push(Extra::EMPTY);
-        self.len += 1;
-        u32::try_from(self.len - 1).unwrap_or(NONE)
+        u32::try_from(self.rows.push(Extra::EMPTY)).unwrap_or(NONE)
     }
 
     /// Frees row `at`, giving back what it held. O(1), no allocation.
@@ -93,8 +83,7 @@ impl Extras {
 
     /// Heap bytes. O(chunks).
     pub(super) fn bytes(&self) -> usize {
-        self.rows.iter().map(|c| c.capacity() * size_of::<Extra>()).sum::<usize>()
-            + self.rows.capacity() * size_of::<Vec<Extra>>()
+        self.rows.bytes()
     }
 }
 
@@ -107,13 +96,14 @@ mod tests {
     #[test]
     fn rows_span_chunks_and_are_reused() {
         let mut extras = Extras::default();
+        const CHUNK: usize = super::super::names::SLOTS_PER_CHUNK;
         let rows: Vec<u32> = (0..3 * CHUNK as u32).map(|_| extras.make()).collect();
         assert_eq!(rows, (0..3 * CHUNK as u32).collect::<Vec<_>>());
         for &r in &rows {
             extras.get_mut(r).unwrap().moved_to = r;
         }
         assert!(rows.iter().all(|&r| extras.get(r).map(|e| e.moved_to) == Some(r)));
-        assert_eq!(extras.rows.len(), 3, "three chunks");
+        assert_eq!(extras.rows.chunks(), 3, "three chunks");
         extras.release(5);
         extras.release(2 * CHUNK as u32 + 7);
         assert_eq!(extras.make(), 2 * CHUNK as u32 + 7);

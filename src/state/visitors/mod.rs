@@ -21,6 +21,7 @@ mod names;
 mod queue;
 mod ranked;
 mod records;
+mod table;
 mod tags;
 mod view;
 

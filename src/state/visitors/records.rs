@@ -6,7 +6,7 @@
 //! everything.
 
 use super::index::MAX_SLOTS;
-use super::names::SLOTS_PER_CHUNK;
+use super::table::Table;
 use super::tags::NONE;
 use super::view::Full;
 use crate::snapshot::GroupIx;
@@ -56,15 +56,14 @@ impl Rec {
     }
 }
 
-/// Records in chunks of [`SLOTS_PER_CHUNK`]: growing never moves the
+/// Records in a [`Table`], whose chunks never move: growing never moves the
 /// records already stored, and at most one chunk is part-used (it grows by
 /// doubling, so a few visitors cost a few hundred bytes). Cost of each
 /// method: O(1), amortized where a chunk grows.
 #[derive(Debug, Clone)]
 pub(super) struct Records {
-    chunks: Vec<Vec<Rec>>,
-    /// Slots made so far (free or not).
-    slots: u32,
+    /// Every slot made so far, free or not.
+    rows: Table<Rec>,
     /// The last slot freed, first to be reused, or [`NONE`]; each free
     /// slot's record names the next. Kept in the records themselves, the
     /// free list never allocates: a leave does not.
@@ -73,25 +72,23 @@ pub(super) struct Records {
 
 impl Default for Records {
     fn default() -> Self {
-        Records { chunks: Vec::new(), slots: 0, free: NONE }
+        Records { rows: Table::default(), free: NONE }
     }
 }
 
 impl Records {
     /// Slots made so far: every slot is below it.
     pub(super) fn slots(&self) -> u32 {
-        self.slots
+        u32::try_from(self.rows.len()).unwrap_or(MAX_SLOTS)
     }
 
     #[inline]
     pub(super) fn get(&self, slot: u32) -> Option<&Rec> {
-        let slot = slot as usize;
-        self.chunks.get(slot / SLOTS_PER_CHUNK)?.get(slot % SLOTS_PER_CHUNK)
+        self.rows.get(slot as usize)
     }
 
     pub(super) fn get_mut(&mut self, slot: u32) -> Option<&mut Rec> {
-        let slot = slot as usize;
-        self.chunks.get_mut(slot / SLOTS_PER_CHUNK)?.get_mut(slot % SLOTS_PER_CHUNK)
+        self.rows.get_mut(slot as usize)
     }
 
     /// The record of a visitor in the slot.
@@ -113,17 +110,9 @@ impl Records {
                 self.free = u32::try_from(next).unwrap_or(NONE);
                 (slot, false)
             }
-            None if self.slots < MAX_SLOTS => {
-                let slot = self.slots;
-                if slot as usize % SLOTS_PER_CHUNK == 0 {
-                    self.chunks.push(Vec::new());
-                }
-                let fresh = Rec { arrival: 0, group: GONE, page: NONE, extra: NONE };
-                if let Some(chunk) = self.chunks.last_mut() {
-                    chunk.push(fresh);
-                }
-                self.slots += 1;
-                (slot, true)
+            None if self.slots() < MAX_SLOTS => {
+                let slot = self.rows.push(Rec { arrival: 0, group: GONE, page: NONE, extra: NONE });
+                (u32::try_from(slot).unwrap_or(MAX_SLOTS), true)
             }
             None => return Err(Full),
         };
@@ -145,10 +134,9 @@ impl Records {
         self.free = slot;
     }
 
-    /// Heap bytes.
+    /// Heap bytes. O(chunks).
     pub(super) fn bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.capacity() * size_of::<Rec>()).sum::<usize>()
-            + self.chunks.capacity() * size_of::<Vec<Rec>>()
+        self.rows.bytes()
     }
 }
 
