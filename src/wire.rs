@@ -138,7 +138,7 @@ impl Serialize for AvailabilityChange {
 /// ```
 impl Serialize for VisitorView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("VisitorView", 14)?;
+        let mut st = s.serialize_struct("VisitorView", 15)?;
         st.serialize_field("visitor", self.id())?;
         st.serialize_field("group", &self.group())?;
         st.serialize_field("source", &self.group_source().map(|s| s.as_str()))?;
@@ -152,6 +152,7 @@ impl Serialize for VisitorView<'_> {
         st.serialize_field("group_queue_position", &self.group_queue_position())?;
         st.serialize_field("answered", &self.answered())?;
         st.serialize_field("missed", self.missed())?;
+        st.serialize_field("answer_deadline", &self.answer_deadline())?;
         st.serialize_field("version", &self.version())?;
         st.end()
     }

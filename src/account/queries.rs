@@ -456,7 +456,7 @@ impl Account {
 /// "page_tag": "en", "selection": null, "moved_to": null, "preferred":
 /// null, "holder": "anna", "queued": false, "queue_position": null,
 /// "group_queue_position": null, "answered": false, "missed": [],
-/// "version": 3}`.
+/// "answer_deadline": 30000, "version": 3}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VisitorView<'a> {
     v: Visitor<'a>,
@@ -530,6 +530,12 @@ impl<'a> VisitorView<'a> {
     /// Its chat state's version (R13).
     pub fn version(&self) -> u64 {
         self.v.version
+    }
+    /// When its holder must answer its chat or miss it (R27): while the
+    /// chat is held and unanswered and an answer timeout applied when it
+    /// came to be held; `None` otherwise.
+    pub fn answer_deadline(&self) -> Option<u64> {
+        self.v.chat.filter(|c| c.holder.is_some() && !c.answered).and_then(|c| c.answer_by)
     }
 }
 

@@ -76,7 +76,7 @@ impl State {
         }
         let answered = answered && holder.is_some();
         let held_by = u32::try_from(ax).unwrap_or(u32::MAX);
-        let chat = Chat { holder, queued: None, answered, missed, held_at, held_by };
+        let chat = Chat { holder, queued: None, answered, missed, held_at, held_by, answer_by: None };
         self.visitors.set_chat_at(slot, Some(chat), version);
     }
 

@@ -133,6 +133,12 @@ impl State {
 
     /// Sets a deadline at `at` (R26). O(log deadlines).
     pub(crate) fn set_deadline(&mut self, at: u64, d: Deadline) {
+        // A held chat knows its answer deadline, for reads (R27).
+        if let Deadline::Answer { slot, .. } = d {
+            if let Some(chat) = self.visitors.chat_mut(slot) {
+                chat.answer_by = Some(at);
+            }
+        }
         self.deadlines.set(at, d);
     }
 

@@ -66,6 +66,10 @@ pub(crate) struct Chat {
     /// the chat: a hint, checked against the holder's id before use, since
     /// a configuration change may renumber agents. Saves a lookup by id.
     held_by: u32,
+    /// When its holder must answer it (R27): the answer deadline set when
+    /// it came to be held; it stands while the same holder has not
+    /// answered (a new holding starts without one).
+    pub(crate) answer_by: Option<u64>,
 }
 
 /// Chats are equal when they say the same; where a chat sits in its

@@ -407,6 +407,15 @@ pub fn compare(account: &Account, w: &World, loaded: &dyn Fn(&str) -> MConfig) {
         });
         assert_eq!(view.group_queue_position(), ahead, "R18 place in its group {v}");
         assert_eq!(view.answered(), mv.answered, "R27 answered {v}");
+        // Its answer deadline: the one of its answer deadlines that stands.
+        let answer_by =
+            w.r.deadlines
+                .iter()
+                .filter(|d| matches!(&d.cause, model::MCause::Answer { visitor, .. } if visitor == v))
+                .filter(|d| model::stands(c, s, d))
+                .map(|d| d.at)
+                .min();
+        assert_eq!(view.answer_deadline(), answer_by, "R27 answer deadline {v}");
         assert_eq!(strings(view.missed()), mv.missed, "R27 missed list {v}");
         for a in AGENTS {
             let want = model::claim_visitor(c, s, a, v);
