@@ -126,16 +126,7 @@ impl Account {
     /// assert_eq!(account.needs_refresh(), ["bob"]);
     /// ```
     pub fn needs_refresh(&self) -> Vec<&AgentId> {
-        let diffs: Vec<(u64, refresh::Diff<'_>)> =
-            self.loaded.iter().map(|(rev, snap)| (*rev, refresh::Diff::new(snap, &self.latest))).collect();
-        self.latest
-            .agents()
-            .filter(|(ix, id, _)| {
-                let loaded = self.state.agent_at(*ix).map_or(self.latest.revision(), |a| a.loaded());
-                diffs.iter().find(|(rev, _)| *rev == loaded).is_some_and(|(_, diff)| diff.stale(id.as_str()))
-            })
-            .map(|(_, id, _)| id)
-            .collect()
+        self.agents().into_iter().filter(|a| a.stale()).map(|a| a.id()).collect()
     }
 
     /// Whether the agent may claim the visitor's chat now (R11), with the

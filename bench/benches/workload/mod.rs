@@ -525,14 +525,20 @@ impl Indexed {
             self.holders[v as usize].is_none() && ag.online && ag.chats < ag.limit && self.sees_ix(a, v)
         };
         if ok {
-            self.holders[v as usize] = Some(a);
-            self.counter += 1;
-            self.versions[v as usize] = self.counter;
-            self.held[a as usize].push(v);
-            self.notices.push(IndexedNotice::Held { visitor: v, agent: a });
-            self.change_load(a, 1);
+            self.hold(a, v);
         }
         ok
+    }
+
+    /// Agent `a` holds visitor `v`'s chat: a new version, its list, the
+    /// notice, its load.
+    fn hold(&mut self, a: u32, v: u32) {
+        self.holders[v as usize] = Some(a);
+        self.counter += 1;
+        self.versions[v as usize] = self.counter;
+        self.held[a as usize].push(v);
+        self.notices.push(IndexedNotice::Held { visitor: v, agent: a });
+        self.change_load(a, 1);
     }
 
     /// Closes the visitor's chat (R14): its holder has one chat fewer, the
@@ -559,12 +565,7 @@ impl Indexed {
             .min();
         if let Some((q, g)) = next.filter(|_| self.eligible(a)) {
             self.queues[g as usize].pop_front();
-            self.holders[q as usize] = Some(a);
-            self.counter += 1;
-            self.versions[q as usize] = self.counter;
-            self.held[a as usize].push(q);
-            self.notices.push(IndexedNotice::Held { visitor: q, agent: a });
-            self.change_load(a, 1);
+            self.hold(a, q);
         }
         true
     }
