@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .agent(AgentSpec::new("carla")) // left unassigned: sees everything (R5)
         .group_selection(true)
         .build()?;
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     for agent in ["anna", "bob", "carla"] {
         account.set_status(agent, Status::Online)?;
     }

@@ -19,7 +19,7 @@ fn account(routing: Routing) -> Result<Account, Box<dyn std::error::Error>> {
         .agent(AgentSpec::new("lena").member_as("support-en", Tier::Last))
         .agent(AgentSpec::new("sven").member("sales"))
         .build()?;
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     for agent in ["dora", "emil", "erin", "lena", "sven"] {
         account.set_status(agent, Status::Online)?;
     }

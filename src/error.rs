@@ -7,7 +7,7 @@
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode, ErrorKind};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// assert_eq!(account.release("ghost").unwrap_err().kind(), ErrorKind::NotFound);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

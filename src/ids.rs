@@ -73,7 +73,7 @@ impl ErrorCode for IdError {
 ///
 /// ```
 /// use groupgate::{Account, ActionError, ConfigBuilder, ErrorCode, UnknownId};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// let err = account.refresh("ghost").unwrap_err();
 /// assert_eq!(err, ActionError::Unknown(UnknownId::Agent("ghost".into())));
 /// assert_eq!((err.code(), err.to_string().as_str()), ("unknown_agent", "unknown agent `ghost`"));

@@ -29,9 +29,10 @@ mod wire;
 mod guide {}
 
 pub use account::{
-    Account, ActionError, AgentKey, AgentView, Assignments, ChangeReport, Claimed, CorruptCheck, Corruption, Event,
-    EventError, GroupHours, GroupHoursOf, LoadError, Notice, PageAvailability, Routed, SAVED_FORMAT, Saved, SavedAgent,
-    SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed, TransferTarget, Visited, VisitorKey, VisitorView,
+    Account, ActionError, AgentKey, AgentView, Applied, Assignments, ChangeReport, Claimed, CorruptCheck, Corruption,
+    Event, EventError, GroupHours, GroupHoursOf, LoadError, Notice, Outcome, PageAvailability, Routed, SAVED_FORMAT,
+    Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait, Timed, TimedNotice, TransferTarget,
+    Visited, VisitorKey, VisitorView,
 };
 pub use config::{
     AfterMissed, Agent, AgentPatch, AgentSpec, Config, ConfigBuilder, ConfigError, ContactForm, ExceptionSpec, Group,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// let mut policy = Policy::default();
 /// policy.offline_requeue_after = Some(60_000);
 /// let config = ConfigBuilder::new().policy(policy).agent(AgentSpec::new("anna")).build().unwrap();
-/// let mut accounts = vec![Account::new_at(config.clone(), 1_000), Account::new_at(config, 1_000)];
+/// let mut accounts = vec![Account::new(config.clone(), 1_000), Account::new(config, 1_000)];
 /// let mut timers = NextDeadlines::new();
 /// accounts[1].set_status("anna", Status::Online).unwrap();
 /// accounts[1].set_status("anna", Status::Offline).unwrap(); // her chats wait 60 s

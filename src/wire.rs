@@ -8,7 +8,7 @@
 //! use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec};
 //! let mut account = Account::new(ConfigBuilder::new()
 //!     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-//!     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+//!     .agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
 //! account.visit("v1", Some("de")).unwrap();
 //! assert_eq!(serde_json::to_string(&account.sees("anna", "v1")).unwrap(),
 //!     r#"{"visible":false,"reason":"not_in_group","rule":"R4"}"#);
@@ -21,7 +21,7 @@ use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{
-    ActionError, AgentView, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed,
+    ActionError, AgentView, Applied, AvailabilityChange, Candidates, ChangeError, ChangeReport, ClaimCheck, Claimed,
     ConfigError, EffectiveGroup, ErrorCode, EventError, GroupHours, GroupHoursOf, GroupId, IdError, LoadError,
     PageAvailability, Problem, Reason, Routed, TransferTarget, UnknownId, Visibility, VisitorView,
 };
@@ -129,7 +129,7 @@ impl Serialize for AvailabilityChange {
 /// ```
 /// use groupgate::*;
 /// let mut account = Account::new(ConfigBuilder::new()
-///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
 /// account.visit("v1", Some("en")).unwrap();
 /// account.route("v1").unwrap(); // anna is offline: the chat waits
 /// let json = serde_json::to_value(account.visitor("v1").unwrap()).unwrap();
@@ -174,7 +174,7 @@ impl Serialize for PageAvailability<'_> {
 ///
 /// ```
 /// use groupgate::*;
-/// let account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna").chat_limit(4)).build().unwrap());
+/// let account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna").chat_limit(4)).build().unwrap(), 0);
 /// assert_eq!(serde_json::to_string(&account.agent("anna").unwrap()).unwrap(),
 ///     r#"{"agent":"anna","status":"offline","enabled":true,"load":0,"limit":4,"loaded_revision":1,"stale":false}"#);
 /// assert_eq!(serde_json::to_string(&account.availability()).unwrap(), r#"[{"group":null,"online":false}]"#);
@@ -242,6 +242,22 @@ impl Serialize for Claimed {
         let mut st = s.serialize_struct("Claimed", 2)?;
         st.serialize_field("version", &self.version())?;
         st.serialize_field("changed", &self.changed())?;
+        st.end()
+    }
+}
+
+/// `{"at": 1000, "ok": true, "outcome": ..., "notices": [...]}`, or with
+/// `"ok": false` the `"error"` in its form instead of the outcome.
+impl Serialize for Applied {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Applied", 4)?;
+        st.serialize_field("at", &self.at)?;
+        st.serialize_field("ok", &self.outcome.is_ok())?;
+        match &self.outcome {
+            Ok(outcome) => st.serialize_field("outcome", outcome)?,
+            Err(e) => st.serialize_field("error", e)?,
+        }
+        st.serialize_field("notices", &self.notices)?;
         st.end()
     }
 }

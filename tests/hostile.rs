@@ -40,8 +40,10 @@ fn r23_control_characters_and_empty_ids_are_rejected_everywhere() {
 
 #[test]
 fn hostile_lookups_are_unknown_ids_never_a_panic() {
-    let mut account =
-        Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).agent(AgentSpec::new("anna")).build().unwrap());
+    let mut account = Account::new(
+        ConfigBuilder::new().group(GroupSpec::new("en")).agent(AgentSpec::new("anna")).build().unwrap(),
+        0,
+    );
     let huge = "x".repeat(10_000);
     for bad in HOSTILE.iter().copied().chain([huge.as_str()]) {
         // Text that cannot be an id names nothing: unknown, checked in the
@@ -104,7 +106,7 @@ fn many_groups_and_an_agent_in_every_group_work() {
         b = b.group(GroupSpec::new(format!("g{i}")));
         everywhere = everywhere.member(format!("g{i}"));
     }
-    let mut account = Account::new(b.agent(everywhere).build().unwrap());
+    let mut account = Account::new(b.agent(everywhere).build().unwrap(), 0);
     account.visit("v1", Some(&format!("g{}", n - 1))).unwrap();
     assert_eq!(account.visible_agents("v1"), ["omni"]);
     // A failed change on the big account loses nothing.
@@ -117,6 +119,7 @@ fn many_groups_and_an_agent_in_every_group_work() {
 fn hostile_changes_are_refused_and_lose_nothing() {
     let mut account = Account::new(
         ConfigBuilder::new().group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap(),
+        0,
     );
     account.set_status("anna", Status::Online).unwrap();
     account.visit("v1", Some("en")).unwrap();
@@ -162,7 +165,7 @@ fn limits_at_the_edges_of_u32_work() {
         .agent(AgentSpec::new("zero").member("en").chat_limit(0))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     account.set_status("zero", Status::Online).unwrap();
     account.visit("v1", Some("en")).unwrap();

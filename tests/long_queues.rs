@@ -191,7 +191,7 @@ proptest! {
         let config = config(routing, fallbacks, group_limits, limits, groups).build().unwrap();
         let c = MConfig::of(&config);
         let (mut s, mut r) = (MState::default(), MRouting::default());
-        let mut account = Account::new(config);
+        let mut account = Account::new(config, 0);
         // Everyone online, every visitor on a page and routed: the queue
         // starts long.
         let mut start: Vec<Op> = (0..AGENTS).map(|a| Op::Status(a, 0)).collect();

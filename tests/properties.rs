@@ -56,7 +56,7 @@ fn acting() -> impl Strategy<Value = Option<usize>> {
 fn run_against_model(raw: &groupgate::ConfigBuilder, online_first: bool, ops: &[Op]) {
     let config = raw.build().unwrap();
     let mut w = World { c: MConfig::of(&config), s: MState::default(), r: MRouting::default() };
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     let start: Vec<Op> = (0..AGENTS.len()).filter(|_| online_first).map(|a| Op::SetStatus(a, 0)).collect();
     for (now, op) in start.iter().chain(ops).enumerate() {
         step(&mut account, &mut w, now as u64, op);
@@ -149,7 +149,7 @@ proptest! {
         left in 1u64..40,
         ops in proptest::collection::vec(op(), 0..24),
     ) {
-        let mut account = Account::new(raw.build().unwrap());
+        let mut account = Account::new(raw.build().unwrap(), 0);
         for a in AGENTS {
             let _ = account.set_status(a, groupgate::Status::Online);
         }
@@ -179,7 +179,7 @@ proptest! {
     #[test]
     fn answers_are_deterministic(raw in common::config(), ops in proptest::collection::vec(op(), 0..24)) {
         let run = || {
-            let mut account = Account::new(raw.build().unwrap());
+            let mut account = Account::new(raw.build().unwrap(), 0);
             let mut w = World { c: MConfig::of(account.snapshot().config()), s: MState::default(), r: MRouting::default() };
             let mut out = String::new();
             for (now, op) in ops.iter().enumerate() {
@@ -584,7 +584,7 @@ fn run_changes(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp]) -> Result<(), T
 
 /// [`run_changes`] for an account whose clock starts at `start`.
 fn run_changes_from(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp], start: u64) -> Result<(), TestCaseError> {
-    let mut account = Account::new_at(raw.build().unwrap(), start);
+    let mut account = Account::new(raw.build().unwrap(), start);
     let c = MConfig::of(account.snapshot().config());
     let mut loaded: Vec<(String, MConfig)> = c.agents.iter().map(|a| (a.id.clone(), c.clone())).collect();
     let s = MState { clock: start, ..MState::default() };
@@ -648,7 +648,7 @@ fn run_changes_from(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp], start: u64
                             .collect();
                         prop_assert_eq!(&got, &want, "R10 availability for {:?}", ch);
                         for (page, on) in &want {
-                            w.r.notes.push(model::note::availability(page.as_deref(), *on));
+                            w.r.say(model::note::availability(page.as_deref(), *on));
                         }
                         loaded.retain(|(x, _)| w.c.agent(x).is_some());
                         for a in &w.c.agents {
@@ -660,12 +660,11 @@ fn run_changes_from(raw: &groupgate::ConfigBuilder, ops: &[ChangeOp], start: u64
                         let newly: Vec<String> =
                             stale(&loaded, &w.c).into_iter().filter(|a| !stale_before.contains(a)).collect();
                         if !newly.is_empty() {
-                            w.r.notes.push(model::note::refresh(&newly));
+                            w.r.say(model::note::refresh(&newly));
                         }
                         // R26: deadlines the change made due at the clock.
                         model::advance(&w.c, &mut w.s, &mut w.r, clock);
-                        let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
-                        prop_assert_eq!(&said, &w.r.notes, "R31 notices of {:?}", ch);
+                        prop_assert_eq!(&world::said(&account), &w.r.notes, "R31 notices of {:?}", ch);
                         // The change's fast paths give what a full recomputation gives.
                         prop_assert_eq!(account.check_indexes(), Ok(()), "indexes after {:?}", ch);
                     }
@@ -712,7 +711,7 @@ fn requeue(old: &MConfig, new: &MConfig, s: &mut MState, r: &mut MRouting) {
     // its candidates under the new revision when broadcasting (its missed
     // list left out).
     for (v, h, why) in lost {
-        r.notes.push(model::note::unheld(&v, &h, why));
+        r.say(model::note::unheld(&v, &h, why));
         model::requeue_chat(new, s, r, &v);
     }
     // A removed agent's wait offline ends with it (R28).

@@ -28,7 +28,7 @@ fn seed(policy: Policy) -> Account {
         .group_selection(true)
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     for a in ["anna", "bob", "carla"] {
         account.set_status(a, Status::Online).unwrap();
     }
@@ -71,7 +71,7 @@ fn r1_group_limits_and_fallbacks_do_not_apply_without_groups() {
         .agent(AgentSpec::new("anna").member_as("en", Tier::Supervisor))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     visit(&mut account, "v1", Some("en"));
     // Group limit 0 would forbid every chat on PRO; here it is inert, and
@@ -165,7 +165,7 @@ fn r3_removing_a_group_unknowns_its_tags_and_drops_memberships_and_fallbacks() {
         .agent(AgentSpec::new("anna").member("en").member("de"))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     visit(&mut account, "v1", Some("de"));
     change(&mut account, Change::RemoveGroup { group: id("de") });
     let config = account.snapshot().config();
@@ -235,10 +235,10 @@ fn r7_admins_see_all_only_when_the_policy_says_so() {
             .build()
             .unwrap()
     };
-    let mut off = Account::new(config(false));
+    let mut off = Account::new(config(false), 0);
     visit(&mut off, "v1", Some("de"));
     assert!(off.visible_agents("v1").is_empty());
-    let mut on = Account::new(config(true));
+    let mut on = Account::new(config(true), 0);
     visit(&mut on, "v1", Some("de"));
     assert_eq!(names(on.visible_agents("v1")), ["olga", "adam"]);
     assert_eq!(on.sees("olga", "v1").rule(), groupgate::Rule::R7);
@@ -346,7 +346,7 @@ fn r9_r10_r17_a_membership_change_reports_the_pages_that_fall_back_to_its_group(
         .agent(AgentSpec::new("anna").member("de").member("it"))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     let pages = |report: &groupgate::ChangeReport| -> Vec<(Option<String>, bool)> {
         report.availability().iter().map(|a| (a.page_group().map(|g| g.to_string()), a.online())).collect()
@@ -388,7 +388,7 @@ fn r10_fallback_chains_count_and_supervisors_and_full_agents_do_not() {
         .agent(AgentSpec::new("bob").member("de").chat_limit(1))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("sam", Status::Online).unwrap();
     account.set_status("bob", Status::Online).unwrap();
     assert!(account.is_online(Some("en")), "via the fallback de");
@@ -412,7 +412,7 @@ fn r10_a_wide_viewer_over_a_group_limit_does_not_keep_that_page_online() {
         .agent(AgentSpec::new("dora"))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("carla", Status::Online).unwrap();
     account.set_status("dora", Status::Online).unwrap();
     visit(&mut account, "v1", Some("de"));
@@ -423,7 +423,7 @@ fn r10_a_wide_viewer_over_a_group_limit_does_not_keep_that_page_online() {
     // limit.
     assert!(!account.is_online(Some("en")));
     assert!(account.is_online(Some("de")));
-    let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
+    let said: Vec<String> = account.notices().iter().map(|n| n.notice.to_string()).collect();
     assert_eq!(said, [r#"{"availability_changed": {"group": "en", "online": false}}"#]);
     account.check_indexes().unwrap();
 }
@@ -478,7 +478,7 @@ fn r12_the_limit_is_the_smallest_of_own_or_default_and_the_group() {
         .agent(AgentSpec::new("bob").member("de").chat_limit(0))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     account.set_status("bob", Status::Online).unwrap();
     for (v, g) in [("d1", "de"), ("e1", "en"), ("d2", "de"), ("d3", "de"), ("d4", "de")] {
@@ -627,7 +627,7 @@ fn r14_removing_or_disabling_an_agent_requeues_its_chats() {
 
 #[test]
 fn r20_group_selection_needs_groups_and_the_plan() {
-    let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+    let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
     assert_eq!(account.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "no_groups");
     change(&mut account, Change::AddGroup(GroupSpec::new("en")));
     change(&mut account, Change::SetGroupSelection(true));
@@ -637,7 +637,7 @@ fn r20_group_selection_needs_groups_and_the_plan() {
     change(&mut account, Change::SetGroupSelection(false));
     assert_eq!(account.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "groups_not_in_plan");
     // groups_not_in_plan comes before no_groups.
-    let mut empty = Account::new(ConfigBuilder::new().plan(Plan::Free).build().unwrap());
+    let mut empty = Account::new(ConfigBuilder::new().plan(Plan::Free).build().unwrap(), 0);
     assert_eq!(empty.apply(&Change::SetGroupSelection(true)).unwrap_err().code(), "groups_not_in_plan");
 }
 
@@ -651,7 +651,7 @@ fn r21_choices_in_config_order_with_flags_and_availability() {
         .group_selection(true)
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     assert_eq!(names(account.form_choices()), ["sales", "en"]);
     let mut p = Policy::default();
@@ -839,7 +839,7 @@ fn r25_lists_follow_configuration_order_not_input_or_hash_order() {
     for a in ids {
         b = b.agent(AgentSpec::new(a).member("en"));
     }
-    let mut account = Account::new(b.build().unwrap());
+    let mut account = Account::new(b.build().unwrap(), 0);
     for a in ids.iter().rev() {
         account.set_status(a, Status::Online).unwrap();
     }
@@ -905,7 +905,7 @@ fn r09_dashboards_of_agents_who_see_many_groups_keep_arrival_order() {
     for g in &groups[..10] {
         busy = busy.member(g.clone());
     }
-    let mut account = Account::new(b.agent(busy).agent(AgentSpec::new("all")).build().unwrap());
+    let mut account = Account::new(b.agent(busy).agent(AgentSpec::new("all")).build().unwrap(), 0);
     let mut arrivals = Vec::new();
     for i in 0..40 {
         let v = format!("v{i}");
@@ -1010,7 +1010,7 @@ fn r30_schedules_round_trip_and_remove_only_when_unused() {
     assert_eq!(serde_json::to_string(&back).unwrap(), json);
     assert!(json.find("\"office\"").unwrap() < json.find("\"night\"").unwrap());
     assert!(json.find("\"fri\"").unwrap() < json.find("\"mon\"").unwrap());
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     let err = account.apply(&Change::RemoveSchedule { schedule: id("night") }).unwrap_err();
     assert_eq!(err.code(), "schedule_in_use");
     assert_eq!(err.to_string(), "invalid configuration (1 problem): schedule `night` is followed by group `de`");
@@ -1046,7 +1046,7 @@ fn office_account(start: u64) -> Account {
         .agent(AgentSpec::new("anna").member("cz"))
         .build()
         .unwrap();
-    let mut account = Account::new_at(config, start);
+    let mut account = Account::new(config, start);
     account.set_status("anna", Status::Online).unwrap();
     account
 }
@@ -1086,14 +1086,16 @@ fn r30_saved_accounts_load_with_the_same_hours_and_boundaries() {
     assert!(!loaded.group_hours("cz").unwrap().open());
     // The boundary serves the queue (R18) the same way in both.
     for a in [&mut account, &mut loaded] {
-        a.advance_to(PRAGUE_MON_8).unwrap();
+        // Past the boundary: its notices carry its own time (R31).
+        a.advance_to(PRAGUE_MON_8 + HOUR).unwrap();
         assert_eq!(a.holder("v1").unwrap(), "anna");
         let said: Vec<String> = a.notices().iter().map(ToString::to_string).collect();
+        let at = PRAGUE_MON_8;
         assert_eq!(
             said,
             [
-                r#"{"chat_held": {"visitor": "v1", "agent": "anna"}}"#,
-                r#"{"availability_changed": {"group": "cz", "online": true}}"#
+                format!(r#"{{"at": {at}, "notice": {{"chat_held": {{"visitor": "v1", "agent": "anna"}}}}}}"#),
+                format!(r#"{{"at": {at}, "notice": {{"availability_changed": {{"group": "cz", "online": true}}}}}}"#),
             ]
         );
         assert_eq!(a.group_hours("cz").unwrap().next_change(), Some(PRAGUE_MON_17));

@@ -21,6 +21,7 @@ fn busy() -> Account {
             .agent(AgentSpec::new("bob"))
             .build()
             .unwrap(),
+        0,
     );
     account.set_status("anna", Status::Online).unwrap();
     for v in ["v1", "v2", "v3"] {
@@ -169,6 +170,7 @@ fn overflow_instants_follow_the_saved_waits() {
             .agent(AgentSpec::new("anna").member("de"))
             .build()
             .unwrap(),
+        0,
     );
     account.visit("v1", Some("en")).unwrap();
     account.advance_to(2).unwrap();
@@ -199,7 +201,7 @@ fn a_saved_deadline_past_the_end_of_the_clock_is_refused() {
     policy.routing = Routing::LeastBusy;
     policy.answer_timeout = Some(10);
     let config = ConfigBuilder::new().policy(policy).agent(AgentSpec::new("anna")).build().unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     account.visit("v1", None).unwrap();
     account.route("v1").unwrap();

@@ -28,6 +28,7 @@ fn account(routing: Routing) -> Account {
             .group_selection(true)
             .build()
             .unwrap(),
+        0,
     );
     account.set_status("anna", Status::Online).unwrap();
     account
@@ -178,4 +179,58 @@ fn reasons_and_targets_read_back() {
         assert_eq!(serde_json::to_string(&target).unwrap(), text);
         assert_eq!(serde_json::from_str::<TransferTarget>(text).unwrap(), target);
     }
+}
+
+/// A timed event applied (R26, R31, R33): the clock it ran at, `ok`, the
+/// outcome or the error, and the notices — those of the deadlines before it
+/// at their own instants, then its own at its time.
+#[test]
+fn applied_events_read_as_time_outcome_and_timed_notices() {
+    let mut policy = Policy::default();
+    policy.routing = Routing::LeastBusy;
+    policy.answer_timeout = Some(10_000);
+    let config =
+        ConfigBuilder::new().policy(policy).agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap();
+    let mut a = Account::new(config, 1_000);
+    a.set_status("anna", Status::Online).unwrap();
+    let event = |text: &str| serde_json::from_str::<groupgate::Event>(text).unwrap();
+    let visited = a.apply_event_at(2_000, &event(r#"{"visit": {"visitor": "v1"}}"#));
+    assert_eq!(
+        to(&visited),
+        json!({"at": 2_000, "ok": true, "outcome": {"visited": "new"},
+               "notices": [{"at": 2_000, "notice": {"visitor_entered": {"visitor": "v1", "group": null}}}]})
+    );
+    let routed = a.apply_event_at(3_000, &event(r#"{"route": {"visitor": "v1"}}"#));
+    assert_eq!(
+        to(&routed),
+        json!({"at": 3_000, "ok": true,
+               "outcome": {"routed": {"agent": "anna", "offered": [], "group": null, "moved": false, "queued": false}},
+               "notices": [{"at": 3_000, "notice": {"chat_held": {"visitor": "v1", "agent": "anna"}}}]})
+    );
+    // Anna's answer deadline (13,000) passes before bob's status at 20,000:
+    // the chat goes back to the queue (bob is still away), anna goes away,
+    // and then bob's status serves it.
+    let status = a.apply_event_at(20_000, &event(r#"{"set_status": {"agent": "bob", "status": "online"}}"#));
+    assert_eq!(
+        to(&status),
+        json!({"at": 20_000, "ok": true, "outcome": "done", "notices": [
+            {"at": 13_000, "notice": {"chat_unheld": {"visitor": "v1", "agent": "anna", "why": "missed"}}},
+            {"at": 13_000, "notice": {"status_changed": {"agent": "anna", "status": "away"}}},
+            {"at": 13_000, "notice": {"chat_queued": {"visitor": "v1", "group": null, "offered": []}}},
+            {"at": 13_000, "notice": {"availability_changed": {"group": null, "online": false}}},
+            {"at": 20_000, "notice": {"chat_held": {"visitor": "v1", "agent": "bob"}}},
+            {"at": 20_000, "notice": {"availability_changed": {"group": null, "online": true}}}
+        ]})
+    );
+    // Refused: the error in its form, no notices of its own; the clock stays
+    // where it is for an earlier time.
+    let refused = a.apply_event_at(5_000, &event(r#"{"release": {"visitor": "v1", "agent": "anna"}}"#));
+    assert_eq!(
+        to(&refused),
+        json!({"at": 20_000, "ok": false,
+               "error": {"code": "not_holder", "kind": "forbidden",
+                         "message": "agent `anna` does not hold the chat of visitor `v1`",
+                         "agent": "anna", "visitor": "v1"},
+               "notices": []})
+    );
 }

@@ -25,7 +25,7 @@ fn account(agents: usize) -> Account {
     for a in 0..agents {
         b = b.agent(AgentSpec::new(format!("a{a}")).member(format!("g{}", a % GROUPS)));
     }
-    let mut account = Account::new(b.build().unwrap());
+    let mut account = Account::new(b.build().unwrap(), 0);
     for a in (0..agents).filter(|a| a % 5 == 0) {
         account.set_status(&format!("a{a}"), Status::Online).unwrap();
     }

@@ -27,7 +27,7 @@ fn chain_account(n: usize) -> Account {
         b = b.agent(AgentSpec::new(format!("off{k}")).member(format!("g{}", k * (n / 10))));
     }
     b = b.agent(AgentSpec::new("last").member(format!("g{}", n - 1)));
-    let mut account = Account::new(b.build().unwrap());
+    let mut account = Account::new(b.build().unwrap(), 0);
     account.set_status("last", Status::Online).unwrap();
     account.visit("v", Some("g0")).unwrap();
     account

@@ -137,7 +137,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
     let builder = w.builder(Routing::LeastBusy);
-    g.bench_function("groupgate", |b| b.iter(|| Account::new(builder.build().unwrap())));
+    g.bench_function("groupgate", |b| b.iter(|| Account::new(builder.build().unwrap(), 0)));
     g.finish();
 }
 

@@ -73,7 +73,7 @@ fn main() {
 
 /// Heap bytes per visitor on the site, with where they go.
 fn per_visitor(workload: &Workload, shape: &str) {
-    let mut account = groupgate::Account::new(workload.builder(Routing::LeastBusy).build().unwrap());
+    let mut account = groupgate::Account::new(workload.builder(Routing::LeastBusy).build().unwrap(), 0);
     let before = live();
     let n = workload.visitors.len();
     // A visitor's own id is part of what it costs; a tag naming a

@@ -207,7 +207,7 @@ fn backed_up(queued: usize, resident: usize) -> (Account, String) {
         b = b.group(GroupSpec::new(format!("g{g}")));
         b = b.agent(AgentSpec::new(format!("a{g}")).member(format!("g{g}")).chat_limit(1));
     }
-    let mut account = Account::new(b.build().unwrap());
+    let mut account = Account::new(b.build().unwrap(), 0);
     for g in 0..GROUPS {
         account.set_status(&format!("a{g}"), Status::Online).unwrap();
     }
@@ -279,7 +279,7 @@ fn queue_axis(c: &mut Criterion) {
             account.release(&held).unwrap();
             // The chat the queue gave the freed agent: the release's
             // `chat_held` notice.
-            let next = account.notices().into_iter().find_map(|n| match n {
+            let next = account.notices().into_iter().find_map(|n| match n.notice {
                 Notice::ChatHeld { visitor, .. } => Some(visitor),
                 _ => None,
             });

@@ -31,7 +31,7 @@ fn held(n: usize) -> Account {
     policy.after_missed = AfterMissed::Stay;
     let config =
         ConfigBuilder::new().policy(policy).agent(AgentSpec::new("a0")).agent(AgentSpec::new("a1")).build().unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("a0", Status::Online).unwrap();
     account.set_status("a1", Status::Online).unwrap();
     for i in 0..n {
@@ -54,7 +54,7 @@ fn waiting(n: usize) -> Account {
         .agent(AgentSpec::new("a0").member("de"))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     for i in 0..n {
         let v = format!("v{i}");
         account.visit(&v, Some("en")).unwrap();

@@ -56,7 +56,7 @@ fn a_leave_without_a_chat_allocates_nothing() {
         .agent(AgentSpec::new("anna").member("en"))
         .build()
         .unwrap();
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     account.set_status("anna", Status::Online).unwrap();
     let ids: Vec<String> = (0..2_000).map(|i| format!("visitor-{i}")).collect();
     for (i, id) in ids.iter().enumerate() {

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     // at the last instant schedules are evaluated: each group open or
     // closed, a next change after the clock and within the horizon.
     for start in [0, 1_795_417_200_000, groupgate::LAST_EVALUATED] {
-        let account = Account::new_at(config.clone(), start);
+        let account = Account::new(config.clone(), start);
         for agent in account.snapshot().config().agents() {
             let _ = account.dashboard(agent.id().as_str());
         }

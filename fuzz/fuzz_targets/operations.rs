@@ -105,7 +105,7 @@ fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data);
     let Ok(config) = config(&mut b).build() else { return };
     let mut w = World { c: MConfig::of(&config), s: MState::default(), r: MRouting::default() };
-    let mut account = Account::new(config);
+    let mut account = Account::new(config, 0);
     let mut now = 0;
     while !b.0.is_empty() && now < 200 {
         let op = op(&mut b);

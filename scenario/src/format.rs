@@ -34,6 +34,10 @@ pub struct Scenario {
     /// When set, the account must fail validation with exactly these codes
     /// (as a set) and there are no steps.
     pub expect_invalid: Option<Vec<String>>,
+    /// Whether `expect_notices` compares the visitor notices too
+    /// (`visitor_entered`, `visitor_moved`, `visitor_left`, R31); files
+    /// written before they existed leave it out.
+    pub visitor_notices: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +50,8 @@ struct RawScenario {
     steps: Vec<crate::Step>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expect_invalid: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    visitor_notices: bool,
 }
 
 impl TryFrom<RawScenario> for Scenario {
@@ -94,13 +100,20 @@ impl TryFrom<RawScenario> for Scenario {
             account: raw.account,
             steps: raw.steps,
             expect_invalid: raw.expect_invalid,
+            visitor_notices: raw.visitor_notices,
         })
     }
 }
 
 impl From<Scenario> for RawScenario {
     fn from(s: Scenario) -> Self {
-        RawScenario { description: s.description, account: s.account, steps: s.steps, expect_invalid: s.expect_invalid }
+        RawScenario {
+            description: s.description,
+            account: s.account,
+            steps: s.steps,
+            expect_invalid: s.expect_invalid,
+            visitor_notices: s.visitor_notices,
+        }
     }
 }
 

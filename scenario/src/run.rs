@@ -136,7 +136,7 @@ impl Scenario {
             (Ok(_), Some(codes)) => {
                 return fail(None, (format!("invalid with {}", list(codes)), "a valid account".into()));
             }
-            (Ok(config), None) => Account::new_at(config, self.account.start.0),
+            (Ok(config), None) => Account::new(config, self.account.start.0),
         };
         let start = account.clock();
         for agent in &self.account.agents {
@@ -159,11 +159,11 @@ impl Scenario {
                 return fail(Some(i), ("the clock to advance".into(), format!("error `{}`", e.code())));
             }
             let mark = notices.len();
-            notices.extend(account.notices());
+            notices.extend(self.compared(&account));
             let result = if let Action::SaveAndLoad(save) = &step.action {
                 save_and_load(&mut account, *save, &through)
             } else {
-                run_step(&mut account, step, &mut notices)
+                run_step(&mut account, step, &mut notices, |a| self.compared(a))
             };
             let produced = if result.is_ok() { notices.get(mark..).unwrap_or(&[]) } else { &[] };
             each(&Traced { index: i, step, account: &account, notices: produced });
@@ -172,6 +172,16 @@ impl Scenario {
             }
         }
         Report { failure: None }
+    }
+}
+
+impl Scenario {
+    /// The notices of the account's last call that this file compares
+    /// (R31): without their instants, and without the visitor notices
+    /// unless the file asks for them.
+    fn compared(&self, account: &Account) -> Vec<Notice> {
+        let notices = account.notices().into_iter().map(|n| n.notice);
+        notices.filter(|n| self.visitor_notices || !n.about_visitor()).collect()
     }
 }
 
@@ -188,9 +198,14 @@ pub struct Traced<'a> {
     pub notices: &'a [Notice],
 }
 
-fn run_step(account: &mut Account, step: &Step, notices: &mut Vec<Notice>) -> Result<(), Mismatch> {
+fn run_step(
+    account: &mut Account,
+    step: &Step,
+    notices: &mut Vec<Notice>,
+    compared: impl Fn(&Account) -> Vec<Notice>,
+) -> Result<(), Mismatch> {
     let before = step.expect_error.as_ref().map(|_| account.clone());
-    let result = match run_action(account, &step.action, notices) {
+    let result = match run_action(account, &step.action, notices, compared) {
         Ran::Checked(check) => return check,
         Ran::Said(result) => result.map(|said| notices.extend(said)),
     };
@@ -235,12 +250,22 @@ enum Ran {
 
 /// Every action: an event is the library's, applied as it is; an
 /// expectation is checked here, each named once.
-fn run_action(account: &mut Account, action: &Action, notices: &mut Vec<Notice>) -> Ran {
+fn run_action(
+    account: &mut Account,
+    action: &Action,
+    notices: &mut Vec<Notice>,
+    compared: impl Fn(&Account) -> Vec<Notice>,
+) -> Ran {
     use Ran::Checked;
     let expectation = match action {
         // The runner advanced the clock before the step (R26).
         Action::Event(Event::AdvanceBy(_)) => return Ran::Said(Ok(Vec::new())),
-        Action::Event(event) => return Ran::Said(account.apply_event(event).map_err(|e| e.code().to_string())),
+        Action::Event(event) => {
+            return Ran::Said(match account.apply_event(event) {
+                Ok(_) => Ok(compared(account)),
+                Err(e) => Err(e.code().to_string()),
+            });
+        }
         // Run by `Scenario::run_saving_through` itself, which has the codec.
         Action::SaveAndLoad(_) => return Ran::Said(Ok(Vec::new())),
         Action::Expect(e) => e,

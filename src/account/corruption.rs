@@ -68,7 +68,7 @@ crate::config::str_enum!(
 ///
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, CorruptCheck, LoadError, Status};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.visit("v1", None).unwrap();
 /// account.claim("anna", "v1").unwrap();

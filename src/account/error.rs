@@ -14,7 +14,7 @@ use crate::ids::{AgentId, GroupId, UnknownId, VisitorId};
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// let err = account.release("ghost").unwrap_err();
 /// assert_eq!((err.code(), err.to_string().as_str()), ("unknown_visitor", "unknown visitor `ghost`"));
 /// ```
@@ -89,7 +89,7 @@ pub enum ActionError {
 /// ```
 /// use groupgate::*;
 /// let mut account = Account::new(ConfigBuilder::new()
-///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
 /// account.visit("v1", Some("en")).unwrap();
 /// let err = account.release("v1").unwrap_err();
 /// assert_eq!((err.code(), err.kind()), ("no_chat", ErrorKind::Conflict));

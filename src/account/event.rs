@@ -3,10 +3,10 @@
 //! table below declares each event once: its variant, its payload and its
 //! key in the serde form; configuration changes are [`Change`]s inside it.
 
-use super::{Account, ActionError, Notice};
+use super::{Account, ActionError, ChangeReport, Claimed, Notice, TimedNotice, Visited};
 use crate::config::AgentSpec;
 use crate::error::{ErrorCode, ErrorKind};
-use crate::route::TransferTarget;
+use crate::route::{Routed, TransferTarget};
 use crate::snapshot::{Change, ChangeError};
 use crate::state::Status;
 
@@ -158,16 +158,16 @@ macro_rules! events {
         /// ```
         /// use groupgate::{Account, AgentSpec, ConfigBuilder, Event, Notice, Status};
         /// use groupgate::event::{AgentVisitor, SetStatus, Visit};
-        /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+        /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
         /// let events = [
         ///     Event::SetStatus(SetStatus { agent: "anna".into(), status: Status::Online }),
         ///     Event::Visit(Visit { visitor: "v1".into(), page_group: None }),
         ///     Event::Claim(AgentVisitor { agent: "anna".into(), visitor: "v1".into() }),
         /// ];
-        /// let mut said = Vec::new();
         /// for e in &events {
-        ///     said = account.apply_event(e).unwrap();
+        ///     account.apply_event(e).unwrap();
         /// }
+        /// let said: Vec<Notice> = account.notices().into_iter().map(|n| n.notice).collect();
         /// assert_eq!(said, [Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() }]);
         /// let read: Event = serde_json::from_str(r#"{"claim": {"agent": "anna", "visitor": "v1"}}"#).unwrap();
         /// assert_eq!(read, events[2]);
@@ -278,7 +278,7 @@ events! {
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode, Event};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// let release = groupgate::event::ChatAction { visitor: "v1".into(), agent: None };
 /// let err = account.apply_event(&Event::Release(release)).unwrap_err();
 /// assert_eq!(err.code(), "unknown_visitor");
@@ -311,50 +311,88 @@ impl ErrorCode for EventError {
     }
 }
 
+/// What an event gave back besides its notices (R33): the result of the
+/// method it stands for.
+///
+/// Its serde form names the kind: `"done"`, `{"visited": "new"}`,
+/// `{"claimed": {...}}`, `{"routed": {...}}`, `{"changed": {...}}`.
+///
+/// ```
+/// use groupgate::*;
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
+/// account.set_status("anna", Status::Online).unwrap();
+/// let visit: Event = serde_json::from_str(r#"{"visit": {"visitor": "v1"}}"#).unwrap();
+/// assert_eq!(account.apply_event(&visit).unwrap(), Outcome::Visited(Visited::New));
+/// let claim: Event = serde_json::from_str(r#"{"claim": {"agent": "anna", "visitor": "v1"}}"#).unwrap();
+/// let Outcome::Claimed(claimed) = account.apply_event(&claim).unwrap() else { panic!() };
+/// assert!(claimed.changed());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The event has no result of its own beyond its notices: a selection,
+    /// a preferred agent, a leave, a status, a refresh, a release, an
+    /// answer, a decline, an advance.
+    Done,
+    /// What [`visit`](Account::visit) gives.
+    Visited(Visited),
+    /// What [`claim`](Account::claim) gives.
+    Claimed(Claimed),
+    /// What [`route`](Account::route) and [`transfer`](Account::transfer)
+    /// give.
+    Routed(Routed),
+    /// What [`apply`](Account::apply) gives: a configuration change,
+    /// `add_agent` included.
+    Changed(ChangeReport),
+}
+
 impl Account {
-    /// Applies one event (R33) and returns its notices (R31), as
-    /// [`notices`](Self::notices) gives them; the event methods
+    /// Applies one event (R33): the same call as the event's method
     /// ([`visit`](Self::visit), [`claim`](Self::claim), [`apply`](Self::apply)
-    /// …) are the same calls with their own results.
+    /// …), with its result as an [`Outcome`]; its notices (R31) are then in
+    /// [`notices`](Self::notices). A host that keeps time applies events with
+    /// [`apply_event_at`](Self::apply_event_at), which gives both at once.
     ///
-    /// Cost: that of the event's method, plus O(notices) to name them.
+    /// Cost: that of the event's method.
     ///
     /// # Errors
     ///
     /// The event's error ([`EventError::Action`] or
     /// [`EventError::Change`]); nothing changed and there are no notices.
-    pub fn apply_event(&mut self, event: &Event) -> Result<Vec<Notice>, EventError> {
-        match event {
-            Event::Visit(v) => drop(self.visit(&v.visitor, v.page_group.as_deref())?),
-            Event::SelectGroup(s) => self.select_group(&s.visitor, &s.group)?,
-            Event::PreferAgent(p) => self.prefer_agent(&p.visitor, &p.agent)?,
-            Event::Claim(c) => drop(self.claim(&c.agent, &c.visitor)?),
-            Event::Route(r) => drop(self.route(&r.visitor)?),
-            Event::Release(r) => self.release_as(r.agent.as_deref(), &r.visitor)?,
-            Event::Transfer(t) => drop(self.transfer_as(t.agent.as_deref(), &t.visitor, &t.to)?),
-            Event::Leave(l) => self.leave(&l.visitor)?,
-            Event::SetStatus(s) => self.set_status(&s.agent, s.status)?,
-            Event::Refresh(r) => self.refresh(&r.agent)?,
-            Event::Answer(a) => self.answer_as(a.agent.as_deref(), &a.visitor)?,
-            Event::Decline(d) => self.decline_as(d.agent.as_deref(), &d.visitor)?,
-            Event::AdvanceBy(by) => self.advance_by(*by)?,
-            Event::AddAgent(a) => return self.add_agent(a),
-            Event::Change(change) => drop(self.apply(change)?),
-        }
-        Ok(self.notices())
+    pub fn apply_event(&mut self, event: &Event) -> Result<Outcome, EventError> {
+        let done = |()| Outcome::Done;
+        Ok(match event {
+            Event::Visit(v) => Outcome::Visited(self.visit(&v.visitor, v.page_group.as_deref())?),
+            Event::SelectGroup(s) => self.select_group(&s.visitor, &s.group).map(done)?,
+            Event::PreferAgent(p) => self.prefer_agent(&p.visitor, &p.agent).map(done)?,
+            Event::Claim(c) => Outcome::Claimed(self.claim(&c.agent, &c.visitor)?),
+            Event::Route(r) => Outcome::Routed(self.route(&r.visitor)?),
+            Event::Release(r) => self.release_as(r.agent.as_deref(), &r.visitor).map(done)?,
+            Event::Transfer(t) => Outcome::Routed(self.transfer_as(t.agent.as_deref(), &t.visitor, &t.to)?),
+            Event::Leave(l) => self.leave(&l.visitor).map(done)?,
+            Event::SetStatus(s) => self.set_status(&s.agent, s.status).map(done)?,
+            Event::Refresh(r) => self.refresh(&r.agent).map(done)?,
+            Event::Answer(a) => self.answer_as(a.agent.as_deref(), &a.visitor).map(done)?,
+            Event::Decline(d) => self.decline_as(d.agent.as_deref(), &d.visitor).map(done)?,
+            Event::AdvanceBy(by) => self.advance_by(*by).map(done)?,
+            Event::AddAgent(a) => Outcome::Changed(self.add_agent(a)?),
+            Event::Change(change) => Outcome::Changed(self.apply(change)?),
+        })
     }
 
     /// `add_agent` with a status as one event: the change, then the status;
     /// notices in R31's order (the change's own, the status's — the queue it
     /// serves, the pages it brings online — then the change's
     /// `refresh_needed`). Nothing changes when either part fails.
-    fn add_agent(&mut self, agent: &NewAgent) -> Result<Vec<Notice>, EventError> {
+    fn add_agent(&mut self, agent: &NewAgent) -> Result<ChangeReport, EventError> {
         // The status of an agent just added fails only when chat versions
         // run out, near 2^64: only then is a copy kept to undo the change.
         let before = self.state.near_counter_end().then(|| self.clone());
-        self.apply(&Change::AddAgent(agent.agent.clone()))?;
-        let (mut said, refresh): (Vec<Notice>, Vec<Notice>) =
-            self.notices().into_iter().partition(|n| !matches!(n, Notice::RefreshNeeded { .. }));
+        let report = self.apply(&Change::AddAgent(agent.agent.clone()))?;
+        let (mut said, refresh): (Vec<TimedNotice>, Vec<TimedNotice>) =
+            self.notices().into_iter().partition(|n| !matches!(n.notice, Notice::RefreshNeeded { .. }));
         if let Err(e) = self.set_status(&agent.agent.id, agent.status) {
             if let Some(before) = before {
                 *self = before;
@@ -366,8 +404,8 @@ impl Account {
         // The step's notices, as `notices` gives them until the next event.
         self.state.clear_notes();
         self.tail.0.clear();
-        self.said.0.clone_from(&said);
-        Ok(said)
+        self.said.0 = said;
+        Ok(report)
     }
 }
 
@@ -376,10 +414,11 @@ impl Account {
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, Timed};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// let line = r#"{"at": 1764000000000, "event": {"visit": {"visitor": "v1"}}}"#;
 /// let timed: Timed = serde_json::from_str(line).unwrap();
-/// account.apply_event_at(timed.at, &timed.event).unwrap();
+/// let applied = account.apply_event_at(timed.at, &timed.event);
+/// assert!(applied.outcome.is_ok());
 /// assert_eq!(account.clock(), 1_764_000_000_000);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,41 +431,80 @@ pub struct Timed {
     pub event: Event,
 }
 
+/// Everything one timed event did (R26, R31, R33): when it ran, its outcome
+/// or why it was refused, and the notices — those of the deadlines
+/// processed before it, then its own — each with its instant. What a host
+/// answers the event's sender with, and passes on to agents and pages.
+///
+/// Its serde form (serialization only) is
+/// `{"at": 1000, "ok": true, "outcome": <Outcome>, "notices": [<TimedNotice>, …]}`,
+/// or with `"ok": false` an `"error"` in the errors' form
+/// (`{"code", "kind", "message", …data}`) instead of the outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "an applied event may have been refused, and its notices are for the host to pass on"]
+pub struct Applied {
+    /// The account's clock when the event ran: the later of its time and the
+    /// clock before (R26).
+    pub at: u64,
+    /// The event's outcome, or why it was refused: then the event changed
+    /// nothing (R24), though the deadlines before it stand.
+    pub outcome: Result<Outcome, EventError>,
+    /// The notices of the deadlines processed on the way to `at`, then the
+    /// event's own (none when it was refused).
+    pub notices: Vec<TimedNotice>,
+}
+
 impl Account {
-    /// [`apply_event`](Self::apply_event) at time `at` (R26, R33): the clock
-    /// first advances to `at` ([`advance_to`](Self::advance_to): never back, the
-    /// deadlines due by then processed), so that whatever the event assigns
-    /// is stamped with it (R16). Servers whose clocks differ can feed one
-    /// account. The notices are the advance's, then the event's.
+    /// Applies `event` at time `at` (R26, R33) and gives back everything it
+    /// did in one value: the clock first advances to `at`
+    /// ([`advance_to`](Self::advance_to): never back, the deadlines due by
+    /// then processed, each with its notices at its own time), then the
+    /// event runs there, so that whatever it assigns is stamped with it
+    /// (R16). Servers whose clocks differ can feed one account.
+    /// [`notices`](Self::notices) gives the same notices until the next
+    /// event.
     ///
-    /// # Errors
-    ///
-    /// As [`apply_event`](Self::apply_event). The advance stands even so
-    /// (its notices stay in [`notices`](Self::notices)); only the event
-    /// changed nothing.
+    /// Cost: that of the advance and of the event's method, plus O(notices)
+    /// to name them.
     ///
     /// ```
-    /// use groupgate::{Account, AgentSpec, ConfigBuilder, Event};
-    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
-    /// let visit = Event::Visit(groupgate::event::Visit { visitor: "v1".into(), page_group: None });
-    /// account.apply_event_at(1_764_000_000_000, &visit).unwrap();
-    /// account.apply_event_at(1_000, &visit).unwrap(); // a slower server's clock
-    /// assert_eq!(account.clock(), 1_764_000_000_000);
+    /// use groupgate::*;
+    /// let mut policy = Policy::default();
+    /// policy.routing = Routing::RoundRobin;
+    /// policy.answer_timeout = Some(30_000);
+    /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
+    /// let event = |text: &str| serde_json::from_str::<Event>(text).unwrap();
+    /// let _ = account.apply_event_at(0, &event(r#"{"set_status": {"agent": "anna", "status": "online"}}"#));
+    /// let _ = account.apply_event_at(0, &event(r#"{"set_status": {"agent": "bob", "status": "online"}}"#));
+    /// let _ = account.apply_event_at(0, &event(r#"{"visit": {"visitor": "v1"}}"#));
+    /// let routed = account.apply_event_at(1_000, &event(r#"{"route": {"visitor": "v1"}}"#));
+    /// let Ok(Outcome::Routed(r)) = &routed.outcome else { panic!() };
+    /// assert_eq!(r.agent().unwrap(), "anna");
+    ///
+    /// // Anna does not answer within 30 s: at the next event, her miss comes
+    /// // first, at the deadline's time; the event's own notices at its time.
+    /// let late = account.apply_event_at(40_000, &event(r#"{"answer": {"visitor": "v1", "agent": "anna"}}"#));
+    /// assert_eq!(late.at, 40_000);
+    /// assert_eq!(late.outcome.unwrap_err().code(), "not_holder");
+    /// let when: Vec<u64> = late.notices.iter().map(|n| n.at).collect();
+    /// assert_eq!(when, [31_000, 31_000, 31_000]); // unheld, anna away, held by bob
+    /// assert_eq!(late.notices[2].notice.to_string(), r#"{"chat_held": {"visitor": "v1", "agent": "bob"}}"#);
     /// ```
-    pub fn apply_event_at(&mut self, at: u64, event: &Event) -> Result<Vec<Notice>, EventError> {
-        self.advance_to(at)?;
-        let mut before = self.notices();
-        match self.apply_event(event) {
-            Ok(mut own) => {
-                self.said.0.splice(0..0, before.iter().cloned());
-                before.append(&mut own);
-                Ok(before)
-            }
-            Err(e) => {
-                self.said.0 = before;
-                Err(e)
-            }
+    pub fn apply_event_at(&mut self, at: u64, event: &Event) -> Applied {
+        if let Err(e) = self.advance_to(at) {
+            return Applied { at: self.clock(), outcome: Err(e.into()), notices: Vec::new() };
         }
+        let mut notices = self.notices();
+        let outcome = self.apply_event(event);
+        if outcome.is_ok() {
+            let own = self.notices();
+            self.said.0.splice(0..0, notices.iter().cloned());
+            notices.extend(own);
+        } else {
+            self.said.0.clone_from(&notices);
+        }
+        Applied { at: self.clock(), outcome, notices }
     }
 }
 

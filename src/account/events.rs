@@ -6,7 +6,7 @@ use super::{Account, ActionError, Claimed};
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, Visited};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// assert_eq!(account.visit("v1", None).unwrap(), Visited::New);
 /// assert_eq!(account.visit("v1", None).unwrap(), Visited::Known);
 /// ```
@@ -42,7 +42,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.visit("v2", Some("de")).unwrap();
@@ -91,7 +91,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.select_group("v1", "de").unwrap();
@@ -131,7 +131,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.prefer_agent("v1", "anna").unwrap();
@@ -166,7 +166,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.leave("v1").unwrap();
@@ -197,7 +197,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
@@ -227,7 +227,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.apply(&Change::Unassign { agent: "anna".parse().unwrap(), group: "en".parse().unwrap() }).unwrap();
@@ -266,7 +266,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// let claimed = account.claim("anna", "v1").unwrap();
@@ -302,7 +302,7 @@ impl Account {
     /// ```
     /// use groupgate::{Account, AgentSpec, ConfigBuilder, ErrorCode, Status};
     /// let mut account = Account::new(ConfigBuilder::new()
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.visit("v1", None).unwrap();
@@ -340,7 +340,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.claim("anna", "v1").unwrap();
@@ -362,7 +362,7 @@ impl Account {
     /// ```
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", None).unwrap();
     /// account.claim("anna", "v1").unwrap();
@@ -406,7 +406,7 @@ impl Account {
     /// ```
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// account.visit("v1", None).unwrap();
     /// account.restore_chat("v1", Some("bob"), 41).unwrap(); // bob won it on another server
     /// assert_eq!((account.holder("v1").unwrap().as_str(), account.load("bob")), ("bob", Some(1)));
@@ -447,7 +447,7 @@ impl Account {
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en").chat_limit(2)).agent(AgentSpec::new("anna").member("en").chat_limit(5))
-    ///     .build().unwrap());
+    ///     .build().unwrap(), 0);
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.chat_limit("anna", "v1"), Some(2));
     /// assert_eq!(account.chat_limit("ghost", "v1"), Some(0));
@@ -473,7 +473,7 @@ mod tests {
             .agent(AgentSpec::new("bob"))
             .build()
             .unwrap();
-        let mut account = Account::new(config);
+        let mut account = Account::new(config, 0);
         account.apply(&Change::SetGroupSelection(true)).unwrap();
         assert_eq!(account.loaded.keys().copied().collect::<Vec<_>>(), [1], "both still show revision 1");
         account.refresh("anna").unwrap();

@@ -12,7 +12,7 @@ use crate::rule::Rule;
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, GroupSpec};
 /// let mut account = Account::new(ConfigBuilder::new()
-///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap());
+///     .group(GroupSpec::new("en")).agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
 /// account.visit("v1", Some("en")).unwrap();
 /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
 /// assert!(account.sees_key(anna, v1).is_visible());
@@ -30,7 +30,7 @@ pub struct AgentKey {
 ///
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Reason};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
 /// account.visit("v1", None).unwrap();
 /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
 /// assert!(account.sees_key(anna, v1).is_visible());
@@ -52,7 +52,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.agent_key("anna").is_some() && account.agent_key("ghost").is_none());
@@ -70,7 +70,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.visitor_key("v1").is_some());
@@ -87,7 +87,7 @@ impl Account {
     ///
     /// ```
     /// use groupgate::*;
-    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
     /// account.visit("v1", None).unwrap();
     /// let (anna, v1) = (account.agent_key("anna").unwrap(), account.visitor_key("v1").unwrap());
     /// assert!(account.sees_key(anna, v1).is_visible());

@@ -38,10 +38,10 @@ mod time;
 pub use crate::route::{Assignments, Routed, TransferTarget};
 pub use corruption::{CorruptCheck, Corruption};
 pub use error::ActionError;
-pub use event::{Event, EventError, Timed};
+pub use event::{Applied, Event, EventError, Outcome, Timed};
 pub use events::Visited;
 pub use keys::{AgentKey, GroupHours, VisitorKey};
-pub use notices::Notice;
+pub use notices::{Notice, TimedNotice};
 pub use queries::{AgentView, GroupHoursOf, PageAvailability, VisitorView};
 pub use saved::{LoadError, SAVED_FORMAT, Saved, SavedAgent, SavedDeadline, SavedRevision, SavedVisitor, SavedWait};
 
@@ -63,7 +63,7 @@ use crate::state::{Flipped, State, Visitor, VisitorMemory};
 ///
 /// | purpose | methods |
 /// |---|---|
-/// | construction | [`new`](Self::new), [`new_at`](Self::new_at), [`from_snapshot`](Self::from_snapshot), [`from_snapshot_at`](Self::from_snapshot_at) |
+/// | construction | [`new`](Self::new), [`from_snapshot`](Self::from_snapshot) |
 /// | configuration changes (R9, R24) | [`apply`](Self::apply), [`snapshot`](Self::snapshot) |
 /// | visitor and chat events | [`visit`](Self::visit), [`select_group`](Self::select_group), [`prefer_agent`](Self::prefer_agent), [`route`](Self::route), [`claim`](Self::claim), [`claim_at_version`](Self::claim_at_version), [`release`](Self::release), [`transfer`](Self::transfer), [`answer`](Self::answer), [`decline`](Self::decline), [`leave`](Self::leave), [`restore_chat`](Self::restore_chat) |
 /// | agent events | [`set_status`](Self::set_status), [`refresh`](Self::refresh), [`assignments`](Self::assignments), [`set_assignments`](Self::set_assignments) |
@@ -81,7 +81,7 @@ use crate::state::{Flipped, State, Visitor, VisitorMemory};
 ///     .group(GroupSpec::new("support-de"))
 ///     .agent(AgentSpec::new("anna").member("support-en"))
 ///     .agent(AgentSpec::new("bob").member("support-de"))
-///     .build().unwrap());
+///     .build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.visit("v1", Some("support-en")).unwrap();
 /// assert_eq!(account.visible_agents("v1"), ["anna"]);
@@ -99,17 +99,17 @@ pub struct Account {
     available: refresh::Availability,
     /// The notices of the unit under way after its own (R31): availability,
     /// the refresh list.
-    tail: notices::Tail,
+    tail: notices::Kept<Notice>,
     /// The notices of the call's earlier units: the event before the
     /// deadlines it made due, each deadline before the next (R26, R31).
-    said: notices::Tail,
+    said: notices::Kept<TimedNotice>,
 }
 
 /// A successful claim.
 ///
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.visit("v1", None).unwrap();
 /// let first = account.claim("anna", "v1").unwrap();
@@ -142,7 +142,7 @@ impl Claimed {
 ///     .group(GroupSpec::new("en"))
 ///     .group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("anna"))
-///     .build().unwrap());
+///     .build().unwrap(), 0);
 /// let report = account.apply(&Change::Assign {
 ///     agent: "anna".parse().unwrap(), group: "en".parse().unwrap(), tier: Default::default(),
 /// }).unwrap();
@@ -186,7 +186,7 @@ impl ChangeReport {
     ///
     /// ```
     /// use groupgate::*;
-    /// let mut account = Account::new_at(ConfigBuilder::new().group(GroupSpec::new("cz")).build().unwrap(), 0);
+    /// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("cz")).build().unwrap(), 0);
     /// account.apply(&Change::SetSchedule(ScheduleSpec::new("never", "UTC"))).unwrap();
     /// let patch = GroupPatch::new("cz").schedule(Some("never"));
     /// let report = account.apply(&Change::UpdateGroup(patch)).unwrap();
@@ -289,37 +289,17 @@ impl Account {
         self.tail.0.clear();
     }
 
-    /// An account at revision 1 of `config`. Every agent is offline and has
-    /// loaded revision 1; there are no visitors.
-    ///
-    /// Cost: O(size of the configuration).
-    ///
-    /// ```
-    /// use groupgate::*;
-    /// let account = Account::new(ConfigBuilder::new().build().unwrap());
-    /// assert_eq!(account.snapshot().revision(), 1);
-    /// ```
-    pub fn new(config: Config) -> Self {
-        Self::from_snapshot(Snapshot::new(config))
-    }
-
-    /// An account at the given snapshot (for a host restoring a revision).
-    ///
-    /// Cost: O(agents).
-    ///
-    /// ```
-    /// use groupgate::*;
-    /// let snapshot = Snapshot::with_revision(ConfigBuilder::new().build().unwrap(), 7);
-    /// assert_eq!(Account::from_snapshot(snapshot).snapshot().revision(), 7);
-    /// ```
-    pub fn from_snapshot(snapshot: Snapshot) -> Self {
-        Self::from_snapshot_at(snapshot, 0)
-    }
-
     /// An account at revision 1 of `config` whose clock starts at `start`
-    /// (R26), in milliseconds since 1970-01-01T00:00:00Z: each group is
-    /// open or closed as its business hours are then (R30), and a boundary
-    /// at `start` is no deadline. [`new`](Self::new) starts at 0.
+    /// (R26), in milliseconds since 1970-01-01T00:00:00Z. Every agent is
+    /// offline and has loaded revision 1; there are no visitors; each group
+    /// is open or closed as its business hours are at `start` (R30), and a
+    /// boundary at `start` is no deadline.
+    ///
+    /// The start is asked for here because an account's first timed event
+    /// processes every deadline between it and the start: an account
+    /// started at 0 and then fed an event timed today would first cross
+    /// every business-hours boundary since 1970. Tests and examples whose
+    /// rules need no calendar start at 0.
     ///
     /// Cost: O(size of the configuration), plus evaluating each schedule a
     /// group follows once.
@@ -331,21 +311,28 @@ impl Account {
     ///     .group(GroupSpec::new("cz").schedule("office"))
     ///     .build().unwrap();
     /// let monday_8_prague = 1_795_417_200_000; // 2026-11-23T07:00:00Z, when it opens
-    /// let account = Account::new_at(config, monday_8_prague);
+    /// let account = Account::new(config, monday_8_prague);
+    /// assert_eq!(account.snapshot().revision(), 1);
     /// assert_eq!(account.clock(), monday_8_prague);
     /// assert!(account.group_hours("cz").unwrap().open());
     /// assert_eq!(account.next_deadline(), Some(monday_8_prague + 9 * 3_600_000)); // it closes at 17:00
     /// ```
-    pub fn new_at(config: Config, start: u64) -> Self {
-        Self::from_snapshot_at(Snapshot::new(config), start)
+    pub fn new(config: Config, start: u64) -> Self {
+        Self::from_snapshot(Snapshot::new(config), start)
     }
 
-    /// An account at the given snapshot whose clock starts at `start`, as
-    /// [`new_at`](Self::new_at).
+    /// An account at the given snapshot (for a host restoring a revision)
+    /// whose clock starts at `start`, as [`new`](Self::new).
     ///
     /// Cost: O(agents + groups), plus evaluating each schedule a group
     /// follows once.
-    pub fn from_snapshot_at(snapshot: Snapshot, start: u64) -> Self {
+    ///
+    /// ```
+    /// use groupgate::*;
+    /// let snapshot = Snapshot::with_revision(ConfigBuilder::new().build().unwrap(), 7);
+    /// assert_eq!(Account::from_snapshot(snapshot, 0).snapshot().revision(), 7);
+    /// ```
+    pub fn from_snapshot(snapshot: Snapshot, start: u64) -> Self {
         let state = State::new(&snapshot, start, decide::eligibility::CANDIDACY);
         let available = refresh::Availability::of(&snapshot, &state);
         Account {
@@ -353,8 +340,8 @@ impl Account {
             loaded: BTreeMap::new(),
             state,
             available,
-            tail: notices::Tail::default(),
-            said: notices::Tail::default(),
+            tail: notices::Kept::default(),
+            said: notices::Kept::default(),
         }
     }
 
@@ -467,7 +454,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// let report = account.apply(&Change::AddGroup(GroupSpec::new("sales"))).unwrap();

@@ -15,12 +15,13 @@ use crate::state::{Note, Status, Unheld, Who};
 /// kind, every field written (`null` for none).
 ///
 /// ```
-/// use groupgate::{Account, AgentSpec, ConfigBuilder, Notice, Status};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// use groupgate::{Account, AgentSpec, ConfigBuilder, Notice, Status, TimedNotice};
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.visit("v1", None).unwrap();
 /// account.claim("anna", "v1").unwrap();
-/// assert_eq!(account.notices(), [Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() }]);
+/// let held = Notice::ChatHeld { visitor: "v1".parse().unwrap(), agent: "anna".parse().unwrap() };
+/// assert_eq!(account.notices(), [TimedNotice { at: 0, notice: held }]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -93,6 +94,46 @@ pub enum Notice {
         /// The agents to tell.
         agents: Vec<AgentId>,
     },
+    /// A visit made a new visitor.
+    VisitorEntered {
+        /// The visitor.
+        visitor: VisitorId,
+        /// Its effective group (R2); `None` when ungrouped.
+        group: Option<GroupId>,
+    },
+    /// A visitor event — a visit with a new page tag, a contact-form
+    /// selection — changed the visitor's effective group (R2). Moves of its
+    /// chat are [`ChatMoved`](Self::ChatMoved); configuration changes give
+    /// [`RefreshNeeded`](Self::RefreshNeeded) instead.
+    VisitorMoved {
+        /// The visitor.
+        visitor: VisitorId,
+        /// Its group before; `None` when ungrouped.
+        from: Option<GroupId>,
+        /// Its group now; `None` when ungrouped.
+        to: Option<GroupId>,
+    },
+    /// The visitor left the site (R14), after its chat's
+    /// [`ChatClosed`](Self::ChatClosed) if it had an open chat.
+    VisitorLeft {
+        /// The visitor.
+        visitor: VisitorId,
+    },
+}
+
+impl Notice {
+    /// Whether this is one of the visitor notices (`visitor_entered`,
+    /// `visitor_moved`, `visitor_left`), which the scenario format compares
+    /// only in files that ask for them.
+    ///
+    /// ```
+    /// use groupgate::Notice;
+    /// assert!(Notice::VisitorLeft { visitor: "v1".parse().unwrap() }.about_visitor());
+    /// assert!(!Notice::ChatClosed { visitor: "v1".parse().unwrap(), agent: None }.about_visitor());
+    /// ```
+    pub fn about_visitor(&self) -> bool {
+        matches!(self, Notice::VisitorEntered { .. } | Notice::VisitorMoved { .. } | Notice::VisitorLeft { .. })
+    }
 }
 
 /// The scenario format's JSON text of the notice (every field written,
@@ -159,6 +200,19 @@ impl fmt::Display for Notice {
                 write!(f, r#"{{"availability_changed": {{"group": {}, "online": {online}}}}}"#, group(g))
             }
             Notice::RefreshNeeded { agents } => write!(f, r#"{{"refresh_needed": {{"agents": {}}}}}"#, ids(agents)),
+            Notice::VisitorEntered { visitor, group: g } => {
+                write!(f, r#"{{"visitor_entered": {{"visitor": {}, "group": {}}}}}"#, id(visitor.as_str()), group(g))
+            }
+            Notice::VisitorMoved { visitor, from, to } => write!(
+                f,
+                r#"{{"visitor_moved": {{"visitor": {}, "from": {}, "to": {}}}}}"#,
+                id(visitor.as_str()),
+                group(from),
+                group(to)
+            ),
+            Notice::VisitorLeft { visitor } => {
+                write!(f, r#"{{"visitor_left": {{"visitor": {}}}}}"#, id(visitor.as_str()))
+            }
         }
     }
 }
@@ -169,21 +223,56 @@ impl From<&AvailabilityChange> for Notice {
     }
 }
 
-/// The notices the account adds after an event's own (availability, the
-/// refresh list). Not part of the account's value: two accounts are equal
-/// whatever their last events said.
-#[derive(Clone, Default)]
-pub(super) struct Tail(pub(super) Vec<Notice>);
+/// A notice with the instant it happened at (R31): the account's clock
+/// then, in milliseconds since 1970-01-01T00:00:00Z — a deadline's notices
+/// carry the deadline's time, so a host can show and order them.
+///
+/// Its serde form is `{"at": 1764000000000, "notice": {"chat_held": {...}}}`,
+/// and so is its text ([`Display`](fmt::Display)).
+///
+/// ```
+/// use groupgate::*;
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 1_000);
+/// account.visit("v1", None).unwrap();
+/// assert_eq!(account.notices()[0].to_string(),
+///     r#"{"at": 1000, "notice": {"visitor_entered": {"visitor": "v1", "group": null}}}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct TimedNotice {
+    /// When, in milliseconds since 1970-01-01T00:00:00Z (R26).
+    pub at: u64,
+    /// What.
+    pub notice: Notice,
+}
 
-impl PartialEq for Tail {
+impl fmt::Display for TimedNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, r#"{{"at": {}, "notice": {}}}"#, self.at, self.notice)
+    }
+}
+
+/// Notices the account keeps between calls. Not part of the account's
+/// value: two accounts are equal whatever their last events said.
+#[derive(Clone)]
+pub(super) struct Kept<T>(pub(super) Vec<T>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept(Vec::new())
+    }
+}
+
+impl<T> PartialEq for Kept<T> {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
 
-impl fmt::Debug for Tail {
+impl<T> fmt::Debug for Kept<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Tail")
+        f.write_str("Kept")
     }
 }
 
@@ -201,19 +290,22 @@ impl Account {
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en"))
-    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
     /// account.visit("v1", Some("en")).unwrap();
+    /// account.advance_to(5_000).unwrap();
     /// account.set_status("anna", Status::Online).unwrap();
-    /// // Both pages go online: anna sees "en" visitors and, by default,
-    /// // ungrouped ones (R10).
-    /// assert_eq!(account.notices(), [
+    /// // Both pages go online at 5 s: anna sees "en" visitors and, by
+    /// // default, ungrouped ones (R10).
+    /// let notices = account.notices();
+    /// assert!(notices.iter().all(|n| n.at == 5_000));
+    /// assert_eq!(notices.into_iter().map(|n| n.notice).collect::<Vec<_>>(), [
     ///     Notice::AvailabilityChanged { group: Some("en".parse().unwrap()), online: true },
     ///     Notice::AvailabilityChanged { group: None, online: true },
     /// ]);
     /// account.release("v1").unwrap_err(); // no chat: a failed event says nothing
     /// assert!(account.notices().is_empty());
     /// ```
-    pub fn notices(&self) -> Vec<Notice> {
+    pub fn notices(&self) -> Vec<TimedNotice> {
         let mut out = Vec::with_capacity(self.said.0.len() + self.state.notes().len() + self.tail.0.len());
         out.extend(self.said.0.iter().cloned());
         self.unit_notices(&mut out);
@@ -221,8 +313,10 @@ impl Account {
     }
 
     /// Appends the notices of the unit under way (an event, or one
-    /// deadline of an advance) to `out`. O(its notices).
-    pub(super) fn unit_notices(&self, out: &mut Vec<Notice>) {
+    /// deadline of an advance) to `out`, each at the clock — the unit's
+    /// time. O(its notices).
+    pub(super) fn unit_notices(&self, out: &mut Vec<TimedNotice>) {
+        let at = self.state.clock();
         let snap = &*self.latest;
         let visitors = self.state.visitors();
         let visitor = |slot: u32| VisitorId::stored(visitors.name(slot).unwrap_or_default());
@@ -234,7 +328,7 @@ impl Account {
         };
         out.reserve(self.state.notes().len() + self.tail.0.len());
         for note in self.state.notes() {
-            out.push(match note {
+            let notice = match note {
                 Note::Held { slot, agent: a } => match agent(*a) {
                     Some(agent) => Notice::ChatHeld { visitor: visitor(*slot), agent },
                     None => continue,
@@ -254,15 +348,23 @@ impl Account {
                 Note::Closed { slot, agent: a } => {
                     Notice::ChatClosed { visitor: visitor(*slot), agent: a.and_then(agent) }
                 }
-                Note::Left { visitor, agent: a } => {
-                    Notice::ChatClosed { visitor: visitor.clone(), agent: a.and_then(agent) }
+                Note::ClosedLeaving { name, agent: a } => {
+                    Notice::ChatClosed { visitor: VisitorId::stored(self.state.gone(*name)), agent: a.and_then(agent) }
                 }
+                Note::Entered { slot, group: g } => {
+                    Notice::VisitorEntered { visitor: visitor(*slot), group: group(*g) }
+                }
+                Note::VisitorMoved { slot, from, to } => {
+                    Notice::VisitorMoved { visitor: visitor(*slot), from: group(*from), to: group(*to) }
+                }
+                Note::Left { name } => Notice::VisitorLeft { visitor: VisitorId::stored(self.state.gone(*name)) },
                 Note::Status { agent: a, status } => match agent(*a) {
                     Some(agent) => Notice::StatusChanged { agent, status: *status },
                     None => continue,
                 },
-            });
+            };
+            out.push(TimedNotice { at, notice });
         }
-        out.extend(self.tail.0.iter().cloned());
+        out.extend(self.tail.0.iter().map(|notice| TimedNotice { at, notice: notice.clone() }));
     }
 }

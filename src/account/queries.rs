@@ -17,7 +17,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.effective_group("v1").unwrap().group().unwrap(), "en");
@@ -35,7 +35,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.sees("anna", "v1").is_visible());
@@ -61,7 +61,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.visible_agents("v1"), ["anna"]);
@@ -91,7 +91,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.dashboard("anna"), ["v1"]);
@@ -119,7 +119,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.apply(&Change::Assign { agent: "bob".parse().unwrap(), group: "en".parse().unwrap(), tier: Tier::Normal }).unwrap();
@@ -137,7 +137,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.can_claim("anna", "v1").is_allowed());
@@ -161,7 +161,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.candidates("v1").agents(), ["anna"]);
@@ -191,7 +191,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert!(account.is_online(Some("en")));
@@ -213,7 +213,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.select_group("v1", "de").unwrap(); // picked a group nobody serves now
@@ -241,7 +241,7 @@ impl Account {
     ///     .group(GroupSpec::new("en"))
     ///     .build().unwrap();
     /// let sunday_noon = 1_795_345_200_000; // 2026-11-22T12:00:00+01:00
-    /// let account = Account::new_at(config, sunday_noon);
+    /// let account = Account::new(config, sunday_noon);
     /// let cz = account.group_hours("cz").unwrap();
     /// assert!(!cz.open());
     /// assert_eq!(cz.next_change(), Some(sunday_noon + 20 * 3_600_000)); // Monday 08:00
@@ -268,7 +268,7 @@ impl Account {
     ///     .group(GroupSpec::new("en").schedule("office"))
     ///     .build().unwrap();
     /// let monday_9 = 1_795_424_400_000; // 2026-11-23T09:00:00Z
-    /// let account = Account::new_at(config, monday_9);
+    /// let account = Account::new(config, monday_9);
     /// assert_eq!(account.next_change("en"), Some(monday_9 + 8 * 3_600_000));
     /// assert_eq!(account.next_change("de"), None);
     /// ```
@@ -285,7 +285,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.form_choices(), ["en", "de"]);
@@ -356,7 +356,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.select_group("v1", "de").unwrap();
@@ -385,7 +385,7 @@ impl Account {
     ///
     /// ```
     /// use groupgate::*;
-    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
     /// for v in ["v1", "v2"] {
     ///     account.visit(v, None).unwrap();
     ///     account.route(v).unwrap(); // broadcast: waits for a claim
@@ -407,7 +407,7 @@ impl Account {
     ///
     /// ```
     /// use groupgate::*;
-    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+    /// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// for v in ["v1", "v2"] {
     ///     account.visit(v, None).unwrap();
@@ -431,7 +431,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// account.route("v1").unwrap(); // broadcast: offered, waiting for a claim
@@ -544,7 +544,7 @@ impl Account {
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    ///     .agent(AgentSpec::new("anna").member("en").chat_limit(3)).build().unwrap());
+    ///     .agent(AgentSpec::new("anna").member("en").chat_limit(3)).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// let anna = account.agent("anna").unwrap();
     /// assert_eq!((anna.status(), anna.load(), anna.limit(), anna.stale()), (Status::Online, 0, Some(3), false));
@@ -567,7 +567,7 @@ impl Account {
     /// ```
     /// use groupgate::*;
     /// let account = Account::new(ConfigBuilder::new()
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// let ids: Vec<&str> = account.agents().iter().map(|a| a.id().as_str()).collect();
     /// assert_eq!(ids, ["anna", "bob"]);
     /// ```
@@ -611,7 +611,7 @@ impl Account {
     /// ```
     /// use groupgate::*;
     /// let account = Account::new(ConfigBuilder::new()
-    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de")).build().unwrap());
+    ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de")).build().unwrap(), 0);
     /// let all: Vec<(&str, bool)> = account.hours().iter().map(|h| (h.group().as_str(), h.hours().open())).collect();
     /// assert_eq!(all, [("en", true), ("de", true)]); // no schedule: always open
     /// ```
@@ -635,7 +635,7 @@ impl Account {
     /// use groupgate::*;
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
-    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// let pages: Vec<(Option<&str>, bool)> =
     ///     account.availability().iter().map(|p| (p.page_group().map(|g| g.as_str()), p.online())).collect();

@@ -22,7 +22,7 @@ impl Account {
     /// let mut account = Account::new(ConfigBuilder::new()
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en")).agent(AgentSpec::new("bob").member("de"))
-    ///     .group_selection(true).build().unwrap());
+    ///     .group_selection(true).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// let routed = account.route("v1").unwrap();
@@ -57,7 +57,7 @@ impl Account {
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en"))
     ///     .agent(AgentSpec::new("bob").member("de"))
-    ///     .build().unwrap());
+    ///     .build().unwrap(), 0);
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
@@ -180,7 +180,7 @@ impl Account {
     /// let mut policy = Policy::default();
     /// policy.routing = Routing::LeastBusy;
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.visit("v1", None).unwrap();
     /// assert_eq!(account.next_agent("v1").unwrap(), "bob");

@@ -27,7 +27,7 @@ pub const SAVED_FORMAT: u32 = 1;
 ///
 /// ```
 /// use groupgate::{Account, AgentSpec, ConfigBuilder, Status};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.visit("v1", None).unwrap();
 /// account.claim("anna", "v1").unwrap();
@@ -195,7 +195,7 @@ impl SavedWait {
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, ErrorCode, LoadError};
-/// let mut saved = Account::new(ConfigBuilder::new().build().unwrap()).save();
+/// let mut saved = Account::new(ConfigBuilder::new().build().unwrap(), 0).save();
 /// saved.format = 99;
 /// let err = Account::from_saved(saved).unwrap_err();
 /// assert_eq!((err.code(), err.to_string().as_str()), ("unsupported_version", "saved account format 99, this library reads 1"));
@@ -480,8 +480,8 @@ impl Account {
             loaded,
             state,
             available,
-            tail: notices::Tail::default(),
-            said: notices::Tail::default(),
+            tail: notices::Kept::default(),
+            said: notices::Kept::default(),
         })
     }
 }
@@ -577,7 +577,7 @@ impl Account {
     /// ```
     /// use groupgate::{Account, AgentSpec, Change, ConfigBuilder, GroupSpec, Status};
     /// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en"))
-    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna").member("en")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.apply(&Change::SetEnabled { agent: "anna".into(), enabled: false }).unwrap();
     /// assert_eq!(account.check_indexes(), Ok(()));

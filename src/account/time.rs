@@ -31,7 +31,7 @@ impl Account {
     /// policy.routing = Routing::LeastBusy;
     /// policy.answer_timeout = Some(30_000);
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.visit("v1", None).unwrap();
@@ -60,7 +60,7 @@ impl Account {
     ///
     /// ```
     /// use groupgate::*;
-    /// let mut account = Account::new_at(ConfigBuilder::new().build().unwrap(), 1_000);
+    /// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 1_000);
     /// account.advance_by(500).unwrap();
     /// assert_eq!(account.clock(), 1_500);
     /// account.advance_to(1_200).unwrap(); // an earlier time: the clock stays
@@ -81,7 +81,7 @@ impl Account {
     /// let mut policy = Policy::default();
     /// policy.offline_requeue_after = Some(60_000);
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
-    ///     .agent(AgentSpec::new("anna")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.advance_to(1_000).unwrap();
     /// account.set_status("anna", Status::Offline).unwrap();
@@ -109,7 +109,7 @@ impl Account {
     /// policy.routing = Routing::RoundRobin;
     /// policy.answer_timeout = Some(30_000);
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
-    ///     .agent(AgentSpec::new("anna")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", None).unwrap();
     /// account.route("v1").unwrap();
@@ -158,7 +158,7 @@ impl Account {
     /// let mut policy = Policy::default();
     /// policy.routing = Routing::RoundRobin;
     /// let mut account = Account::new(ConfigBuilder::new().policy(policy)
-    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap());
+    ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.set_status("bob", Status::Online).unwrap();
     /// account.visit("v1", None).unwrap();
@@ -216,7 +216,7 @@ impl Account {
     }
 
     /// Processes every deadline due at or before `to` (R26), each at its
-    /// own time and as its own set of notices.
+    /// own time and as its own set of notices, stamped with that time.
     pub(super) fn run_due(&mut self, to: u64) {
         while let Some((at, deadline)) = self.state.take_due(to) {
             self.flush();
@@ -239,6 +239,8 @@ impl Account {
                 }
             }
             self.end_unit();
+            // Named now, while the clock is the deadline's time (R31).
+            self.flush();
         }
     }
 }

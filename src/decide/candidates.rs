@@ -19,7 +19,7 @@ use crate::state::{Key, State, Tree};
 ///     .group(GroupSpec::new("en"))
 ///     .agent(AgentSpec::new("anna").member_as("en", Tier::Last))
 ///     .agent(AgentSpec::new("bob").member("en"))
-///     .build().unwrap());
+///     .build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// account.set_status("bob", Status::Online).unwrap();
 /// account.visit("v1", Some("en")).unwrap();

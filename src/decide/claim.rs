@@ -12,7 +12,7 @@ use crate::state::{State, Status, Visitor};
 ///
 /// ```
 /// use groupgate::{Account, AgentSpec, ClaimCheck, ConfigBuilder, Reason, Status};
-/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().agent(AgentSpec::new("anna")).build().unwrap(), 0);
 /// account.visit("v1", None).unwrap();
 /// assert_eq!(account.can_claim("anna", "v1").reason(), Some(Reason::AgentOffline));
 /// account.set_status("anna", Status::Online).unwrap();
@@ -58,7 +58,7 @@ impl ClaimCheck<'_> {
     ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
     ///     .agent(AgentSpec::new("anna").member("en").chat_limit(0))
     ///     .agent(AgentSpec::new("bob").member("de"))
-    ///     .build().unwrap());
+    ///     .build().unwrap(), 0);
     /// account.set_status("anna", Status::Online).unwrap();
     /// account.visit("v1", Some("en")).unwrap();
     /// assert_eq!(account.can_claim("bob", "v1").rule(), Rule::R4); // not in "en"

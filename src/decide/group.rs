@@ -40,7 +40,7 @@ impl GroupSource {
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder, GroupSource, GroupSpec};
-/// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().group(GroupSpec::new("en")).build().unwrap(), 0);
 /// account.visit("v1", Some("xx")).unwrap();
 /// {
 ///     let g = account.effective_group("v1").unwrap();

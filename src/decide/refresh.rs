@@ -89,7 +89,7 @@ impl<'a> Diff<'a> {
 ///     .group(GroupSpec::new("en"))
 ///     .group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("anna"))
-///     .build().unwrap());
+///     .build().unwrap(), 0);
 /// account.set_status("anna", Status::Online).unwrap();
 /// let report = account.apply(&Change::Assign {
 ///     agent: "anna".parse().unwrap(), group: "en".parse().unwrap(), tier: Default::default(),

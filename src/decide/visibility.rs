@@ -11,7 +11,7 @@ use crate::snapshot::{AgentIx, CompiledAgent, GroupIx, Scope, Snapshot};
 /// let mut account = Account::new(ConfigBuilder::new()
 ///     .group(GroupSpec::new("en")).group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("anna").member("en"))
-///     .build().unwrap());
+///     .build().unwrap(), 0);
 /// account.visit("v1", Some("de")).unwrap();
 /// let v = account.sees("anna", "v1");
 /// assert!(!v.is_visible());

@@ -74,7 +74,7 @@ pub(crate) fn destination_of(snap: &Snapshot, state: &State, v: Visitor<'_>) -> 
 ///     .group(GroupSpec::new("en").fallback("de"))
 ///     .group(GroupSpec::new("de"))
 ///     .agent(AgentSpec::new("bob").member("de"))
-///     .build().unwrap());
+///     .build().unwrap(), 0);
 /// account.set_status("bob", Status::Online).unwrap();
 /// account.visit("v1", Some("en")).unwrap();
 /// let routed = account.route("v1").unwrap();
@@ -373,8 +373,8 @@ fn serve_merged(
 /// policy.routing = Routing::RoundRobin;
 /// let config = ConfigBuilder::new().policy(policy)
 ///     .agent(AgentSpec::new("anna")).agent(AgentSpec::new("bob")).build().unwrap();
-/// let mut one = Account::new(config.clone());
-/// let mut two = Account::new(config);
+/// let mut one = Account::new(config.clone(), 0);
+/// let mut two = Account::new(config, 0);
 /// for account in [&mut one, &mut two] {
 ///     account.set_status("anna", Status::Online).unwrap();
 ///     account.set_status("bob", Status::Online).unwrap();

@@ -23,12 +23,12 @@ use smallvec::SmallVec;
 pub(crate) use agents::AgentLive;
 pub(crate) use deadlines::Deadline;
 pub use notes::Unheld;
-pub(crate) use notes::{Flipped, Note, Who};
+pub(crate) use notes::{Flipped, Gone, Note, Who};
 pub(crate) use pool::{Candidacy, Key, Placement, Tree};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Entry, Full, Merged, Place, Run, Tagged, Visitor, Visitors};
 
-use crate::ids::{AgentId, GroupId, VisitorId};
+use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, BitSet, GroupIx, Snapshot};
 
 crate::config::str_enum!(
@@ -413,7 +413,10 @@ impl State {
             return Err(Full);
         }
         let arrival = self.tick();
-        self.visitors.insert(id, page_tag, arrival, grouping)
+        let slot = self.visitors.insert(id, page_tag, arrival, grouping)?;
+        let group = self.visitors.at(slot).and_then(|v| v.group);
+        self.log.notes.push(Note::Entered { slot, group });
+        Ok(slot)
     }
 
     /// Sets one of the visitor's tags and keeps its effective group (R2),
@@ -422,8 +425,14 @@ impl State {
     pub(crate) fn retag(&mut self, slot: u32, tag: Tag, grouping: &impl Grouping) {
         let moving = matches!(tag, Tag::MovedTo(_));
         let (from, to) = self.visitors.retag(slot, tag, grouping);
-        if moving && from != to {
-            self.log.notes.push(Note::Moved { slot, from, to });
+        if from != to {
+            // A chat moved by routing (R31 `chat_moved`), or the visitor by
+            // its own event, a page tag or a selection (`visitor_moved`).
+            self.log.notes.push(if moving {
+                Note::Moved { slot, from, to }
+            } else {
+                Note::VisitorMoved { slot, from, to }
+            });
         }
     }
 
@@ -449,24 +458,23 @@ impl State {
     /// Returns the agent that held its chat. O(chats that agent holds +
     /// log size of its group + log queue).
     pub(crate) fn remove_visitor(&mut self, slot: u32) -> Option<AgentId> {
+        let name = self.log.keep_gone(self.visitors.name(slot).unwrap_or_default());
         // A visitor without a chat has nothing to close: no version is
         // spent and no side-table row is made for it on its way out.
-        if self.visitors.chat(slot).is_none() {
-            self.visitors.remove(slot);
-            return None;
-        }
-        let holder = self.close(slot);
-        // The slot is about to go: its closing note keeps the id itself.
-        if let Some(last) = self.log.notes.last_mut() {
-            if let Note::Closed { slot: s, agent } = last {
-                if *s == slot {
-                    let id = self.visitors.name(slot).map(VisitorId::stored);
-                    if let Some(visitor) = id {
-                        *last = Note::Left { visitor, agent: agent.take() };
-                    }
-                }
+        let holder = if self.visitors.chat(slot).is_none() {
+            None
+        } else {
+            let holder = self.close(slot);
+            // The slot is about to go: its closing note names the id kept.
+            if let Some(last) = self.log.notes.last_mut()
+                && let Note::Closed { slot: s, agent } = last
+                && *s == slot
+            {
+                *last = Note::ClosedLeaving { name, agent: agent.take() };
             }
-        }
+            holder
+        };
+        self.log.notes.push(Note::Left { name });
         self.visitors.remove(slot);
         holder
     }
@@ -478,10 +486,16 @@ impl State {
         &self.log.notes
     }
 
+    /// The id of a visitor who left during the event under way. O(1).
+    pub(crate) fn gone(&self, name: Gone) -> &str {
+        self.log.gone(name)
+    }
+
     /// Starts the notes of a new event, and forgets whether candidates
     /// appeared or vanished. O(notes).
     pub(crate) fn clear_notes(&mut self) {
         self.log.notes.clear();
+        self.log.gone.clear();
         self.log.flipped = Flipped::Nothing;
     }
 

@@ -5,7 +5,7 @@
 
 use smallvec::SmallVec;
 
-use crate::ids::{AgentId, VisitorId};
+use crate::ids::AgentId;
 use crate::snapshot::{AgentIx, GroupIx};
 
 crate::config::str_enum!(
@@ -56,8 +56,16 @@ pub(crate) enum Note {
     Moved { slot: u32, from: Option<GroupIx>, to: Option<GroupIx> },
     /// The open chat in `slot` was closed.
     Closed { slot: u32, agent: Option<AgentIx> },
-    /// The visitor left with its chat open: closed, and its slot is gone.
-    Left { visitor: VisitorId, agent: Option<AgentIx> },
+    /// The visitor left with its chat open: closed, and its slot is gone;
+    /// its id is `name` in the log's names of visitors gone.
+    ClosedLeaving { name: Gone, agent: Option<AgentIx> },
+    /// A visit made a new visitor, in `group` (R31 `visitor_entered`).
+    Entered { slot: u32, group: Option<GroupIx> },
+    /// A visitor event changed the effective group of the visitor in
+    /// `slot` (R31 `visitor_moved`).
+    VisitorMoved { slot: u32, from: Option<GroupIx>, to: Option<GroupIx> },
+    /// The visitor whose id is `name` left the site (R31 `visitor_left`).
+    Left { name: Gone },
     /// A rule changed the agent's status (R27).
     Status { agent: AgentIx, status: super::Status },
 }
@@ -67,10 +75,47 @@ pub(crate) enum Note {
 /// a group opened or closed): the pages whose availability (R10) it may
 /// have changed follow from it. Not part of the state's value: two states
 /// are equal whatever their last events said.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct Log {
     pub(crate) notes: Vec<Note>,
     pub(crate) flipped: Flipped,
+    /// The ids of the visitors who left during the event, one after
+    /// another: their slots are gone when the notices are named. Kept
+    /// between events, cleared, so that a leave allocates nothing once it
+    /// has grown.
+    pub(crate) gone: String,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        // An event removes one visitor at most: room for one id, made once,
+        // so that no leave allocates.
+        Log { notes: Vec::new(), flipped: Flipped::Nothing, gone: String::with_capacity(crate::ids::MAX_ID_LEN) }
+    }
+}
+
+/// Where a departed visitor's id is in [`Log::gone`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gone {
+    start: u32,
+    end: u32,
+}
+
+impl Log {
+    /// Keeps `id`, a departing visitor's, for the notes. O(its length).
+    pub(crate) fn keep_gone(&mut self, id: &str) -> Gone {
+        let start = self.gone.len();
+        self.gone.push_str(id);
+        // Ids are at most 128 bytes (R23) and an event removes one visitor.
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Gone { start: at(start), end: at(self.gone.len()) }
+    }
+
+    /// The id kept as `name`. O(1).
+    pub(crate) fn gone(&self, name: Gone) -> &str {
+        let (start, end) = (name.start as usize, name.end as usize);
+        self.gone.get(start..end).unwrap_or_default()
+    }
 }
 
 /// What flipped during the event under way.

@@ -550,8 +550,9 @@ pub struct MRouting {
     pub seq: u64,
     /// The last assignment token given.
     pub tokens: u64,
-    /// R31: the notices of the event under way, as the format writes them.
-    pub notes: Vec<String>,
+    /// R31: the notices of the event under way, as the format writes them,
+    /// each with the instant it happened at (the clock then).
+    pub notes: Vec<(u64, String)>,
     /// R30: what `next_change` has looked at.
     pub memo: Memo,
 }
@@ -603,6 +604,15 @@ pub mod note {
     }
     pub fn availability(group: Option<&str>, online: bool) -> String {
         format!(r#"{{"availability_changed": {{"group": {}, "online": {online}}}}}"#, opt(group))
+    }
+    pub fn entered(v: &str, group: Option<&str>) -> String {
+        format!(r#"{{"visitor_entered": {{"visitor": {}, "group": {}}}}}"#, id(v), opt(group))
+    }
+    pub fn visitor_moved(v: &str, from: Option<&str>, to: Option<&str>) -> String {
+        format!(r#"{{"visitor_moved": {{"visitor": {}, "from": {}, "to": {}}}}}"#, id(v), opt(from), opt(to))
+    }
+    pub fn left(v: &str) -> String {
+        format!(r#"{{"visitor_left": {{"visitor": {}}}}}"#, id(v))
     }
 }
 
@@ -716,7 +726,7 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
             serve(c, s, r, at);
             for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
                 if *was != now {
-                    r.notes.push(note::availability(page.as_deref(), now));
+                    r.say(note::availability(page.as_deref(), now));
                 }
             }
             continue;
@@ -728,7 +738,7 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
             overflow_chat(c, s, r, &v);
             for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
                 if *was != now {
-                    r.notes.push(note::availability(page.as_deref(), now));
+                    r.say(note::availability(page.as_deref(), now));
                 }
             }
             continue;
@@ -748,7 +758,7 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
                     .map(|v| v.id.clone())
                     .collect();
                 for v in held {
-                    r.notes.push(note::unheld(&v, &agent, "offline"));
+                    r.say(note::unheld(&v, &agent, "offline"));
                     requeue_chat(c, s, r, &v);
                 }
                 let now = r.now;
@@ -757,7 +767,7 @@ pub fn advance(c: &MConfig, s: &mut MState, r: &mut MRouting, to: u64) {
         }
         for ((page, was), (_, now)) in before.iter().zip(pages(c, s)) {
             if *was != now {
-                r.notes.push(note::availability(page.as_deref(), now));
+                r.say(note::availability(page.as_deref(), now));
             }
         }
     }
@@ -777,7 +787,7 @@ pub fn overflow_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &st
     let found = serving_group_skipping(c, s, Some(&f), &x.missed);
     let landing = found.clone().unwrap_or(Some(f));
     s.visitors.iter_mut().find(|y| y.id == visitor).unwrap().moved = landing.clone();
-    r.notes.push(note::moved(visitor, Some(&own), landing.as_deref()));
+    r.say(note::moved(visitor, Some(&own), landing.as_deref()));
     let cands = match &found {
         Some(g) => in_group_skipping(c, s, g.as_deref(), x.preferred.as_deref(), &x.missed),
         None => Vec::new(),
@@ -792,7 +802,7 @@ pub fn overflow_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &st
             y.token = token;
             r.dequeue(visitor);
             r.stamp(&a, now);
-            r.notes.push(note::held(visitor, &a));
+            r.say(note::held(visitor, &a));
             if let Some(at) = c.policy.answer_timeout.and_then(|t| reachable(now, t)) {
                 let cause = MCause::Answer { visitor: visitor.to_string(), holder: a.clone(), token };
                 r.set_deadline(at, cause);
@@ -812,10 +822,10 @@ pub fn miss(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, why: &
     let holder = x.holder.take().unwrap();
     x.answered = false;
     x.missed.push(holder.clone());
-    r.notes.push(note::unheld(visitor, &holder, why));
+    r.say(note::unheld(visitor, &holder, why));
     if why == "missed" && c.policy.after_missed == groupgate::AfterMissed::Away && s.status(&holder) == Status::Online {
         set_status(c, s, r, &holder, Status::Away);
-        r.notes.push(note::status(&holder, "away"));
+        r.say(note::status(&holder, "away"));
     }
     let now = r.now;
     land(c, s, r, visitor, now);
@@ -837,7 +847,7 @@ pub fn requeue_chat(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str
     } else {
         Vec::new()
     };
-    r.notes.push(note::queued(visitor, own.as_deref(), &offered));
+    r.say(note::queued(visitor, own.as_deref(), &offered));
     r.enqueue(visitor);
 }
 
@@ -869,6 +879,11 @@ impl MRouting {
     pub fn last(&self, agent: &str) -> Option<u64> {
         self.last.iter().find(|(a, _)| a == agent).map(|(_, t)| *t)
     }
+    /// R31: a notice, happening now.
+    pub fn say(&mut self, notice: String) {
+        self.notes.push((self.now, notice));
+    }
+
     pub fn stamp(&mut self, agent: &str, now: u64) {
         self.last.retain(|(a, _)| a != agent);
         self.last.push((agent.to_string(), now));
@@ -938,7 +953,7 @@ pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u
     let group = found.clone().unwrap_or(own.clone());
     if group != own {
         s.visitors.iter_mut().find(|x| x.id == visitor).unwrap().moved = group.clone();
-        r.notes.push(note::moved(visitor, own.as_deref(), group.as_deref()));
+        r.say(note::moved(visitor, own.as_deref(), group.as_deref()));
     }
     let cands = match &found {
         Some(g) => in_group_skipping(c, s, g.as_deref(), v.preferred.as_deref(), &v.missed),
@@ -955,7 +970,7 @@ pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u
             x.token = token;
             r.dequeue(visitor);
             r.stamp(a, now);
-            r.notes.push(note::held(visitor, a));
+            r.say(note::held(visitor, a));
             // R27: a pick is unanswered until answered, within the timeout.
             if let Some(at) = c.policy.answer_timeout.and_then(|t| reachable(now, t)) {
                 let cause = MCause::Answer { visitor: visitor.to_string(), holder: a.clone(), token };
@@ -966,7 +981,7 @@ pub fn land(c: &MConfig, s: &mut MState, r: &mut MRouting, visitor: &str, now: u
             r.enqueue(visitor);
             let broadcast = c.policy.routing == groupgate::Routing::Broadcast;
             let offered = if broadcast { cands } else { Vec::new() };
-            r.notes.push(note::queued(visitor, group.as_deref(), &offered));
+            r.say(note::queued(visitor, group.as_deref(), &offered));
         }
     }
     chosen

@@ -89,14 +89,13 @@ pub fn step(account: &mut Account, w: &mut World, now: u64, op: &Op) {
         // every page whose availability changed, in configuration order.
         for ((page, was), (_, now)) in before.iter().zip(model::pages(&w.c, &w.s)) {
             if *was != now {
-                w.r.notes.push(model::note::availability(page.as_deref(), now));
+                w.r.say(model::note::availability(page.as_deref(), now));
             }
         }
         // R26: deadlines the event made due at the clock come after it.
         model::advance(&w.c, &mut w.s, &mut w.r, clock);
     }
-    let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
-    assert_eq!(said, w.r.notes, "R31 notices of {op:?}");
+    assert_eq!(said(account), w.r.notes, "R31 notices of {op:?}, with their instants");
     assert_eq!(account.next_deadline(), model::next_deadline(&w.c, &w.s, &w.r), "R26 next deadline after {op:?}");
     // R26: whatever was due by the clock has been processed, so nothing
     // pending is due yet — and nothing fired early, the model's deadlines
@@ -123,9 +122,13 @@ pub fn advance(account: &mut Account, w: &mut World, now: u64) {
     w.r.notes.clear();
     account.advance_to(now).unwrap();
     model::advance(&w.c, &mut w.s, &mut w.r, now);
-    let said: Vec<String> = account.notices().iter().map(ToString::to_string).collect();
-    assert_eq!(said, w.r.notes, "R26 notices of the advance to {now}");
+    assert_eq!(said(account), w.r.notes, "R26 notices of the advance to {now}, with their instants");
     assert_eq!(account.clock(), w.r.now, "R26 clock");
+}
+
+/// The engine's notices of its last call (R31): each one's instant and text.
+pub fn said(account: &Account) -> Vec<(u64, String)> {
+    account.notices().iter().map(|n| (n.at, n.notice.to_string())).collect()
 }
 
 /// The event an op stands for, in the library's one vocabulary (R33).
@@ -179,8 +182,20 @@ fn model_step(w: &mut World, op: &Op) -> String {
         Op::Visit(v, g) => {
             let tag = g.map(|g| GROUPS[g].to_string());
             match visitor(s, v) {
-                Some(x) => x.tag = tag.or(x.tag.take()),
-                None => s.visitors.push(MVisitor { id: VISITORS[v].into(), tag, ..MVisitor::default() }),
+                Some(x) => {
+                    let from = model::effective_of(c, x);
+                    x.tag = tag.or(x.tag.take());
+                    // R31: the visit changed its effective group (R2).
+                    let to = model::effective_of(c, x);
+                    if from != to {
+                        r.say(model::note::visitor_moved(VISITORS[v], from.as_deref(), to.as_deref()));
+                    }
+                }
+                None => {
+                    let x = MVisitor { id: VISITORS[v].into(), tag, ..MVisitor::default() };
+                    r.say(model::note::entered(VISITORS[v], model::effective_of(c, &x).as_deref()));
+                    s.visitors.push(x);
+                }
             }
             ok
         }
@@ -192,7 +207,13 @@ fn model_step(w: &mut World, op: &Op) -> String {
             } else if !model::form_choices(c, s).contains(&GROUPS[g].to_string()) {
                 "group_not_offered".into()
             } else {
-                visitor(s, v).unwrap().selection = Some(GROUPS[g].into());
+                let x = visitor(s, v).unwrap();
+                let from = model::effective_of(c, x);
+                x.selection = Some(GROUPS[g].into());
+                let to = model::effective_of(c, x);
+                if from != to {
+                    r.say(model::note::visitor_moved(VISITORS[v], from.as_deref(), to.as_deref()));
+                }
                 ok
             }
         }
@@ -208,7 +229,7 @@ fn model_step(w: &mut World, op: &Op) -> String {
                 x.missed.clear();
                 r.dequeue(VISITORS[v]);
                 r.stamp(AGENTS[a], now);
-                r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
+                r.say(model::note::held(VISITORS[v], AGENTS[a]));
                 ok
             }
             Err(code) => code.into(),
@@ -219,7 +240,7 @@ fn model_step(w: &mut World, op: &Op) -> String {
             Some(x) if !x.has_chat => "no_chat".into(),
             Some(x) if not_holder(x, by) => "not_holder".into(),
             Some(x) => {
-                r.notes.push(model::note::closed(VISITORS[v], x.holder.as_deref()));
+                r.say(model::note::closed(VISITORS[v], x.holder.as_deref()));
                 x.has_chat = false;
                 x.holder = None;
                 x.answered = false;
@@ -231,8 +252,10 @@ fn model_step(w: &mut World, op: &Op) -> String {
         Op::Leave(v) => {
             let Some(x) = s.visitor(VISITORS[v]) else { return "unknown_visitor".into() };
             if x.has_chat {
-                r.notes.push(model::note::closed(VISITORS[v], x.holder.as_deref()));
+                r.say(model::note::closed(VISITORS[v], x.holder.as_deref()));
             }
+            // R31: the visitor left, after its chat closed.
+            r.say(model::note::left(VISITORS[v]));
             s.visitors.retain(|x| x.id != VISITORS[v]);
             r.dequeue(VISITORS[v]);
             ok
@@ -285,7 +308,7 @@ fn model_step(w: &mut World, op: &Op) -> String {
             let from = model::effective_of(c, x);
             let missed = x.missed.clone();
             let x = visitor(s, v).unwrap();
-            r.notes.push(model::note::unheld(VISITORS[v], x.holder.as_deref().unwrap(), "transferred"));
+            r.say(model::note::unheld(VISITORS[v], x.holder.as_deref().unwrap(), "transferred"));
             x.holder = None;
             x.answered = false;
             let lands = model::serving_group_skipping(c, s, Some(GROUPS[g]), &missed).flatten();
@@ -293,7 +316,7 @@ fn model_step(w: &mut World, op: &Op) -> String {
             x.moved = Some(lands.unwrap_or_else(|| GROUPS[g].into()));
             let to = model::effective_of(c, x);
             if to != from {
-                r.notes.push(model::note::moved(VISITORS[v], from.as_deref(), to.as_deref()));
+                r.say(model::note::moved(VISITORS[v], from.as_deref(), to.as_deref()));
             }
             model::land(c, s, r, VISITORS[v], now);
             ok
@@ -324,8 +347,8 @@ fn model_step(w: &mut World, op: &Op) -> String {
             (x.answered, x.token) = (true, token);
             x.missed.clear();
             r.stamp(AGENTS[a], now);
-            r.notes.push(model::note::unheld(VISITORS[v], &holder, "transferred"));
-            r.notes.push(model::note::held(VISITORS[v], AGENTS[a]));
+            r.say(model::note::unheld(VISITORS[v], &holder, "transferred"));
+            r.say(model::note::held(VISITORS[v], AGENTS[a]));
             ok
         }
         Op::Answer(v, by) => match visitor(s, v) {

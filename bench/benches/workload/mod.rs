@@ -155,7 +155,7 @@ impl Workload {
     /// The workload loaded into an account of the configuration `raw`
     /// whose clock starts at `start`.
     pub fn load(&self, raw: ConfigBuilder, start: u64) -> Account {
-        let mut account = Account::new_at(raw.build().unwrap(), start);
+        let mut account = Account::new(raw.build().unwrap(), start);
         for (id, _, online) in &self.agents {
             if *online {
                 account.set_status(id, Status::Online).unwrap();

@@ -59,8 +59,12 @@ impl Replica {
             return Err(HostError::Stored(format!("the log skips from {} to {}", self.seq, row.seq)));
         }
         let timed: Timed = serde_json::from_str(&row.body).map_err(|e| HostError::Stored(e.to_string()))?;
-        let outcome = match self.account.apply_event_at(timed.at, &timed.event) {
-            Ok(notices) => Outcome { ok: true, notices, code: None, message: None },
+        let applied = self.account.apply_event_at(timed.at, &timed.event);
+        let outcome = match applied.outcome {
+            Ok(_) => {
+                let notices = applied.notices.into_iter().map(|n| n.notice).collect();
+                Outcome { ok: true, notices, code: None, message: None }
+            }
             Err(e) => {
                 Outcome { ok: false, notices: Vec::new(), code: Some(e.code().into()), message: Some(e.to_string()) }
             }
@@ -142,7 +146,7 @@ impl Server {
                 let saved: Saved = serde_json::from_str(&text).map_err(|e| HostError::Stored(e.to_string()))?;
                 (Account::from_saved(saved).map_err(|e| HostError::Stored(e.to_string()))?, seq)
             }
-            None => (Account::new_at(initial.0, initial.1), 0),
+            None => (Account::new(initial.0, initial.1), 0),
         };
         let replica = Replica { account, seq, outcomes: HashMap::new(), recent: VecDeque::new() };
         let (appends, waiting) = mpsc::channel();

@@ -361,11 +361,13 @@ fn servers_agree_through_the_log_across_kills_and_a_database_restart() {
     let rows = log::read(&mut db, &account, 0, i64::MAX).unwrap();
     assert_eq!(rows.len() as u64, last, "the log is gap-free up to its last number");
     let replay_start = Instant::now();
-    let mut replica = Account::new_at(config.clone(), start);
+    let mut replica = Account::new(config.clone(), start);
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row.seq, i as u64 + 1);
         let timed: Timed = serde_json::from_str(&row.body).unwrap();
-        let notices = replica.apply_event_at(timed.at, &timed.event).unwrap_or_default();
+        let applied = replica.apply_event_at(timed.at, &timed.event);
+        let notices: Vec<Notice> =
+            if applied.outcome.is_ok() { applied.notices.into_iter().map(|n| n.notice).collect() } else { Vec::new() };
         check_invariants(&replica, &notices, row.seq);
     }
     let replayed_in = replay_start.elapsed();
@@ -432,7 +434,7 @@ fn large_account() -> (Account, Config, u64) {
     }
     let config = b.build().unwrap();
     let start = now_ms();
-    let mut account = Account::new_at(config.clone(), start);
+    let mut account = Account::new(config.clone(), start);
     for a in (0..2_000).step_by(5) {
         account.set_status(&format!("agent-{a}"), Status::Online).unwrap();
     }

@@ -52,7 +52,7 @@ pub(crate) struct Visitor<'a> {
 ///
 /// ```
 /// use groupgate::{Account, ConfigBuilder};
-/// let mut account = Account::new(ConfigBuilder::new().build().unwrap());
+/// let mut account = Account::new(ConfigBuilder::new().build().unwrap(), 0);
 /// for n in 0..1000 {
 ///     account.visit(&format!("visitor-{n}"), None).unwrap();
 /// }
