@@ -17,7 +17,9 @@ use std::error::Error;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use groupgate::{Account, AgentSpec, Config, ConfigBuilder, GroupSpec, NextDeadlines, Policy, Routing, Saved, Timed};
+use groupgate::{
+    Account, AgentSpec, Config, ConfigBuilder, Event, GroupSpec, NextDeadlines, Policy, Routing, Saved, Timed,
+};
 
 /// 2026-12-07, from 09:00:00Z: anna misses a chat at 09:00:32 (a deadline of
 /// shop-cz, fired by the timer before shop-de's next event, its notices at
@@ -89,10 +91,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         };
         // The timer: a server sleeps until `timers.first()`; here time is
         // the events', so whatever fell due before this one fires first.
+        // An advance is an event like any other (R33).
         for due in timers.due(timed.at) {
             let Some(account) = accounts.get_mut(&due) else { continue };
-            account.advance_to(timed.at)?;
-            writeln!(out, r#"{due} {{"notices": {}}}"#, serde_json::to_string(&account.notices())?)?;
+            let advanced = account.apply_event_at(timed.at, &Event::AdvanceBy(0));
+            writeln!(out, "{due} {}", serde_json::to_string(&advanced)?)?;
             timers.set(due, account.next_deadline());
         }
         // A new account starts at its first event's time, not in 1970.
