@@ -1,0 +1,599 @@
+//! The schema and every statement. Every table is keyed by account first
+//! and no transaction touches two accounts, so accounts can be spread over
+//! several PostgreSQL clusters by account (see the README).
+//!
+//! - `gg_accounts`: one row per account — its initial state (the account
+//!   file: configuration and statuses), its start, its key's hash, the next
+//!   log number, the clock after its last event, its next deadline and the
+//!   server leading its deadlines. Appends lock this row, so an account's
+//!   events are numbered one at a time and a reader never sees N + 1
+//!   without N.
+//! - `gg_events`: the log, gap-free per account, with the client's event
+//!   id (unique per account) and the answer the event got, so that a retry
+//!   is answered the same on any server at any time.
+//! - `gg_snapshots`: saved accounts (R32) at log numbers, with a checksum,
+//!   verified by replay before use.
+//! - `gg_servers`: each process's heartbeat, by which leadership of
+//!   deadlines passes on when a process dies.
+//!
+//! Times in the tables are the database's: milliseconds since 1970 by its
+//! `clock_timestamp()`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use crate::error::ServerError;
+
+/// The schema's version; `migrate` brings a database to it.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The database's clock in milliseconds since 1970, as SQL.
+pub const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+/// A pool of at most `size` connections to `url` (a libpq key-value string
+/// or a `postgres://` URL). Statements and lock waits are limited to 5 s;
+/// waiting for a connection to 2 s, so a request fails rather than hangs
+/// while the database is away.
+///
+/// # Errors
+///
+/// [`ServerError::Config`] when `url` does not parse.
+pub fn pool(url: &str, size: usize) -> Result<Pool, ServerError> {
+    let config = pg_config(url)?;
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(size.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(2)))
+        .create_timeout(Some(Duration::from_secs(2)))
+        .recycle_timeout(Some(Duration::from_secs(2)))
+        .build()
+        .map_err(|e| ServerError::Config(e.to_string()))
+}
+
+/// The connection settings for `url`, with the server's timeouts.
+///
+/// # Errors
+///
+/// [`ServerError::Config`] when `url` does not parse.
+pub fn pg_config(url: &str) -> Result<tokio_postgres::Config, ServerError> {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|e| ServerError::Config(e.to_string()))?;
+    config
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_user_timeout(Duration::from_secs(5))
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(5))
+        .options("-c statement_timeout=5000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000");
+    Ok(config)
+}
+
+/// Creates the tables, or checks that they are at [`SCHEMA_VERSION`];
+/// several processes starting together migrate one at a time.
+///
+/// # Errors
+///
+/// The database's error, or a database whose schema is newer than this
+/// server's.
+pub async fn migrate(pool: &Pool) -> Result<(), ServerError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    // One migration at a time, whatever the number of processes.
+    tx.execute("SELECT pg_advisory_xact_lock(7468270)", &[]).await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS gg_meta (key TEXT PRIMARY KEY, value INT NOT NULL);
+         CREATE TABLE IF NOT EXISTS gg_accounts (
+             id TEXT PRIMARY KEY,
+             num BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+             initial TEXT NOT NULL,
+             start_at BIGINT NOT NULL,
+             key_hash TEXT NOT NULL,
+             next_seq BIGINT NOT NULL DEFAULT 1,
+             last_at BIGINT NOT NULL,
+             next_deadline BIGINT,
+             leader TEXT,
+             created TIMESTAMPTZ NOT NULL DEFAULT now());
+         CREATE INDEX IF NOT EXISTS gg_accounts_by_deadline ON gg_accounts (next_deadline)
+             WHERE next_deadline IS NOT NULL;
+         CREATE TABLE IF NOT EXISTS gg_events (
+             account TEXT NOT NULL REFERENCES gg_accounts ON DELETE CASCADE,
+             seq BIGINT NOT NULL,
+             event_id TEXT NOT NULL,
+             at BIGINT NOT NULL,
+             body TEXT NOT NULL,
+             answer TEXT NOT NULL,
+             appended TIMESTAMPTZ NOT NULL DEFAULT now(),
+             PRIMARY KEY (account, seq),
+             UNIQUE (account, event_id));
+         CREATE TABLE IF NOT EXISTS gg_snapshots (
+             account TEXT NOT NULL REFERENCES gg_accounts ON DELETE CASCADE,
+             seq BIGINT NOT NULL,
+             saved TEXT NOT NULL,
+             checksum TEXT NOT NULL,
+             verified BOOLEAN NOT NULL DEFAULT false,
+             bad BOOLEAN NOT NULL DEFAULT false,
+             written TIMESTAMPTZ NOT NULL DEFAULT now(),
+             PRIMARY KEY (account, seq));
+         CREATE TABLE IF NOT EXISTS gg_servers (
+             name TEXT PRIMARY KEY,
+             alive_until TIMESTAMPTZ NOT NULL);",
+    )
+    .await?;
+    let version: Option<i32> =
+        tx.query_opt("SELECT value FROM gg_meta WHERE key = 'schema'", &[]).await?.map(|r| r.get(0));
+    match version {
+        None => {
+            tx.execute("INSERT INTO gg_meta VALUES ('schema', $1)", &[&SCHEMA_VERSION]).await?;
+        }
+        Some(v) if v > SCHEMA_VERSION => {
+            return Err(ServerError::Config(format!(
+                "the database's schema is version {v}, newer than this server's {SCHEMA_VERSION}"
+            )));
+        }
+        Some(_) => {}
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the schema is this server's version (for `/readyz`).
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn schema_current(client: &impl GenericClient) -> Result<bool, ServerError> {
+    let row = client.query_opt("SELECT value FROM gg_meta WHERE key = 'schema'", &[]).await?;
+    Ok(row.is_some_and(|r| r.get::<_, i32>(0) == SCHEMA_VERSION))
+}
+
+/// A log number or instant to store in a BIGINT column.
+///
+/// # Errors
+///
+/// [`ServerError::Stored`] past `i64::MAX` (never cast with `as`).
+pub fn to_db(value: u64) -> Result<i64, ServerError> {
+    i64::try_from(value).map_err(|_| ServerError::Stored(format!("{value} does not fit a BIGINT")))
+}
+
+/// A log number or instant read from a BIGINT column.
+///
+/// # Errors
+///
+/// [`ServerError::Stored`] when negative.
+pub fn from_db(value: i64) -> Result<u64, ServerError> {
+    u64::try_from(value).map_err(|_| ServerError::Stored(format!("{value} is negative")))
+}
+
+/// The database's clock, in milliseconds since 1970.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn now_ms(client: &impl GenericClient) -> Result<u64, ServerError> {
+    from_db(client.query_one(&format!("SELECT {NOW_MS}"), &[]).await?.get(0))
+}
+
+// ----- accounts -------------------------------------------------------------
+
+/// An account as stored: what it starts from.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    /// Its number, for the notification channel's name.
+    pub num: i64,
+    /// The account file (configuration and statuses) as JSON.
+    pub initial: String,
+    /// The clock it started at (R26).
+    pub start: u64,
+}
+
+/// Creates an account; `start` `None` is the database's clock now. `false`
+/// when the id is taken.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn create_account(
+    client: &impl GenericClient,
+    id: &str,
+    initial: &str,
+    start: Option<u64>,
+    key_hash: &str,
+) -> Result<bool, ServerError> {
+    let start = start.map(to_db).transpose()?;
+    let n = client
+        .execute(
+            &format!(
+                "INSERT INTO gg_accounts (id, initial, start_at, key_hash, last_at)
+                 SELECT $1, $2, s, $4, s FROM (SELECT coalesce($3, {NOW_MS}) AS s) AS t
+                 ON CONFLICT (id) DO NOTHING"
+            ),
+            &[&id, &initial, &start, &key_hash],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// The account's starting point, `None` when there is no such account.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn account(client: &impl GenericClient, id: &str) -> Result<Option<AccountRow>, ServerError> {
+    let row = client.query_opt("SELECT num, initial, start_at FROM gg_accounts WHERE id = $1", &[&id]).await?;
+    row.map(|r| Ok(AccountRow { num: r.get(0), initial: r.get(1), start: from_db(r.get(2))? })).transpose()
+}
+
+/// Deletes an account with its log, snapshots and key; `false` when there
+/// was none. Tells the servers holding it.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn delete_account(client: &impl GenericClient, id: &str) -> Result<bool, ServerError> {
+    let rows = client
+        .query(
+            "WITH gone AS (DELETE FROM gg_accounts WHERE id = $1 RETURNING num)
+             SELECT pg_notify('gg_keys', $1), pg_notify('gg_a' || num, '0') FROM gone",
+            &[&id],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// Replaces the account's key hash; `false` when there is no such account.
+/// Tells every server, so that the old key stops working everywhere.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn set_key(client: &impl GenericClient, id: &str, key_hash: &str) -> Result<bool, ServerError> {
+    let rows = client
+        .query(
+            "WITH changed AS (UPDATE gg_accounts SET key_hash = $2 WHERE id = $1 RETURNING id)
+             SELECT pg_notify('gg_keys', id) FROM changed",
+            &[&id, &key_hash],
+        )
+        .await?;
+    Ok(!rows.is_empty())
+}
+
+/// The account's key hash, `None` when there is no such account.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn key_hash(client: &impl GenericClient, id: &str) -> Result<Option<String>, ServerError> {
+    Ok(client.query_opt("SELECT key_hash FROM gg_accounts WHERE id = $1", &[&id]).await?.map(|r| r.get(0)))
+}
+
+// ----- the log --------------------------------------------------------------
+
+/// One event of the log.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// Its place, from 1.
+    pub seq: u64,
+    /// The id its sender chose.
+    pub event_id: String,
+    /// When it happened, by the database's clock.
+    pub at: u64,
+    /// The event, as its serde form.
+    pub body: String,
+    /// The answer it got, as JSON.
+    pub answer: String,
+}
+
+fn logged(r: &tokio_postgres::Row) -> Result<Logged, ServerError> {
+    Ok(Logged { seq: from_db(r.get(0))?, event_id: r.get(1), at: from_db(r.get(2))?, body: r.get(3), answer: r.get(4) })
+}
+
+/// Up to `limit` events after `after`, and up to `until` when given, in
+/// order.
+///
+/// # Errors
+///
+/// The database's error, or a stored number out of range.
+pub async fn read_log(
+    client: &impl GenericClient,
+    account: &str,
+    after: u64,
+    until: Option<u64>,
+    limit: i64,
+) -> Result<Vec<Logged>, ServerError> {
+    let until = to_db(until.unwrap_or(i64::MAX.unsigned_abs()).min(i64::MAX.unsigned_abs()))?;
+    let rows = client
+        .query(
+            "SELECT seq, event_id, at, body, answer FROM gg_events
+             WHERE account = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
+            &[&account, &to_db(after)?, &until, &limit],
+        )
+        .await?;
+    rows.iter().map(logged).collect()
+}
+
+/// The events of the log with these ids.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn logged_ids(client: &impl GenericClient, account: &str, ids: &[&str]) -> Result<Vec<Logged>, ServerError> {
+    let rows = client
+        .query(
+            "SELECT seq, event_id, at, body, answer FROM gg_events WHERE account = $1 AND event_id = ANY($2)",
+            &[&account, &ids],
+        )
+        .await?;
+    rows.iter().map(logged).collect()
+}
+
+/// The head of an account's log, locked for an append until the
+/// transaction ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    /// The number the next event gets.
+    pub next_seq: u64,
+    /// The clock after the last event (the start for none).
+    pub last_at: u64,
+    /// The database's clock now.
+    pub now: u64,
+}
+
+/// Locks the account's row for an append. `None` when there is no such
+/// account.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn lock_head(client: &impl GenericClient, account: &str) -> Result<Option<Head>, ServerError> {
+    let row = client
+        .query_opt(
+            &format!("SELECT next_seq, last_at, {NOW_MS} FROM gg_accounts WHERE id = $1 FOR UPDATE"),
+            &[&account],
+        )
+        .await?;
+    row.map(|r| Ok(Head { next_seq: from_db(r.get(0))?, last_at: from_db(r.get(1))?, now: from_db(r.get(2))? }))
+        .transpose()
+}
+
+/// Inserts new events (numbered from the head's `next_seq`, in order),
+/// moves the head on, records the account's next deadline, and notifies the
+/// servers holding the account. Inside the transaction that locked the
+/// head.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn insert_events(
+    client: &impl GenericClient,
+    account: &str,
+    num: i64,
+    events: &[Logged],
+    last_at: u64,
+    next_deadline: Option<u64>,
+) -> Result<(), ServerError> {
+    let seqs = events.iter().map(|e| to_db(e.seq)).collect::<Result<Vec<i64>, _>>()?;
+    let ats = events.iter().map(|e| to_db(e.at)).collect::<Result<Vec<i64>, _>>()?;
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let bodies: Vec<&str> = events.iter().map(|e| e.body.as_str()).collect();
+    let answers: Vec<&str> = events.iter().map(|e| e.answer.as_str()).collect();
+    let last = seqs.last().copied().unwrap_or(0);
+    let next_deadline = next_deadline.map(to_db).transpose()?;
+    client
+        .query(
+            "WITH ins AS (
+                 INSERT INTO gg_events (account, seq, event_id, at, body, answer)
+                 SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[])
+             )
+             UPDATE gg_accounts SET next_seq = $7::BIGINT + 1, last_at = $8, next_deadline = $9 WHERE id = $1
+             RETURNING pg_notify('gg_a' || $10::BIGINT, ($7::BIGINT)::TEXT)",
+            &[&account, &seqs, &ids, &ats, &bodies, &answers, &last, &to_db(last_at)?, &next_deadline, &num],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The account's next log number (one past its last event); `None` when
+/// there is no such account.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn next_seq(client: &impl GenericClient, account: &str) -> Result<Option<u64>, ServerError> {
+    let row = client.query_opt("SELECT next_seq FROM gg_accounts WHERE id = $1", &[&account]).await?;
+    row.map(|r| from_db(r.get(0))).transpose()
+}
+
+// ----- snapshots ------------------------------------------------------------
+
+/// A saved account in the database.
+#[derive(Debug, Clone)]
+pub struct SnapshotRow {
+    /// The log number it was saved at.
+    pub seq: u64,
+    /// The saved account, JSON.
+    pub saved: String,
+    /// The SHA-256 of `saved`, hex, as written.
+    pub checksum: String,
+    /// Whether a replay from the previous one gave the same.
+    pub verified: bool,
+}
+
+/// The account's snapshots not known to be bad, newest first.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn snapshots(client: &impl GenericClient, account: &str) -> Result<Vec<SnapshotRow>, ServerError> {
+    let rows = client
+        .query(
+            "SELECT seq, saved, checksum, verified FROM gg_snapshots
+             WHERE account = $1 AND NOT bad ORDER BY seq DESC",
+            &[&account],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok(SnapshotRow { seq: from_db(r.get(0))?, saved: r.get(1), checksum: r.get(2), verified: r.get(3) }))
+        .collect()
+}
+
+/// Stores a saved account at `seq`, not yet verified; another server's
+/// copy at the same number is kept.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn store_snapshot(
+    client: &impl GenericClient,
+    account: &str,
+    seq: u64,
+    saved: &str,
+    checksum: &str,
+) -> Result<(), ServerError> {
+    client
+        .execute(
+            "INSERT INTO gg_snapshots (account, seq, saved, checksum) VALUES ($1, $2, $3, $4)
+             ON CONFLICT DO NOTHING",
+            &[&account, &to_db(seq)?, &saved, &checksum],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks a snapshot verified (`true`) or bad (`false`).
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn mark_snapshot(
+    client: &impl GenericClient,
+    account: &str,
+    seq: u64,
+    good: bool,
+) -> Result<(), ServerError> {
+    client
+        .execute(
+            "UPDATE gg_snapshots SET verified = $3, bad = NOT $3 WHERE account = $1 AND seq = $2",
+            &[&account, &to_db(seq)?, &good],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Snapshots written but not yet verified, oldest first, of any account.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn unverified_snapshots(client: &impl GenericClient, limit: i64) -> Result<Vec<(String, u64)>, ServerError> {
+    let rows = client
+        .query(
+            "SELECT account, seq FROM gg_snapshots WHERE NOT verified AND NOT bad ORDER BY written LIMIT $1",
+            &[&limit],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.get(0), from_db(r.get(1))?))).collect()
+}
+
+/// Removes what the account's newest verified snapshots make unneeded:
+/// snapshots older than the second newest verified one, and the events up
+/// to it appended more than `retention` ago (their answers stay until
+/// then). Returns how many events went.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn prune(client: &impl GenericClient, account: &str, retention: Duration) -> Result<u64, ServerError> {
+    let keep: Option<i64> = client
+        .query_opt(
+            "SELECT seq FROM gg_snapshots WHERE account = $1 AND verified ORDER BY seq DESC OFFSET 1 LIMIT 1",
+            &[&account],
+        )
+        .await?
+        .map(|r| r.get(0));
+    let Some(keep) = keep else { return Ok(0) };
+    client.execute("DELETE FROM gg_snapshots WHERE account = $1 AND seq < $2", &[&account, &keep]).await?;
+    let secs = f64::from(u32::try_from(retention.as_secs()).unwrap_or(u32::MAX));
+    let gone = client
+        .execute(
+            "DELETE FROM gg_events WHERE account = $1 AND seq <= $2
+             AND appended < now() - make_interval(secs => $3)",
+            &[&account, &keep, &secs],
+        )
+        .await?;
+    Ok(gone)
+}
+
+// ----- servers and deadlines ------------------------------------------------
+
+/// Records that server `name` is alive for `lease` more, by the
+/// database's clock.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn heartbeat(client: &impl GenericClient, name: &str, lease: Duration) -> Result<(), ServerError> {
+    let secs = lease.as_secs_f64();
+    client
+        .execute(
+            "INSERT INTO gg_servers (name, alive_until) VALUES ($1, now() + make_interval(secs => $2))
+             ON CONFLICT (name) DO UPDATE SET alive_until = excluded.alive_until",
+            &[&name, &secs],
+        )
+        .await?;
+    Ok(())
+}
+
+/// An account whose deadline is due (or nearly), led by this server.
+#[derive(Debug, Clone)]
+pub struct Due {
+    /// The account.
+    pub account: String,
+    /// Its next deadline.
+    pub at: u64,
+}
+
+/// The accounts whose next deadline is due by `horizon` ms from the
+/// database's clock and that `me` leads or may take over (no leader, or
+/// one whose heartbeat lapsed) — taking them over — with the database's
+/// clock now. At most `limit`, earliest first.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn take_due(
+    client: &impl GenericClient,
+    me: &str,
+    horizon: u64,
+    limit: i64,
+) -> Result<(u64, Vec<Due>), ServerError> {
+    let rows = client
+        .query(
+            &format!(
+                "WITH now AS (SELECT {NOW_MS} AS ms),
+                 due AS (
+                     SELECT a.id FROM gg_accounts a
+                     WHERE a.next_deadline IS NOT NULL AND a.next_deadline <= (SELECT ms FROM now) + $2
+                       AND (a.leader = $1 OR a.leader IS NULL OR NOT EXISTS (
+                           SELECT 1 FROM gg_servers s WHERE s.name = a.leader AND s.alive_until >= now()))
+                     ORDER BY a.next_deadline LIMIT $3
+                     FOR UPDATE SKIP LOCKED)
+                 UPDATE gg_accounts a SET leader = $1 FROM due WHERE a.id = due.id
+                 RETURNING a.id, a.next_deadline, (SELECT ms FROM now)"
+            ),
+            &[&me, &to_db(horizon)?, &limit],
+        )
+        .await?;
+    let mut now = 0;
+    let mut due = Vec::with_capacity(rows.len());
+    for r in &rows {
+        now = from_db(r.get(2))?;
+        due.push(Due { account: r.get(0), at: from_db(r.get(1))? });
+    }
+    if rows.is_empty() {
+        now = now_ms(client).await?;
+    }
+    due.sort_by(|a, b| (a.at, &a.account).cmp(&(b.at, &b.account)));
+    Ok((now, due))
+}

@@ -1,0 +1,564 @@
+//! The accounts a process holds. An account is loaded on first use — from
+//! its newest verified snapshot and the log after it — and kept in step by
+//! its notification channel (`gg_a<num>`), which only the processes holding
+//! it listen to; it is unloaded when idle. Appends go through here: one
+//! transaction per batch of events, holding the account's row lock, in
+//! which the server catches its copy up with the log, applies the new
+//! events at the database's clock, and stores each with its answer.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::Pool;
+use groupgate::{Account, Event, Saved};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::db::{self, AccountRow, Logged};
+use crate::error::{ApiError, ServerError};
+use crate::replica::{Replica, Told};
+
+/// Events read from the log per statement when catching up.
+const READ_CHUNK: i64 = 1_000;
+/// How long a read waits for the log to be applied up to its `after`.
+const READ_WAIT: Duration = Duration::from_secs(2);
+/// Notices kept for streams that fall behind; one that falls further
+/// behind reads the log instead.
+const TOLD_BUFFER: usize = 1_024;
+
+/// One event to append: the client's id, the event, and its serde form as
+/// stored (what a retry is compared with).
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The client's id for the event.
+    pub id: String,
+    /// The event.
+    pub event: Event,
+    /// The event's serde form.
+    pub body: String,
+    /// A deadline's advance: appended only once the database's clock has
+    /// reached this instant.
+    pub not_before: Option<u64>,
+}
+
+/// What appending one item gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemAnswer {
+    /// The event's answer (JSON), new or as stored for its id.
+    Answer(String),
+    /// The id is in the log with another event.
+    Conflict,
+    /// A deadline's advance before its time: not appended.
+    NotYet,
+}
+
+/// Changes of the notification channels a process listens to.
+#[derive(Debug)]
+pub enum Listen {
+    /// Listen to this account's channel.
+    Add(i64),
+    /// Stop listening to it.
+    Remove(i64),
+}
+
+struct Pending {
+    items: Vec<Item>,
+    reply: oneshot::Sender<Result<Vec<ItemAnswer>, ApiError>>,
+}
+
+/// One account this process holds.
+pub struct Loaded {
+    /// Its id.
+    pub id: String,
+    row: AccountRow,
+    state: tokio::sync::Mutex<Option<Replica>>,
+    applied: watch::Sender<u64>,
+    told: broadcast::Sender<Arc<Told>>,
+    wake: mpsc::Sender<()>,
+    last_used: AtomicU64,
+    pending: Mutex<Vec<Pending>>,
+    gone: AtomicBool,
+}
+
+impl Loaded {
+    /// The last log number applied here.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Notices as this server applies events, for a stream.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Told>> {
+        self.told.subscribe()
+    }
+
+    /// Asks this account's follower to catch up with the log.
+    pub fn wake(&self) {
+        let _ = self.wake.try_send(());
+    }
+
+    /// Whether the account was deleted.
+    pub fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::Relaxed)
+    }
+}
+
+/// The accounts this process holds, and what it needs to load more.
+pub struct Registry {
+    pool: Pool,
+    snapshot_every: u64,
+    idle: Duration,
+    started: Instant,
+    /// By id; for lookups only (no order of it reaches an output).
+    accounts: Mutex<HashMap<String, Arc<Loaded>>>,
+    by_num: Mutex<HashMap<i64, Weak<Loaded>>>,
+    /// Key hash → account id, forgotten whenever any key changes.
+    keys: Mutex<HashMap<String, String>>,
+    listen: mpsc::UnboundedSender<Listen>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Registry {
+    /// A registry on `pool`; changes of the channels to listen to go to
+    /// `listen` (the listener task).
+    pub fn new(pool: Pool, snapshot_every: u64, idle: Duration, listen: mpsc::UnboundedSender<Listen>) -> Self {
+        Registry {
+            pool,
+            snapshot_every: snapshot_every.max(1),
+            idle,
+            started: Instant::now(),
+            accounts: Mutex::new(HashMap::new()),
+            by_num: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
+            listen,
+        }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// How many accounts are held.
+    pub fn len(&self) -> usize {
+        lock(&self.accounts).len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The channels of every held account (to listen to again after the
+    /// listener reconnects), and a wake for each.
+    pub fn channels(&self) -> Vec<i64> {
+        let accounts = lock(&self.accounts);
+        let mut nums: Vec<i64> = accounts.values().map(|l| l.row.num).collect();
+        for l in accounts.values() {
+            l.wake();
+        }
+        nums.sort_unstable();
+        nums
+    }
+
+    /// A notification arrived on an account's channel: `payload` is the
+    /// last log number appended, `0` when the account was deleted.
+    pub fn notified(&self, num: i64, payload: &str) {
+        let Some(loaded) = lock(&self.by_num).get(&num).and_then(Weak::upgrade) else { return };
+        if payload == "0" {
+            loaded.gone.store(true, Ordering::Relaxed);
+            self.unload(&loaded.id);
+        }
+        loaded.wake();
+    }
+
+    /// Forgets every cached key (one changed somewhere).
+    pub fn keys_changed(&self) {
+        lock(&self.keys).clear();
+    }
+
+    /// The account a key hash belongs to, `None` when it is nobody's.
+    ///
+    /// # Errors
+    ///
+    /// The database's error.
+    pub async fn key_owner(&self, hash: &str) -> Result<Option<String>, ServerError> {
+        if let Some(id) = lock(&self.keys).get(hash) {
+            return Ok(Some(id.clone()));
+        }
+        let client = self.pool.get().await?;
+        let row = client.query_opt("SELECT id FROM gg_accounts WHERE key_hash = $1", &[&hash]).await?;
+        let id: Option<String> = row.map(|r| r.get(0));
+        if let Some(id) = &id {
+            let mut keys = lock(&self.keys);
+            if keys.len() > 100_000 {
+                keys.clear();
+            }
+            keys.insert(hash.to_string(), id.clone());
+        }
+        Ok(id)
+    }
+
+    /// The account `id`, held from now on if it was not.
+    ///
+    /// # Errors
+    ///
+    /// `404 unknown_account`; `503` when the database is away.
+    pub async fn get(self: &Arc<Self>, id: &str) -> Result<Arc<Loaded>, ApiError> {
+        if let Some(l) = lock(&self.accounts).get(id) {
+            l.last_used.store(self.now(), Ordering::Relaxed);
+            return Ok(l.clone());
+        }
+        let client = self.pool.get().await.map_err(ServerError::from)?;
+        let row = db::account(&client, id).await?.ok_or_else(|| ApiError::unknown_account(id))?;
+        drop(client);
+        let (wake, woken) = mpsc::channel(1);
+        let loaded = Arc::new(Loaded {
+            id: id.to_string(),
+            row,
+            state: tokio::sync::Mutex::new(None),
+            applied: watch::Sender::new(0),
+            told: broadcast::Sender::new(TOLD_BUFFER),
+            wake,
+            last_used: AtomicU64::new(self.now()),
+            pending: Mutex::new(Vec::new()),
+            gone: AtomicBool::new(false),
+        });
+        let loaded = {
+            let mut accounts = lock(&self.accounts);
+            if let Some(l) = accounts.get(id) {
+                return Ok(l.clone());
+            }
+            accounts.insert(id.to_string(), loaded.clone());
+            crate::metrics::accounts_loaded(accounts.len());
+            loaded
+        };
+        lock(&self.by_num).insert(loaded.row.num, Arc::downgrade(&loaded));
+        let _ = self.listen.send(Listen::Add(loaded.row.num));
+        tokio::spawn(follow(self.clone(), Arc::downgrade(&loaded), woken));
+        Ok(loaded)
+    }
+
+    /// Stops holding `id`.
+    pub fn unload(&self, id: &str) {
+        let removed = {
+            let mut accounts = lock(&self.accounts);
+            let removed = accounts.remove(id);
+            crate::metrics::accounts_loaded(accounts.len());
+            removed
+        };
+        if let Some(l) = removed {
+            lock(&self.by_num).remove(&l.row.num);
+            let _ = self.listen.send(Listen::Remove(l.row.num));
+        }
+    }
+
+    /// Unloads the accounts nobody used for the idle time and nobody
+    /// streams. Returns how many went.
+    pub fn sweep(&self) -> usize {
+        let now = self.now();
+        let idle = u64::try_from(self.idle.as_millis()).unwrap_or(u64::MAX);
+        let stale: Vec<String> = lock(&self.accounts)
+            .values()
+            .filter(|l| {
+                now.saturating_sub(l.last_used.load(Ordering::Relaxed)) > idle
+                    && l.told.receiver_count() == 0
+                    && lock(&l.pending).is_empty()
+            })
+            .map(|l| l.id.clone())
+            .collect();
+        for id in &stale {
+            self.unload(id);
+        }
+        stale.len()
+    }
+
+    /// Loads the account's copy when it has none: the newest snapshot
+    /// whose checksum holds and that was verified by replay, then the log
+    /// after it.
+    async fn ensure(&self, loaded: &Loaded, state: &mut Option<Replica>) -> Result<(), ServerError> {
+        if state.is_none() {
+            *state = Some(self.load(loaded).await?);
+        }
+        self.catch_up(loaded, state).await
+    }
+
+    async fn load(&self, loaded: &Loaded) -> Result<Replica, ServerError> {
+        let client = self.pool.get().await?;
+        let mut replica = None;
+        for snap in db::snapshots(&client, &loaded.id).await? {
+            if !crate::keys::same_hash(&crate::keys::hash(&snap.saved), &snap.checksum) {
+                crate::metrics::verification_failed("checksum");
+                tracing::error!(account = %loaded.id, seq = snap.seq, "a snapshot's checksum fails: marked bad, not loaded");
+                db::mark_snapshot(&client, &loaded.id, snap.seq, false).await?;
+                continue;
+            }
+            if !snap.verified {
+                continue;
+            }
+            let saved: Saved = serde_json::from_str(&snap.saved)
+                .map_err(|e| ServerError::Stored(format!("snapshot {}: {e}", snap.seq)))?;
+            let account =
+                Account::from_saved(saved).map_err(|e| ServerError::Stored(format!("snapshot {}: {e}", snap.seq)))?;
+            replica = Some(Replica { account, seq: snap.seq });
+            break;
+        }
+        let replica = match replica {
+            Some(r) => r,
+            None => Replica::start(&loaded.row)?,
+        };
+        let head = db::next_seq(&client, &loaded.id).await?.unwrap_or(1);
+        crate::metrics::snapshot_age(head.saturating_sub(1).saturating_sub(replica.seq));
+        tracing::info!(account = %loaded.id, from = replica.seq, "loaded");
+        Ok(replica)
+    }
+
+    /// Applies the log after the copy's position, publishing notices.
+    async fn catch_up(&self, loaded: &Loaded, state: &mut Option<Replica>) -> Result<(), ServerError> {
+        let Some(replica) = state.as_mut() else { return Ok(()) };
+        let client = self.pool.get().await?;
+        loop {
+            let rows = db::read_log(&client, &loaded.id, replica.seq, None, READ_CHUNK).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            if let Some(first) = rows.first()
+                && first.seq != replica.seq + 1
+            {
+                return Err(ServerError::Stored(format!(
+                    "the log after {} starts at {}: pruned past this copy",
+                    replica.seq, first.seq
+                )));
+            }
+            for row in &rows {
+                let started = Instant::now();
+                let told = match replica.apply_logged(row) {
+                    Ok(told) => told,
+                    Err(e) => {
+                        // This copy is wrong: load it again next time.
+                        *state = None;
+                        return Err(e);
+                    }
+                };
+                crate::metrics::apply_latency(started.elapsed());
+                publish(loaded, told);
+            }
+            crate::metrics::applied(rows.len());
+        }
+    }
+
+    /// Catches the account up with the log (its follower's work).
+    pub async fn follow_once(&self, loaded: &Loaded) {
+        let mut state = loaded.state.lock().await;
+        if let Err(e) = self.ensure(loaded, &mut state).await {
+            tracing::warn!(account = %loaded.id, error = %e, "catching up failed");
+            if matches!(e, ServerError::Stored(_)) {
+                *state = None;
+            }
+        }
+    }
+
+    /// The account's copy, once it has applied the log at least up to
+    /// `after` (read your own writes), waiting at most 2 s.
+    ///
+    /// # Errors
+    ///
+    /// `504` when the log was not applied that far in time; `503` when the
+    /// database is away.
+    pub async fn read<'a>(
+        &self,
+        loaded: &'a Loaded,
+        after: Option<u64>,
+    ) -> Result<tokio::sync::MutexGuard<'a, Option<Replica>>, ApiError> {
+        if let Some(after) = after
+            && loaded.applied() < after
+        {
+            let mut seen = loaded.applied.subscribe();
+            loaded.wake();
+            let reached = tokio::time::timeout(READ_WAIT, seen.wait_for(|seq| *seq >= after)).await;
+            if !matches!(reached, Ok(Ok(_))) {
+                return Err(ApiError::timeout(&format!("the log was not applied up to {after} within 2 s")));
+            }
+        }
+        let mut state = loaded.state.lock().await;
+        if state.is_none() {
+            self.ensure(loaded, &mut state).await?;
+        }
+        Ok(state)
+    }
+
+    /// Appends `items` to the account's log, in order, and gives each one's
+    /// answer. Concurrent appends to one account share a transaction.
+    ///
+    /// # Errors
+    ///
+    /// `404` when the account was deleted; `503` when the database is away
+    /// (the events may or may not be in the log: sending them again with
+    /// the same ids says which).
+    pub async fn append(&self, loaded: &Loaded, items: Vec<Item>) -> Result<Vec<ItemAnswer>, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        lock(&loaded.pending).push(Pending { items, reply });
+        {
+            let mut state = loaded.state.lock().await;
+            let batch = std::mem::take(&mut *lock(&loaded.pending));
+            if !batch.is_empty() {
+                self.commit(loaded, &mut state, batch).await;
+            }
+        }
+        answer.await.map_err(|_| ApiError::from(ServerError::Pool("the append was dropped".into())))?
+    }
+
+    async fn commit(&self, loaded: &Loaded, state: &mut Option<Replica>, batch: Vec<Pending>) {
+        let started = Instant::now();
+        let items: Vec<&Item> = batch.iter().flat_map(|p| p.items.iter()).collect();
+        let result = self.transact(loaded, state, &items).await;
+        crate::metrics::append_latency(started.elapsed());
+        match result {
+            Ok(mut answers) => {
+                for p in batch {
+                    let rest = answers.split_off(p.items.len().min(answers.len()));
+                    let _ = p.reply.send(Ok(answers));
+                    answers = rest;
+                }
+            }
+            Err(e) => {
+                for p in batch {
+                    let _ = p.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    async fn transact(
+        &self,
+        loaded: &Loaded,
+        state: &mut Option<Replica>,
+        items: &[&Item],
+    ) -> Result<Vec<ItemAnswer>, ApiError> {
+        if loaded.is_gone() {
+            return Err(ApiError::unknown_account(&loaded.id));
+        }
+        self.ensure(loaded, state).await?;
+        let mut client = self.pool.get().await.map_err(ServerError::from)?;
+        let tx = client.transaction().await.map_err(ServerError::from)?;
+        let Some(head) = db::lock_head(&tx, &loaded.id).await? else {
+            loaded.gone.store(true, Ordering::Relaxed);
+            return Err(ApiError::unknown_account(&loaded.id));
+        };
+        // Whatever others appended before the lock, first.
+        self.catch_up(loaded, state).await?;
+        let Some(replica) = state.as_mut() else {
+            return Err(ServerError::Stored("the account's copy was dropped".into()).into());
+        };
+        if replica.seq + 1 != head.next_seq {
+            let message = format!("this copy is at {} while the log's next is {}", replica.seq, head.next_seq);
+            *state = None;
+            return Err(ServerError::Stored(message).into());
+        }
+        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        // For lookups only.
+        let mut known: HashMap<String, (String, String)> = db::logged_ids(&tx, &loaded.id, &ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.event_id, (l.body, l.answer)))
+            .collect();
+        let mut fresh: Vec<Logged> = Vec::new();
+        let mut told: Vec<Told> = Vec::new();
+        let mut answers = Vec::with_capacity(items.len());
+        let mut last_at = head.last_at;
+        for item in items {
+            if let Some((body, answer)) = known.get(&item.id) {
+                answers.push(if *body == item.body {
+                    ItemAnswer::Answer(answer.clone())
+                } else {
+                    ItemAnswer::Conflict
+                });
+                continue;
+            }
+            let at = last_at.max(head.now);
+            if item.not_before.is_some_and(|t| at < t) {
+                answers.push(ItemAnswer::NotYet);
+                continue;
+            }
+            let seq = replica.seq + 1;
+            let started = Instant::now();
+            let (answer, t) = replica.apply(seq, at, &item.event);
+            crate::metrics::apply_latency(started.elapsed());
+            last_at = at;
+            known.insert(item.id.clone(), (item.body.clone(), answer.clone()));
+            fresh.push(Logged { seq, event_id: item.id.clone(), at, body: item.body.clone(), answer: answer.clone() });
+            told.push(t);
+            answers.push(ItemAnswer::Answer(answer));
+        }
+        if fresh.is_empty() {
+            drop(tx);
+            return Ok(answers);
+        }
+        let next_deadline = replica.account.next_deadline();
+        let stored = async {
+            db::insert_events(&tx, &loaded.id, loaded.row.num, &fresh, last_at, next_deadline).await?;
+            tx.commit().await?;
+            Ok::<(), ServerError>(())
+        }
+        .await;
+        if let Err(e) = stored {
+            // The copy applied events that may not be in the log.
+            *state = None;
+            return Err(e.into());
+        }
+        crate::metrics::appended(fresh.len());
+        for t in told {
+            publish(loaded, t);
+        }
+        let (first, last) = (fresh.first().map_or(0, |l| l.seq), fresh.last().map_or(0, |l| l.seq));
+        if first.saturating_sub(1) / self.snapshot_every != last / self.snapshot_every
+            && let Some(replica) = state.as_ref()
+        {
+            self.snapshot(&loaded.id, replica).await;
+        }
+        Ok(answers)
+    }
+
+    /// Writes a snapshot of `replica` (verified later, by replay).
+    async fn snapshot(&self, account: &str, replica: &Replica) {
+        let saved = match serde_json::to_string(&replica.account.save()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(account, error = %e, "a saved account did not write");
+                return;
+            }
+        };
+        let checksum = crate::keys::hash(&saved);
+        let written = async {
+            let client = self.pool.get().await?;
+            db::store_snapshot(&client, account, replica.seq, &saved, &checksum).await
+        }
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(account, seq = replica.seq, error = %e, "a snapshot was not written");
+        }
+    }
+}
+
+/// Publishes one applied event's notices and position.
+fn publish(loaded: &Loaded, told: Told) {
+    let seq = told.seq;
+    let _ = loaded.told.send(Arc::new(told));
+    loaded.applied.send_replace(seq);
+}
+
+/// An account's follower: catches up whenever woken, until the account is
+/// unloaded.
+async fn follow(registry: Arc<Registry>, loaded: Weak<Loaded>, mut woken: mpsc::Receiver<()>) {
+    while woken.recv().await.is_some() {
+        let Some(l) = loaded.upgrade() else { break };
+        registry.follow_once(&l).await;
+    }
+}
