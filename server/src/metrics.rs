@@ -5,19 +5,25 @@ use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-/// Installs the process's recorder and gives the handle `/metrics` renders.
-/// A second call (several servers in one test process) gives a handle to a
-/// recorder of its own, not installed globally.
+/// The process's recorder, installed on first call; the handle `/metrics`
+/// renders. Servers sharing a process (tests) share it.
 pub fn install() -> PrometheusHandle {
-    let builder = || {
-        PrometheusBuilder::new()
-            .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
-            .unwrap_or_else(|_| PrometheusBuilder::new())
-    };
-    match builder().install_recorder() {
-        Ok(handle) => handle,
-        Err(_) => builder().build_recorder().handle(),
-    }
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = || {
+                PrometheusBuilder::new()
+                    .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
+                    .unwrap_or_else(|_| PrometheusBuilder::new())
+            };
+            match builder().install_recorder() {
+                Ok(handle) => handle,
+                // Another recorder is installed: this one renders nothing
+                // the macros record, but answers.
+                Err(_) => builder().build_recorder().handle(),
+            }
+        })
+        .clone()
 }
 
 /// Events appended to the log by this server.

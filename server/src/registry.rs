@@ -285,7 +285,14 @@ impl Registry {
     /// after it.
     async fn ensure(&self, loaded: &Loaded, state: &mut Option<Replica>) -> Result<(), ServerError> {
         if state.is_none() {
-            *state = Some(self.load(loaded).await?);
+            let replica = self.load(loaded).await?;
+            let seq = replica.seq;
+            *state = Some(replica);
+            loaded.applied.send_if_modified(|applied| {
+                let later = seq > *applied;
+                *applied = (*applied).max(seq);
+                later
+            });
         }
         self.catch_up(loaded, state).await
     }
