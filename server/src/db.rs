@@ -66,7 +66,7 @@ pub fn pg_config(url: &str) -> Result<tokio_postgres::Config, ServerError> {
         .tcp_user_timeout(Duration::from_secs(5))
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(5))
-        .options("-c statement_timeout=5000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000");
+        .options("-c statement_timeout=5000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000 -c plan_cache_mode=force_generic_plan");
     Ok(config)
 }
 
@@ -303,34 +303,20 @@ pub async fn read_log(
     limit: i64,
 ) -> Result<Vec<Logged>, ServerError> {
     let until = to_db(until.unwrap_or(i64::MAX.unsigned_abs()).min(i64::MAX.unsigned_abs()))?;
-    let rows = client
-        .query(
+    let statement = client
+        .prepare_cached(
             "SELECT seq, event_id, at, body, answer FROM gg_events
              WHERE account = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
-            &[&account, &to_db(after)?, &until, &limit],
         )
         .await?;
-    rows.iter().map(logged).collect()
-}
-
-/// The events of the log with these ids.
-///
-/// # Errors
-///
-/// The database's error.
-pub async fn logged_ids(client: &impl GenericClient, account: &str, ids: &[&str]) -> Result<Vec<Logged>, ServerError> {
-    let rows = client
-        .query(
-            "SELECT seq, event_id, at, body, answer FROM gg_events WHERE account = $1 AND event_id = ANY($2)",
-            &[&account, &ids],
-        )
-        .await?;
+    let rows = client.query(&statement, &[&account, &to_db(after)?, &until, &limit]).await?;
     rows.iter().map(logged).collect()
 }
 
 /// The head of an account's log, locked for an append until the
-/// transaction ends.
-#[derive(Debug, Clone, Copy)]
+/// transaction ends, and what the log already holds under the ids about to
+/// be appended.
+#[derive(Debug, Clone)]
 pub struct Head {
     /// The number the next event gets.
     pub next_seq: u64,
@@ -338,37 +324,66 @@ pub struct Head {
     pub last_at: u64,
     /// The database's clock now.
     pub now: u64,
+    /// The logged events among the ids asked about: (id, body, answer).
+    pub known: Vec<(String, String, String)>,
 }
 
-/// Locks the account's row for an append. `None` when there is no such
-/// account.
+/// Locks the account's row for an append, and reads which of `ids` the log
+/// holds: opens a transaction and runs one prepared statement, pipelined —
+/// one round trip. `None` when there is no such account (the transaction
+/// stays open: [`rollback`] it).
+///
+/// # Errors
+///
+/// The database's error (the transaction may be open: [`rollback`] it).
+pub async fn begin_and_lock(
+    client: &deadpool_postgres::Object,
+    account: &str,
+    ids: &[&str],
+) -> Result<Option<Head>, ServerError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT a.next_seq, a.last_at, {NOW_MS}, k.ids, k.bodies, k.answers
+             FROM (SELECT next_seq, last_at FROM gg_accounts WHERE id = $1 FOR UPDATE) a,
+                  LATERAL (SELECT coalesce(array_agg(event_id), '{{}}') AS ids,
+                                  coalesce(array_agg(body), '{{}}') AS bodies,
+                                  coalesce(array_agg(answer), '{{}}') AS answers
+                           FROM gg_events WHERE account = $1 AND event_id = ANY($2)) k"
+        ))
+        .await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&account, &ids];
+    let (begun, row) = tokio::join!(client.batch_execute("BEGIN"), client.query_opt(&statement, &params));
+    begun?;
+    let Some(r) = row? else { return Ok(None) };
+    let (ids, bodies, answers): (Vec<String>, Vec<String>, Vec<String>) = (r.get(3), r.get(4), r.get(5));
+    let known = ids.into_iter().zip(bodies).zip(answers).map(|((i, b), a)| (i, b, a)).collect();
+    Ok(Some(Head { next_seq: from_db(r.get(0))?, last_at: from_db(r.get(1))?, now: from_db(r.get(2))?, known }))
+}
+
+/// Ends the transaction [`begin_and_lock`] opened without writing.
 ///
 /// # Errors
 ///
 /// The database's error.
-pub async fn lock_head(client: &impl GenericClient, account: &str) -> Result<Option<Head>, ServerError> {
-    let row = client
-        .query_opt(
-            &format!("SELECT next_seq, last_at, {NOW_MS} FROM gg_accounts WHERE id = $1 FOR UPDATE"),
-            &[&account],
-        )
-        .await?;
-    row.map(|r| Ok(Head { next_seq: from_db(r.get(0))?, last_at: from_db(r.get(1))?, now: from_db(r.get(2))? }))
-        .transpose()
+pub async fn rollback(client: &deadpool_postgres::Object) -> Result<(), ServerError> {
+    client.batch_execute("ROLLBACK").await?;
+    Ok(())
 }
 
 /// Inserts new events (numbered from the head's `next_seq`, in order),
-/// moves the head on, records the account's next deadline, and notifies the
-/// servers holding the account. Inside the transaction that locked the
-/// head.
+/// moves the head on, records the account's next deadline, and commits the
+/// transaction [`begin_and_lock`] opened: one prepared statement and the
+/// commit, pipelined — one round trip. The servers holding the account are
+/// told afterwards, by [`notify`]: a `NOTIFY` inside every append would
+/// serialize all appends on PostgreSQL's notification lock at commit.
 ///
 /// # Errors
 ///
-/// The database's error.
-pub async fn insert_events(
-    client: &impl GenericClient,
+/// The database's error; the events may or may not be committed after an
+/// error at the commit (appending the same ids again says which).
+pub async fn insert_and_commit(
+    client: &deadpool_postgres::Object,
     account: &str,
-    num: i64,
     events: &[Logged],
     last_at: u64,
     next_deadline: Option<u64>,
@@ -380,18 +395,54 @@ pub async fn insert_events(
     let answers: Vec<&str> = events.iter().map(|e| e.answer.as_str()).collect();
     let last = seqs.last().copied().unwrap_or(0);
     let next_deadline = next_deadline.map(to_db).transpose()?;
-    client
-        .query(
+    let statement = client
+        .prepare_cached(
             "WITH ins AS (
                  INSERT INTO gg_events (account, seq, event_id, at, body, answer)
                  SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[])
              )
-             UPDATE gg_accounts SET next_seq = $7::BIGINT + 1, last_at = $8, next_deadline = $9 WHERE id = $1
-             RETURNING pg_notify('gg_a' || $10::BIGINT, ($7::BIGINT)::TEXT)",
-            &[&account, &seqs, &ids, &ats, &bodies, &answers, &last, &to_db(last_at)?, &next_deadline, &num],
+             UPDATE gg_accounts SET next_seq = $7::BIGINT + 1, last_at = $8, next_deadline = $9 WHERE id = $1",
         )
         .await?;
+    let last_at = to_db(last_at)?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] =
+        [&account, &seqs, &ids, &ats, &bodies, &answers, &last, &last_at, &next_deadline];
+    let (inserted, committed) = tokio::join!(client.execute(&statement, &params), client.batch_execute("COMMIT"));
+    // A failed insert aborts the transaction, and the COMMIT after it
+    // rolls back.
+    inserted?;
+    committed?;
     Ok(())
+}
+
+/// Tells the servers holding these accounts (by number) that their logs
+/// reached these numbers: one statement, one commit, however many.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn notify(client: &impl GenericClient, heads: &[(i64, u64)]) -> Result<(), ServerError> {
+    let nums: Vec<i64> = heads.iter().map(|(n, _)| *n).collect();
+    let seqs = heads.iter().map(|(_, s)| to_db(*s)).collect::<Result<Vec<i64>, _>>()?;
+    let statement = client
+        .prepare_cached(
+            "SELECT count(pg_notify('gg_a' || n, s::TEXT)) FROM unnest($1::BIGINT[], $2::BIGINT[]) AS t(n, s)",
+        )
+        .await?;
+    client.query_one(&statement, &[&nums, &seqs]).await?;
+    Ok(())
+}
+
+/// The next log numbers of these accounts, for a server checking that it
+/// missed no notification.
+///
+/// # Errors
+///
+/// The database's error.
+pub async fn heads(client: &impl GenericClient, accounts: &[String]) -> Result<Vec<(String, u64)>, ServerError> {
+    let statement = client.prepare_cached("SELECT id, next_seq FROM gg_accounts WHERE id = ANY($1)").await?;
+    let rows = client.query(&statement, &[&accounts]).await?;
+    rows.iter().map(|r| Ok((r.get(0), from_db(r.get(1))?))).collect()
 }
 
 /// The account's next log number (one past its last event); `None` when

@@ -25,7 +25,7 @@ const READ_CHUNK: i64 = 1_000;
 const READ_WAIT: Duration = Duration::from_secs(2);
 /// Notices kept for streams that fall behind; one that falls further
 /// behind reads the log instead.
-const TOLD_BUFFER: usize = 1_024;
+const TOLD_BUFFER: usize = 32;
 
 /// One event to append: the client's id, the event, and its serde form as
 /// stored (what a retry is compared with).
@@ -115,6 +115,8 @@ pub struct Registry {
     /// Key hash → account id, forgotten whenever any key changes.
     keys: Mutex<HashMap<String, String>>,
     listen: mpsc::UnboundedSender<Listen>,
+    /// Appended heads for the notifier: (account number, last log number).
+    appended: mpsc::UnboundedSender<(i64, u64)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -123,9 +125,17 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Registry {
     /// A registry on `pool`; changes of the channels to listen to go to
-    /// `listen` (the listener task).
-    pub fn new(pool: Pool, snapshot_every: u64, idle: Duration, listen: mpsc::UnboundedSender<Listen>) -> Self {
+    /// `listen` (the listener task), appended heads to `appended` (the
+    /// notifier, [`notifier`]).
+    pub fn new(
+        pool: Pool,
+        snapshot_every: u64,
+        idle: Duration,
+        listen: mpsc::UnboundedSender<Listen>,
+        appended: mpsc::UnboundedSender<(i64, u64)>,
+    ) -> Self {
         Registry {
+            appended,
             pool,
             snapshot_every: snapshot_every.max(1),
             idle,
@@ -175,6 +185,10 @@ impl Registry {
         if payload == "0" {
             loaded.gone.store(true, Ordering::Relaxed);
             self.unload(&loaded.id);
+        }
+        // This server's own appends are applied already.
+        if payload.parse::<u64>().is_ok_and(|seq| seq <= loaded.applied()) {
+            return;
         }
         loaded.wake();
     }
@@ -285,6 +299,15 @@ impl Registry {
     /// after it.
     async fn ensure(&self, loaded: &Loaded, state: &mut Option<Replica>) -> Result<(), ServerError> {
         if state.is_none() {
+            self.ensure_loaded(loaded, state).await?;
+        }
+        self.catch_up(loaded, state).await
+    }
+
+    /// Loads the account's copy when it has none, without reading the log
+    /// after the snapshot (the caller does).
+    async fn ensure_loaded(&self, loaded: &Loaded, state: &mut Option<Replica>) -> Result<(), ServerError> {
+        if state.is_none() {
             let replica = self.load(loaded).await?;
             let seq = replica.seq;
             *state = Some(replica);
@@ -294,7 +317,7 @@ impl Registry {
                 later
             });
         }
-        self.catch_up(loaded, state).await
+        Ok(())
     }
 
     async fn load(&self, loaded: &Loaded) -> Result<Replica, ServerError> {
@@ -452,15 +475,70 @@ impl Registry {
         if loaded.is_gone() {
             return Err(ApiError::unknown_account(&loaded.id));
         }
-        self.ensure(loaded, state).await?;
-        let mut client = self.pool.get().await.map_err(ServerError::from)?;
-        let tx = client.transaction().await.map_err(ServerError::from)?;
-        let Some(head) = db::lock_head(&tx, &loaded.id).await? else {
-            loaded.gone.store(true, Ordering::Relaxed);
-            return Err(ApiError::unknown_account(&loaded.id));
+        self.ensure_loaded(loaded, state).await?;
+        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        let client = self.pool.get().await.map_err(ServerError::from)?;
+        let head = match db::begin_and_lock(&client, &loaded.id, &ids).await {
+            Ok(Some(head)) => head,
+            Ok(None) => {
+                let _ = db::rollback(&client).await;
+                loaded.gone.store(true, Ordering::Relaxed);
+                return Err(ApiError::unknown_account(&loaded.id));
+            }
+            Err(e) => {
+                let _ = db::rollback(&client).await;
+                return Err(e.into());
+            }
         };
-        // Whatever others appended before the lock, first.
-        self.catch_up(loaded, state).await?;
+        let applied = self.apply_items(loaded, state, head, items).await;
+        let (answers, fresh, told, last_at) = match applied {
+            Ok(applied) => applied,
+            Err(e) => {
+                let _ = db::rollback(&client).await;
+                return Err(e);
+            }
+        };
+        if fresh.is_empty() {
+            let _ = db::rollback(&client).await;
+            return Ok(answers);
+        }
+        let next_deadline = state.as_ref().and_then(|r| r.account.next_deadline());
+        if let Err(e) = db::insert_and_commit(&client, &loaded.id, &fresh, last_at, next_deadline).await {
+            // The copy applied events that may not be in the log.
+            *state = None;
+            let _ = db::rollback(&client).await;
+            return Err(e.into());
+        }
+        drop(client);
+        let last = fresh.last().map_or(0, |l| l.seq);
+        let _ = self.appended.send((loaded.row.num, last));
+        crate::metrics::appended(fresh.len());
+        for t in told {
+            publish(loaded, t);
+        }
+        let (first, last) = (fresh.first().map_or(0, |l| l.seq), fresh.last().map_or(0, |l| l.seq));
+        if first.saturating_sub(1) / self.snapshot_every != last / self.snapshot_every
+            && let Some(replica) = state.as_ref()
+        {
+            self.snapshot(&loaded.id, replica).await;
+        }
+        Ok(answers)
+    }
+
+    /// Inside the append's transaction: catches the copy up with what
+    /// others appended before the lock, then applies the new items at the
+    /// database's clock. Gives each item's answer, the new log rows, their
+    /// notices, and the clock after them.
+    async fn apply_items(
+        &self,
+        loaded: &Loaded,
+        state: &mut Option<Replica>,
+        head: db::Head,
+        items: &[&Item],
+    ) -> Result<(Vec<ItemAnswer>, Vec<Logged>, Vec<Told>, u64), ApiError> {
+        if state.as_ref().is_some_and(|r| r.seq + 1 < head.next_seq) {
+            self.catch_up(loaded, state).await?;
+        }
         let Some(replica) = state.as_mut() else {
             return Err(ServerError::Stored("the account's copy was dropped".into()).into());
         };
@@ -469,13 +547,9 @@ impl Registry {
             *state = None;
             return Err(ServerError::Stored(message).into());
         }
-        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
         // For lookups only.
-        let mut known: HashMap<String, (String, String)> = db::logged_ids(&tx, &loaded.id, &ids)
-            .await?
-            .into_iter()
-            .map(|l| (l.event_id, (l.body, l.answer)))
-            .collect();
+        let mut known: HashMap<String, (String, String)> =
+            head.known.into_iter().map(|(id, body, answer)| (id, (body, answer))).collect();
         let mut fresh: Vec<Logged> = Vec::new();
         let mut told: Vec<Told> = Vec::new();
         let mut answers = Vec::with_capacity(items.len());
@@ -504,33 +578,7 @@ impl Registry {
             told.push(t);
             answers.push(ItemAnswer::Answer(answer));
         }
-        if fresh.is_empty() {
-            drop(tx);
-            return Ok(answers);
-        }
-        let next_deadline = replica.account.next_deadline();
-        let stored = async {
-            db::insert_events(&tx, &loaded.id, loaded.row.num, &fresh, last_at, next_deadline).await?;
-            tx.commit().await?;
-            Ok::<(), ServerError>(())
-        }
-        .await;
-        if let Err(e) = stored {
-            // The copy applied events that may not be in the log.
-            *state = None;
-            return Err(e.into());
-        }
-        crate::metrics::appended(fresh.len());
-        for t in told {
-            publish(loaded, t);
-        }
-        let (first, last) = (fresh.first().map_or(0, |l| l.seq), fresh.last().map_or(0, |l| l.seq));
-        if first.saturating_sub(1) / self.snapshot_every != last / self.snapshot_every
-            && let Some(replica) = state.as_ref()
-        {
-            self.snapshot(&loaded.id, replica).await;
-        }
-        Ok(answers)
+        Ok((answers, fresh, told, last_at))
     }
 
     /// Writes a snapshot of `replica` (verified later, by replay).
@@ -550,6 +598,64 @@ impl Registry {
         .await;
         if let Err(e) = written {
             tracing::warn!(account, seq = replica.seq, error = %e, "a snapshot was not written");
+        }
+    }
+}
+
+impl Registry {
+    /// Compares the heads of every held account with what this server
+    /// applied, and wakes those behind: what a lost notification (a server
+    /// that died between its commit and its notification) would leave
+    /// behind is caught up within one check. Returns how many were woken.
+    ///
+    /// # Errors
+    ///
+    /// The database's error.
+    pub async fn check_heads(&self) -> Result<usize, ServerError> {
+        let held: Vec<(String, Arc<Loaded>)> =
+            lock(&self.accounts).iter().map(|(id, l)| (id.clone(), l.clone())).collect();
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = held.iter().map(|(id, _)| id.clone()).collect();
+        let client = self.pool.get().await?;
+        let heads: HashMap<String, u64> = db::heads(&client, &ids).await?.into_iter().collect();
+        let mut woken = 0;
+        let mut lag = 0;
+        for (id, l) in &held {
+            let last = heads.get(id).map_or(0, |next| next.saturating_sub(1));
+            if last > l.applied() {
+                lag += last - l.applied();
+                l.wake();
+                woken += 1;
+            }
+        }
+        crate::metrics::log_lag(lag);
+        Ok(woken)
+    }
+}
+
+/// Tells other servers of this server's appends: gathers the heads
+/// appended for up to 2 ms after the first, keeps each account's last, and
+/// sends them as one statement — one notification commit for many appends.
+pub async fn notifier(pool: Pool, mut appended: mpsc::UnboundedReceiver<(i64, u64)>) {
+    while let Some(first) = appended.recv().await {
+        let mut heads: HashMap<i64, u64> = HashMap::from([first]);
+        let until = tokio::time::Instant::now() + Duration::from_millis(2);
+        while let Ok(Some((num, seq))) = tokio::time::timeout_at(until, appended.recv()).await {
+            let e = heads.entry(num).or_insert(seq);
+            *e = (*e).max(seq);
+        }
+        let mut heads: Vec<(i64, u64)> = heads.into_iter().collect();
+        heads.sort_unstable();
+        let sent = async {
+            let client = pool.get().await?;
+            db::notify(&client, &heads).await
+        }
+        .await;
+        if let Err(e) = sent {
+            // The others catch up at their next check of heads.
+            tracing::warn!(error = %e, accounts = heads.len(), "notifying other servers failed");
         }
     }
 }

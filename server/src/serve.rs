@@ -55,8 +55,14 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServerError> {
     let pool = db::pool(&opts.database_url, opts.db_connections)?;
     db::migrate(&pool).await?;
     let (listen_tx, listen_rx) = mpsc::unbounded_channel();
-    let registry =
-        Arc::new(Registry::new(pool.clone(), opts.snapshot_every, Duration::from_secs(opts.idle_secs), listen_tx));
+    let (appended_tx, appended_rx) = mpsc::unbounded_channel();
+    let registry = Arc::new(Registry::new(
+        pool.clone(),
+        opts.snapshot_every,
+        Duration::from_secs(opts.idle_secs),
+        listen_tx,
+        appended_tx,
+    ));
     let socket =
         TcpListener::bind(opts.listen).await.map_err(|e| ServerError::Config(format!("{}: {e}", opts.listen)))?;
     let addr = socket.local_addr().map_err(|e| ServerError::Config(e.to_string()))?;
@@ -66,6 +72,17 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServerError> {
     let mut background = Vec::new();
     background.push(tokio::spawn(listener::run(db::pg_config(&opts.database_url)?, registry.clone(), listen_rx)));
     background.push(tokio::spawn(leader::run(registry.clone(), name.clone())));
+    background.push(tokio::spawn(crate::registry::notifier(pool.clone(), appended_rx)));
+    let checker = registry.clone();
+    background.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = checker.check_heads().await {
+                tracing::warn!(error = %e, "checking the held accounts' heads failed");
+            }
+        }
+    }));
     let sweeper = registry.clone();
     background.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
