@@ -66,7 +66,7 @@ pub fn pg_config(url: &str) -> Result<tokio_postgres::Config, ServerError> {
         .tcp_user_timeout(Duration::from_secs(5))
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(5))
-        .options("-c statement_timeout=5000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=10000 -c plan_cache_mode=force_generic_plan");
+        .options("-c statement_timeout=5000 -c lock_timeout=3000 -c idle_in_transaction_session_timeout=2000 -c plan_cache_mode=force_generic_plan");
     Ok(config)
 }
 
@@ -104,7 +104,7 @@ pub async fn migrate(pool: &Pool) -> Result<(), ServerError> {
              at BIGINT NOT NULL,
              body TEXT NOT NULL,
              answer TEXT NOT NULL,
-             appended TIMESTAMPTZ NOT NULL DEFAULT now(),
+             appended TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
              PRIMARY KEY (account, seq),
              UNIQUE (account, event_id));
          CREATE TABLE IF NOT EXISTS gg_snapshots (
@@ -329,9 +329,12 @@ pub struct Head {
 }
 
 /// Locks the account's row for an append, and reads which of `ids` the log
-/// holds: opens a transaction and runs one prepared statement, pipelined —
-/// one round trip. `None` when there is no such account (the transaction
-/// stays open: [`rollback`] it).
+/// holds: opens a transaction, locks, then reads the ids — three
+/// statements pipelined, one round trip. The ids are read by a statement of
+/// their own, after the lock is held, so that (read committed) it sees an
+/// event another server committed while this one waited for the lock.
+/// `None` when there is no such account (the transaction stays open:
+/// [`rollback`] it).
 ///
 /// # Errors
 ///
@@ -341,22 +344,22 @@ pub async fn begin_and_lock(
     account: &str,
     ids: &[&str],
 ) -> Result<Option<Head>, ServerError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT a.next_seq, a.last_at, {NOW_MS}, k.ids, k.bodies, k.answers
-             FROM (SELECT next_seq, last_at FROM gg_accounts WHERE id = $1 FOR UPDATE) a,
-                  LATERAL (SELECT coalesce(array_agg(event_id), '{{}}') AS ids,
-                                  coalesce(array_agg(body), '{{}}') AS bodies,
-                                  coalesce(array_agg(answer), '{{}}') AS answers
-                           FROM gg_events WHERE account = $1 AND event_id = ANY($2)) k"
-        ))
+    let lock = client
+        .prepare_cached(&format!("SELECT next_seq, last_at, {NOW_MS} FROM gg_accounts WHERE id = $1 FOR UPDATE"))
         .await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&account, &ids];
-    let (begun, row) = tokio::join!(client.batch_execute("BEGIN"), client.query_opt(&statement, &params));
+    let known = client
+        .prepare_cached("SELECT event_id, body, answer FROM gg_events WHERE account = $1 AND event_id = ANY($2)")
+        .await?;
+    let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&account];
+    let known_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&account, &ids];
+    let (begun, head, rows) = tokio::join!(
+        client.batch_execute("BEGIN"),
+        client.query_opt(&lock, &lock_params),
+        client.query(&known, &known_params)
+    );
     begun?;
-    let Some(r) = row? else { return Ok(None) };
-    let (ids, bodies, answers): (Vec<String>, Vec<String>, Vec<String>) = (r.get(3), r.get(4), r.get(5));
-    let known = ids.into_iter().zip(bodies).zip(answers).map(|((i, b), a)| (i, b, a)).collect();
+    let Some(r) = head? else { return Ok(None) };
+    let known = rows?.iter().map(|k| (k.get(0), k.get(1), k.get(2))).collect();
     Ok(Some(Head { next_seq: from_db(r.get(0))?, last_at: from_db(r.get(1))?, now: from_db(r.get(2))?, known }))
 }
 

@@ -60,7 +60,7 @@ async fn admin_routes_create_delete_and_rotate_keys() {
     let path = format!("/v1/accounts/{id}/keys");
     assert_eq!(api.post(&path, None, json!({})).await.status, 401);
     let rotated = api.post(&path, Some(ADMIN), json!({})).await;
-    assert_eq!(rotated.status, 201);
+    assert_eq!(rotated.status, 201, "{rotated:?}");
     let new_key = rotated.body["key"].as_str().unwrap().to_string();
     assert_ne!(new_key, key);
     assert_eq!(api.get(&format!("/v1/accounts/{id}/queue"), &key).await.status, 401);
