@@ -348,7 +348,13 @@ pub async fn begin_and_lock(
         .prepare_cached(&format!("SELECT next_seq, last_at, {NOW_MS} FROM gg_accounts WHERE id = $1 FOR UPDATE"))
         .await?;
     let known = client
-        .prepare_cached("SELECT event_id, body, answer FROM gg_events WHERE account = $1 AND event_id = ANY($2)")
+        .prepare_cached(
+            // One index lookup per id: OFFSET 0 keeps the planner from turning
+            // this into a scan of the account's whole log.
+            "SELECT e.event_id, e.body, e.answer FROM unnest($2::TEXT[]) AS i(id),
+             LATERAL (SELECT event_id, body, answer FROM gg_events
+                      WHERE account = $1 AND event_id = i.id OFFSET 0) e",
+        )
         .await?;
     let lock_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&account];
     let known_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&account, &ids];
