@@ -54,183 +54,119 @@ async fn answer(
     Ok(response)
 }
 
-type Account2 = Path<(String, String)>;
-type Account3 = Path<(String, String, String)>;
-
-/// `GET /visitors/{v}`: the visitor's view.
-pub(super) async fn visitor(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, v)): Account2,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    answer(&s, &h, &id, q.after, |a, _| to_json(&a.visitor(&v).ok_or_else(|| unknown("visitor", &v))?)).await
-}
-
-/// `GET /visitors/{v}/visible-agents`: R4–R8, in configuration order.
-pub(super) async fn visible_agents(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, v)): Account2,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Agents<'a> {
-        agents: Vec<&'a groupgate::AgentId>,
-    }
-    answer(&s, &h, &id, q.after, |a, _| {
-        if !a.has_visitor(&v) {
-            return Err(unknown("visitor", &v));
+/// The read routes: each authenticates, waits for `?after`, and answers
+/// with the JSON its body makes of the account (`a`) at log number `seq`.
+macro_rules! reads {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident(($id:ident $(, $var:ident)*): $path:ty, $q:ident) |$a:ident, $seq:pat_param| $body:expr;
+    )+) => {$(
+        $(#[$doc])*
+        #[allow(unused_parens)]
+        pub(super) async fn $name(
+            State(state): State<AppState>,
+            headers: HeaderMap,
+            Path(($id $(, $var)*)): Path<$path>,
+            Query($q): Query<ReadQuery>,
+        ) -> Result<Response, ApiError> {
+            answer(&state, &headers, &$id, $q.after, |$a: &Account, $seq: u64| $body).await
         }
-        to_json(&Agents { agents: a.visible_agents(&v) })
-    })
-    .await
+    )+};
 }
 
-/// `GET /visitors/{v}/candidates`: R15 for a new chat.
-pub(super) async fn candidates(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, v)): Account2,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    answer(&s, &h, &id, q.after, |a, _| {
-        if !a.has_visitor(&v) {
-            return Err(unknown("visitor", &v));
-        }
-        to_json(&a.candidates(&v))
-    })
-    .await
+/// `{"agents": [...]}`.
+#[derive(Serialize)]
+struct Agents<'a> {
+    agents: Vec<&'a groupgate::AgentId>,
 }
 
-/// `GET /visitors/{v}/claim/{agent}`: R11, allowed or the reason.
-pub(super) async fn claim(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, v, agent)): Account3,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    answer(&s, &h, &id, q.after, |a, _| to_json(&a.can_claim(&agent, &v))).await
+/// `{"visitors": [...]}`.
+#[derive(Serialize)]
+struct Dashboard<'a> {
+    visitors: Vec<&'a str>,
 }
 
-/// `GET /agents/{a}`: the agent's view.
-pub(super) async fn agent(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, agent)): Account2,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    answer(&s, &h, &id, q.after, |a, _| to_json(&a.agent(&agent).ok_or_else(|| unknown("agent", &agent))?)).await
+/// `{"queue": [...]}`.
+#[derive(Serialize)]
+struct Queue<'a> {
+    queue: Vec<&'a str>,
 }
 
-/// `GET /agents/{a}/dashboard`: R9.
-pub(super) async fn dashboard(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, agent)): Account2,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Dashboard<'a> {
-        visitors: Vec<&'a str>,
-    }
-    answer(&s, &h, &id, q.after, |a, _| {
-        if a.agent(&agent).is_none() {
-            return Err(unknown("agent", &agent));
-        }
-        to_json(&Dashboard { visitors: a.dashboard(&agent) })
-    })
-    .await
+/// `{"pages": [...]}`.
+#[derive(Serialize)]
+struct Pages<'a> {
+    pages: Vec<groupgate::PageAvailability<'a>>,
 }
 
-/// `GET /queue`: queued chats in order (R18).
-pub(super) async fn queue(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Queue<'a> {
-        queue: Vec<&'a str>,
-    }
-    answer(&s, &h, &id, q.after, |a, _| to_json(&Queue { queue: a.queue() })).await
+/// `{"visitor": "v1", "online": true}`.
+#[derive(Serialize)]
+struct ForVisitor<'a> {
+    visitor: &'a str,
+    online: bool,
 }
 
-/// `GET /availability`: every page's chat box (R10), the ungrouped page
-/// last; `?visitor=v` for one visitor.
-pub(super) async fn availability(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Pages<'a> {
-        pages: Vec<groupgate::PageAvailability<'a>>,
-    }
-    #[derive(Serialize)]
-    struct ForVisitor<'a> {
-        visitor: &'a str,
-        online: bool,
-    }
-    answer(&s, &h, &id, q.after, |a, _| match &q.visitor {
-        Some(v) if !a.has_visitor(v) => Err(unknown("visitor", v)),
-        Some(v) => to_json(&ForVisitor { visitor: v, online: a.is_online_for(v) }),
+/// `{"groups": [...]}`.
+#[derive(Serialize)]
+struct Hours<'a> {
+    groups: Vec<groupgate::GroupHoursOf<'a>>,
+}
+
+/// `{"seq": 42, "saved": {...}}`.
+#[derive(Serialize)]
+struct AtSeq {
+    seq: u64,
+    saved: groupgate::Saved,
+}
+
+/// `{"at": 1764000000000}`, `null` for none.
+#[derive(Serialize)]
+struct Next {
+    at: Option<u64>,
+}
+
+/// The visitor, or `404 unknown_visitor`.
+fn visitor_of<'a>(a: &'a Account, v: &str) -> Result<&'a Account, ApiError> {
+    if a.has_visitor(v) { Ok(a) } else { Err(unknown("visitor", v)) }
+}
+
+/// The agent, or `404 unknown_agent`.
+fn agent_of<'a>(a: &'a Account, agent: &str) -> Result<&'a Account, ApiError> {
+    if a.agent(agent).is_some() { Ok(a) } else { Err(unknown("agent", agent)) }
+}
+
+reads! {
+    /// `GET /visitors/{v}`: the visitor's view.
+    fn visitor((id, v): (String, String), q) |a, _| to_json(&a.visitor(&v).ok_or_else(|| unknown("visitor", &v))?);
+    /// `GET /visitors/{v}/visible-agents`: R4–R8, in configuration order.
+    fn visible_agents((id, v): (String, String), q) |a, _| {
+        to_json(&Agents { agents: visitor_of(a, &v)?.visible_agents(&v) })
+    };
+    /// `GET /visitors/{v}/candidates`: R15 for a new chat.
+    fn candidates((id, v): (String, String), q) |a, _| to_json(&visitor_of(a, &v)?.candidates(&v));
+    /// `GET /visitors/{v}/claim/{agent}`: R11, allowed or the reason.
+    fn claim((id, v, agent): (String, String, String), q) |a, _| to_json(&a.can_claim(&agent, &v));
+    /// `GET /agents/{a}`: the agent's view.
+    fn agent((id, agent): (String, String), q) |a, _| {
+        to_json(&a.agent(&agent).ok_or_else(|| unknown("agent", &agent))?)
+    };
+    /// `GET /agents/{a}/dashboard`: R9.
+    fn dashboard((id, agent): (String, String), q) |a, _| {
+        to_json(&Dashboard { visitors: agent_of(a, &agent)?.dashboard(&agent) })
+    };
+    /// `GET /queue`: queued chats in order (R18).
+    fn queue((id): String, q) |a, _| to_json(&Queue { queue: a.queue() });
+    /// `GET /availability`: every page's chat box (R10), the ungrouped page
+    /// last; `?visitor=v` for one visitor.
+    fn availability((id): String, q) |a, _| match &q.visitor {
+        Some(v) => to_json(&ForVisitor { visitor: v, online: visitor_of(a, v)?.is_online_for(v) }),
         None => to_json(&Pages { pages: a.availability() }),
-    })
-    .await
-}
-
-/// `GET /hours`: every group's open state and next change (R30).
-pub(super) async fn hours(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Hours<'a> {
-        groups: Vec<groupgate::GroupHoursOf<'a>>,
-    }
-    answer(&s, &h, &id, q.after, |a, _| to_json(&Hours { groups: a.hours() })).await
-}
-
-/// `GET /config`: the latest configuration.
-pub(super) async fn config(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    answer(&s, &h, &id, q.after, |a, _| to_json(a.snapshot().config())).await
-}
-
-/// `GET /saved`: the saved account (R32) with the log number it is at.
-pub(super) async fn saved(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct AtSeq {
-        seq: u64,
-        saved: groupgate::Saved,
-    }
-    answer(&s, &h, &id, q.after, |a, seq| to_json(&AtSeq { seq, saved: a.save() })).await
-}
-
-/// `GET /next-deadline`: R26, `{"at": null}` for none.
-pub(super) async fn next_deadline(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-    Query(q): Query<ReadQuery>,
-) -> Result<Response, ApiError> {
-    #[derive(Serialize)]
-    struct Next {
-        at: Option<u64>,
-    }
-    answer(&s, &h, &id, q.after, |a, _| to_json(&Next { at: a.next_deadline() })).await
+    };
+    /// `GET /hours`: every group's open state and next change (R30).
+    fn hours((id): String, q) |a, _| to_json(&Hours { groups: a.hours() });
+    /// `GET /config`: the latest configuration.
+    fn config((id): String, q) |a, _| to_json(a.snapshot().config());
+    /// `GET /saved`: the saved account (R32) with the log number it is at.
+    fn saved((id): String, q) |a, seq| to_json(&AtSeq { seq, saved: a.save() });
+    /// `GET /next-deadline`: R26, `{"at": null}` for none.
+    fn next_deadline((id): String, q) |a, _| to_json(&Next { at: a.next_deadline() });
 }
