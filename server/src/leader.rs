@@ -22,6 +22,8 @@ use crate::registry::{Item, Registry};
 pub const LEASE: Duration = Duration::from_secs(3);
 /// How often due deadlines are looked for.
 pub const SCAN: Duration = Duration::from_millis(200);
+/// Advances appended at once by one server.
+const MAX_CONCURRENT_ADVANCES: usize = 2;
 
 /// Beats the heart of server `me` and appends the advances of the
 /// deadlines due in the accounts it leads, until the task is dropped.
@@ -49,7 +51,7 @@ pub async fn run(registry: Arc<Registry>, me: String) {
 }
 
 /// Appends the advance of every due deadline this server leads (or takes
-/// over), a task per account. Returns how many were due.
+/// over), a task per account, two at a time. Returns how many were due.
 ///
 /// # Errors
 ///
@@ -62,6 +64,11 @@ pub async fn fire_due(registry: &Arc<Registry>, me: &str) -> Result<usize, crate
     let n = due.len();
     let mut tasks = JoinSet::new();
     for d in due {
+        // A few at a time: a server taking over many accounts at once (a
+        // leader died) must leave its pool to the clients' requests.
+        if tasks.len() >= MAX_CONCURRENT_ADVANCES {
+            tasks.join_next().await;
+        }
         let registry = registry.clone();
         tasks.spawn(async move {
             let loaded = match registry.get(&d.account).await {
