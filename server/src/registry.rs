@@ -432,23 +432,33 @@ impl Registry {
     /// `404` when the account was deleted; `503` when the database is away
     /// (the events may or may not be in the log: sending them again with
     /// the same ids says which).
-    pub async fn append(&self, loaded: &Loaded, items: Vec<Item>) -> Result<Vec<ItemAnswer>, ApiError> {
+    pub async fn append(self: &Arc<Self>, loaded: &Arc<Loaded>, items: Vec<Item>) -> Result<Vec<ItemAnswer>, ApiError> {
         let (reply, answer) = oneshot::channel();
         lock(&loaded.pending).push(Pending { items, reply });
-        {
+        // The work runs in a task of its own: a request dropped half way
+        // (its client gone, its time up) must not leave this copy with
+        // events applied and no commit to match.
+        let (registry, loaded) = (self.clone(), loaded.clone());
+        tokio::spawn(async move {
             let mut state = loaded.state.lock().await;
             let batch = std::mem::take(&mut *lock(&loaded.pending));
             if !batch.is_empty() {
-                self.commit(loaded, &mut state, batch).await;
+                registry.commit(&loaded, &mut state, batch).await;
             }
-        }
+        });
         answer.await.map_err(|_| ApiError::from(ServerError::Pool("the append was dropped".into())))?
     }
 
     async fn commit(&self, loaded: &Loaded, state: &mut Option<Replica>, batch: Vec<Pending>) {
         let started = Instant::now();
         let items: Vec<&Item> = batch.iter().flat_map(|p| p.items.iter()).collect();
-        let result = self.transact(loaded, state, &items).await;
+        let mut result = self.transact(loaded, state, &items).await;
+        if result.is_err() && state.is_none() && !loaded.is_gone() {
+            // The copy was dropped (it was ahead of the log, or a commit's
+            // fate is unknown): once more from the log as it is. Events
+            // whose commit went through after all are found by their ids.
+            result = self.transact(loaded, state, &items).await;
+        }
         crate::metrics::append_latency(started.elapsed());
         match result {
             Ok(mut answers) => {
