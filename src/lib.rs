@@ -10,6 +10,7 @@
 // A module only imports modules above it in this list.
 mod error;
 mod ids;
+mod hash;
 mod rows;
 mod config;
 mod rule;

@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 pub use change::{Change, ChangeError};
 
 use crate::config::{Agent, Config, Group, Plan, Policy, Tier};
+use crate::hash::IdHasher;
 use crate::ids::{AgentId, GroupId};
 use crate::rows::Rows;
 pub(crate) use bits::BitSet;
@@ -122,9 +123,9 @@ impl CompiledAgent {
 pub struct Snapshot {
     revision: u64,
     config: Config,
-    groups: IndexMap<GroupId, CompiledGroup>,
+    groups: IndexMap<GroupId, CompiledGroup, IdHasher>,
     /// Agent ids by index; shared while the agents stay the same.
-    agent_index: Arc<IndexSet<AgentId>>,
+    agent_index: Arc<IndexSet<AgentId, IdHasher>>,
     /// Compiled agents by index, in shared chunks.
     agents: Rows<CompiledAgent>,
     /// Agents who see every visitor, in configuration order.
@@ -166,7 +167,7 @@ impl Snapshot {
         // For lookups only: nothing is iterated out of it (R25).
         let schedules: HashMap<&str, usize> =
             config.schedules.iter().enumerate().map(|(i, s)| (s.id().as_str(), i)).collect();
-        let mut groups: IndexMap<GroupId, CompiledGroup> = config
+        let mut groups: IndexMap<GroupId, CompiledGroup, IdHasher> = config
             .groups
             .iter()
             .map(|g| {
@@ -449,7 +450,7 @@ impl Snapshot {
 /// Compiles one agent of `config` against its compiled groups: the one
 /// place an agent's scope, limit and memberships are decided for a
 /// revision, whether built whole or patched by a change.
-fn compile_agent(config: &Config, groups: &IndexMap<GroupId, CompiledGroup>, a: &Agent) -> CompiledAgent {
+fn compile_agent(config: &Config, groups: &IndexMap<GroupId, CompiledGroup, IdHasher>, a: &Agent) -> CompiledAgent {
     let scope = Scope::of(config.plan, &config.policy, a.enabled, a.role, !a.memberships.is_empty());
     let chat_limit = a.chat_limit.or(config.policy.default_chat_limit);
     let mut compiled = CompiledAgent { scope, chat_limit, groups: BitSet::default(), tiers: SmallVec::new() };

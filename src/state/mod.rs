@@ -28,6 +28,7 @@ pub(crate) use pool::{Candidacy, Key, Placement, Tree};
 pub use visitors::VisitorMemory;
 pub(crate) use visitors::{Entry, Full, Merged, Place, Run, Tagged, Visitor, Visitors};
 
+use crate::hash::IdHasher;
 use crate::ids::{AgentId, GroupId};
 use crate::snapshot::{AgentIx, BitSet, GroupIx, Snapshot};
 
@@ -160,7 +161,7 @@ pub(crate) struct State {
     /// changes; see `opening.rs`.
     opening: opening::Opening,
     /// In the order of the latest snapshot's agents.
-    agents: IndexMap<AgentId, AgentLive>,
+    agents: IndexMap<AgentId, AgentLive, IdHasher>,
     /// In order of arrival, indexed.
     visitors: Visitors,
     counter: u64,
@@ -393,6 +394,7 @@ impl State {
     }
 
     /// The visitors, with their indexes (read only).
+    #[inline]
     pub(crate) fn visitors(&self) -> &Visitors {
         &self.visitors
     }

@@ -22,10 +22,10 @@
 //! once took half a millisecond.
 //!
 //! The table is never iterated into an output (R25): its layout depends on
-//! the hasher's random keys, which are chosen per process so that no set of
+//! the hasher's random keys (`crate::hash`), drawn when the index is made, so that no set of
 //! ids can be crafted to collide.
 
-use std::hash::{BuildHasher, RandomState};
+use crate::hash::IdHasher;
 
 /// Bits of an entry that hold the slot plus one.
 const SLOT_BITS: u32 = 26;
@@ -76,7 +76,7 @@ pub(crate) struct Index {
     old: Table,
     moved: usize,
     len: usize,
-    hasher: RandomState,
+    hasher: IdHasher,
 }
 
 /// Shows the number of entries only: the layout depends on the hasher's
@@ -169,10 +169,10 @@ fn home(h: u64, cap: usize) -> usize {
     usize::try_from((u128::from(h) * cap as u128) >> 64).unwrap_or(0)
 }
 
-/// The position of `id` (hash `h`) in `table`, if present. O(1) expected:
+/// The position of `id` (hash `h`) in `table` and its entry, if present. O(1) expected:
 /// entries are compared by id only when they share the key's home.
 /// Tombstones, and an old table's freed segments, are passed over.
-fn find_in<'a>(table: &Table, h: u64, id: &str, name: impl Names<'a>) -> Option<usize> {
+fn find_in<'a>(table: &Table, h: u64, id: &str, name: impl Names<'a>) -> Option<(usize, u32)> {
     if table.cap == 0 {
         return None;
     }
@@ -181,22 +181,34 @@ fn find_in<'a>(table: &Table, h: u64, id: &str, name: impl Names<'a>) -> Option<
     // A run of positions at a time, to the end of the segment they are in.
     loop {
         let (run, len) = table.run(p);
-        for k in 0..len {
-            let e = run.map_or(table.missing, |r| r.get(k).copied().unwrap_or(table.missing));
-            if e == EMPTY {
-                return None;
+        match run {
+            Some(run) => {
+                for (k, &e) in run.iter().take(len).enumerate() {
+                    if e == EMPTY {
+                        return None;
+                    }
+                    if e != TOMB {
+                        if dist(e) < d {
+                            return None;
+                        }
+                        if dist(e) == d && name.is(slot_of(e), id) {
+                            return Some((p + k, e));
+                        }
+                    }
+                    d += 1;
+                    if d > MAX_DIST {
+                        return None;
+                    }
+                }
             }
-            if e != TOMB {
-                if dist(e) < d {
+            // A segment not allocated: empty positions end the probe; the
+            // old table's freed ones are tombstones, passed over.
+            None if table.missing == EMPTY => return None,
+            None => {
+                d = d.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
+                if d > MAX_DIST {
                     return None;
                 }
-                if dist(e) == d && name.is(slot_of(e), id) {
-                    return Some(p + k);
-                }
-            }
-            d += 1;
-            if d > MAX_DIST {
-                return None;
             }
         }
         p += len;
@@ -258,13 +270,13 @@ impl Index {
     }
 
     fn hash(&self, id: &str) -> u64 {
-        self.hasher.hash_one(id)
+        self.hasher.hash_str(id)
     }
 
     /// The slot of `id`. O(1) expected (two tables while one grows).
     pub(crate) fn get<'a>(&self, id: &str, name: impl Names<'a>) -> Option<u32> {
         let h = self.hash(id);
-        let at = |table: &Table| find_in(table, h, id, name).map(|p| slot_of(table.get(p)));
+        let at = |table: &Table| find_in(table, h, id, name).map(|(_, e)| slot_of(e));
         if self.old.is_empty() {
             return at(&self.table);
         }
@@ -372,13 +384,13 @@ impl Index {
     pub(crate) fn remove<'a>(&mut self, id: &str, name: impl Names<'a>) -> Option<u32> {
         let h = self.hash(id);
         let mut found = None;
-        if let Some(p) = find_in(&self.old, h, id, name) {
+        if let Some((p, _)) = find_in(&self.old, h, id, name) {
             if let Some(cell) = self.old.get_mut(p) {
                 found = Some(slot_of(*cell));
                 *cell = TOMB;
             }
         }
-        if let Some(mut p) = find_in(&self.table, h, id, name) {
+        if let Some((mut p, _)) = find_in(&self.table, h, id, name) {
             let cap = self.table.cap;
             found = Some(slot_of(self.table.get(p)));
             loop {

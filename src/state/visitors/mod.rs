@@ -97,6 +97,7 @@ impl Visitors {
         MAX_SLOTS as usize
     }
 
+    #[inline]
     fn rec(&self, slot: u32) -> Option<&Rec> {
         self.records.get(slot)
     }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 
+use crate::hash::IdHasher;
 use crate::ids::GroupId;
 
 /// No tag.
@@ -19,7 +20,7 @@ pub(crate) struct Tags {
     rows: Vec<Option<(GroupId, u32)>>,
     free: Vec<u32>,
     /// Id → number. Lookups only.
-    numbers: IndexMap<GroupId, u32>,
+    numbers: IndexMap<GroupId, u32, IdHasher>,
 }
 
 impl Tags {
