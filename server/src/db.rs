@@ -95,6 +95,11 @@ pub async fn migrate(pool: &Pool) -> Result<(), ServerError> {
              next_deadline BIGINT,
              leader TEXT,
              created TIMESTAMPTZ NOT NULL DEFAULT now());
+         -- Every append updates its account's row: half of each page is
+         -- left free so that the new version goes on the same page (a HOT
+         -- update: no index entry, the old version pruned with the page
+         -- instead of waiting for a vacuum).
+         ALTER TABLE gg_accounts SET (fillfactor = 50);
          CREATE INDEX IF NOT EXISTS gg_accounts_by_deadline ON gg_accounts (next_deadline)
              WHERE next_deadline IS NOT NULL;
          CREATE TABLE IF NOT EXISTS gg_events (
@@ -367,6 +372,80 @@ pub async fn begin_and_lock(
     let Some(r) = head? else { return Ok(None) };
     let known = rows?.iter().map(|k| (k.get(0), k.get(1), k.get(2))).collect();
     Ok(Some(Head { next_seq: from_db(r.get(0))?, last_at: from_db(r.get(1))?, now: from_db(r.get(2))?, known }))
+}
+
+/// What [`append_if_head`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The events are in the log.
+    Done {
+        /// The database's clock when they were written.
+        now: u64,
+    },
+    /// Nothing was written: the head had moved, or the first stamp was
+    /// behind the log's clock or the last ahead of the database's.
+    Moved {
+        /// The database's clock then.
+        now: u64,
+    },
+    /// Nothing was written: an id is in the log already.
+    Taken,
+}
+
+/// Appends `events` — numbered from `expected_next`, stamped by the
+/// caller — if the account's head is still `expected_next`, the log's
+/// clock is at most the first stamp and the database's clock has reached
+/// the last; moves the head on with the clock and the next deadline. One
+/// statement, committed on its own: the whole of an append whose copy is
+/// current and whose ids are new, with no lock held across a round trip.
+///
+/// # Errors
+///
+/// The database's error; the events may or may not be committed after a
+/// connection error (appending the same ids again says which).
+pub async fn append_if_head(
+    client: &impl GenericClient,
+    account: &str,
+    expected_next: u64,
+    events: &[Logged],
+    next_deadline: Option<u64>,
+) -> Result<Written, ServerError> {
+    let seqs = events.iter().map(|e| to_db(e.seq)).collect::<Result<Vec<i64>, _>>()?;
+    let ats = events.iter().map(|e| to_db(e.at)).collect::<Result<Vec<i64>, _>>()?;
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let bodies: Vec<&str> = events.iter().map(|e| e.body.as_str()).collect();
+    let answers: Vec<&str> = events.iter().map(|e| e.answer.as_str()).collect();
+    let last = seqs.last().copied().unwrap_or(0);
+    let (first_at, last_at) = (ats.first().copied().unwrap_or(0), ats.last().copied().unwrap_or(0));
+    let next_deadline = next_deadline.map(to_db).transpose()?;
+    let statement = client
+        .prepare_cached(&format!(
+            // The UPDATE waits for a concurrent append's row lock and then
+            // reads the row it committed: a moved head matches no row, and
+            // nothing is inserted.
+            "WITH head AS (
+                 UPDATE gg_accounts SET next_seq = $7::BIGINT + 1, last_at = $8, next_deadline = $9
+                 WHERE id = $1 AND next_seq = $10 AND last_at <= $11 AND $8 <= {NOW_MS}
+                 RETURNING 1
+             ), ins AS (
+                 INSERT INTO gg_events (account, seq, event_id, at, body, answer)
+                 SELECT $1, t.* FROM unnest($2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[]) AS t
+                 WHERE EXISTS (SELECT 1 FROM head)
+             )
+             SELECT (SELECT count(*) FROM head), {NOW_MS}"
+        ))
+        .await?;
+    let expected = to_db(expected_next)?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 11] =
+        [&account, &seqs, &ids, &ats, &bodies, &answers, &last, &last_at, &next_deadline, &expected, &first_at];
+    match client.query_one(&statement, &params).await {
+        Ok(row) => {
+            let now = from_db(row.get(1))?;
+            Ok(if row.get::<_, i64>(0) == 1 { Written::Done { now } } else { Written::Moved { now } })
+        }
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => Ok(Written::Taken),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Ends the transaction [`begin_and_lock`] opened without writing.

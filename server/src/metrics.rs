@@ -26,6 +26,12 @@ pub fn install() -> PrometheusHandle {
         .clone()
 }
 
+/// Optimistic appends that found the head moved (another server appended
+/// in between) and were done again under the account's lock.
+pub fn append_raced() {
+    metrics::counter!("groupgate_appends_raced_total").increment(1);
+}
+
 /// Events appended to the log by this server.
 pub fn appended(n: usize) {
     metrics::counter!("groupgate_events_appended_total").increment(u64::try_from(n).unwrap_or(u64::MAX));

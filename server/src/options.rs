@@ -92,6 +92,12 @@ pub struct ServeOptions {
     /// Milliseconds a request may take (streams aside).
     #[arg(long, env = "GROUPGATE_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
     pub request_timeout_ms: u64,
+    /// Milliseconds a connection may take to send a request's headers,
+    /// counted from when the server waits for it — so also how long an idle
+    /// connection is kept between requests. A stream being written is not
+    /// waiting for a request and is not cut.
+    #[arg(long, env = "GROUPGATE_HEADER_TIMEOUT_MS", default_value_t = 30_000)]
+    pub header_timeout_ms: u64,
     /// A snapshot every this many events of an account.
     #[arg(long, env = "GROUPGATE_SNAPSHOT_EVERY", default_value_t = 1_000)]
     pub snapshot_every: u64,

@@ -7,6 +7,7 @@
 //! events at the database's clock, and stores each with its answer.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -53,6 +54,75 @@ pub enum ItemAnswer {
     NotYet,
 }
 
+/// How an append reaches the log.
+///
+/// `Fast`: the copy is taken to be current — its next log number and
+/// clock are the head's, the database's clock is the last reading plus the
+/// time since (a time it has certainly reached) — the events are applied
+/// and written by one statement that checks all of that and commits
+/// (`db::append_if_head`): one round trip, no lock held across it. When
+/// the check fails (another server appended, an id is in the log already,
+/// a clock disagrees) nothing is written, the copy — which applied events
+/// that are not in the log — is dropped, and the append goes again
+/// `Locked`: the account's row locked, its head, clock and the ids already
+/// logged read, the events applied and inserted, committed — it cannot
+/// race. An append naming an id this server appended lately (a retry) or
+/// found taken goes `Locked` at once, so a client resending an id costs a
+/// lookup, not a reload of the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Fast,
+    Locked,
+}
+
+/// The database's clock as last read, and when the answer came: a lower
+/// bound of its clock now is that value plus the time since (it was read
+/// before the answer came). Readings older than [`DbClock::FRESH`] are not
+/// used (clocks drift; the check in the statement is the guard).
+#[derive(Default)]
+struct DbClock(Mutex<Option<(u64, Instant)>>);
+
+impl DbClock {
+    const FRESH: Duration = Duration::from_secs(5);
+
+    fn observe(&self, now: u64) {
+        *lock(&self.0) = Some((now, Instant::now()));
+    }
+
+    /// A time the database's clock has reached, from a fresh reading.
+    fn reached(&self) -> Option<u64> {
+        let (at, when) = (*lock(&self.0))?;
+        let age = when.elapsed();
+        (age < Self::FRESH).then(|| at.saturating_add(u64::try_from(age.as_millis()).unwrap_or(u64::MAX)))
+    }
+}
+
+/// Hashes of the last [`Recent::LEN`] event ids, a ring searched whole.
+#[derive(Default)]
+struct Recent {
+    hashes: Vec<u64>,
+    next: usize,
+}
+
+impl Recent {
+    const LEN: usize = 64;
+
+    fn holds(&self, hash: u64) -> bool {
+        self.hashes.contains(&hash)
+    }
+
+    fn add(&mut self, hashes: &[u64]) {
+        for h in hashes {
+            if self.hashes.len() < Self::LEN {
+                self.hashes.push(*h);
+            } else if let Some(slot) = self.hashes.get_mut(self.next) {
+                *slot = *h;
+            }
+            self.next = (self.next + 1) % Self::LEN;
+        }
+    }
+}
+
 /// Changes of the notification channels a process listens to.
 #[derive(Debug)]
 pub enum Listen {
@@ -79,6 +149,9 @@ pub struct Loaded {
     last_used: AtomicU64,
     pending: Mutex<Vec<Pending>>,
     gone: AtomicBool,
+    /// Hashes of the ids this server appended last, or found taken: an
+    /// append naming one goes under the lock at once (see `Mode`).
+    recent: Mutex<Recent>,
 }
 
 impl Loaded {
@@ -112,11 +185,16 @@ pub struct Registry {
     /// By id; for lookups only (no order of it reaches an output).
     accounts: Mutex<HashMap<String, Arc<Loaded>>>,
     by_num: Mutex<HashMap<i64, Weak<Loaded>>>,
-    /// Key hash → account id, forgotten whenever any key changes.
-    keys: Mutex<HashMap<String, String>>,
+    /// Key hash → its account (`None`: nobody's), forgotten whenever any
+    /// key changes.
+    keys: Mutex<HashMap<String, Option<String>>>,
     listen: mpsc::UnboundedSender<Listen>,
     /// Appended heads for the notifier: (account number, last log number).
     appended: mpsc::UnboundedSender<(i64, u64)>,
+    /// The database's clock as last read.
+    clock: DbClock,
+    /// Keys for hashing event ids into [`Recent`].
+    ids: std::hash::RandomState,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -136,6 +214,8 @@ impl Registry {
     ) -> Self {
         Registry {
             appended,
+            clock: DbClock::default(),
+            ids: std::hash::RandomState::new(),
             pool,
             snapshot_every: snapshot_every.max(1),
             idle,
@@ -204,19 +284,21 @@ impl Registry {
     ///
     /// The database's error.
     pub async fn key_owner(&self, hash: &str) -> Result<Option<String>, ServerError> {
-        if let Some(id) = lock(&self.keys).get(hash) {
-            return Ok(Some(id.clone()));
+        if let Some(owner) = lock(&self.keys).get(hash) {
+            return Ok(owner.clone());
         }
         let client = self.pool.get().await?;
         let row = client.query_opt("SELECT id FROM gg_accounts WHERE key_hash = $1", &[&hash]).await?;
         let id: Option<String> = row.map(|r| r.get(0));
-        if let Some(id) = &id {
-            let mut keys = lock(&self.keys);
-            if keys.len() > 100_000 {
-                keys.clear();
-            }
-            keys.insert(hash.to_string(), id.clone());
+        // Kept whether it is somebody's or nobody's: a client that keeps
+        // sending a wrong key is answered without the database. Any key
+        // created, rotated or deleted anywhere clears the cache (the
+        // `gg_keys` notification, and a listener that reconnects).
+        let mut keys = lock(&self.keys);
+        if keys.len() > 100_000 {
+            keys.clear();
         }
+        keys.insert(hash.to_string(), id.clone());
         Ok(id)
     }
 
@@ -244,6 +326,7 @@ impl Registry {
             last_used: AtomicU64::new(self.now()),
             pending: Mutex::new(Vec::new()),
             gone: AtomicBool::new(false),
+            recent: Mutex::new(Recent::default()),
         });
         let loaded = {
             let mut accounts = lock(&self.accounts);
@@ -452,16 +535,23 @@ impl Registry {
     async fn commit(&self, loaded: &Loaded, state: &mut Option<Replica>, batch: Vec<Pending>) {
         let started = Instant::now();
         let items: Vec<&Item> = batch.iter().flat_map(|p| p.items.iter()).collect();
-        let mut result = self.transact(loaded, state, &items).await;
+        let hashes: Vec<u64> = items.iter().map(|i| self.ids.hash_one(&i.id)).collect();
+        let known = hashes.iter().any(|h| lock(&loaded.recent).holds(*h));
+        let mode = if known { Mode::Locked } else { Mode::Fast };
+        let mut result = self.transact(loaded, state, &items, mode).await;
         if result.is_err() && state.is_none() && !loaded.is_gone() {
-            // The copy was dropped (it was ahead of the log, or a commit's
-            // fate is unknown): once more from the log as it is. Events
-            // whose commit went through after all are found by their ids.
-            result = self.transact(loaded, state, &items).await;
+            // The copy was dropped (another server appended in between, an
+            // id was in the log, the copy was ahead of the log, or a
+            // commit's fate is unknown): once more from the log as it is,
+            // under the account's lock. Events whose commit went through
+            // after all are found by their ids.
+            lock(&loaded.recent).add(&hashes);
+            result = self.transact(loaded, state, &items, Mode::Locked).await;
         }
         crate::metrics::append_latency(started.elapsed());
         match result {
             Ok(mut answers) => {
+                lock(&loaded.recent).add(&hashes);
                 for p in batch {
                     let rest = answers.split_off(p.items.len().min(answers.len()));
                     let _ = p.reply.send(Ok(answers));
@@ -476,48 +566,89 @@ impl Registry {
         }
     }
 
+    /// One append of `items`: the new events applied to the copy at the
+    /// database's clock, then written. See [`Mode`] for the two ways.
     async fn transact(
         &self,
         loaded: &Loaded,
         state: &mut Option<Replica>,
         items: &[&Item],
+        mode: Mode,
     ) -> Result<Vec<ItemAnswer>, ApiError> {
         if loaded.is_gone() {
             return Err(ApiError::unknown_account(&loaded.id));
         }
         self.ensure_loaded(loaded, state).await?;
-        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        // Fast only with a fresh reading of the database's clock.
+        let reached = self.clock.reached();
         let client = self.pool.get().await.map_err(ServerError::from)?;
-        let head = match db::begin_and_lock(&client, &loaded.id, &ids).await {
-            Ok(Some(head)) => head,
-            Ok(None) => {
-                let _ = db::rollback(&client).await;
-                loaded.gone.store(true, Ordering::Relaxed);
-                return Err(ApiError::unknown_account(&loaded.id));
-            }
-            Err(e) => {
-                let _ = db::rollback(&client).await;
-                return Err(e.into());
+        let (head, locked) = match (mode, state.as_ref(), reached) {
+            (Mode::Fast, Some(replica), Some(now)) => (
+                db::Head { next_seq: replica.seq + 1, last_at: replica.account.clock(), now, known: Vec::new() },
+                false,
+            ),
+            _ => {
+                let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+                match db::begin_and_lock(&client, &loaded.id, &ids).await {
+                    Ok(Some(head)) => {
+                        self.clock.observe(head.now);
+                        (head, true)
+                    }
+                    Ok(None) => {
+                        let _ = db::rollback(&client).await;
+                        loaded.gone.store(true, Ordering::Relaxed);
+                        return Err(ApiError::unknown_account(&loaded.id));
+                    }
+                    Err(e) => {
+                        let _ = db::rollback(&client).await;
+                        return Err(e.into());
+                    }
+                }
             }
         };
-        let applied = self.apply_items(loaded, state, head, items).await;
-        let (answers, fresh, told, last_at) = match applied {
+        let expected = head.next_seq;
+        let (answers, fresh, told, last_at) = match self.apply_items(loaded, state, head, items).await {
             Ok(applied) => applied,
             Err(e) => {
-                let _ = db::rollback(&client).await;
+                if locked {
+                    let _ = db::rollback(&client).await;
+                }
                 return Err(e);
             }
         };
         if fresh.is_empty() {
-            let _ = db::rollback(&client).await;
+            if locked {
+                let _ = db::rollback(&client).await;
+            }
             return Ok(answers);
         }
         let next_deadline = state.as_ref().and_then(|r| r.account.next_deadline());
-        if let Err(e) = db::insert_and_commit(&client, &loaded.id, &fresh, last_at, next_deadline).await {
-            // The copy applied events that may not be in the log.
-            *state = None;
-            let _ = db::rollback(&client).await;
-            return Err(e.into());
+        let written = if locked {
+            db::insert_and_commit(&client, &loaded.id, &fresh, last_at, next_deadline).await.map(|()| None)
+        } else {
+            db::append_if_head(&client, &loaded.id, expected, &fresh, next_deadline).await.map(Some)
+        };
+        match written {
+            Ok(None) => {}
+            Ok(Some(db::Written::Done { now })) => self.clock.observe(now),
+            Ok(Some(refused)) => {
+                // Nothing was written: the copy applied events that are
+                // not in the log.
+                if let db::Written::Moved { now } = refused {
+                    self.clock.observe(now);
+                }
+                *state = None;
+                crate::metrics::append_raced();
+                return Err(ServerError::Stored("the log moved on during the append".into()).into());
+            }
+            Err(e) => {
+                // The copy applied events that may not be in the log.
+                *state = None;
+                if locked {
+                    let _ = db::rollback(&client).await;
+                }
+                return Err(e.into());
+            }
         }
         drop(client);
         let last = fresh.last().map_or(0, |l| l.seq);
@@ -535,8 +666,8 @@ impl Registry {
         Ok(answers)
     }
 
-    /// Inside the append's transaction: catches the copy up with what
-    /// others appended before the lock, then applies the new items at the
+    /// Between the head read and the write: catches the copy up with what
+    /// others appended before the head was read, then applies the new items at the
     /// database's clock. Gives each item's answer, the new log rows, their
     /// notices, and the clock after them.
     async fn apply_items(

@@ -113,17 +113,44 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServerError> {
         stopping: stopped.clone(),
     };
     let app = http::router(state, Duration::from_millis(opts.request_timeout_ms.max(1)));
-    let mut stopped_http = stopped;
-    let http = tokio::spawn(async move {
-        let served = axum::serve(Limited::new(socket, opts.max_connections), app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped_http.wait_for(|s| *s).await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the HTTP server failed");
-        }
-    });
+    let header_timeout = Duration::from_millis(opts.header_timeout_ms.max(1));
+    let listener = Limited::new(socket, opts.max_connections);
+    let http = tokio::spawn(serve_http(listener, app, header_timeout, stopped));
     tracing::info!(%addr, %name, "serving");
     Ok(Running { addr, name, stop, http, background })
+}
+
+/// The HTTP/1.1 server: each connection served in a task of its own by
+/// hyper, with a limit on the time to read a request's headers (axum's
+/// `serve` sets none, so an idle connection was kept for good); on `stop`,
+/// no new connections, and those open finish what they are doing (streams
+/// end, as the registry closes them) for up to 10 s.
+async fn serve_http(
+    mut listener: Limited,
+    app: axum::Router,
+    header_timeout: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    use axum::serve::Listener;
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (io, _addr) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stopped.wait_for(|s| *s) => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open 10 s after stopping; left to close");
+    }
 }

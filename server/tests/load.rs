@@ -49,7 +49,7 @@ fn start(url: &str, n: usize) -> Server {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--name", &format!("load-{n}")])
         .env("GROUPGATE_DATABASE_URL", url)
         .env("GROUPGATE_ADMIN_TOKEN", ADMIN)
-        .env("GROUPGATE_DB_CONNECTIONS", "6")
+        .env("GROUPGATE_DB_CONNECTIONS", "3")
         .env("GROUPGATE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -91,6 +91,9 @@ fn account_config() -> Value {
 #[derive(Default)]
 struct Tally {
     latencies: Vec<Duration>,
+    /// Second of the phase → (events sent in it, of them over 25 ms): shows
+    /// whether a long tail is spread or a few seconds of stall.
+    by_second: std::collections::BTreeMap<u64, (u32, u32)>,
     /// (account, seq) → when the event was sent, and whether it has notices
     /// (an answer has none).
     sent: HashMap<(usize, u64), (Instant, bool)>,
@@ -180,6 +183,9 @@ async fn drive(ctx: &Ctx, rate: Option<f64>, secs: u64) -> (Tally, Duration, u64
                     }
                     events.fetch_add(1, Ordering::Relaxed);
                     t.latencies.push(took);
+                    let second = t.by_second.entry(sent.duration_since(started).as_secs()).or_default();
+                    second.0 += 1;
+                    second.1 += u32::from(took > Duration::from_millis(25));
                     let seq = body["seq"].as_u64().unwrap();
                     t.sent.insert((i, seq), (sent, step != 2));
                     if step == 1 {
@@ -365,7 +371,11 @@ async fn run(url: String) {
         let value =
             |name: &str| -> f64 { text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse().ok()).unwrap_or(0.0) };
         let (sum, count) = (value("groupgate_append_seconds_sum"), value("groupgate_append_seconds_count"));
-        println!("load: {base}: {count} append transactions, mean {:.2} ms", sum / count.max(1.0) * 1e3);
+        let raced = value("groupgate_appends_raced_total");
+        println!(
+            "load: {base}: {count} append transactions, mean {:.2} ms; {raced} fast appends found the log moved",
+            sum / count.max(1.0) * 1e3
+        );
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
@@ -390,6 +400,13 @@ async fn run(url: String) {
     println!(
         "load: memory per loaded idle account: {} KiB (per server, RSS growth / accounts held)",
         per_account_kib.iter().map(|k| format!("{k:.1}")).collect::<Vec<_>>().join(", ")
+    );
+    let mut seconds: Vec<(u64, (u32, u32))> = tally.by_second.iter().map(|(s, c)| (*s, *c)).collect();
+    seconds.sort_by_key(|(s, (_, slow))| (std::cmp::Reverse(*slow), *s));
+    let slow: u32 = seconds.iter().map(|(_, (_, slow))| slow).sum();
+    println!(
+        "load: {slow} events over 25 ms; the seconds with most: {}",
+        seconds.iter().take(4).map(|(s, (n, slow))| format!("s{s} {slow} of {n}")).collect::<Vec<_>>().join(", ")
     );
     println!(
         "load: capacity, unpaced: {:.0} events/s, latency p50 {:.1} ms, p99 {:.1} ms",

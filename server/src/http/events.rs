@@ -92,8 +92,16 @@ pub(super) async fn one(
     match answers.into_iter().next() {
         Some(ItemAnswer::Answer(answer)) => Ok(json(StatusCode::OK, answer)),
         Some(ItemAnswer::Conflict) => Err(conflict(&id)),
-        Some(ItemAnswer::NotYet) | None => Err(ApiError::from(crate::ServerError::Stored("no answer".into()))),
+        Some(ItemAnswer::NotYet) => Err(held_back()),
+        None => Err(ApiError::from(crate::ServerError::Stored("the append gave no answer".into()))),
     }
+}
+
+/// A client's event held back for a time condition: only the leader's
+/// deadline advances carry one (`not_before`), so this cannot happen — it
+/// is the server's fault if it does, not a conflict of the client's id.
+fn held_back() -> ApiError {
+    ApiError::from(crate::ServerError::Stored("a client's event was held back for a time it does not carry".into()))
 }
 
 /// `POST /v1/accounts/{id}/events:batch`: `{"answers": [...]}`, one per
@@ -122,6 +130,9 @@ pub(super) async fn batch(
     let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     let loaded = state.registry.get(&account).await?;
     let answers = state.registry.append(&loaded, items).await?;
+    if answers.iter().any(|a| matches!(a, ItemAnswer::NotYet)) {
+        return Err(held_back());
+    }
     let mut out = String::from(r#"{"answers":["#);
     for (i, (answer, id)) in answers.iter().zip(&ids).enumerate() {
         if i > 0 {
@@ -130,6 +141,7 @@ pub(super) async fn batch(
         match answer {
             ItemAnswer::Answer(a) => out.push_str(a),
             ItemAnswer::Conflict | ItemAnswer::NotYet => {
+                // (NotYet was refused above.)
                 out.push_str(r#"{"status":409,"error":"#);
                 out.push_str(conflict(id).body());
                 out.push('}');

@@ -32,6 +32,7 @@ pub fn options(url: &str) -> ServeOptions {
         max_connections: 1_000,
         max_subscribers: 100,
         request_timeout_ms: 10_000,
+        header_timeout_ms: 30_000,
         snapshot_every: 1_000,
         idle_secs: 300,
         retention_secs: 7 * 86_400,
