@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ADMIN, Api, Stream, database, fresh_id, server};
+use common::{ADMIN, Api, Stream, database, fresh_id, options, server};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -423,5 +423,81 @@ async fn the_command_line_creates_rotates_and_deletes_accounts() {
     let (ok, _) = cli(&["account", "delete", &id]);
     assert!(!ok, "deleting twice fails");
     let _ = std::fs::remove_file(config);
+    s.stop().await;
+}
+
+/// Appends to one account alternating between two servers: each server's
+/// copy is behind the log every other time, so its one-statement append
+/// finds the log moved and goes again under the lock. Every event is
+/// numbered once, in order; retries of old ids (past the server's memory
+/// of recent ones) and of new ones get their first answers; both copies
+/// end the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_alternating_between_servers_are_numbered_once_in_order() {
+    let Some(url) = database() else { return };
+    let (s1, s2) = (server(&url).await, server(&url).await);
+    let apis = [Api::new(&s1), Api::new(&s2)];
+    let id = fresh_id("alternate");
+    let key = apis[0].create(&id, shop()).await;
+    let mut first = Vec::new();
+    for n in 0..80u64 {
+        let event = json!({"visit": {"visitor": format!("v{n}"), "page_group": "en"}});
+        let a = apis[(n % 2) as usize].event(&id, &key, &format!("e{n}"), event).await;
+        assert_eq!(a.status, 200, "{a:?}");
+        assert_eq!(a.body["seq"].as_u64(), Some(n + 1), "{a:?}");
+        first.push(a.body);
+    }
+    for n in [0u64, 1, 2, 77, 78, 79] {
+        for api in &apis {
+            let event = json!({"visit": {"visitor": format!("v{n}"), "page_group": "en"}});
+            let again = api.event(&id, &key, &format!("e{n}"), event).await;
+            assert_eq!(again.body, first[n as usize], "the retry of e{n} at {}", api.base);
+        }
+    }
+    // A new event after the retries is the 81st, at either server.
+    let next = apis[1].event(&id, &key, "e80", json!({"visit": {"visitor": "v80", "page_group": "en"}})).await;
+    assert_eq!(next.body["seq"], 81, "{next:?}");
+    let path = format!("/v1/accounts/{id}/saved?after=81");
+    let saved = [apis[0].get(&path, &key).await, apis[1].get(&path, &key).await];
+    assert_eq!((saved[0].status, saved[1].status), (200, 200), "{saved:?}");
+    let saved = [&saved[0].body, &saved[1].body];
+    assert_eq!(saved[0], saved[1]);
+    s1.stop().await;
+    s2.stop().await;
+}
+
+/// A connection that sends nothing is closed once the header timeout
+/// passes; a notice stream, which is being written, outlives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_and_streams_are_not() {
+    use tokio::io::AsyncReadExt;
+    let Some(url) = database() else { return };
+    let mut opts = options(&url);
+    opts.header_timeout_ms = 300;
+    let s = groupgate_server::serve::start(opts).await.unwrap();
+    let api = Api::new(&s);
+    let id = fresh_id("idle");
+    let key = api.create(&id, shop()).await;
+    let mut stream = Stream::open(&api, &id, &key, "", None).await;
+
+    let mut idle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+        "an idle connection was still open after 5 s with a 300 ms header timeout"
+    );
+    if let Ok(Ok(n)) = read {
+        // Closed (0 bytes), or closed after an error status.
+        let more = tokio::time::timeout(Duration::from_secs(2), idle.read(&mut buf)).await;
+        assert!(n == 0 || matches!(more, Ok(Ok(0)) | Ok(Err(_))), "the idle connection stayed open");
+    }
+
+    // The stream opened before the idle connection has lived past the
+    // timeout and still delivers.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    api.event(&id, &key, "1", json!({"visit": {"visitor": "v1", "page_group": "en"}})).await;
+    let got = stream.take(1, Duration::from_secs(5)).await;
+    assert_eq!(got[0].data["notice"], json!({"visitor_entered": {"visitor": "v1", "group": "en"}}));
     s.stop().await;
 }
