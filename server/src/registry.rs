@@ -273,6 +273,12 @@ impl Registry {
         loaded.wake();
     }
 
+    /// A reading of the database's clock taken just now (`db::NOW_MS`), for
+    /// the appends that stamp events without reading it (see `Mode`).
+    pub fn observe_db_clock(&self, now: u64) {
+        self.clock.observe(now);
+    }
+
     /// Forgets every cached key (one changed somewhere).
     pub fn keys_changed(&self) {
         lock(&self.keys).clear();

@@ -501,3 +501,44 @@ async fn idle_connections_are_closed_and_streams_are_not() {
     assert_eq!(got[0].data["notice"], json!({"visitor_entered": {"visitor": "v1", "group": "en"}}));
     s.stop().await;
 }
+
+/// A leader that stops beating its heart: the deadlines of its accounts
+/// pass to another server once its lease (3 s) runs out, within 5 s of
+/// when they fell due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_leaders_deadlines_are_taken_over_within_five_seconds() {
+    let Some(url) = database() else { return };
+    let s1 = server(&url).await;
+    let api1 = Api::new(&s1);
+    let id = fresh_id("takeover");
+    let mut config = shop();
+    config["policy"]["answer_timeout"] = json!(500);
+    let key = api1.create(&id, config).await;
+    // s1 fires a first deadline, and so leads the account.
+    let mut stream1 = Stream::open(&api1, &id, &key, "", None).await;
+    api1.event(&id, &key, "1", json!({"visit": {"visitor": "v1", "page_group": "en"}})).await;
+    api1.event(&id, &key, "2", json!({"route": {"visitor": "v1"}})).await;
+    let first = stream1.take(4, Duration::from_secs(5)).await;
+    assert_eq!(first[2].data["notice"]["chat_unheld"]["why"], "missed", "{first:?}");
+    let online = api1.event(&id, &key, "3", json!({"set_status": {"agent": "anna", "status": "online"}})).await;
+    let after = online.body["seq"].as_u64().unwrap();
+
+    // s2 holds the account; s1 stops (its heartbeat row stays, alive for
+    // up to 3 s more), then a chat is routed with nobody answering.
+    let s2 = server(&url).await;
+    let api2 = Api::new(&s2);
+    let mut stream2 = Stream::open(&api2, &id, &key, &format!("?after={after}"), None).await;
+    s1.stop().await;
+    api2.event(&id, &key, "4", json!({"visit": {"visitor": "v2", "page_group": "en"}})).await;
+    let routed = api2.event(&id, &key, "5", json!({"route": {"visitor": "v2"}})).await;
+    let due = routed.body["at"].as_u64().unwrap() + 500;
+    let got = stream2.take(4, Duration::from_secs(10)).await;
+    let arrived = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    assert_eq!(got[2].data["notice"], json!({"chat_unheld": {"visitor": "v2", "agent": "anna", "why": "missed"}}));
+    assert_eq!(got[2].data["at"].as_u64(), Some(due));
+    // The database runs on this machine: its clock is this one's.
+    let late = arrived.saturating_sub(due);
+    assert!(late <= 5_000, "the deadline reached the stream {late} ms after it fell due");
+    eprintln!("takeover: the deadline fired {late} ms after it fell due, its leader stopped");
+    s2.stop().await;
+}
