@@ -584,7 +584,13 @@ impl Registry {
         if loaded.is_gone() {
             return Err(ApiError::unknown_account(&loaded.id));
         }
+        let had_copy = state.is_some();
         self.ensure_loaded(loaded, state).await?;
+        if mode == Mode::Fast && !had_copy {
+            // A copy just loaded is at its snapshot: bring it to the log's
+            // end, or the fast write finds the head moved at once.
+            self.catch_up(loaded, state).await?;
+        }
         // Fast only with a fresh reading of the database's clock.
         let reached = self.clock.reached();
         let client = self.pool.get().await.map_err(ServerError::from)?;
