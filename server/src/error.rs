@@ -23,6 +23,10 @@ pub enum ServerError {
     /// The options given do not work.
     #[error("configuration: {0}")]
     Config(String),
+    /// Another server appended to the account while this append was made:
+    /// nothing was written, and the same request may be sent again.
+    #[error("the log moved on: {0}")]
+    Raced(String),
 }
 
 /// A database error with the server's own message when it has one.
@@ -34,11 +38,12 @@ fn describe(e: &tokio_postgres::Error) -> String {
 }
 
 impl ServerError {
-    /// Whether this is the database being away or busy (worth a retry),
+    /// Whether this is the database being away or busy, or another
+    /// server's append in the way (worth a retry),
     /// rather than a fault of this server.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            ServerError::Pool(_) => true,
+            ServerError::Pool(_) | ServerError::Raced(_) => true,
             ServerError::Db(e) => e.as_db_error().is_none_or(|db| {
                 let code = db.code().code();
                 ["08", "53", "57", "40"].iter().any(|class| code.starts_with(class)) || code == "55P03"

@@ -441,10 +441,24 @@ impl Registry {
 
     /// Applies the log after the copy's position, publishing notices.
     async fn catch_up(&self, loaded: &Loaded, state: &mut Option<Replica>) -> Result<(), ServerError> {
-        let Some(replica) = state.as_mut() else { return Ok(()) };
+        if state.is_none() {
+            return Ok(());
+        }
         let client = self.pool.get().await?;
+        Self::catch_up_with(&client, loaded, state).await
+    }
+
+    /// [`Self::catch_up`] on a connection the caller holds (an append's,
+    /// inside its lock: it must not wait for a second connection while it
+    /// holds the first, nor leave its transaction idle).
+    async fn catch_up_with(
+        client: &impl deadpool_postgres::GenericClient,
+        loaded: &Loaded,
+        state: &mut Option<Replica>,
+    ) -> Result<(), ServerError> {
+        let Some(replica) = state.as_mut() else { return Ok(()) };
         loop {
-            let rows = db::read_log(&client, &loaded.id, replica.seq, None, READ_CHUNK).await?;
+            let rows = db::read_log(client, &loaded.id, replica.seq, None, READ_CHUNK).await?;
             if rows.is_empty() {
                 return Ok(());
             }
@@ -586,9 +600,11 @@ impl Registry {
         }
         let had_copy = state.is_some();
         self.ensure_loaded(loaded, state).await?;
-        if mode == Mode::Fast && !had_copy {
-            // A copy just loaded is at its snapshot: bring it to the log's
-            // end, or the fast write finds the head moved at once.
+        if mode == Mode::Locked || !had_copy {
+            // A copy just loaded is at its snapshot: brought to the log's
+            // end here, before any lock (a fast write would find the head
+            // moved at once; a locked one would replay the log while its
+            // lock holds every other server's appends up).
             self.catch_up(loaded, state).await?;
         }
         // Fast only with a fresh reading of the database's clock.
@@ -619,7 +635,7 @@ impl Registry {
             }
         };
         let expected = head.next_seq;
-        let (answers, fresh, told, last_at) = match self.apply_items(loaded, state, head, items).await {
+        let (answers, fresh, told, last_at) = match self.apply_items(&client, loaded, state, head, items).await {
             Ok(applied) => applied,
             Err(e) => {
                 if locked {
@@ -651,7 +667,7 @@ impl Registry {
                 }
                 *state = None;
                 crate::metrics::append_raced();
-                return Err(ServerError::Stored("the log moved on during the append".into()).into());
+                return Err(ServerError::Raced("the log moved on during the append".into()).into());
             }
             Err(e) => {
                 // The copy applied events that may not be in the log.
@@ -684,21 +700,26 @@ impl Registry {
     /// notices, and the clock after them.
     async fn apply_items(
         &self,
+        client: &impl deadpool_postgres::GenericClient,
         loaded: &Loaded,
         state: &mut Option<Replica>,
         head: db::Head,
         items: &[&Item],
     ) -> Result<(Vec<ItemAnswer>, Vec<Logged>, Vec<Told>, u64), ApiError> {
         if state.as_ref().is_some_and(|r| r.seq + 1 < head.next_seq) {
-            self.catch_up(loaded, state).await?;
+            Self::catch_up_with(client, loaded, state).await?;
         }
         let Some(replica) = state.as_mut() else {
             return Err(ServerError::Stored("the account's copy was dropped".into()).into());
         };
         if replica.seq + 1 != head.next_seq {
+            // The log holds more than the head said: the head was read under
+            // a lock that no longer holds (PostgreSQL ends a transaction
+            // left idle 2 s), and another server appended. Nothing is
+            // written; the client may send it again.
             let message = format!("this copy is at {} while the log's next is {}", replica.seq, head.next_seq);
             *state = None;
-            return Err(ServerError::Stored(message).into());
+            return Err(ServerError::Raced(message).into());
         }
         // For lookups only.
         let mut known: HashMap<String, (String, String)> =
